@@ -1,0 +1,131 @@
+"""The JSON API layer: OpenAPI-documented blueprints whose every error is `{"message": ...}`."""
+
+import http
+import logging
+
+import flask_smorest
+import marshmallow as ma
+from flask import jsonify
+from sqlalchemy.exc import DBAPIError, OperationalError
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
+
+from .errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+PG_INT_MAX = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: a positive id that fits PostgreSQL's integer; anything else is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=PG_INT_MAX)
+
+
+class ErrorSchema(ma.Schema):
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"description": "Per-field reasons, on validation errors"},
+    )
+
+
+class _Parser(FlaskParser):
+    DEFAULT_VALIDATION_STATUS = 400
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest blueprint whose validation errors are 400s."""
+
+    ARGUMENTS_PARSER = _Parser()
+
+    def errors(self, *statuses):
+        """Document the error responses a view can give, each with the shared error schema."""
+
+        def decorate(view):
+            for status in statuses:
+                view = self.alt_response(status, response=http.HTTPStatus(status).name)(view)
+            return view
+
+        return decorate
+
+
+def flatten_validation_errors(messages):
+    """webargs reports {"json": {"title": ["Missing data..."]}}; clients want {"title": "Missing data..."}."""
+    flat = {}
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, path + [str(key)])
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            flat[".".join(path) or "_schema"] = " ".join(value)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, path + [str(index)])
+        else:
+            flat[".".join(path) or "_schema"] = str(value)
+
+    for location_errors in (messages or {}).values():
+        walk(location_errors, [])
+    return flat
+
+
+def _error_response(status, message, errors=None, headers=None):
+    body = {"message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:
+            errors = flatten_validation_errors(data["messages"])
+            message = errors.pop("_schema", None) or "Invalid input"
+            headers = data.get("headers")
+            return _error_response(error.code, message, errors, headers)
+        message = data.get("message") or error.description or error.name
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return _error_response(error.code, message, None, headers)
+
+
+def register_error_handlers(app, api):
+    """Map domain errors and infrastructure failures to JSON; never an HTML page."""
+
+    @app.errorhandler(ServiceError)
+    def service_error(error):
+        return _error_response(error.status_code, error.message, error.errors, error.headers)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        log.error("database unavailable: %s", error.orig)
+        return _error_response(503, "The database is unavailable; try again shortly")
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        log.exception("database error")
+        return _error_response(500, "Internal server error")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return api.handle_http_exception(error)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        log.exception("unhandled error")
+        return _error_response(500, "Internal server error")
+
+
+BEARER_AUTH = [{"bearerAuth": []}]

@@ -1,0 +1,129 @@
+"""Bearer-token authentication: RS256 JWTs issued by user-service, verified here.
+
+Services other than user-service resolve signing keys through user-service's JWKS
+(fetched and cached by PyJWT's client); user-service resolves them from its own store.
+"""
+
+import functools
+from dataclasses import dataclass
+
+import jwt
+from flask import current_app, g, request
+
+from .errors import DependencyUnavailable, Forbidden, Unauthorized
+
+LIBRARIAN = "librarian"
+PATRON = "patron"
+ROLES = (PATRON, LIBRARIAN)
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the token says."""
+
+    username: str
+    role: str
+    first_name: str = ""
+    last_name: str = ""
+    token: str = ""
+
+    @property
+    def is_librarian(self):
+        return self.role == LIBRARIAN
+
+    def may_act_for(self, username):
+        return self.is_librarian or self.username.lower() == username.lower()
+
+
+class JwksKeyResolver:
+    """Finds the public key for a token's `kid` in user-service's JWKS document."""
+
+    def __init__(self, jwks_url, cache_seconds, timeout):
+        self._client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=timeout)
+
+    def __call__(self, token):
+        try:
+            return self._client.get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise DependencyUnavailable("Cannot verify the token right now: the user service is unavailable") from exc
+        except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
+            raise Unauthorized("Invalid token") from exc
+
+
+class TokenVerifier:
+    def __init__(self, key_resolver, issuer, audience):
+        self._key_resolver = key_resolver
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token):
+        """Return the Principal a valid token names; raise Unauthorized for any other token."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized("Invalid token") from exc
+        if header.get("alg") != "RS256" or not header.get("kid"):
+            raise Unauthorized("Invalid token")
+        key = self._key_resolver(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token expired; log in again") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized("Invalid token") from exc
+        if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
+            raise Unauthorized("Invalid token")
+        return Principal(
+            username=claims["sub"],
+            role=claims["role"],
+            first_name=claims.get("first_name", ""),
+            last_name=claims.get("last_name", ""),
+            token=token,
+        )
+
+
+def _bearer_token():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_principal(optional=False):
+    """The verified caller of this request (cached on `g`), or None when optional and anonymous."""
+    if "principal" not in g:
+        token = _bearer_token()
+        if token is None:
+            if optional:
+                return None
+            raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
+        g.principal = current_app.extensions["token_verifier"].verify(token)
+    return g.principal
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        current_principal()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def librarian_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_principal().is_librarian:
+            raise Forbidden("Librarians only")
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,67 @@
+"""One HTTP client for service-to-service calls: timeouts always, retries where safe, request id passed on."""
+
+import logging
+
+import requests
+from flask import g, has_request_context
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ServiceClient:
+    def __init__(self, name, base_url, *, connect_timeout, read_timeout, retries):
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        # Only idempotent reads are retried, and never after a read timeout:
+        # a slow neighbour must cost one timeout, not several.
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=0,
+            status=1,
+            backoff_factor=0.05,
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            status_forcelist=(502, 503, 504),
+            raise_on_status=False,
+        )
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def request(self, method, path, *, token=None, **kwargs):
+        """Send a request; raise DependencyUnavailable when the service cannot answer (or answers 5xx)."""
+        headers = kwargs.pop("headers", {})
+        if has_request_context() and "request_id" in g:
+            headers.setdefault("X-Request-ID", g.request_id)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self.session.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            log.warning("%s unreachable: %s %s: %s", self.name, method, path, exc)
+            raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly") from exc
+        if response.status_code >= 500:
+            log.warning("%s answered %s to %s %s", self.name, response.status_code, method, path)
+            raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly")
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+
+def client_from_settings(settings, name, url_setting):
+    return ServiceClient(
+        name,
+        settings[url_setting],
+        connect_timeout=settings["HTTP_CONNECT_TIMEOUT"],
+        read_timeout=settings["HTTP_READ_TIMEOUT"],
+        retries=settings["HTTP_RETRIES"],
+    )

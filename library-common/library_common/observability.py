@@ -1,0 +1,54 @@
+"""Request ids and logs: every line a request writes carries its id, which travels on to other services."""
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import g, has_request_context, request
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+access_log = logging.getLogger("access")
+
+
+class _RequestContextFilter(logging.Filter):
+    def __init__(self, service_name):
+        super().__init__()
+        self.service_name = service_name
+
+    def filter(self, record):
+        record.service = self.service_name
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(service_name, level):
+    """Log to stderr as `time level service request_id logger: message`, once per process."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RequestContextFilter(service_name))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(service)s rid=%(request_id)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+
+
+def init_request_ids(app):
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_and_echo_request_id(response):
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+            elapsed_ms = (time.perf_counter() - g.request_started) * 1000
+            access_log.info(
+                "%s %s %s %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed_ms
+            )
+        return response

@@ -1,0 +1,39 @@
+"""Page-number pagination shared by list endpoints: `page`/`per_page` in, `X-Total-Count` and `Link` out."""
+
+from urllib.parse import urlencode
+
+import marshmallow as ma
+from flask import request
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+
+
+class PageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def offset(args):
+    return (args["page"] - 1) * args["per_page"]
+
+
+def page_headers(total, page, per_page):
+    """`X-Total-Count` plus an RFC 8288 `Link` header with first/prev/next/last pages."""
+    last = max(1, -(-total // per_page))
+    targets = {"first": 1, "last": last}
+    if page > 1:
+        targets["prev"] = min(page - 1, last)
+    if page < last:
+        targets["next"] = page + 1
+    links = []
+    for rel, target in targets.items():
+        query = request.args.to_dict(flat=False) | {"page": [str(target)], "per_page": [str(per_page)]}
+        links.append(f'<{request.base_url}?{urlencode(query, doseq=True)}>; rel="{rel}"')
+    return {"X-Total-Count": str(total), "Link": ", ".join(links)}
+
+
+PAGE_HEADERS_DOC = {
+    "X-Total-Count": {"description": "Number of items across all pages", "schema": {"type": "integer"}},
+    "Link": {"description": "first, prev, next and last pages (RFC 8288)", "schema": {"type": "string"}},
+}

@@ -1,0 +1,69 @@
+"""user-service: accounts, login, and the keys that sign the library's tokens (port 5001)."""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.exc import ProgrammingError
+
+from library_common.app import create_service_app
+from library_common.config import DEV_SECRET, load_settings
+
+from .accounts import PasswordHasher, ensure_librarian
+from .cli import create_user
+from .keys import KeyStore, LocalKeyResolver
+from .models import db
+from .throttle import ThrottlePolicy
+from .views import accounts, keys, users
+from .views._deps import Services
+
+DEFAULTS = {
+    "SECRET_KEY": DEV_SECRET,
+    "JWT_PRIVATE_KEY": "",
+    "JWT_TTL_SECONDS": 3600,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "LOGIN_MAX_FAILURES_PER_USER": 5,
+    "LOGIN_MAX_FAILURES_PER_CLIENT": 50,
+    "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    "BOOTSTRAP_LIBRARIAN": "",
+}
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config=None):
+    settings = load_settings(DEFAULTS, config)
+    key_store = KeyStore(settings["SECRET_KEY"], settings["JWT_PRIVATE_KEY"])
+    app = create_service_app(
+        __name__,
+        service_name="user-service",
+        title="Library user-service",
+        settings=settings,
+        db=db,
+        migrations_dir=Path(__file__).parent / "migrations",
+        blueprints=[accounts.blp, users.blp, keys.blp],
+        key_resolver=LocalKeyResolver(key_store),
+        secret_names=["SECRET_KEY"],
+    )
+    hasher = PasswordHasher(settings["PASSWORD_HASH_METHOD"])
+    app.extensions["user_service"] = Services(
+        hasher=hasher,
+        key_store=key_store,
+        throttle_policy=ThrottlePolicy(
+            max_failures_per_user=settings["LOGIN_MAX_FAILURES_PER_USER"],
+            max_failures_per_client=settings["LOGIN_MAX_FAILURES_PER_CLIENT"],
+            window=timedelta(seconds=settings["LOGIN_THROTTLE_WINDOW_SECONDS"]),
+        ),
+    )
+    app.cli.add_command(create_user)
+    if settings["BOOTSTRAP_LIBRARIAN"]:
+        username, _, password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
+        if not password:
+            raise RuntimeError("BOOTSTRAP_LIBRARIAN must look like username:password")
+        with app.app_context():
+            try:
+                ensure_librarian(hasher, username, password, log)
+            except ProgrammingError:  # e.g. `flask db upgrade` itself, before the tables exist
+                db.session.rollback()
+                log.warning("Skipped BOOTSTRAP_LIBRARIAN: the database is not migrated yet")
+    return app

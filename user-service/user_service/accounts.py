@@ -1,0 +1,127 @@
+"""Accounts: registration, authentication and profile changes, as plain functions over the database."""
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from library_common.auth import LIBRARIAN, PATRON
+from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+
+from .models import User, db
+
+INVALID_LOGIN = "Invalid username or password"
+
+
+class PasswordHasher:
+    """Hashes passwords; also keeps a hash to check against for unknown users, so timing says nothing."""
+
+    def __init__(self, method):
+        self.method = method
+        self._decoy = generate_password_hash("decoy-password", method=method)
+
+    def hash(self, password):
+        return generate_password_hash(password, method=self.method)
+
+    def matches(self, stored_hash, password):
+        return check_password_hash(stored_hash or self._decoy, password)
+
+
+def find_user(username):
+    return db.session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
+
+
+def get_user(username):
+    user = find_user(username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}")
+    return user
+
+
+def register(hasher, *, username, password, first_name, last_name, role=PATRON):
+    if find_user(username) is not None:
+        raise Conflict("That username is taken", errors={"username": "That username is taken"})
+    user = User(
+        username=username,
+        password_hash=hasher.hash(password),
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # registered by a concurrent request since our check
+        db.session.rollback()
+        raise Conflict("That username is taken", errors={"username": "That username is taken"}) from exc
+    return user
+
+
+def authenticate(hasher, username, password):
+    """The user these credentials belong to; Unauthorized otherwise, the same way whatever was wrong."""
+    user = find_user(username)
+    if not hasher.matches(user.password_hash if user else None, password) or user is None:
+        raise Unauthorized(INVALID_LOGIN)
+    if not user.active:
+        raise Forbidden("This account is deactivated; ask a librarian")
+    return user
+
+
+def list_users(offset, limit):
+    total = db.session.scalar(select(func.count()).select_from(User))
+    users = db.session.scalars(select(User).order_by(User.username).offset(offset).limit(limit)).all()
+    return users, total
+
+
+def _would_leave_no_librarian(user, changes):
+    demoted = changes.get("role", user.role) != LIBRARIAN or changes.get("active", user.active) is False
+    if user.role != LIBRARIAN or not user.active or not demoted:
+        return False
+    others = db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == LIBRARIAN, User.active, User.id != user.id)
+    )
+    return others == 0
+
+
+def update_user(hasher, actor, username, changes):
+    """Apply `changes` to a user, as `actor` (a Principal) may.
+
+    Librarians change anyone's names, role and active flag. Everyone changes their own
+    names and, given the current password, their own password.
+    """
+    user = get_user(username)
+    is_self = actor.username.lower() == user.username.lower()
+    if not (is_self or actor.is_librarian):
+        raise Forbidden("You may only change your own account")
+    if not actor.is_librarian and ({"role", "active"} & changes.keys()):
+        raise Forbidden("Only librarians change roles and deactivate accounts")
+    if "password" in changes:
+        if not is_self:
+            raise Forbidden("Only the account holder changes a password")
+        current = changes.get("current_password")
+        if current is None or not hasher.matches(user.password_hash, current):
+            raise BadRequest("Current password is incorrect", errors={"current_password": "Incorrect password"})
+        if changes["password"].lower() == user.username.lower():
+            raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
+        user.password_hash = hasher.hash(changes["password"])
+    if _would_leave_no_librarian(user, changes):
+        raise Conflict("The library must keep at least one active librarian")
+    for field in ("first_name", "last_name", "role", "active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    db.session.commit()
+    return user
+
+
+def ensure_librarian(hasher, username, password, log):
+    """Make sure a librarian account exists (BOOTSTRAP_LIBRARIAN, `flask create-user`)."""
+    user = find_user(username)
+    if user is None:
+        try:
+            return register(hasher, username=username, password=password, first_name=username,
+                            last_name="(librarian)", role=LIBRARIAN)
+        except Conflict:  # another worker created it a moment ago
+            return find_user(username)
+    if user.role != LIBRARIAN:
+        # Never promote silently: someone else may have registered this name as a patron.
+        log.warning("Bootstrap librarian %r exists as a %s; leaving it unchanged", username, user.role)
+    return user

@@ -1,0 +1,33 @@
+"""`flask --app user_service create-user NAME --role librarian`: accounts made by hand."""
+
+import click
+import marshmallow as ma
+from flask import current_app
+
+from library_common.auth import ROLES
+from library_common.errors import Conflict
+
+from . import accounts
+from .schemas import RegistrationSchema
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="patron", show_default=True)
+@click.option("--first-name", default=None, help="Defaults to the username.")
+@click.option("--last-name", default=None, help="Defaults to the role.")
+@click.password_option(help="Asked for when not given.")
+def create_user(username, role, first_name, last_name, password):
+    """Create a user account, with the same rules as POST /register."""
+    try:
+        fields = RegistrationSchema().load(
+            {"username": username, "password": password,
+             "first_name": first_name or username, "last_name": last_name or f"({role})"}
+        )
+    except ma.ValidationError as exc:
+        raise click.ClickException(str(exc.messages)) from exc
+    try:
+        accounts.register(current_app.extensions["user_service"].hasher, role=role, **fields)
+    except Conflict as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created {role} {username!r}.")

@@ -1,0 +1,73 @@
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from library_common.auth import ROLES
+
+USERNAME = validate.Regexp(
+    r"^[A-Za-z0-9._-]{3,32}$", error="3 to 32 characters: letters, digits, '.', '_' or '-'"
+)
+PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
+NAME = validate.And(
+    validate.Length(min=1, max=100, error="Between 1 and 100 characters"),
+    validate.Regexp(r"\S", error="Must not be blank"),
+)
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class RegistrationSchema(Strict):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+
+    @ma.validates_schema
+    def password_is_not_username(self, data, **kwargs):
+        if data.get("password", "").lower() == data.get("username", "").lower():
+            raise ma.ValidationError("Password must not be the username", "password")
+
+
+class LoginSchema(Strict):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+
+
+class UserSchema(ma.Schema):
+    username = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    role = fields.String(metadata={"enum": list(ROLES)})
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class RegisteredSchema(ma.Schema):
+    message = fields.String()
+    data = fields.Nested(UserSchema)
+
+
+class LoginResultSchema(ma.Schema):
+    message = fields.String()
+    token = fields.String(metadata={"description": "RS256 JWT; send as 'Authorization: Bearer <token>'"})
+    user = fields.Nested(UserSchema)
+
+
+class UserUpdateSchema(Strict):
+    first_name = fields.String(validate=NAME)
+    last_name = fields.String(validate=NAME)
+    role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
+    active = fields.Boolean(metadata={"description": "Librarians only"})
+    password = fields.String(load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"})
+    current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Nothing to change")
+
+
+class JwksSchema(ma.Schema):
+    keys = fields.List(fields.Dict())

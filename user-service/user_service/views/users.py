@@ -1,0 +1,57 @@
+"""User records: the seed's `GET /users` (now librarians only), one user, `/me`, and changes."""
+
+from library_common.api import BEARER_AUTH, Blueprint
+from library_common.auth import current_principal, librarian_required, login_required
+from library_common.errors import Forbidden
+from library_common.pagination import PAGE_HEADERS_DOC, PageArgs, offset, page_headers
+
+from .. import accounts
+from ..schemas import UserSchema, UserUpdateSchema
+from ._deps import services
+
+blp = Blueprint("users", __name__, description="User accounts")
+
+
+@blp.route("/users")
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 401, 403)
+@librarian_required
+def list_users(page):
+    """List users (librarians)"""
+    users, total = accounts.list_users(offset(page), page["per_page"])
+    return users, 200, page_headers(total, page["page"], page["per_page"])
+
+
+@blp.route("/me")
+@blp.doc(security=BEARER_AUTH)
+@blp.response(200, UserSchema)
+@blp.errors(401, 404)
+@login_required
+def me():
+    """The logged-in user"""
+    return accounts.get_user(current_principal().username)
+
+
+@blp.route("/users/<username>")
+@blp.doc(security=BEARER_AUTH)
+@blp.response(200, UserSchema)
+@blp.errors(401, 403, 404)
+@login_required
+def get_user(username):
+    """One user (that user or a librarian)"""
+    if not current_principal().may_act_for(username):
+        raise Forbidden("You may only see your own account")
+    return accounts.get_user(username)
+
+
+@blp.route("/users/<username>", methods=["PATCH"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+@blp.errors(400, 401, 403, 404, 409)
+@login_required
+def update_user(changes, username):
+    """Change names or password (yourself), role or active flag (librarians)"""
+    return accounts.update_user(services().hasher, current_principal(), username, changes)
