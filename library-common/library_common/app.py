@@ -55,7 +55,8 @@ def create_service_app(
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
     )
     app.url_map.converters["id"] = IdConverter
-    configure_logging(service_name, settings["LOG_LEVEL"])
+    if not settings.get("TESTING"):  # under pytest, its own capture handles logs
+        configure_logging(service_name, settings["LOG_LEVEL"])
     init_request_ids(app)
 
     db.init_app(app)

@@ -3,6 +3,7 @@
 import click
 import marshmallow as ma
 from flask import current_app
+from flask.cli import with_appcontext
 
 from library_common.auth import ROLES
 from library_common.errors import Conflict
@@ -17,6 +18,7 @@ from .schemas import RegistrationSchema
 @click.option("--first-name", default=None, help="Defaults to the username.")
 @click.option("--last-name", default=None, help="Defaults to the role.")
 @click.password_option(help="Asked for when not given.")
+@with_appcontext
 def create_user(username, role, first_name, last_name, password):
     """Create a user account, with the same rules as POST /register."""
     try:

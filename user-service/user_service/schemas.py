@@ -2,27 +2,17 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from library_common.auth import ROLES
+from library_common.schema import USERNAME, Strict, Text
 
-USERNAME = validate.Regexp(
-    r"^[A-Za-z0-9._-]{3,32}$", error="3 to 32 characters: letters, digits, '.', '_' or '-'"
-)
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
-NAME = validate.And(
-    validate.Length(min=1, max=100, error="Between 1 and 100 characters"),
-    validate.Regexp(r"\S", error="Must not be blank"),
-)
-
-
-class Strict(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
 
 
 class RegistrationSchema(Strict):
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
-    first_name = fields.String(required=True, validate=NAME)
-    last_name = fields.String(required=True, validate=NAME)
+    first_name = Text(required=True, validate=NAME)
+    last_name = Text(required=True, validate=NAME)
 
     @ma.validates_schema
     def password_is_not_username(self, data, **kwargs):
@@ -31,7 +21,7 @@ class RegistrationSchema(Strict):
 
 
 class LoginSchema(Strict):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    username = Text(required=True, validate=validate.Length(min=1, max=128))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
 
 
@@ -56,8 +46,8 @@ class LoginResultSchema(ma.Schema):
 
 
 class UserUpdateSchema(Strict):
-    first_name = fields.String(validate=NAME)
-    last_name = fields.String(validate=NAME)
+    first_name = Text(validate=NAME)
+    last_name = Text(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
     active = fields.Boolean(metadata={"description": "Librarians only"})
     password = fields.String(load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"})

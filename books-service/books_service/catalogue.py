@@ -1,0 +1,140 @@
+"""The catalogue's rules, as plain functions: search, add, change and remove books."""
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from stdnum import isbn as stdnum_isbn
+
+from library_common.errors import Conflict, NotFound
+
+from .models import Book, db
+
+SORTS = {
+    "title": (sa.func.lower(Book.title), Book.id),
+    "author": (sa.func.lower(Book.author), sa.func.lower(Book.title), Book.id),
+    "newest": (Book.created_at.desc(), Book.id.desc()),
+}
+_DIGIT_HYPHEN = re.compile(r"(?<=\d)[-\s](?=\d)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalise_isbn(raw):
+    """ISBN-10 or ISBN-13 with a valid checksum, as ISBN-13 digits; ValueError otherwise."""
+    try:
+        return stdnum_isbn.to_isbn13(stdnum_isbn.validate(raw))
+    except stdnum_isbn.ValidationError as exc:
+        raise ValueError("Not a valid ISBN-10 or ISBN-13") from exc
+
+
+def prefix_tsquery(text):
+    """'hitch adam' -> 'hitch:* & adam:*'; ISBNs typed with hyphens become one word. None if no words."""
+    words = _WORD.findall(_DIGIT_HYPHEN.sub("", text.lower()))
+    return " & ".join(f"{word}:*" for word in words) or None
+
+
+@dataclass(frozen=True)
+class BookQuery:
+    q: str | None = None
+    genre: str | None = None
+    author: str | None = None
+    only_available: bool = False
+    sort: str | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+def search(query: BookQuery, on_loan=None):
+    """(books of one page, total matches). `on_loan` ({book_id: count}) is needed only for only_available."""
+    statement = sa.select(Book)
+    tsquery = prefix_tsquery(query.q) if query.q else None
+    if tsquery:
+        statement = statement.where(Book.search_vector.op("@@")(sa.func.to_tsquery("simple", tsquery)))
+    if query.genre:
+        statement = statement.where(sa.func.lower(Book.genre) == query.genre.lower())
+    if query.author:
+        statement = statement.where(sa.func.lower(Book.author) == query.author.lower())
+    if query.only_available and on_loan:
+        loans = sa.values(sa.column("book_id", sa.Integer), sa.column("count", sa.Integer), name="loans").data(
+            list(on_loan.items())
+        )
+        statement = statement.outerjoin(loans, loans.c.book_id == Book.id).where(
+            sa.func.coalesce(loans.c.count, 0) < Book.copies
+        )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    sort = query.sort or ("relevance" if tsquery else "title")
+    if sort == "relevance":
+        rank = sa.func.ts_rank(Book.search_vector, sa.func.to_tsquery("simple", tsquery))
+        order = (rank.desc(), Book.id)
+    else:
+        order = SORTS[sort]
+    books = db.session.scalars(statement.order_by(*order).offset(query.offset).limit(query.limit)).all()
+    return books, total
+
+
+def get_book(book_id):
+    book = db.session.get(Book, book_id)
+    if book is None:
+        raise NotFound(f"No book with id {book_id}")
+    return book
+
+
+def _save(book):
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if "isbn" in str(exc.orig):
+            raise Conflict("A book with this ISBN is already in the catalogue",
+                           errors={"isbn": "Already in the catalogue"}) from exc
+        raise
+    return book
+
+
+def add_book(fields):
+    book = Book(**fields)
+    db.session.add(book)
+    return _save(book)
+
+
+def update_book(book_id, changes, on_loan_count):
+    """Apply changes; `on_loan_count()` is asked only when the number of copies goes down."""
+    book = get_book(book_id)
+    new_copies = changes.get("copies", book.copies)
+    if new_copies < book.copies:
+        on_loan = on_loan_count()
+        if new_copies < on_loan:
+            raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
+                           errors={"copies": f"At least {on_loan} (copies on loan)"})
+    for field, value in changes.items():
+        setattr(book, field, value)
+    return _save(book)
+
+
+def delete_book(book_id, on_loan_count):
+    book = get_book(book_id)
+    if on_loan_count() > 0:
+        raise Conflict("This book has copies on loan; check them in before deleting it")
+    db.session.delete(book)
+    db.session.commit()
+
+
+def genre_counts():
+    rows = db.session.execute(
+        sa.select(Book.genre, sa.func.count()).group_by(Book.genre).order_by(sa.func.lower(Book.genre))
+    )
+    return [{"genre": genre, "count": count} for genre, count in rows]
+
+
+def with_availability(book, on_loan):
+    """The book's fields plus `available_copies` and `available`; both None when `on_loan` is None (unknown)."""
+    available_copies = None if on_loan is None else max(0, book.copies - on_loan.get(book.id, 0))
+    return {
+        **{column: getattr(book, column) for column in _PUBLIC_COLUMNS},
+        "available_copies": available_copies,
+        "available": None if available_copies is None else available_copies > 0,
+    }
+
+
+_PUBLIC_COLUMNS = ("id", "title", "author", "genre", "isbn", "published_year", "description", "copies", "created_at")

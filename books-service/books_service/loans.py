@@ -1,0 +1,33 @@
+"""What books-service asks borrow-service, which owns loans: how many copies of each book are out."""
+
+import logging
+
+from library_common.errors import DependencyUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class LoanCounts:
+    def __init__(self, client):
+        self._client = client
+
+    def on_loan(self, book_ids=None):
+        """{book_id: copies on loan} for these books (all books with loans when None), in one call.
+
+        Raises DependencyUnavailable when borrow-service cannot say.
+        """
+        params = {"book_id": list(book_ids)} if book_ids is not None else None
+        response = self._client.get("/borrows/active-counts", params=params)
+        if response.status_code != 200:
+            log.warning("borrow-service answered %s to active-counts", response.status_code)
+            raise DependencyUnavailable("The borrow-service could not report loans")
+        return {int(book_id): count for book_id, count in response.json()["counts"].items()}
+
+    def on_loan_or_unknown(self, book_ids):
+        """Like on_loan, but None when borrow-service is down: availability is then unknown, never guessed."""
+        if not book_ids:
+            return {}
+        try:
+            return self.on_loan(book_ids)
+        except DependencyUnavailable:
+            return None

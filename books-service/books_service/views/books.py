@@ -1,0 +1,105 @@
+"""The seed's `GET/POST /books` and `GET /books/<id>`, plus changes and removal by librarians."""
+
+from flask import current_app
+
+from library_common.api import BEARER_AUTH, Blueprint
+from library_common.auth import librarian_required
+from library_common.errors import DependencyUnavailable
+from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+
+from .. import catalogue
+from ..schemas import BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
+
+blp = Blueprint("books", __name__, description="The catalogue")
+
+
+def loan_counts():
+    return current_app.extensions["loan_counts"]
+
+
+@blp.route("/books")
+@blp.arguments(BookListArgs, location="query")
+@blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 503)
+def list_books(args):
+    """Search and browse the catalogue; `available` is null when loans cannot be checked"""
+    on_loan = None
+    if args.get("available"):
+        try:
+            on_loan = loan_counts().on_loan()
+        except DependencyUnavailable as exc:
+            raise DependencyUnavailable("Cannot filter by availability right now: loans are unavailable") from exc
+    query = catalogue.BookQuery(
+        q=args.get("q"),
+        genre=args.get("genre"),
+        author=args.get("author"),
+        only_available=bool(args.get("available")),
+        sort=args.get("sort"),
+        offset=offset(args),
+        limit=args["per_page"],
+    )
+    books, total = catalogue.search(query, on_loan)
+    if on_loan is None:
+        on_loan = loan_counts().on_loan_or_unknown([book.id for book in books])
+    body = [catalogue.with_availability(book, on_loan) for book in books]
+    return body, 200, page_headers(total, args["page"], args["per_page"])
+
+
+@blp.route("/books", methods=["POST"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(BookInputSchema)
+@blp.response(201, BookSchema)
+@blp.errors(400, 401, 403, 409)
+@librarian_required
+def add_book(fields):
+    """Add a book (librarians)"""
+    return catalogue.with_availability(catalogue.add_book(fields), {})
+
+
+@blp.route("/books/<id:book_id>")
+@blp.arguments(BookLookupArgs, location="query")
+@blp.response(200, BookSchema)
+@blp.errors(400, 404)
+def get_book(args, book_id):
+    """One book, with its availability"""
+    book = catalogue.get_book(book_id)
+    on_loan = loan_counts().on_loan_or_unknown([book.id]) if args["availability"] else None
+    return catalogue.with_availability(book, on_loan)
+
+
+def _update(book_id, changes):
+    book = catalogue.update_book(book_id, changes, lambda: loan_counts().on_loan([book_id]).get(book_id, 0))
+    return catalogue.with_availability(book, loan_counts().on_loan_or_unknown([book.id]))
+
+
+@blp.route("/books/<id:book_id>", methods=["PUT"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(BookInputSchema)
+@blp.response(200, BookSchema)
+@blp.errors(400, 401, 403, 404, 409, 503)
+@librarian_required
+def replace_book(fields, book_id):
+    """Replace a book's details (librarians); omitted optional fields are cleared"""
+    cleared = {"isbn": None, "published_year": None, "description": None, "copies": 1}
+    return _update(book_id, cleared | fields)
+
+
+@blp.route("/books/<id:book_id>", methods=["PATCH"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(BookInputSchema(partial=True))
+@blp.response(200, BookSchema)
+@blp.errors(400, 401, 403, 404, 409, 503)
+@librarian_required
+def patch_book(changes, book_id):
+    """Change some of a book's details (librarians); copies cannot go below those on loan"""
+    return _update(book_id, changes)
+
+
+@blp.route("/books/<id:book_id>", methods=["DELETE"])
+@blp.doc(security=BEARER_AUTH)
+@blp.response(204)
+@blp.errors(401, 403, 404, 409, 503)
+@librarian_required
+def delete_book(book_id):
+    """Remove a book (librarians); refused while copies are on loan"""
+    catalogue.delete_book(book_id, lambda: loan_counts().on_loan([book_id]).get(book_id, 0))

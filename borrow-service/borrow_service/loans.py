@@ -1,0 +1,144 @@
+"""The lending rules, as plain functions over the database.
+
+The copy count and the per-patron limit are enforced inside PostgreSQL: a borrow takes
+transaction-scoped advisory locks on the patron and on the book (always in that order,
+so two borrows never deadlock), then counts and inserts. Every worker process and every
+replica goes through the same locks, so N copies yield exactly N loans.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from library_common.errors import Conflict, Forbidden, NotFound
+
+from .models import Loan, db
+
+_PATRON_LOCKS = 1
+_BOOK_LOCKS = 2
+
+
+@dataclass(frozen=True)
+class LoanPolicy:
+    loan_days: int
+    max_active_loans: int
+    max_renewals: int
+
+    @property
+    def loan_period(self):
+        return timedelta(days=self.loan_days)
+
+
+@dataclass(frozen=True)
+class LoanFilters:
+    username: str | None = None
+    book_id: int | None = None
+    active: bool | None = None
+    overdue: bool | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+def _lock(namespace, key_sql, params):
+    db.session.execute(sa.text(f"SELECT pg_advisory_xact_lock({namespace}, {key_sql})"), params)
+
+
+def _active_count(*conditions):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(~Loan.returned, *conditions))
+
+
+def borrow(policy, *, username, book, now):
+    """Lend `book` (a BookCopies) to `username`; Conflict when the rules say no."""
+    _lock(_PATRON_LOCKS, "hashtext(:username)", {"username": username.lower()})
+    _lock(_BOOK_LOCKS, ":book_id", {"book_id": book.book_id})
+    try:
+        if _active_count(Loan.username == username, Loan.book_id == book.book_id):
+            raise Conflict(f"{username} already has a copy of this book")
+        if _active_count(Loan.username == username) >= policy.max_active_loans:
+            raise Conflict(f"Loan limit reached: at most {policy.max_active_loans} books at a time")
+        if _active_count(Loan.book_id == book.book_id) >= book.copies:
+            raise Conflict("No copy of this book is free right now")
+    except Conflict:
+        db.session.rollback()
+        raise
+    loan = Loan(username=username, book_id=book.book_id, borrow_date=now, due_date=now + policy.loan_period,
+                returned=False, renewals=0)
+    db.session.add(loan)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the partial unique index is the last line of defence
+        db.session.rollback()
+        raise Conflict(f"{username} already has a copy of this book") from exc
+    return loan
+
+
+def return_book(*, username, book_id, now):
+    loan = db.session.scalars(
+        sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id, ~Loan.returned).with_for_update()
+    ).first()
+    if loan is None:
+        db.session.rollback()
+        raise NotFound(f"{username} has no active loan of book {book_id}")
+    loan.returned = True
+    loan.returned_date = now
+    db.session.commit()
+    return loan
+
+
+def renew(policy, *, loan_id, actor, now):
+    loan = db.session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
+    try:
+        if loan is None:
+            raise NotFound(f"No loan with id {loan_id}")
+        if not actor.may_act_for(loan.username):
+            raise Forbidden("You may only renew your own loans")
+        if loan.returned:
+            raise Conflict("This book has been returned already")
+        if is_overdue(loan, now):
+            raise Conflict("Overdue loans cannot be renewed; please return the book")
+        if loan.renewals >= policy.max_renewals:
+            raise Conflict(f"Already renewed {loan.renewals} times, the most allowed")
+    except (NotFound, Forbidden, Conflict):
+        db.session.rollback()
+        raise
+    loan.renewals += 1
+    loan.due_date = loan.due_date + policy.loan_period
+    db.session.commit()
+    return loan
+
+
+def is_overdue(loan, now):
+    return not loan.returned and loan.due_date < now
+
+
+def find_loans(filters, now):
+    """(loans of one page, newest first; total matches)."""
+    statement = sa.select(Loan)
+    if filters.username:
+        statement = statement.where(Loan.username == filters.username)
+    if filters.book_id:
+        statement = statement.where(Loan.book_id == filters.book_id)
+    if filters.active is not None:
+        statement = statement.where(Loan.returned.is_(not filters.active))
+    if filters.overdue is True:
+        statement = statement.where(~Loan.returned, Loan.due_date < now)
+    elif filters.overdue is False:
+        statement = statement.where(sa.or_(Loan.returned, Loan.due_date >= now))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    loans = db.session.scalars(
+        statement.order_by(Loan.borrow_date.desc(), Loan.id.desc()).offset(filters.offset).limit(filters.limit)
+    ).all()
+    return loans, total
+
+
+def active_counts(book_ids=None):
+    """{book_id: copies on loan}, for these books or for every book with a loan."""
+    statement = sa.select(Loan.book_id, sa.func.count()).where(~Loan.returned).group_by(Loan.book_id)
+    if book_ids is not None:
+        statement = statement.where(Loan.book_id.in_(book_ids))
+    counts = dict(db.session.execute(statement).all())
+    if book_ids is not None:
+        counts = {book_id: counts.get(book_id, 0) for book_id in book_ids}
+    return counts

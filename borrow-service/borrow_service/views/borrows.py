@@ -1,0 +1,126 @@
+"""Loans: the seed's `POST /borrowbook` and `GET /borrows`, plus return, renewal, history and counts."""
+
+from datetime import datetime, timezone
+
+from flask import current_app
+
+from library_common.api import BEARER_AUTH, Blueprint
+from library_common.auth import current_principal, librarian_required, login_required
+from library_common.errors import Forbidden
+from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+
+from .. import loans
+from ..schemas import ActiveCountsArgs, ActiveCountsSchema, HistoryArgs, LoanListArgs, LoanRequestSchema, LoanSchema
+
+blp = Blueprint("borrows", __name__, description="Borrowing and returning books")
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+def _deps():
+    return current_app.extensions["borrow_service"]
+
+
+def _borrower(requested_username):
+    """Whom a loan request is for: the caller, or (librarians only) an existing user they name."""
+    principal = current_principal()
+    if not requested_username or requested_username.lower() == principal.username.lower():
+        return principal.username
+    if not principal.is_librarian:
+        raise Forbidden("Patrons may only borrow and return for themselves")
+    return _deps().directory.canonical_username(requested_username, principal.token)
+
+
+def _page(filters_args, **filters):
+    found, total = loans.find_loans(
+        loans.LoanFilters(offset=offset(filters_args), limit=filters_args["per_page"], **filters), _now()
+    )
+    return found, 200, page_headers(total, filters_args["page"], filters_args["per_page"])
+
+
+@blp.route("/borrowbook", methods=["POST"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(LoanRequestSchema)
+@blp.response(201, LoanSchema)
+@blp.errors(400, 401, 403, 404, 409, 503)
+@login_required
+def borrow_book(request_body):
+    """Borrow a book (for yourself; librarians for any patron)"""
+    username = _borrower(request_body.get("username"))
+    book = _deps().catalogue.book(request_body["book_id"])
+    return loans.borrow(_deps().policy, username=username, book=book, now=_now())
+
+
+@blp.route("/return", methods=["POST"])
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(LoanRequestSchema)
+@blp.response(200, LoanSchema)
+@blp.errors(400, 401, 403, 404, 503)
+@login_required
+def return_book(request_body):
+    """Return a borrowed book (yours; librarians any patron's)"""
+    username = _borrower(request_body.get("username"))
+    return loans.return_book(username=username, book_id=request_body["book_id"], now=_now())
+
+
+@blp.route("/borrows/<id:loan_id>/renew", methods=["POST"])
+@blp.doc(security=BEARER_AUTH)
+@blp.response(200, LoanSchema)
+@blp.errors(401, 403, 404, 409)
+@login_required
+def renew(loan_id):
+    """Extend a loan's due date by another loan period"""
+    return loans.renew(_deps().policy, loan_id=loan_id, actor=current_principal(), now=_now())
+
+
+@blp.route("/borrows")
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(LoanListArgs, location="query")
+@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 401, 403)
+@login_required
+def list_borrows(args):
+    """Loans, newest first: all of them for librarians, your own for patrons"""
+    principal = current_principal()
+    username = args.get("username")
+    if not principal.is_librarian:
+        if username and username.lower() != principal.username.lower():
+            raise Forbidden("You may only see your own loans")
+        username = principal.username
+    return _page(args, username=username, book_id=args.get("book_id"),
+                 active=args.get("active"), overdue=args.get("overdue"))
+
+
+@blp.route("/borrows/user/<username>")
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 401, 403)
+@login_required
+def user_history(args, username):
+    """One patron's loans, newest first (that patron or a librarian)"""
+    if not current_principal().may_act_for(username):
+        raise Forbidden("You may only see your own loans")
+    return _page(args, username=username, active=args.get("active"))
+
+
+@blp.route("/borrows/book/<id:book_id>")
+@blp.doc(security=BEARER_AUTH)
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 401, 403)
+@librarian_required
+def book_history(args, book_id):
+    """One book's loans, newest first (librarians)"""
+    return _page(args, book_id=book_id, active=args.get("active"))
+
+
+@blp.route("/borrows/active-counts")
+@blp.arguments(ActiveCountsArgs, location="query")
+@blp.response(200, ActiveCountsSchema)
+@blp.errors(400)
+def active_counts(args):
+    """Copies on loan per book, in one call (books-service computes availability from it)"""
+    return {"counts": loans.active_counts(args.get("book_id"))}

@@ -1,0 +1,18 @@
+"""gunicorn settings shared by every service: `gunicorn -c python:library_common.gunicorn_conf ...`.
+
+Threaded workers let one process keep serving while a request waits on another service or
+on the database; the request log is written by the app itself (with request ids).
+"""
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
+keepalive = 5
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()

@@ -1,0 +1,145 @@
+"""Bring the library up: a PostgreSQL server, each service's database and migrations, then the services.
+
+    python scripts/stack.py run [--dev]     # what `make run` / `make dev` do
+    python scripts/stack.py test [PYTEST_ARGS...]   # what `make test` does
+
+With no database settings, an embedded PostgreSQL (pgserver) keeps its data in $DATA_DIR
+(default .data/ at the repository root). DATABASE_URL pointing at any PostgreSQL server
+is used instead, with one database per service on it; BOOKS_DATABASE_URL,
+USERS_DATABASE_URL and BORROWS_DATABASE_URL name each database outright.
+The services run under honcho, which interleaves their logs and stops them all on Ctrl-C.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from library_common.databases import ensure_database
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_LIBRARIAN = "librarian:librarian-pass"
+
+# service -> (its database, its port variable, its default port, its app package)
+SERVICES = {
+    "books": ("books", "BOOKS_PORT", 5000, "books_service"),
+    "users": ("users", "USER_PORT", 5001, "user_service"),
+    "borrows": ("borrows", "BORROW_PORT", 5002, "borrow_service"),
+}
+
+
+def start_embedded_postgres(data_dir, cleanup_mode="stop"):
+    import pgserver  # imported here: not needed when DATABASE_URL points elsewhere
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # pgserver stops (or deletes) the server at exit, once no process uses it.
+    return pgserver.get_server(data_dir, cleanup_mode=cleanup_mode).get_uri()
+
+
+def database_urls(env):
+    """Each service's database URL, creating the databases (and starting PostgreSQL) when needed."""
+    explicit = {name: env.get(f"{name.upper()}_DATABASE_URL") for name in SERVICES}
+    if all(explicit.values()):
+        return explicit
+    server_url = env.get("DATABASE_URL")
+    if not server_url:
+        data_dir = Path(env.get("DATA_DIR", ROOT / ".data")).resolve() / "postgres"
+        print(f"stack: starting embedded PostgreSQL in {data_dir}", flush=True)
+        server_url = start_embedded_postgres(data_dir)
+    urls = {
+        name: explicit[name] or ensure_database(server_url, database)
+        for name, (database, *_rest) in SERVICES.items()
+    }
+    return urls
+
+
+def migrate(urls):
+    from flask_migrate import upgrade
+
+    for name, (_db, _port_var, _port, package) in SERVICES.items():
+        app = __import__(package).create_app({"DATABASE_URL": urls[name], "BOOTSTRAP_LIBRARIAN": ""})
+        with app.app_context():
+            upgrade()
+
+
+def service_environment(env, urls):
+    host = env.get("HOST", "127.0.0.1")
+    ports = {name: env.get(port_var, str(port)) for name, (_db, port_var, port, _pkg) in SERVICES.items()}
+    stack_env = {
+        "HOST": host,
+        **{port_var: ports[name] for name, (_db, port_var, _port, _pkg) in SERVICES.items()},
+        **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()},
+        "BOOKS_SERVICE_URL": f"http://{host}:{ports['books']}",
+        "USER_SERVICE_URL": f"http://{host}:{ports['users']}",
+        "BORROW_SERVICE_URL": f"http://{host}:{ports['borrows']}",
+        "JWKS_URL": f"http://{host}:{ports['users']}/.well-known/jwks.json",
+        "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
+        "PYTHONUNBUFFERED": "1",
+    }
+    return {**env, **stack_env}
+
+
+def print_welcome(env):
+    librarian, _, password = env["BOOTSTRAP_LIBRARIAN"].partition(":")
+    host = env["HOST"]
+    print(
+        f"""
+stack: the library is starting
+  books-service   http://{host}:{env['BOOKS_PORT']}   (API docs: /docs)
+  user-service    http://{host}:{env['USER_PORT']}
+  borrow-service  http://{host}:{env['BORROW_PORT']}
+  librarian login: username {librarian!r}, password {password!r}
+    curl -s -X POST -H 'Content-Type: application/json' \\
+      -d '{{"username": "{librarian}", "password": "{password}"}}' http://{host}:{env['USER_PORT']}/login
+  Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+
+
+def run_foreground(command, env):
+    """Run `command` until it exits; Ctrl-C and SIGTERM reach it, and we exit normally after it."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends Ctrl-C to honcho too
+    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
+    return process.wait()
+
+
+def run(args):
+    urls = database_urls(os.environ)
+    migrate(urls)
+    env = service_environment(os.environ, urls)
+    print_welcome(env)
+    procfile = "Procfile.dev" if args.dev else "Procfile"
+    return run_foreground([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)], env)
+
+
+def test(args):
+    """Run every suite against one throwaway embedded PostgreSQL (or TEST_DATABASE_URL)."""
+    env = dict(os.environ)
+    if not env.get("TEST_DATABASE_URL"):
+        data_dir = Path(tempfile.mkdtemp(prefix="library-test-")) / "postgres"
+        env["TEST_DATABASE_URL"] = start_embedded_postgres(data_dir, cleanup_mode="delete")
+    code = run_foreground([sys.executable, "-m", "pytest", *args.pytest_args], env)
+    if code == 5:  # pytest: no tests collected (for example a filter that matches nothing)
+        print("stack: no tests ran", flush=True)
+        code = 0
+    return code
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="run the whole system in the foreground")
+    run_parser.add_argument("--dev", action="store_true", help="Flask's reloader instead of gunicorn")
+    test_parser = commands.add_parser("test", help="run the test suites")
+    test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    sys.exit(run(args) if args.command == "run" else test(args))
+
+
+if __name__ == "__main__":
+    main()
