@@ -51,6 +51,10 @@ class BookInputSchema(Strict):
         return data
 
 
+class BookChangesSchema(BookInputSchema):
+    """The same fields as BookInputSchema, every one optional (PATCH); its own name in the OpenAPI document."""
+
+
 class BookSchema(ma.Schema):
     id = fields.Integer()
     title = fields.String()

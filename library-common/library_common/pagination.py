@@ -26,9 +26,10 @@ def page_headers(total, page, per_page):
         targets["prev"] = min(page - 1, last)
     if page < last:
         targets["next"] = page + 1
+    filters = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "per_page")}
     links = []
     for rel, target in targets.items():
-        query = request.args.to_dict(flat=False) | {"page": [str(target)], "per_page": [str(per_page)]}
+        query = {"page": [str(target)], "per_page": [str(per_page)], **filters}
         links.append(f'<{request.base_url}?{urlencode(query, doseq=True)}>; rel="{rel}"')
     return {"X-Total-Count": str(total), "Link": ", ".join(links)}
 

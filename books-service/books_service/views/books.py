@@ -8,7 +8,7 @@ from library_common.errors import DependencyUnavailable
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import catalogue
-from ..schemas import BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
+from ..schemas import BookChangesSchema, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
 
 blp = Blueprint("books", __name__, description="The catalogue")
 
@@ -86,7 +86,7 @@ def replace_book(fields, book_id):
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
 @blp.doc(security=BEARER_AUTH)
-@blp.arguments(BookInputSchema(partial=True))
+@blp.arguments(BookChangesSchema(partial=True))
 @blp.response(200, BookSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 @librarian_required

@@ -1,0 +1,184 @@
+import pytest
+
+from .conftest import HITCHHIKER
+
+
+def test_the_catalogue_starts_empty(client):
+    response = client.get("/books")
+
+    assert response.status_code == 200
+    assert response.json == []
+    assert response.headers["X-Total-Count"] == "0"
+
+
+def test_adding_a_book_returns_the_seed_shape(client, librarian):
+    response = client.post("/books", json={**HITCHHIKER, "available": True}, headers=librarian)
+
+    assert response.status_code == 201
+    book = response.json
+    assert {k: book[k] for k in ("id", "title", "author", "genre", "available")} == {
+        "id": 1, "title": "The Hitchhiker's Guide to the Galaxy", "author": "Douglas Adams",
+        "genre": "Science Fiction", "available": True}
+    assert book["copies"] == 1 and book["available_copies"] == 1
+
+
+def test_adding_books_is_for_librarians(client, patron):
+    assert client.post("/books", json=HITCHHIKER).status_code == 401
+    assert client.post("/books", json=HITCHHIKER, headers=patron).status_code == 403
+
+
+def test_availability_comes_from_loans(client, add_book, borrow_service):
+    book = add_book(copies=2)
+    borrow_service.on_loan = {book["id"]: 1}
+    one_out = client.get(f"/books/{book['id']}").json
+    assert (one_out["available"], one_out["available_copies"]) == (True, 1)
+
+    borrow_service.on_loan = {book["id"]: 2}
+    assert client.get(f"/books/{book['id']}").json["available"] is False
+
+
+def test_availability_is_unknown_when_borrow_service_is_down(client, add_book, borrow_service):
+    book = add_book()
+    borrow_service.down = True
+
+    single = client.get(f"/books/{book['id']}")
+    listing = client.get("/books")
+
+    assert single.status_code == 200 and single.json["available"] is None
+    assert single.json["available_copies"] is None
+    assert listing.status_code == 200 and listing.json[0]["available"] is None
+
+
+def test_a_page_of_books_costs_one_call_to_borrow_service(client, add_book, borrow_service):
+    for number in range(5):
+        add_book(title=f"Book {number}")
+    calls_before = borrow_service.calls
+
+    client.get("/books")
+
+    assert borrow_service.calls - calls_before == 1
+
+
+def test_lookup_without_availability_skips_borrow_service(client, add_book, borrow_service):
+    book = add_book()
+    calls_before = borrow_service.calls
+
+    response = client.get(f"/books/{book['id']}?availability=false")
+
+    assert response.json["copies"] == 1 and response.json["available"] is None
+    assert borrow_service.calls == calls_before
+
+
+@pytest.mark.parametrize("path", ["/books/999", "/books/0", "/books/-1", "/books/99999999999999999999", "/books/abc"])
+def test_unknown_or_impossible_ids_are_404_json(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response.json["message"]
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"title": ""}, "title"),
+        ({"title": "x" * 301}, "title"),
+        ({"author": None}, "author"),
+        ({"genre": 5}, "genre"),
+        ({"isbn": "978-0-345-39180-4"}, "isbn"),
+        ({"isbn": "not an isbn"}, "isbn"),
+        ({"published_year": 1200}, "published_year"),
+        ({"published_year": 3000}, "published_year"),
+        ({"published_year": "1979"}, "published_year"),
+        ({"copies": 0}, "copies"),
+        ({"copies": 1.5}, "copies"),
+        ({"copies": 2**40}, "copies"),
+        ({"description": "x" * 5001}, "description"),
+        ({"title": "nul\x00"}, "title"),
+        ({"shelf": "A1"}, "shelf"),
+    ],
+)
+def test_invalid_books_get_per_field_errors(client, librarian, fields, field):
+    response = client.post("/books", json={**HITCHHIKER, **fields}, headers=librarian)
+
+    assert response.status_code == 400
+    assert field in response.json["errors"]
+
+
+def test_isbns_are_checked_and_stored_as_isbn13(add_book):
+    assert add_book(isbn="0-345-39180-2")["isbn"] == "9780345391803"
+
+
+def test_the_same_isbn_twice_is_a_conflict(client, librarian, add_book):
+    add_book(isbn="9780345391803")
+
+    response = client.post("/books", json={**HITCHHIKER, "isbn": "0345391802"}, headers=librarian)
+
+    assert response.status_code == 409
+    assert "isbn" in response.json["errors"]
+
+
+def test_script_looking_text_is_stored_as_typed(add_book, client):
+    book = add_book(title="<script>alert(1)</script>'; DROP TABLE books; --")
+
+    assert client.get(f"/books/{book['id']}").json["title"] == "<script>alert(1)</script>'; DROP TABLE books; --"
+
+
+def test_patch_put_and_delete(client, librarian, add_book):
+    book = add_book(isbn="9780345391803", copies=2)
+    url = f"/books/{book['id']}"
+
+    patched = client.patch(url, json={"copies": 3}, headers=librarian)
+    replaced = client.put(url, json={**HITCHHIKER, "title": "Mostly Harmless"}, headers=librarian)
+
+    assert patched.json["copies"] == 3 and patched.json["isbn"] == "9780345391803"
+    assert replaced.json["title"] == "Mostly Harmless" and replaced.json["isbn"] is None
+    assert replaced.json["copies"] == 1
+    assert client.delete(url, headers=librarian).status_code == 204
+    assert client.get(url).status_code == 404
+
+
+def test_changes_are_for_librarians(client, patron, add_book):
+    book = add_book()
+    url = f"/books/{book['id']}"
+
+    assert client.patch(url, json={"copies": 3}).status_code == 401
+    assert client.patch(url, json={"copies": 3}, headers=patron).status_code == 403
+    assert client.delete(url, headers=patron).status_code == 403
+
+
+def test_copies_cannot_go_below_those_on_loan(client, librarian, add_book, borrow_service):
+    book = add_book(copies=3)
+    borrow_service.on_loan = {book["id"]: 2}
+
+    response = client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian)
+
+    assert response.status_code == 409
+    assert client.patch(f"/books/{book['id']}", json={"copies": 2}, headers=librarian).status_code == 200
+
+
+def test_a_book_on_loan_cannot_be_deleted(client, librarian, add_book, borrow_service):
+    book = add_book()
+    borrow_service.on_loan = {book["id"]: 1}
+
+    response = client.delete(f"/books/{book['id']}", headers=librarian)
+
+    assert response.status_code == 409
+    assert client.get(f"/books/{book['id']}").status_code == 200
+
+
+def test_deleting_when_loans_cannot_be_checked_is_503(client, librarian, add_book, borrow_service):
+    book = add_book()
+    borrow_service.down = True
+
+    response = client.delete(f"/books/{book['id']}", headers=librarian)
+
+    assert response.status_code == 503
+    assert client.get(f"/books/{book['id']}").status_code == 200
+
+
+def test_genres_with_counts(client, add_book):
+    add_book(genre="Science Fiction")
+    add_book(title="Dune", author="Frank Herbert", genre="Science Fiction")
+    add_book(title="Emma", author="Jane Austen", genre="Classics")
+
+    assert client.get("/genres").json == [{"genre": "Classics", "count": 1}, {"genre": "Science Fiction", "count": 2}]

@@ -1,0 +1,80 @@
+import pytest
+
+
+@pytest.fixture
+def shelf(add_book):
+    return {
+        "hitchhiker": add_book(isbn="0-345-39180-2", published_year=1979),
+        "dune": add_book(title="Dune", author="Frank Herbert", genre="Science Fiction", isbn="9780441172719"),
+        "emma": add_book(title="Emma", author="Jane Austen", genre="Classics", copies=2),
+        "persuasion": add_book(title="Persuasion", author="Jane Austen", genre="Classics"),
+    }
+
+
+def titles(response):
+    return [book["title"] for book in response.json]
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("hitch", ["The Hitchhiker's Guide to the Galaxy"]),
+        ("HITCHHIKER'S", ["The Hitchhiker's Guide to the Galaxy"]),
+        ("austen", ["Emma", "Persuasion"]),
+        ("jane pers", ["Persuasion"]),
+        ("978-0-441", ["Dune"]),
+        ("9780345391803", ["The Hitchhiker's Guide to the Galaxy"]),
+        ("tolkien", []),
+        ("'; DROP TABLE books; --", []),
+        ("!!!", ["Dune", "Emma", "Persuasion", "The Hitchhiker's Guide to the Galaxy"]),
+    ],
+)
+def test_search_matches_word_prefixes_in_title_author_and_isbn(client, shelf, query, expected):
+    response = client.get("/books", query_string={"q": query, "sort": "title"})
+
+    assert response.status_code == 200
+    assert titles(response) == expected
+
+
+def test_filters_by_genre_and_author_ignore_case(client, shelf):
+    assert titles(client.get("/books?genre=classics")) == ["Emma", "Persuasion"]
+    assert titles(client.get("/books?author=frank%20herbert")) == ["Dune"]
+
+
+def test_available_filter_leaves_out_books_with_every_copy_on_loan(client, shelf, borrow_service):
+    borrow_service.on_loan = {shelf["dune"]["id"]: 1, shelf["emma"]["id"]: 1}
+
+    response = client.get("/books?available=true")
+
+    assert titles(response) == ["Emma", "Persuasion", "The Hitchhiker's Guide to the Galaxy"]
+    assert response.json[0]["available_copies"] == 1
+
+
+def test_available_filter_needs_borrow_service(client, shelf, borrow_service):
+    borrow_service.down = True
+
+    response = client.get("/books?available=true")
+
+    assert response.status_code == 503
+    assert response.json["message"]
+
+
+def test_sorting(client, shelf):
+    assert titles(client.get("/books?sort=author")) == [
+        "The Hitchhiker's Guide to the Galaxy", "Dune", "Emma", "Persuasion"]
+    assert titles(client.get("/books?sort=newest"))[0] == "Persuasion"
+    assert client.get("/books?sort=price").status_code == 400
+
+
+def test_pagination_headers(client, shelf):
+    response = client.get("/books?per_page=3&page=2")
+
+    assert titles(response) == ["The Hitchhiker's Guide to the Galaxy"]
+    assert response.headers["X-Total-Count"] == "4"
+    assert 'page=1&per_page=3>; rel="prev"' in response.headers["Link"]
+    assert 'rel="next"' not in response.headers["Link"]
+
+
+@pytest.mark.parametrize("query", ["page=0", "per_page=1000", "per_page=-5", "q=" + "x" * 201])
+def test_bad_list_parameters_are_400(client, query):
+    assert client.get(f"/books?{query}").status_code == 400

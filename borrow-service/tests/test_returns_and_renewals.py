@@ -1,0 +1,67 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from borrow_service.models import Loan, db
+
+
+@pytest.fixture
+def alice_has_book_1(borrow, neighbours):
+    neighbours.copies[1] = 1
+    return borrow(1).json
+
+
+def test_returning_frees_the_copy(client, as_user, borrow, alice_has_book_1):
+    response = client.post("/return", json={"book_id": 1}, headers=as_user())
+
+    assert response.status_code == 200
+    assert response.json["returned"] is True and response.json["returned_date"]
+    assert borrow(1, "bob").status_code == 201
+
+
+def test_returning_what_you_do_not_have_is_404(client, as_user, alice_has_book_1):
+    assert client.post("/return", json={"book_id": 1}, headers=as_user("bob")).status_code == 404
+
+
+def test_patrons_return_only_their_own(client, as_user, alice_has_book_1):
+    assert client.post("/return", json={"book_id": 1, "username": "alice"}, headers=as_user("bob")).status_code == 403
+
+
+def test_librarians_check_in_for_patrons(client, as_user, alice_has_book_1):
+    response = client.post("/return", json={"book_id": 1, "username": "alice"}, headers=as_user("boss", "librarian"))
+
+    assert response.status_code == 200
+
+
+def test_renewal_extends_the_due_date_up_to_the_limit(client, as_user, alice_has_book_1):
+    url = f"/borrows/{alice_has_book_1['id']}/renew"
+    first = client.post(url, headers=as_user())
+    second = client.post(url, headers=as_user())
+    third = client.post(url, headers=as_user())
+
+    original_due = datetime.fromisoformat(alice_has_book_1["due_date"])
+    assert datetime.fromisoformat(first.json["due_date"]) == original_due + timedelta(days=14)
+    assert second.json["renewals"] == 2
+    assert third.status_code == 409
+
+
+def test_overdue_loans_cannot_be_renewed(app, client, as_user, alice_has_book_1):
+    with app.app_context():
+        db.session.get(Loan, alice_has_book_1["id"]).due_date = datetime.now(timezone.utc) - timedelta(days=1)
+        db.session.commit()
+
+    response = client.post(f"/borrows/{alice_has_book_1['id']}/renew", headers=as_user())
+
+    assert response.status_code == 409
+    assert "overdue" in response.json["message"].lower()
+    assert client.get("/borrows", headers=as_user()).json[0]["overdue"] is True
+
+
+def test_renewal_rules(client, as_user, alice_has_book_1):
+    url = f"/borrows/{alice_has_book_1['id']}/renew"
+
+    assert client.post(url, headers=as_user("bob")).status_code == 403
+    assert client.post(url, headers=as_user("boss", "librarian")).status_code == 200
+    assert client.post("/borrows/999/renew", headers=as_user()).status_code == 404
+    client.post("/return", json={"book_id": 1}, headers=as_user())
+    assert client.post(url, headers=as_user()).status_code == 409
