@@ -78,6 +78,8 @@ def service_environment(env, urls):
         "JWKS_URL": f"http://{host}:{ports['users']}/.well-known/jwks.json",
         "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
         "PYTHONUNBUFFERED": "1",
+        # The Procfile's gunicorn and flask are the ones installed beside this Python.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     }
     return {**env, **stack_env}
 

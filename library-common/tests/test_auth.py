@@ -1,0 +1,130 @@
+"""Every kind of bad token is refused, by the verifier the services share."""
+
+import base64
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from library_common.auth import JwksKeyResolver
+from library_common.errors import DependencyUnavailable, Unauthorized
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_a_good_token_names_its_principal(tokens):
+    principal = tokens.verifier().verify(tokens.token("alice", "librarian"))
+
+    assert (principal.username, principal.role, principal.is_librarian) == ("alice", "librarian", True)
+    assert principal.may_act_for("ALICE") and principal.may_act_for("bob")
+
+
+def _unsigned(tokens):
+    header = b64(json.dumps({"alg": "none", "typ": "JWT", "kid": tokens.kid}).encode())
+    payload = b64(json.dumps(tokens.claims("alice", "librarian") | {
+        "iat": 0, "nbf": 0, "exp": 4102444800}).encode())
+    return f"{header}.{payload}."
+
+
+def _hs256_with_public_key(tokens):
+    public_pem = tokens.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    import hashlib
+    import hmac
+
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": tokens.kid}).encode())
+    payload = b64(json.dumps({"sub": "alice", "role": "librarian", "iat": 0, "exp": 4102444800,
+                              "iss": "library-user-service", "aud": "library"}).encode())
+    signature = b64(hmac.new(public_pem, f"{header}.{payload}".encode(), hashlib.sha256).digest())
+    return f"{header}.{payload}.{signature}"
+
+
+def _role_edited(tokens):
+    header, payload, signature = tokens.token("alice", "patron").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return f"{header}.{b64(json.dumps(claims | {'role': 'librarian'}).encode())}.{signature}"
+
+
+BAD_TOKENS = {
+    "alg none": _unsigned,
+    "HS256 signed with the public key": _hs256_with_public_key,
+    "role edited": _role_edited,
+    "expired": lambda t: t.token(exp=datetime.now(timezone.utc) - timedelta(seconds=1)),
+    "not yet valid": lambda t: t.token(nbf=datetime.now(timezone.utc) + timedelta(hours=1)),
+    "wrong issuer": lambda t: t.token(iss="someone-else"),
+    "wrong audience": lambda t: t.token(aud="another-app"),
+    "unknown kid": lambda t: t.token(kid="who-knows"),
+    "other key, same kid": lambda t: t.token(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+    "unknown role": lambda t: t.token(role="admin"),
+    "no expiry": lambda t: jwt.encode({k: v for k, v in t.claims("alice", "patron").items() if k != "exp"},
+                                      t.private_key, algorithm="RS256", headers={"kid": t.kid}),
+    "not a jwt": lambda t: "hello",
+}
+
+
+@pytest.mark.parametrize("make_token", BAD_TOKENS.values(), ids=BAD_TOKENS.keys())
+def test_bad_tokens_are_unauthorized(tokens, make_token):
+    with pytest.raises(Unauthorized):
+        tokens.verifier().verify(make_token(tokens))
+
+
+class _JwksServer:
+    """user-service's JWKS endpoint, served over real HTTP on a free local port."""
+
+    def __init__(self, jwks):
+        document = json.dumps(jwks).encode()
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(document)))
+                self.end_headers()
+                self.wfile.write(document)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/.well-known/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def jwks_server(tokens):
+    jwk = jwt.algorithms.RSAAlgorithm.to_jwk(tokens.private_key.public_key(), as_dict=True)
+    server = _JwksServer({"keys": [jwk | {"kid": tokens.kid, "use": "sig", "alg": "RS256"}]})
+    yield server
+    server.server.shutdown()
+
+
+def test_jwks_keys_are_fetched_once_and_cached(tokens, jwks_server):
+    resolver = JwksKeyResolver(jwks_server.url, cache_seconds=300, timeout=2)
+
+    for _ in range(3):
+        resolver(tokens.token())
+
+    assert jwks_server.requests == 1
+
+
+def test_a_kid_missing_from_the_jwks_is_unauthorized(tokens, jwks_server):
+    with pytest.raises(Unauthorized):
+        JwksKeyResolver(jwks_server.url, cache_seconds=300, timeout=2)(tokens.token(kid="rotated-away"))
+
+
+def test_an_unreachable_jwks_is_a_dependency_failure(tokens, jwks_server):
+    jwks_server.server.shutdown()
+    jwks_server.server.server_close()
+
+    with pytest.raises(DependencyUnavailable):
+        JwksKeyResolver(jwks_server.url, cache_seconds=300, timeout=1)(tokens.token())

@@ -1,0 +1,90 @@
+import pytest
+import requests
+import responses
+from flask import Flask, g
+
+from library_common.api import flatten_validation_errors
+from library_common.config import DEV_SECRET, load_settings, refuse_insecure_production, sqlalchemy_url
+from library_common.errors import DependencyUnavailable
+from library_common.http import ServiceClient
+
+
+def test_settings_are_cast_to_their_defaults_types():
+    settings = load_settings({"LIMIT": 5, "RATIO": 0.5, "ENABLED": False, "NAME": "x"},
+                             environ={"LIMIT": "7", "RATIO": "1.5", "ENABLED": "yes", "NAME": "y"})
+
+    assert (settings["LIMIT"], settings["RATIO"], settings["ENABLED"], settings["NAME"]) == (7, 1.5, True, "y")
+
+
+def test_a_malformed_setting_stops_start_up_with_its_name():
+    with pytest.raises(RuntimeError, match="LIMIT"):
+        load_settings({"LIMIT": 5}, environ={"LIMIT": "many"})
+
+
+@pytest.mark.parametrize("secret", ["", DEV_SECRET])
+def test_production_refuses_missing_or_default_secrets(secret):
+    settings = load_settings({"SECRET_KEY": secret}, environ={"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x"})
+
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        refuse_insecure_production(settings, ["SECRET_KEY"])
+
+
+def test_production_accepts_real_secrets():
+    settings = load_settings({"SECRET_KEY": DEV_SECRET},
+                             environ={"APP_ENV": "production", "SECRET_KEY": "s3cr3t-from-vault", "DATABASE_URL": "x"})
+
+    refuse_insecure_production(settings, ["SECRET_KEY"])
+
+
+@pytest.mark.parametrize("url", ["postgres://u:p@h/db", "postgresql://u:p@h/db", "postgresql+psycopg2://u:p@h/db"])
+def test_database_urls_get_the_psycopg2_driver(url):
+    assert sqlalchemy_url(url) == "postgresql+psycopg2://u:p@h/db"
+
+
+def test_validation_errors_are_flattened_per_field():
+    messages = {"json": {"title": ["Missing data for required field."], "tags": {0: ["Not a valid string."]}}}
+
+    assert flatten_validation_errors(messages) == {"title": "Missing data for required field.",
+                                                   "tags.0": "Not a valid string."}
+
+
+@pytest.fixture
+def client():
+    return ServiceClient("test-service", "http://svc.test", connect_timeout=0.5, read_timeout=0.5, retries=2)
+
+
+@responses.activate
+def test_requests_carry_the_request_id_and_token(client):
+    responses.get("http://svc.test/thing", json={"ok": True})
+    app = Flask(__name__)
+
+    with app.test_request_context():
+        g.request_id = "rid-42"
+        client.get("/thing", token="tok")
+
+    sent = responses.calls[0].request.headers
+    assert sent["X-Request-ID"] == "rid-42" and sent["Authorization"] == "Bearer tok"
+
+
+@responses.activate
+def test_unreachable_services_become_dependency_errors(client):
+    responses.get("http://svc.test/thing", body=requests.ConnectionError("refused"))
+
+    with pytest.raises(DependencyUnavailable, match="test-service"):
+        client.get("/thing")
+
+
+@responses.activate
+def test_server_errors_become_dependency_errors_after_a_retry(client):
+    responses.get("http://svc.test/thing", status=503)
+
+    with pytest.raises(DependencyUnavailable):
+        client.get("/thing")
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_client_errors_are_returned_to_the_caller(client):
+    responses.get("http://svc.test/thing", status=404, json={"message": "nope"})
+
+    assert client.get("/thing").status_code == 404

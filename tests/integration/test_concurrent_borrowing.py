@@ -1,0 +1,48 @@
+"""N copies mean exactly N loans, however many requests race across borrow-service's worker processes."""
+
+import re
+import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from .conftest import LIBRARIAN
+
+pytestmark = pytest.mark.integration
+PATRONS = 30
+
+
+def worker_count(port):
+    """gunicorn workers serving `port`: every process holding its listening socket but the master."""
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return len(set(re.findall(r"pid=(\d+)", listening))) - 1
+
+
+def test_thirty_patrons_racing_for_two_copies_get_exactly_two_loans(stack):
+    librarian = stack.login(*LIBRARIAN)
+    book = requests.post(f"{stack.books}/books", headers=librarian, timeout=5,
+                         json={"title": "Popular Book", "author": "A. Writer", "genre": "Fiction", "copies": 2}).json()
+    patrons = []
+    for number in range(PATRONS):
+        username = f"racer{number:02d}"
+        requests.post(f"{stack.users}/register", timeout=10, json={
+            "username": username, "password": "racing-password", "first_name": "Racer", "last_name": str(number)})
+        patrons.append(stack.login(username, "racing-password"))
+    start = threading.Barrier(PATRONS)
+
+    def borrow(headers):
+        start.wait()
+        return requests.post(f"{stack.borrows}/borrowbook", json={"book_id": book["id"]}, headers=headers,
+                             timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=PATRONS) as pool:
+        statuses = list(pool.map(borrow, patrons))
+
+    assert sorted(statuses) == [201] * 2 + [409] * (PATRONS - 2)
+    active = requests.get(f"{stack.borrows}/borrows?book_id={book['id']}&active=true", headers=librarian, timeout=5)
+    assert active.headers["X-Total-Count"] == "2"
+    assert requests.get(f"{stack.books}/books/{book['id']}", timeout=5).json()["available_copies"] == 0
+    port = stack.borrows.rsplit(":", 1)[1]
+    assert worker_count(port) >= 2
