@@ -11,6 +11,7 @@ The services run under honcho, which interleaves their logs and stops them all o
 """
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from library_common.databases import ensure_database
+from library_common.observability import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_LIBRARIAN = "librarian:librarian-pass"
@@ -63,6 +65,8 @@ def migrate(urls):
         app = __import__(package).create_app({"DATABASE_URL": urls[name], "BOOTSTRAP_LIBRARIAN": ""})
         with app.app_context():
             upgrade()
+    configure_logging("stack", "INFO")  # each create_app above claimed the log for its service
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def service_environment(env, urls):
@@ -103,11 +107,21 @@ stack: the library is starting
 
 
 def run_foreground(command, env):
-    """Run `command` until it exits; Ctrl-C and SIGTERM reach it, and we exit normally after it."""
+    """Run `command` until it exits; Ctrl-C and SIGTERM stop it, and then we exit normally (status 0)."""
     process = subprocess.Popen(command, env=env, cwd=ROOT)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the terminal sends Ctrl-C to honcho too
-    signal.signal(signal.SIGTERM, lambda *_: process.send_signal(signal.SIGTERM))
-    return process.wait()
+    stopped = []
+
+    def on_ctrl_c(*_):  # the terminal sends SIGINT to honcho as well: just note it
+        stopped.append(signal.SIGINT)
+
+    def on_terminate(*_):
+        stopped.append(signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, on_ctrl_c)
+    signal.signal(signal.SIGTERM, on_terminate)
+    code = process.wait()
+    return 0 if stopped else code
 
 
 def run(args):
