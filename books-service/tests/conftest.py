@@ -7,8 +7,7 @@ import requests
 import responses
 
 from books_service import create_app
-from books_service.models import db
-from library_common.testing import empty_tables, migrated_app
+from library_common.testing import migrated_app
 
 BORROW_SERVICE = "http://borrow-service.test"
 ACTIVE_COUNTS = re.compile(re.escape(BORROW_SERVICE) + r"/borrows/active-counts.*")
@@ -19,18 +18,6 @@ def app(postgres_server_url, tokens):
     app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0)
     app.extensions["token_verifier"] = tokens.verifier()
     return app
-
-
-@pytest.fixture(autouse=True)
-def _empty_tables_after_test(app):
-    yield
-    with app.app_context():
-        empty_tables(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class FakeBorrowService:

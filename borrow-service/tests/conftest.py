@@ -6,8 +6,7 @@ import requests
 import responses
 
 from borrow_service import create_app
-from borrow_service.models import db
-from library_common.testing import empty_tables, migrated_app
+from library_common.testing import migrated_app
 
 BOOKS_SERVICE = "http://books-service.test"
 USER_SERVICE = "http://user-service.test"
@@ -19,18 +18,6 @@ def app(postgres_server_url, tokens):
                        USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, MAX_ACTIVE_LOANS=3)
     app.extensions["token_verifier"] = tokens.verifier()
     return app
-
-
-@pytest.fixture(autouse=True)
-def _empty_tables_after_test(app):
-    yield
-    with app.app_context():
-        empty_tables(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class FakeNeighbours:

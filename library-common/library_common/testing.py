@@ -105,6 +105,21 @@ class TokenMaker:
         return {"Authorization": f"Bearer {self.token(username, role, **overrides)}"}
 
 
+@pytest.fixture(autouse=True)
+def _empty_tables_after_test(request):
+    """In a service's suite (one that defines `app`), every test starts with empty tables."""
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            empty_tables(app.extensions["migrate"].db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
 @pytest.fixture(scope="session")
 def tokens():
     return TokenMaker()

@@ -1,9 +1,8 @@
 import pytest
 
-from library_common.testing import empty_tables, migrated_app
+from library_common.testing import migrated_app
 from user_service import create_app
 from user_service.accounts import register
-from user_service.models import db
 
 # Hashing is deliberately slow in production (scrypt); the tests need not be.
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -12,18 +11,6 @@ FAST_HASH = "pbkdf2:sha256:1000"
 @pytest.fixture(scope="session")
 def app(postgres_server_url):
     return migrated_app(create_app, postgres_server_url, "users", PASSWORD_HASH_METHOD=FAST_HASH)
-
-
-@pytest.fixture(autouse=True)
-def _empty_tables_after_test(app):
-    yield
-    with app.app_context():
-        empty_tables(db)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def registration(username="alice", **overrides):
