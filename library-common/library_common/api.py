@@ -9,7 +9,7 @@ from flask import jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from .errors import ServiceError
 
@@ -23,6 +23,12 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=PG_INT_MAX)
+
+
+class UsernameConverter(BaseConverter):
+    """`<username:name>`: only what a username can be; anything else is a 404 before any query runs."""
+
+    regex = r"[A-Za-z0-9._-]{1,32}"
 
 
 class ErrorSchema(ma.Schema):

@@ -4,7 +4,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from . import health
-from .api import Api, IdConverter, register_error_handlers
+from .api import Api, IdConverter, UsernameConverter, register_error_handlers
 from .auth import JwksKeyResolver, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
 from .observability import configure_logging, init_request_ids
@@ -55,6 +55,7 @@ def create_service_app(
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
     )
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["username"] = UsernameConverter
     if not settings.get("TESTING"):  # under pytest, its own capture handles logs
         configure_logging(service_name, settings["LOG_LEVEL"])
     init_request_ids(app)
@@ -65,6 +66,7 @@ def create_service_app(
 
     api = Api(app)
     api.register_converter(IdConverter, lambda converter: {"type": "integer", "minimum": 1, "maximum": converter.max})
+    api.register_converter(UsernameConverter, lambda converter: {"type": "string", "pattern": converter.regex})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     api.register_blueprint(health.blp)
     for blueprint in blueprints:

@@ -137,3 +137,13 @@ def test_create_user_command(app, client):
 def test_production_refuses_the_default_secret(app):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"], "APP_ENV": "production"})
+
+
+@pytest.mark.parametrize("path", ["/users/nul%00byte", "/users/" + "a" * 40, "/users/a%20b"])
+def test_impossible_usernames_in_paths_are_404(client, make_user, login, path):
+    make_user("boss", role="librarian")
+
+    response = client.get(path, headers=login("boss"))
+
+    assert response.status_code == 404
+    assert response.json["message"]

@@ -93,7 +93,7 @@ def list_borrows(args):
                  active=args.get("active"), overdue=args.get("overdue"))
 
 
-@blp.route("/borrows/user/<username>")
+@blp.route("/borrows/user/<username:username>")
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)

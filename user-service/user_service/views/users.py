@@ -34,7 +34,7 @@ def me():
     return accounts.get_user(current_principal().username)
 
 
-@blp.route("/users/<username>")
+@blp.route("/users/<username:username>")
 @blp.doc(security=BEARER_AUTH)
 @blp.response(200, UserSchema)
 @blp.errors(401, 403, 404)
@@ -46,7 +46,7 @@ def get_user(username):
     return accounts.get_user(username)
 
 
-@blp.route("/users/<username>", methods=["PATCH"])
+@blp.route("/users/<username:username>", methods=["PATCH"])
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
