@@ -45,6 +45,23 @@ class BookQuery:
     limit: int = 20
 
 
+def browse(query: BookQuery, loans):
+    """One page of the catalogue with each book's availability, and the total number of matches.
+
+    `loans` is a LoanCounts: one call for the page, or one for every loan when only
+    available books are wanted (which then fails rather than guess).
+    """
+    on_loan = loans.on_loan() if query.only_available else None
+    books, total = search(query, on_loan)
+    if on_loan is None:
+        on_loan = loans.on_loan_or_unknown([book.id for book in books])
+    return [with_availability(book, on_loan) for book in books], total
+
+
+def describe(book_id, loans):
+    return with_availability(get_book(book_id), loans.on_loan_or_unknown([book_id]))
+
+
 def search(query: BookQuery, on_loan=None):
     """(books of one page, total matches). `on_loan` ({book_id: count}) is needed only for only_available."""
     statement = sa.select(Book)
@@ -98,23 +115,28 @@ def add_book(fields):
     return _save(book)
 
 
-def update_book(book_id, changes, on_loan_count):
-    """Apply changes; `on_loan_count()` is asked only when the number of copies goes down."""
+def _on_loan(book_id, loans):
+    return loans.on_loan([book_id]).get(book_id, 0)
+
+
+def update_book(book_id, changes, loans):
+    """Apply changes; loans are asked about only when the number of copies goes down."""
     book = get_book(book_id)
     new_copies = changes.get("copies", book.copies)
     if new_copies < book.copies:
-        on_loan = on_loan_count()
+        on_loan = _on_loan(book_id, loans)
         if new_copies < on_loan:
             raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
                            errors={"copies": f"At least {on_loan} (copies on loan)"})
     for field, value in changes.items():
         setattr(book, field, value)
-    return _save(book)
+    _save(book)
+    return with_availability(book, loans.on_loan_or_unknown([book_id]))
 
 
-def delete_book(book_id, on_loan_count):
+def delete_book(book_id, loans):
     book = get_book(book_id)
-    if on_loan_count() > 0:
+    if _on_loan(book_id, loans) > 0:
         raise Conflict("This book has copies on loan; check them in before deleting it")
     db.session.delete(book)
     db.session.commit()

@@ -11,7 +11,7 @@ from library_common.config import DEV_SECRET, load_settings
 
 from .accounts import PasswordHasher, ensure_librarian
 from .cli import create_user
-from .keys import KeyStore, LocalKeyResolver
+from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
 from .throttle import ThrottlePolicy
 from .views import accounts, keys, users
@@ -49,6 +49,9 @@ def create_app(config=None):
     app.extensions["user_service"] = Services(
         hasher=hasher,
         key_store=key_store,
+        token_issuer=TokenIssuer(
+            key_store, settings["JWT_ISSUER"], settings["JWT_AUDIENCE"], settings["JWT_TTL_SECONDS"]
+        ),
         throttle_policy=ThrottlePolicy(
             max_failures_per_user=settings["LOGIN_MAX_FAILURES_PER_USER"],
             max_failures_per_client=settings["LOGIN_MAX_FAILURES_PER_CLIENT"],

@@ -8,6 +8,7 @@ SECRET_KEY, so a fresh install needs no key set-up and every worker signs with t
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -92,21 +93,28 @@ class KeyStore:
             ) from exc
 
 
-def issue_token(key_store, user, *, issuer, audience, ttl_seconds, now):
-    kid, private_key = key_store.signing_key()
-    issued_at = int(now.timestamp())
-    claims = {
-        "sub": user.username,
-        "role": user.role,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "iat": issued_at,
-        "nbf": issued_at,
-        "exp": issued_at + ttl_seconds,
-        "iss": issuer,
-        "aud": audience,
-    }
-    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+@dataclass(frozen=True)
+class TokenIssuer:
+    key_store: KeyStore
+    issuer: str
+    audience: str
+    ttl_seconds: int
+
+    def issue(self, user, now):
+        kid, private_key = self.key_store.signing_key()
+        issued_at = int(now.timestamp())
+        claims = {
+            "sub": user.username,
+            "role": user.role,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "iat": issued_at,
+            "nbf": issued_at,
+            "exp": issued_at + self.ttl_seconds,
+            "iss": self.issuer,
+            "aud": self.audience,
+        }
+        return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
 
 
 class LocalKeyResolver:

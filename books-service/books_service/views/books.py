@@ -4,7 +4,6 @@ from flask import current_app
 
 from library_common.api import BEARER_AUTH, Blueprint
 from library_common.auth import librarian_required
-from library_common.errors import DependencyUnavailable
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import catalogue
@@ -23,12 +22,6 @@ def loan_counts():
 @blp.errors(400, 503)
 def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked"""
-    on_loan = None
-    if args.get("available"):
-        try:
-            on_loan = loan_counts().on_loan()
-        except DependencyUnavailable as exc:
-            raise DependencyUnavailable("Cannot filter by availability right now: loans are unavailable") from exc
     query = catalogue.BookQuery(
         q=args.get("q"),
         genre=args.get("genre"),
@@ -38,11 +31,8 @@ def list_books(args):
         offset=offset(args),
         limit=args["per_page"],
     )
-    books, total = catalogue.search(query, on_loan)
-    if on_loan is None:
-        on_loan = loan_counts().on_loan_or_unknown([book.id for book in books])
-    body = [catalogue.with_availability(book, on_loan) for book in books]
-    return body, 200, page_headers(total, args["page"], args["per_page"])
+    books, total = catalogue.browse(query, loan_counts())
+    return books, 200, page_headers(total, args["page"], args["per_page"])
 
 
 @blp.route("/books", methods=["POST"])
@@ -62,14 +52,9 @@ def add_book(fields):
 @blp.errors(400, 404)
 def get_book(args, book_id):
     """One book, with its availability"""
-    book = catalogue.get_book(book_id)
-    on_loan = loan_counts().on_loan_or_unknown([book.id]) if args["availability"] else None
-    return catalogue.with_availability(book, on_loan)
-
-
-def _update(book_id, changes):
-    book = catalogue.update_book(book_id, changes, lambda: loan_counts().on_loan([book_id]).get(book_id, 0))
-    return catalogue.with_availability(book, loan_counts().on_loan_or_unknown([book.id]))
+    if not args["availability"]:
+        return catalogue.with_availability(catalogue.get_book(book_id), None)
+    return catalogue.describe(book_id, loan_counts())
 
 
 @blp.route("/books/<id:book_id>", methods=["PUT"])
@@ -81,7 +66,7 @@ def _update(book_id, changes):
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
     cleared = {"isbn": None, "published_year": None, "description": None, "copies": 1}
-    return _update(book_id, cleared | fields)
+    return catalogue.update_book(book_id, cleared | fields, loan_counts())
 
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
@@ -92,7 +77,7 @@ def replace_book(fields, book_id):
 @librarian_required
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
-    return _update(book_id, changes)
+    return catalogue.update_book(book_id, changes, loan_counts())
 
 
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
@@ -102,4 +87,4 @@ def patch_book(changes, book_id):
 @librarian_required
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
-    catalogue.delete_book(book_id, lambda: loan_counts().on_loan([book_id]).get(book_id, 0))
+    catalogue.delete_book(book_id, loan_counts())

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import current_app
 
 from ..accounts import PasswordHasher
-from ..keys import KeyStore
+from ..keys import KeyStore, TokenIssuer
 from ..throttle import ThrottlePolicy
 
 
@@ -14,6 +14,7 @@ from ..throttle import ThrottlePolicy
 class Services:
     hasher: PasswordHasher
     key_store: KeyStore
+    token_issuer: TokenIssuer
     throttle_policy: ThrottlePolicy
 
 
