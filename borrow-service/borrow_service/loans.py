@@ -41,6 +41,15 @@ class LoanFilters:
     limit: int = 20
 
 
+def borrower(principal, requested_username, directory):
+    """Whom a loan request is for: the caller, or (librarians only) an existing user they name."""
+    if not requested_username or requested_username.lower() == principal.username.lower():
+        return principal.username
+    if not principal.is_librarian:
+        raise Forbidden("Patrons may only borrow and return for themselves")
+    return directory.canonical_username(requested_username, principal.token)
+
+
 def _lock(namespace, key_sql, params):
     db.session.execute(sa.text(f"SELECT pg_advisory_xact_lock({namespace}, {key_sql})"), params)
 

@@ -23,16 +23,6 @@ def _deps():
     return current_app.extensions["borrow_service"]
 
 
-def _borrower(requested_username):
-    """Whom a loan request is for: the caller, or (librarians only) an existing user they name."""
-    principal = current_principal()
-    if not requested_username or requested_username.lower() == principal.username.lower():
-        return principal.username
-    if not principal.is_librarian:
-        raise Forbidden("Patrons may only borrow and return for themselves")
-    return _deps().directory.canonical_username(requested_username, principal.token)
-
-
 def _page(filters_args, **filters):
     found, total = loans.find_loans(
         loans.LoanFilters(offset=offset(filters_args), limit=filters_args["per_page"], **filters), _now()
@@ -48,7 +38,7 @@ def _page(filters_args, **filters):
 @login_required
 def borrow_book(request_body):
     """Borrow a book (for yourself; librarians for any patron)"""
-    username = _borrower(request_body.get("username"))
+    username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
     book = _deps().catalogue.book(request_body["book_id"])
     return loans.borrow(_deps().policy, username=username, book=book, now=_now())
 
@@ -61,7 +51,7 @@ def borrow_book(request_body):
 @login_required
 def return_book(request_body):
     """Return a borrowed book (yours; librarians any patron's)"""
-    username = _borrower(request_body.get("username"))
+    username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
     return loans.return_book(username=username, book_id=request_body["book_id"], now=_now())
 
 
