@@ -37,6 +37,7 @@ def prefix_tsquery(text):
 @dataclass(frozen=True)
 class BookQuery:
     q: str | None = None
+    ids: tuple[int, ...] | None = None
     genre: str | None = None
     author: str | None = None
     only_available: bool = False
@@ -66,6 +67,8 @@ def search(query: BookQuery, on_loan=None):
     """(books of one page, total matches). `on_loan` ({book_id: count}) is needed only for only_available."""
     statement = sa.select(Book)
     tsquery = prefix_tsquery(query.q) if query.q else None
+    if query.ids is not None:
+        statement = statement.where(Book.id.in_(query.ids))
     if tsquery:
         statement = statement.where(Book.search_vector.op("@@")(sa.func.to_tsquery("simple", tsquery)))
     if query.genre:

@@ -3,7 +3,8 @@ from datetime import date
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from library_common.pagination import PageArgs
+from library_common.api import PG_INT_MAX
+from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import Strict, Text
 
 from .catalogue import SORTS, normalise_isbn
@@ -70,6 +71,11 @@ class BookSchema(ma.Schema):
 
 
 class BookListArgs(PageArgs):
+    id = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=PG_INT_MAX)),
+        validate=validate.Length(max=MAX_PER_PAGE),
+        metadata={"description": "Only these books (repeat for each, at most 100): one call for many ids"},
+    )
     q = Text(validate=validate.Length(max=200), metadata={"description": "Words or word prefixes in title, author or ISBN"})
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))

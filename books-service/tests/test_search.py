@@ -78,3 +78,12 @@ def test_pagination_headers(client, shelf):
 @pytest.mark.parametrize("query", ["page=0", "per_page=1000", "per_page=-5", "q=" + "x" * 201])
 def test_bad_list_parameters_are_400(client, query):
     assert client.get(f"/books?{query}").status_code == 400
+
+
+def test_many_books_by_id_in_one_call(client, shelf):
+    wanted = [shelf["emma"]["id"], shelf["dune"]["id"], 999]
+
+    response = client.get("/books", query_string={"id": wanted})
+
+    assert titles(response) == ["Dune", "Emma"]
+    assert client.get("/books?" + "&".join(f"id={i}" for i in range(1, 102))).status_code == 400

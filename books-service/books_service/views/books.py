@@ -24,6 +24,7 @@ def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked"""
     query = catalogue.BookQuery(
         q=args.get("q"),
+        ids=tuple(args["id"]) if "id" in args else None,
         genre=args.get("genre"),
         author=args.get("author"),
         only_available=bool(args.get("available")),
