@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-PACKAGES := library-common user-service books-service borrow-service
+PACKAGES := library-common user-service books-service borrow-service web-frontend
+HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 
 .PHONY: install run dev test clean
 
@@ -12,7 +13,12 @@ $(INSTALLED): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
 	touch $@
 
-install: $(INSTALLED)
+# htmx, pinned and checked against its integrity hash (see web_frontend/assets.py)
+$(HTMX): web-frontend/web_frontend/assets.py | $(INSTALLED)
+	@if command -v npm >/dev/null; then $(PY) -c 'from web_frontend.assets import vendor_htmx; vendor_htmx()'; \
+	else echo "npm not found: pages will load htmx from its CDN instead"; fi
+
+install: $(INSTALLED) $(HTMX)
 
 run: install  ## run the whole system in the foreground (Ctrl-C stops it)
 	$(PY) scripts/stack.py run

@@ -13,6 +13,7 @@ The services run under honcho, which interleaves their logs and stops them all o
 import argparse
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from library_common.databases import ensure_database
 from library_common.observability import configure_logging
+from web_frontend.assets import LOCAL_HTMX
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_LIBRARIAN = "librarian:librarian-pass"
@@ -33,12 +35,16 @@ SERVICES = {
 }
 
 
-def start_embedded_postgres(data_dir, cleanup_mode="stop"):
+def data_dir():
+    return Path(os.environ.get("DATA_DIR", ROOT / ".data")).resolve()
+
+
+def start_embedded_postgres(directory, cleanup_mode="stop"):
     import pgserver  # imported here: not needed when DATABASE_URL points elsewhere
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True)
     # pgserver stops (or deletes) the server at exit, once no process uses it.
-    return pgserver.get_server(data_dir, cleanup_mode=cleanup_mode).get_uri()
+    return pgserver.get_server(directory, cleanup_mode=cleanup_mode).get_uri()
 
 
 def database_urls(env):
@@ -48,9 +54,9 @@ def database_urls(env):
         return explicit
     server_url = env.get("DATABASE_URL")
     if not server_url:
-        data_dir = Path(env.get("DATA_DIR", ROOT / ".data")).resolve() / "postgres"
-        print(f"stack: starting embedded PostgreSQL in {data_dir}", flush=True)
-        server_url = start_embedded_postgres(data_dir)
+        postgres_dir = data_dir() / "postgres"
+        print(f"stack: starting embedded PostgreSQL in {postgres_dir}", flush=True)
+        server_url = start_embedded_postgres(postgres_dir)
     urls = {
         name: explicit[name] or ensure_database(server_url, database)
         for name, (database, *_rest) in SERVICES.items()
@@ -74,6 +80,9 @@ def service_environment(env, urls):
     ports = {name: env.get(port_var, str(port)) for name, (_db, port_var, port, _pkg) in SERVICES.items()}
     stack_env = {
         "HOST": host,
+        "WEB_PORT": env.get("WEB_PORT", "8000"),
+        "FRONTEND_SECRET_KEY": env.get("FRONTEND_SECRET_KEY") or frontend_secret(),
+        "HTMX_SRC": env.get("HTMX_SRC") or ("local" if LOCAL_HTMX.exists() else "cdn"),
         **{port_var: ports[name] for name, (_db, port_var, _port, _pkg) in SERVICES.items()},
         **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()},
         "BOOKS_SERVICE_URL": f"http://{host}:{ports['books']}",
@@ -88,12 +97,23 @@ def service_environment(env, urls):
     return {**env, **stack_env}
 
 
+def frontend_secret():
+    """A random session key made once per data directory, so logins survive a restart."""
+    path = data_dir() / "frontend-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def print_welcome(env):
     librarian, _, password = env["BOOTSTRAP_LIBRARIAN"].partition(":")
     host = env["HOST"]
     print(
         f"""
 stack: the library is starting
+  open the library: http://{host}:{env['WEB_PORT']}
   books-service   http://{host}:{env['BOOKS_PORT']}   (API docs: /docs)
   user-service    http://{host}:{env['USER_PORT']}
   borrow-service  http://{host}:{env['BORROW_PORT']}
@@ -137,8 +157,8 @@ def test(args):
     """Run every suite against one throwaway embedded PostgreSQL (or TEST_DATABASE_URL)."""
     env = dict(os.environ)
     if not env.get("TEST_DATABASE_URL"):
-        data_dir = Path(tempfile.mkdtemp(prefix="library-test-")) / "postgres"
-        env["TEST_DATABASE_URL"] = start_embedded_postgres(data_dir, cleanup_mode="delete")
+        throwaway = Path(tempfile.mkdtemp(prefix="library-test-")) / "postgres"
+        env["TEST_DATABASE_URL"] = start_embedded_postgres(throwaway, cleanup_mode="delete")
     code = run_foreground([sys.executable, "-m", "pytest", *args.pytest_args], env)
     if code == 5:  # pytest: no tests collected (for example a filter that matches nothing)
         print("stack: no tests ran", flush=True)

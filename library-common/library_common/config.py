@@ -76,5 +76,3 @@ def refuse_insecure_production(settings, secret_names):
         raise RuntimeError(
             "Refusing to start in production with missing or default secrets: " + ", ".join(weak)
         )
-    if not settings.get("DATABASE_URL"):
-        raise RuntimeError("Refusing to start in production without DATABASE_URL")

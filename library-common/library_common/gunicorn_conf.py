@@ -16,3 +16,5 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn 24+ opens a control socket at one fixed path per user; four servers would fight over it.
+control_socket_disable = True

@@ -1,0 +1,106 @@
+"""web-frontend: the pages patrons and librarians use (port 8000), over the three services."""
+
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from library_common.auth import JwksKeyResolver, TokenVerifier
+from library_common.config import DEV_SECRET, load_settings, refuse_insecure_production
+from library_common.http import client_from_settings
+from library_common.observability import configure_logging, init_request_ids
+
+from . import assets, errors
+from .backend import Backend
+from .formatting import nice_date
+from .session import login_manager
+from .views import account, catalogue, loans, manage
+
+DEFAULTS = {
+    "SECRET_KEY": DEV_SECRET,
+    "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
+    "USER_SERVICE_URL": "http://127.0.0.1:5001",
+    "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
+    "HTMX_SRC": "cdn",
+    "SESSION_COOKIE_SECURE": False,
+    "TRUSTED_PROXIES": 0,
+}
+
+
+def create_app(config=None):
+    settings = load_settings(DEFAULTS, config)
+    refuse_insecure_production(settings, ["SECRET_KEY"])
+    if settings["HTMX_SRC"] not in ("cdn", "local"):
+        raise RuntimeError("HTMX_SRC must be 'cdn' or 'local'")
+    if settings["HTMX_SRC"] == "local" and not assets.LOCAL_HTMX.exists():
+        raise RuntimeError(f"HTMX_SRC=local but {assets.LOCAL_HTMX} is missing: run `make install`")
+
+    app = Flask(__name__)
+    app.config.update(settings)
+    production = settings["APP_ENV"] == "production"
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"] or production,
+        REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"] or production,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
+    )
+    if settings["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=settings["TRUSTED_PROXIES"])
+    if not settings.get("TESTING"):
+        configure_logging("web-frontend", settings["LOG_LEVEL"])
+    init_request_ids(app)
+
+    CSRFProtect(app)
+    login_manager.init_app(app)
+    app.extensions["backend"] = Backend(
+        client_from_settings(settings, "catalogue service", "BOOKS_SERVICE_URL"),
+        client_from_settings(settings, "account service", "USER_SERVICE_URL"),
+        client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
+    )
+    app.extensions["token_verifier"] = TokenVerifier(
+        JwksKeyResolver(settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"], timeout=settings["HTTP_READ_TIMEOUT"]),
+        settings["JWT_ISSUER"],
+        settings["JWT_AUDIENCE"],
+    )
+    for blueprint in (catalogue.bp, account.bp, loans.bp, manage.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    _security_headers(app, settings["HTMX_SRC"])
+
+    app.add_template_filter(nice_date)
+
+    @app.context_processor
+    def page_helpers():
+        return {"htmx_script": lambda: _htmx_script(settings["HTMX_SRC"])}
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "service": "web-frontend"}
+
+    return app
+
+
+def _htmx_script(source):
+    if source == "local":
+        return Markup('<script src="/static/vendor/htmx.min.js" defer></script>')
+    return Markup(f'<script src="{assets.HTMX_CDN_URL}" integrity="{assets.HTMX_INTEGRITY}" '
+                  'crossorigin="anonymous" defer></script>')
+
+
+def _security_headers(app, htmx_source):
+    script_src = "'self'" if htmx_source == "local" else f"'self' {assets.HTMX_CDN_URL}"
+    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
+              "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.headers.get("HX-Request"):
+            response.headers["Vary"] = "HX-Request"
+        return response

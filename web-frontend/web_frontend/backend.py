@@ -1,0 +1,121 @@
+"""Everything the pages ask of the three services, through the shared HTTP client.
+
+A service that answers with an error raises BackendError (its status, message and per-field
+errors); one that cannot answer raises DependencyUnavailable; a token the services no longer
+accept raises SessionExpired.
+"""
+
+from dataclasses import dataclass, field
+
+from library_common.errors import DependencyUnavailable
+
+
+class SessionExpired(Exception):
+    pass
+
+
+@dataclass
+class BackendError(Exception):
+    status: int
+    message: str
+    errors: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+class Backend:
+    def __init__(self, books, users, borrows):
+        self.books_service = books
+        self.user_service = users
+        self.borrow_service = borrows
+
+    @staticmethod
+    def _call(client, method, path, token=None, **kwargs):
+        response = client.request(method, path, token=token, **kwargs)
+        if response.status_code == 401 and token:
+            raise SessionExpired()
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise BackendError(response.status_code, body.get("message", "Something went wrong"),
+                               body.get("errors") or {})
+        return response
+
+    def _page(self, client, path, params, token=None):
+        response = self._call(client, "GET", path, token=token, params=params)
+        return Page(response.json(), int(response.headers.get("X-Total-Count", 0)),
+                    int(params.get("page", 1)), int(params.get("per_page", 20)))
+
+    # Catalogue
+    def books(self, **params):
+        return self._page(self.books_service, "/books", params)
+
+    def book(self, book_id):
+        return self._call(self.books_service, "GET", f"/books/{book_id}").json()
+
+    def titles(self, book_ids):
+        """{book_id: title} for these books; empty when books-service is down (pages then show ids)."""
+        ids = sorted(set(book_ids))[:100]
+        if not ids:
+            return {}
+        try:
+            books = self._call(self.books_service, "GET", "/books", params={"id": ids, "per_page": 100}).json()
+        except DependencyUnavailable:
+            return {}
+        return {book["id"]: book["title"] for book in books}
+
+    def genres(self):
+        try:
+            return self._call(self.books_service, "GET", "/genres").json()
+        except DependencyUnavailable:
+            return []
+
+    def add_book(self, token, fields):
+        return self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
+
+    def update_book(self, token, book_id, fields):
+        return self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields).json()
+
+    def delete_book(self, token, book_id):
+        self._call(self.books_service, "DELETE", f"/books/{book_id}", token=token)
+
+    # Accounts
+    def register(self, fields):
+        return self._call(self.user_service, "POST", "/register", json=fields).json()["data"]
+
+    def login(self, username, password):
+        body = self._call(self.user_service, "POST", "/login", json={"username": username, "password": password}).json()
+        return body["token"], body["user"]
+
+    def users(self, token, page=1):
+        return self._page(self.user_service, "/users", {"page": page, "per_page": 50}, token=token)
+
+    def set_role(self, token, username, role):
+        return self._call(self.user_service, "PATCH", f"/users/{username}", token=token, json={"role": role}).json()
+
+    # Loans
+    def borrow(self, token, book_id, username=None):
+        body = {"book_id": book_id} | ({"username": username} if username else {})
+        return self._call(self.borrow_service, "POST", "/borrowbook", token=token, json=body).json()
+
+    def return_book(self, token, book_id, username=None):
+        body = {"book_id": book_id} | ({"username": username} if username else {})
+        return self._call(self.borrow_service, "POST", "/return", token=token, json=body).json()
+
+    def renew(self, token, loan_id):
+        return self._call(self.borrow_service, "POST", f"/borrows/{loan_id}/renew", token=token).json()
+
+    def loans(self, token, **params):
+        return self._page(self.borrow_service, "/borrows", params, token=token)

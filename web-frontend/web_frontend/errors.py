@@ -1,0 +1,81 @@
+"""Every failure a person can meet is a page (or, for htmx, an inline message), never a stack trace."""
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from library_common.errors import DependencyUnavailable
+
+from .backend import BackendError, SessionExpired
+from .session import EXPIRED, end_session, safe_next
+
+log = logging.getLogger(__name__)
+
+EXPLANATIONS = {
+    400: ("Something was wrong with that request", "Please go back and try again."),
+    403: ("This page is not for you", "Your account does not have access to this page."),
+    404: ("Page not found", "There is nothing here. Try the catalogue instead."),
+    405: ("That did not work", "This page cannot be used that way."),
+    413: ("Too much data", "What you sent is larger than the library accepts."),
+    500: ("Something went wrong on our side", "Please try again in a moment."),
+    503: ("Part of the library is unavailable", "Please try again in a moment."),
+}
+
+
+def is_htmx():
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+def inline_message(message, category):
+    """For htmx: show `message` in the page's live message area instead of swapping the target."""
+    return (render_template("_message.html", message=message, category=category), 200,
+            {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
+
+
+def error_page(status, detail=None):
+    title, explanation = EXPLANATIONS.get(status, EXPLANATIONS[500])
+    if is_htmx():
+        return inline_message(detail or explanation, "error")
+    return render_template("error.html", status=status, title=title, explanation=detail or explanation), status
+
+
+def register(app):
+    @app.errorhandler(SessionExpired)
+    def session_expired(_error):
+        end_session()
+        flash(EXPIRED, "info")
+        back_to = request.full_path if request.method == "GET" else (request.referrer or "/")
+        login_url = url_for("account.login", next=safe_next(_path_only(back_to)))
+        if is_htmx():
+            return "", 200, {"HX-Redirect": login_url}
+        return redirect(login_url)
+
+    @app.errorhandler(DependencyUnavailable)
+    def unavailable(error):
+        return error_page(503, error.message)
+
+    @app.errorhandler(BackendError)
+    def backend_error(error):
+        return error_page(error.status if error.status in EXPLANATIONS else 400, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return error_page(400, "This form has expired or was not sent from this site. Please reload the page and "
+                               "try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return error_page(error.code)
+
+    @app.errorhandler(Exception)
+    def unexpected(_error):
+        log.exception("unhandled error")
+        return error_page(500)
+
+
+def _path_only(url):
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

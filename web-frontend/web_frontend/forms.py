@@ -1,0 +1,60 @@
+"""The site's forms (Flask-WTF: every POST carries a CSRF token). The services hold the real rules;
+these check only what a browser can get wrong before asking them."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+
+SORTS = [("", "Best match / title"), ("title", "Title"), ("author", "Author"), ("newest", "Newest")]
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form: bookmarkable, changes nothing
+
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    genre = SelectField("Genre", choices=[("", "All genres")], validate_choice=False)
+    available = BooleanField("Available now")
+    sort = SelectField("Sort by", choices=SORTS, validate_choice=False)
+
+
+class SignupForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=32)],
+                           description="3 to 32 letters, digits, '.', '_' or '-'")
+    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)],
+                             description="At least 8 characters")
+    confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ")])
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=128)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
+    next = HiddenField()
+
+
+class BookForm(FlaskForm):
+    title = StringField("Title", validators=[InputRequired(), Length(max=300)])
+    author = StringField("Author", validators=[InputRequired(), Length(max=200)])
+    genre = StringField("Genre", validators=[InputRequired(), Length(max=100)])
+    isbn = StringField("ISBN", validators=[Optional(), Length(max=20)], description="ISBN-10 or ISBN-13")
+    published_year = IntegerField("Year published", validators=[Optional()])
+    copies = IntegerField("Copies", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+
+    def book_fields(self):
+        return {
+            "title": self.title.data, "author": self.author.data, "genre": self.genre.data,
+            "isbn": self.isbn.data or None, "published_year": self.published_year.data,
+            "copies": self.copies.data, "description": self.description.data or None,
+        }
+
+
+class CheckoutForm(FlaskForm):
+    username = StringField("Patron's username", validators=[InputRequired(), Length(max=32)])
+    book_id = IntegerField("Book number", validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[("patron", "Patron"), ("librarian", "Librarian")])

@@ -1,0 +1,73 @@
+"""The catalogue (home page) and each book's page, with its Borrow button."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from library_common.errors import DependencyUnavailable
+
+from ..backend import BackendError
+from ..errors import is_htmx
+from ..forms import SearchForm
+from ..formatting import nice_date
+from .common import backend, page_or_fragment
+
+bp = Blueprint("catalogue", __name__)
+PER_PAGE = 20
+
+
+def _positive_int(value, default=1):
+    return int(value) if value and value.isdigit() and 0 < int(value) <= 100_000 else default
+
+
+@bp.get("/")
+def index():
+    form = SearchForm(request.args)
+    genres = backend().genres()
+    form.genre.choices = [("", "All genres")] + [(g["genre"], f"{g['genre']} ({g['count']})") for g in genres]
+    params = {"page": _positive_int(request.args.get("page")), "per_page": PER_PAGE}
+    params |= {name: value for name in ("q", "genre", "sort") if (value := (form[name].data or "").strip())}
+    if form.available.data:
+        params["available"] = "true"
+    books, problem = None, None
+    try:
+        books = backend().books(**params)
+    except DependencyUnavailable:
+        problem = "The catalogue is unavailable right now. Please try again in a moment."
+    except BackendError as error:
+        problem = error.message
+    filters = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+    return page_or_fragment("catalogue.html", "_results.html", "results",
+                            form=form, books=books, problem=problem, filters=filters)
+
+
+def _book_or_404(book_id):
+    try:
+        return backend().book(book_id)
+    except BackendError as error:
+        if error.status == 404:
+            abort(404)
+        raise
+
+
+@bp.get("/books/<int:book_id>")
+def book(book_id):
+    return render_template("book.html", book=_book_or_404(book_id))
+
+
+@bp.post("/books/<int:book_id>/borrow")
+@login_required
+def borrow(book_id):
+    loan, problem = None, None
+    try:
+        loan = backend().borrow(current_user.token, book_id)
+    except BackendError as error:
+        problem = error.message
+    except DependencyUnavailable:
+        problem = "Borrowing is unavailable right now. Please try again in a moment."
+    if is_htmx():
+        return render_template("_borrow_panel.html", book=_book_or_404(book_id), loan=loan, problem=problem)
+    if loan:
+        flash(f"Borrowed. Please return it by {nice_date(loan['due_date'])}.", "success")
+    else:
+        flash(problem, "error")
+    return redirect(url_for("catalogue.book", book_id=book_id))

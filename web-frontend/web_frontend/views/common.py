@@ -1,0 +1,27 @@
+"""Small helpers the views share."""
+
+from flask import current_app, render_template, request
+
+from ..errors import is_htmx
+
+
+def backend():
+    return current_app.extensions["backend"]
+
+
+def page_or_fragment(page_template, fragment_template, target, **context):
+    """The whole page, or just the fragment when htmx asks to refresh `target` (same template either way)."""
+    if is_htmx() and request.headers.get("HX-Target") == target:
+        return render_template(fragment_template, **context)
+    return render_template(page_template, **context)
+
+
+def apply_service_errors(form, error):
+    """Show a service's per-field validation errors next to the form's fields."""
+    for name, message in error.errors.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            form.form_errors.append(message)
+    if not error.errors:
+        form.form_errors.append(error.message)

@@ -1,0 +1,152 @@
+"""Librarians' pages: add, edit and delete books; the loans desk; users and their roles."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from library_common.errors import DependencyUnavailable
+
+from ..backend import BackendError
+from ..errors import inline_message, is_htmx
+from ..forms import BookForm, CheckoutForm, RoleForm
+from ..formatting import nice_date
+from ..session import librarian_required
+from .common import apply_service_errors, backend
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+LOANS_PER_PAGE = 25
+
+
+@bp.before_request
+@librarian_required
+def librarians_only():
+    """Every page here is for librarians: visitors are sent to log in, patrons get 403."""
+
+
+def _page_number():
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1
+
+
+def _existing_book(book_id):
+    try:
+        return backend().book(book_id)
+    except BackendError as error:
+        if error.status == 404:
+            abort(404)
+        raise
+
+
+@bp.route("/books/new", methods=["GET", "POST"])
+def add_book():
+    form = BookForm()
+    if form.validate_on_submit():
+        try:
+            book = backend().add_book(current_user.token, form.book_fields())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"Added “{book['title']}” to the catalogue.", "success")
+            return redirect(url_for("manage.add_book", added=book["id"]))
+    added = request.args.get("added", "")
+    added_book = _existing_book(int(added)) if added.isdigit() and int(added) < 2**31 else None
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("manage/book_form.html", form=form, book=None, added_book=added_book), status
+
+
+@bp.route("/books/<int:book_id>/edit", methods=["GET", "POST"])
+def edit_book(book_id):
+    book = _existing_book(book_id)
+    form = BookForm(data=book if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            backend().update_book(current_user.token, book_id, form.book_fields())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("catalogue.book", book_id=book_id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("manage/book_form.html", form=form, book=book, added_book=None), status
+
+
+@bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
+def delete_book(book_id):
+    book = _existing_book(book_id)
+    if request.method == "GET":
+        return render_template("manage/confirm_delete.html", book=book)
+    try:
+        backend().delete_book(current_user.token, book_id)
+    except BackendError as error:
+        flash(error.message, "error")
+        return redirect(url_for("catalogue.book", book_id=book_id))
+    flash(f"Deleted “{book['title']}”.", "success")
+    return redirect(url_for("catalogue.index"))
+
+
+@bp.get("/loans")
+def loans_desk():
+    overdue_only = request.args.get("overdue") == "1"
+    filters = {"active": "true", "page": _page_number(), "per_page": LOANS_PER_PAGE}
+    if overdue_only:
+        filters["overdue"] = "true"
+    loans = backend().loans(current_user.token, **filters)
+    titles = backend().titles([loan["book_id"] for loan in loans.items])
+    return render_template("manage/loans.html", loans=loans, titles=titles, overdue_only=overdue_only,
+                           form=CheckoutForm())
+
+
+@bp.post("/loans/checkout")
+def checkout():
+    form = CheckoutForm()
+    if not form.validate_on_submit():
+        flash("Give a patron's username and a book number.", "error")
+        return redirect(url_for("manage.loans_desk"))
+    try:
+        loan = backend().borrow(current_user.token, form.book_id.data, username=form.username.data)
+    except BackendError as error:
+        flash(f"Not checked out: {error.message}", "error")
+    else:
+        flash(f"Checked out to {loan['username']}, due {nice_date(loan['due_date'])}.", "success")
+    return redirect(url_for("manage.loans_desk"))
+
+
+@bp.post("/loans/checkin")
+def checkin():
+    username = request.form.get("username", "")
+    book_id = request.form.get("book_id", "")
+    if not book_id.isdigit() or not username:
+        abort(400)
+    try:
+        loan = backend().return_book(current_user.token, int(book_id), username=username)
+    except BackendError as error:
+        message, category = f"Not checked in: {error.message}", "error"
+    except DependencyUnavailable:
+        message, category = "Loans are unavailable right now. Please try again in a moment.", "error"
+    else:
+        message, category = f"Checked in book {loan['book_id']} from {loan['username']}.", "success"
+    if is_htmx():
+        if category == "error":
+            return inline_message(message, category)
+        return render_template("manage/_checked_in_row.html", loan=loan, message=message)
+    flash(message, category)
+    return redirect(url_for("manage.loans_desk"))
+
+
+@bp.get("/users")
+def users():
+    return render_template("manage/users.html", users=backend().users(current_user.token, page=_page_number()),
+                           role_form=RoleForm())
+
+
+@bp.post("/users/<username>/role")
+def change_role(username):
+    form = RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        user = backend().set_role(current_user.token, username, form.role.data)
+    except BackendError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user['username']} is now a {user['role']}.", "success")
+    return redirect(url_for("manage.users"))
