@@ -3,8 +3,6 @@
 import pytest
 import requests
 
-from .conftest import LIBRARIAN
-
 pytestmark = pytest.mark.integration
 
 SEED_USER = {"username": "sahithiaekka", "password": "talktome", "first_name": "Sahithi", "last_name": "Aekka"}
@@ -18,7 +16,7 @@ def test_the_seed_flow(stack):
     assert registered.json()["message"] == "User registered successfully"
 
     patron = stack.login("sahithiaekka", "talktome")
-    librarian = stack.login(*LIBRARIAN)
+    librarian = stack.login(*stack.librarian)
     assert requests.get(f"{stack.users}/users", headers=librarian, timeout=5).json()[0]["username"] in {
         "librarian", "sahithiaekka"}
 

@@ -1,0 +1,115 @@
+"""The running system, shared by tests/integration and e2e: started once per test run, the way
+`make run` starts it (scripts/stack.py: migrations, then honcho running gunicorn), on free ports,
+a throwaway data directory and databases of its own on the test PostgreSQL server."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from library_common.databases import recreate_database
+
+ROOT = Path(__file__).resolve().parent
+LIBRARIAN = ("librarian", "stack-librarian-pass")
+PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "WEB_PORT": "web"}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening_pids(port):
+    """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listening)})
+
+
+class Stack:
+    def __init__(self, ports, process, log_path, frontend_secret):
+        self.ports = ports
+        self.url = {name: f"http://127.0.0.1:{ports[variable]}" for variable, name in PORTS.items()}
+        self.books, self.users, self.borrows, self.web = (self.url[n] for n in ("books", "users", "borrows", "web"))
+        self.process = process
+        self.log_path = log_path
+        self.frontend_secret = frontend_secret
+        self.librarian = LIBRARIAN
+
+    def wait_until_ready(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        probes = [f"{self.users}/ready", f"{self.books}/ready", f"{self.borrows}/ready", f"{self.web}/health"]
+        for probe in probes:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the stack exited early:\n{self.log_path.read_text()[-3000:]}")
+                try:
+                    if requests.get(probe, timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:  # not listening yet, or workers still booting
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{probe} not ready:\n{self.log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+
+    def pids(self, name):
+        return listening_pids(self.ports[next(variable for variable, service in PORTS.items() if service == name)])
+
+    def login(self, username, password):
+        response = requests.post(f"{self.users}/login", json={"username": username, "password": password}, timeout=10)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    @contextmanager
+    def service_stopped(self, name):
+        """Freeze a service's processes (SIGSTOP) and thaw them afterwards: it accepts nothing meanwhile."""
+        pids = self.pids(name)
+        assert pids, f"nothing listens on {name}'s port"
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+
+@pytest.fixture(scope="session")
+def stack(postgres_server_url, tmp_path_factory):
+    ports = {variable: str(free_port()) for variable in PORTS}
+    data_dir = tmp_path_factory.mktemp("stack-data")
+    frontend_secret = "stack-frontend-secret-for-tests"
+    env = {
+        **os.environ,
+        **ports,
+        **{f"{name}_DATABASE_URL": recreate_database(postgres_server_url, f"stack_{name.lower()}")
+           for name in ("BOOKS", "USERS", "BORROWS")},
+        "DATA_DIR": str(data_dir),
+        "FRONTEND_SECRET_KEY": frontend_secret,
+        "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
+        "WEB_CONCURRENCY": "2",
+        "HTTP_READ_TIMEOUT": "2",
+    }
+    log_path = data_dir / "stack.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "run"], env=env, cwd=ROOT,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    running = Stack(ports, process, log_path, frontend_secret)
+    try:
+        running.wait_until_ready()
+        yield running
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
