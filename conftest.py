@@ -96,7 +96,6 @@ def stack(postgres_server_url, tmp_path_factory):
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
         "WEB_CONCURRENCY": "2",
-        "HTTP_READ_TIMEOUT": "2",
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

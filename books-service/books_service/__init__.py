@@ -10,7 +10,11 @@ from .loans import LoanCounts
 from .models import db
 from .views import books, genres
 
-DEFAULTS = {"BORROW_SERVICE_URL": "http://127.0.0.1:5002"}
+DEFAULTS = {
+    "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
+    # Availability is a nicety: the catalogue answers without it rather than wait long for it.
+    "AVAILABILITY_TIMEOUT": 1.0,
+}
 
 
 def create_app(config=None):
@@ -24,5 +28,7 @@ def create_app(config=None):
         migrations_dir=Path(__file__).parent / "migrations",
         blueprints=[books.blp, genres.blp],
     )
-    app.extensions["loan_counts"] = LoanCounts(client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL"))
+    app.extensions["loan_counts"] = LoanCounts(
+        client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL", read_timeout=settings["AVAILABILITY_TIMEOUT"])
+    )
     return app

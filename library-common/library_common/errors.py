@@ -59,3 +59,10 @@ class DependencyUnavailable(ServiceError):
 
     status_code = 503
     message = "A service this request depends on is unavailable"
+
+
+class OutcomeUnknown(DependencyUnavailable):
+    """A change was sent but no answer came in time: it may or may not have happened."""
+
+    status_code = 504
+    message = "A service did not answer in time; the change may still have been made"

@@ -7,7 +7,7 @@ from flask import g, has_request_context
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .errors import DependencyUnavailable
+from .errors import DependencyUnavailable, OutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,12 @@ class ServiceClient:
             response = self.session.request(
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
             )
+        except requests.ReadTimeout as exc:
+            log.warning("%s did not answer in time: %s %s", self.name, method, path)
+            if method not in ("GET", "HEAD"):
+                raise OutcomeUnknown(f"The {self.name} did not answer in time; "
+                                     "the change may still have been made") from exc
+            raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly") from exc
         except requests.RequestException as exc:
             log.warning("%s unreachable: %s %s: %s", self.name, method, path, exc)
             raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly") from exc
@@ -57,11 +63,11 @@ class ServiceClient:
         return self.request("GET", path, **kwargs)
 
 
-def client_from_settings(settings, name, url_setting):
+def client_from_settings(settings, name, url_setting, read_timeout=None):
     return ServiceClient(
         name,
         settings[url_setting],
         connect_timeout=settings["HTTP_CONNECT_TIMEOUT"],
-        read_timeout=settings["HTTP_READ_TIMEOUT"],
+        read_timeout=read_timeout or settings["HTTP_READ_TIMEOUT"],
         retries=settings["HTTP_RETRIES"],
     )

@@ -88,3 +88,17 @@ def test_client_errors_are_returned_to_the_caller(client):
     responses.get("http://svc.test/thing", status=404, json={"message": "nope"})
 
     assert client.get("/thing").status_code == 404
+
+
+@responses.activate
+def test_a_change_without_an_answer_is_an_unknown_outcome(client):
+    from library_common.errors import OutcomeUnknown
+
+    responses.post("http://svc.test/thing", body=requests.ReadTimeout("slow"))
+    responses.get("http://svc.test/thing", body=requests.ReadTimeout("slow"))
+
+    with pytest.raises(OutcomeUnknown):
+        client.request("POST", "/thing")
+    with pytest.raises(DependencyUnavailable) as read_failure:
+        client.get("/thing")
+    assert not isinstance(read_failure.value, OutcomeUnknown)

@@ -25,6 +25,9 @@ DEFAULTS = {
     "HTMX_SRC": "cdn",
     "SESSION_COOKIE_SECURE": False,
     "TRUSTED_PROXIES": 0,
+    # Longer than any service's own calls to its neighbours, so a page hears their answer
+    # ("availability unknown") instead of timing out first.
+    "HTTP_READ_TIMEOUT": 5.0,
 }
 
 

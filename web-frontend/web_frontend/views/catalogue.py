@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from library_common.errors import DependencyUnavailable
+from library_common.errors import DependencyUnavailable, OutcomeUnknown
 
 from ..backend import BackendError
 from ..errors import is_htmx
@@ -62,6 +62,9 @@ def borrow(book_id):
         loan = backend().borrow(current_user.token, book_id)
     except BackendError as error:
         problem = error.message
+    except OutcomeUnknown:
+        problem = ("Borrowing is unavailable right now: we could not confirm your loan. "
+                   "Please check My borrows before trying again.")
     except DependencyUnavailable:
         problem = "Borrowing is unavailable right now. Please try again in a moment."
     if is_htmx():

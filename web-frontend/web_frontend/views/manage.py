@@ -138,6 +138,13 @@ def users():
                            role_form=RoleForm())
 
 
+@bp.get("/users/<username>/borrows")
+def patron_borrows(username):
+    loans = backend().loans(current_user.token, username=username, page=_page_number(), per_page=LOANS_PER_PAGE)
+    titles = backend().titles([loan["book_id"] for loan in loans.items])
+    return render_template("manage/patron_borrows.html", username=username, loans=loans, titles=titles)
+
+
 @bp.post("/users/<username>/role")
 def change_role(username):
     form = RoleForm()

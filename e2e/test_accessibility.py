@@ -1,0 +1,49 @@
+"""axe-core finds no serious or critical problem on any page."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .conftest import log_in, screenshot
+
+AXE = Axe()
+
+
+def serious_violations(page):
+    results = AXE.run(page)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def sample_book(add_book, unique):
+    return add_book(f"Accessible Book {unique}", isbn=None, description="A book for checking the pages.")
+
+
+VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not-found": "/no-such-page"}
+LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users"}
+
+
+def test_visitor_pages(page, sample_book):
+    for name, path in {**VISITOR_PAGES, "book-page": f"/books/{sample_book['id']}"}.items():
+        page.goto(path)
+        assert serious_violations(page) == [], name
+        if name == "catalogue":
+            screenshot(page, "catalogue")
+
+
+def test_patron_pages(page, patron, sample_book):
+    log_in(page, patron)
+    page.goto(f"/books/{sample_book['id']}")
+    page.get_by_role("button", name="Borrow").click()
+    page.get_by_text("Borrowed!").wait_for()
+    assert serious_violations(page) == []
+    page.goto("/my/borrows")
+    assert serious_violations(page) == []
+
+
+def test_librarian_pages(page, stack, sample_book):
+    log_in(page, *stack.librarian)
+    for name, path in {**LIBRARIAN_PAGES, "edit-book": f"/manage/books/{sample_book['id']}/edit",
+                       "delete-book": f"/manage/books/{sample_book['id']}/delete"}.items():
+        page.goto(path)
+        assert serious_violations(page) == [], name

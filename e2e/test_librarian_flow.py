@@ -1,0 +1,69 @@
+"""The librarian: add a book (with a mistake first), edit it, and delete it only once it is back."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import log_in, screenshot
+
+
+def test_add_edit_and_delete_a_book(page, stack, unique):
+    log_in(page, stack.librarian[0], stack.librarian[1])
+    page.get_by_role("link", name="Add book").click()
+    page.get_by_label("Title").fill(f"Librarian's Pick {unique}")
+    page.get_by_label("Author").fill("Ursula K. Le Guin")
+    page.get_by_label("Genre").fill("Fantasy")
+    page.get_by_label("ISBN").fill("978-0-000-00000-1")
+    page.get_by_label("Copies").fill("1")
+    page.get_by_role("button", name="Add book").click()
+
+    expect(page.get_by_text("Not a valid ISBN-10 or ISBN-13")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value(f"Librarian's Pick {unique}")
+    screenshot(page, "add-book-error")
+
+    page.get_by_label("ISBN").fill("")
+    page.get_by_role("button", name="Add book").click()
+    expect(page.get_by_text(f"Added “Librarian's Pick {unique}” to the catalogue.")).to_be_visible()
+    page.get_by_role("link", name=f"Librarian's Pick {unique}").click()
+
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Title").fill(f"Librarian's Choice {unique}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name=f"Librarian's Choice {unique}")).to_be_visible()
+    book_url = page.url
+
+    page.get_by_role("button", name="Borrow").click()
+    expect(page.get_by_text("Borrowed!")).to_be_visible()
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete this book").click()
+    expect(page.get_by_text(re.compile("copies on loan", re.I)).first).to_be_visible()
+
+    page.get_by_role("link", name="My borrows", exact=True).click()
+    page.get_by_role("button", name=f"Return Librarian's Choice {unique}").click()
+    expect(page.get_by_role("row", name=re.compile(f"Librarian's Choice {unique}")).first).to_contain_text("Returned")
+    page.goto(book_url)
+    page.get_by_role("link", name="Delete").click()
+    page.get_by_role("button", name="Delete this book").click()
+    expect(page.get_by_text(f"Deleted “Librarian's Choice {unique}”.")).to_be_visible()
+    page.get_by_label("Search").fill(unique)
+    expect(page.get_by_text("No books match your search")).to_be_visible()
+
+
+def test_loans_desk_checks_out_and_in_for_a_patron(page, stack, unique, add_book, patron):
+    book = add_book(f"Desk Copy {unique}")
+    log_in(page, stack.librarian[0], stack.librarian[1])
+    page.get_by_role("link", name="Loans desk").click()
+    page.get_by_label("Patron's username").fill(patron)
+    page.get_by_label("Book number").fill(str(book["id"]))
+    page.get_by_role("button", name="Check out").click()
+    expect(page.get_by_text(f"Checked out to {patron}")).to_be_visible()
+    screenshot(page, "loans-desk")
+
+    page.get_by_role("button", name=f"Check in Desk Copy {unique} from {patron}").click()
+    expect(page.get_by_text(f"Checked in book {book['id']} from {patron}")).to_be_visible()
+
+    page.get_by_role("link", name="Users").click()
+    screenshot(page, "users")
+    page.get_by_role("link", name=patron).click()
+    expect(page.get_by_role("heading", name=f"Loans of {patron}")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(f"Desk Copy {unique}"))).to_be_visible()
