@@ -6,7 +6,10 @@ INSTALLED := $(VENV)/.installed
 PACKAGES := library-common user-service books-service borrow-service web-frontend
 HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 
-.PHONY: install run dev test clean
+CHROMIUM_PATH ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: install chromium run dev lint test clean
 
 $(INSTALLED): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,14 +23,22 @@ $(HTMX): web-frontend/web_frontend/assets.py | $(INSTALLED)
 
 install: $(INSTALLED) $(HTMX)
 
+chromium:  ## the browser the e2e tests drive (Debian's package; Playwright cannot download its own here)
+	@test -x "$(CHROMIUM_PATH)" || { command -v apt-get >/dev/null \
+	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
+	  || { echo "Install Chromium (or Chrome) and set CHROMIUM_PATH to run the browser tests"; exit 1; }
+
 run: install  ## run the whole system in the foreground (Ctrl-C stops it)
 	$(PY) scripts/stack.py run
 
 dev: install  ## like run, with Flask's reloader
 	$(PY) scripts/stack.py run --dev
 
-test: install  ## every test suite, against a throwaway embedded PostgreSQL
-	$(PY) scripts/stack.py test $(PYTEST_ARGS)
+lint: install  ## static checks (ruff)
+	$(VENV)/bin/ruff check .
+
+test: install chromium lint  ## lint, then every test suite against a throwaway embedded PostgreSQL
+	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
 
 clean:  ## remove the virtualenv and the development database
 	rm -rf $(VENV) .data

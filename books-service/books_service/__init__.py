@@ -29,6 +29,8 @@ def create_app(config=None):
         blueprints=[books.blp, genres.blp],
     )
     app.extensions["loan_counts"] = LoanCounts(
-        client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL", read_timeout=settings["AVAILABILITY_TIMEOUT"])
+        client_from_settings(
+            settings, "borrow-service", "BORROW_SERVICE_URL", read_timeout=settings["AVAILABILITY_TIMEOUT"]
+        )
     )
     return app

@@ -76,7 +76,9 @@ class BookListArgs(PageArgs):
         validate=validate.Length(max=MAX_PER_PAGE),
         metadata={"description": "Only these books (repeat for each, at most 100): one call for many ids"},
     )
-    q = Text(validate=validate.Length(max=200), metadata={"description": "Words or word prefixes in title, author or ISBN"})
+    q = Text(
+        validate=validate.Length(max=200), metadata={"description": "Words or word prefixes in title, author or ISBN"}
+    )
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})

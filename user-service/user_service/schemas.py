@@ -50,7 +50,9 @@ class UserUpdateSchema(Strict):
     last_name = Text(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
     active = fields.Boolean(metadata={"description": "Librarians only"})
-    password = fields.String(load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"})
+    password = fields.String(
+        load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
+    )
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
 
     @ma.validates_schema

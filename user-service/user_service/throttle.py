@@ -22,7 +22,10 @@ class ThrottlePolicy:
 
 
 def _limits(policy, username, client):
-    return (("user", username.lower(), policy.max_failures_per_user), ("client", client, policy.max_failures_per_client))
+    return (
+        ("user", username.lower(), policy.max_failures_per_user),
+        ("client", client, policy.max_failures_per_client),
+    )
 
 
 def ensure_not_throttled(policy, username, client, now):

@@ -1,7 +1,7 @@
 """web-frontend: the pages patrons and librarians use (port 8000), over the three services."""
 
 
-from flask import Flask, request
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -104,6 +104,5 @@ def _security_headers(app, htmx_source):
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.headers.get("HX-Request"):
-            response.headers["Vary"] = "HX-Request"
+        response.vary.add("HX-Request")  # one URL, two bodies: the page, or its htmx fragment
         return response

@@ -2,10 +2,13 @@
 these check only what a browser can get wrong before asking them."""
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-SORTS = [("", "Best match / title"), ("title", "Title"), ("author", "Author"), ("newest", "Newest")]
+SORTS = [SelectChoice("", "Best match / title"), SelectChoice("title", "Title"), SelectChoice("author", "Author"),
+         SelectChoice("newest", "Newest")]
+ALL_GENRES = SelectChoice("", "All genres")
 
 
 class SearchForm(FlaskForm):
@@ -13,7 +16,7 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form: bookmarkable, changes nothing
 
     q = StringField("Search", validators=[Optional(), Length(max=200)])
-    genre = SelectField("Genre", choices=[("", "All genres")], validate_choice=False)
+    genre = SelectField("Genre", choices=[ALL_GENRES], validate_choice=False)
     available = BooleanField("Available now")
     sort = SelectField("Sort by", choices=SORTS, validate_choice=False)
 
@@ -57,4 +60,4 @@ class CheckoutForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[("patron", "Patron"), ("librarian", "Librarian")])
+    role = SelectField("Role", choices=[SelectChoice("patron", "Patron"), SelectChoice("librarian", "Librarian")])

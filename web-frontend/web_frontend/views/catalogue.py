@@ -2,12 +2,13 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from library_common.errors import DependencyUnavailable, OutcomeUnknown
 
 from ..backend import BackendError
 from ..errors import is_htmx
-from ..forms import SearchForm
+from ..forms import ALL_GENRES, SearchForm
 from ..formatting import nice_date
 from .common import backend, page_or_fragment
 
@@ -23,7 +24,7 @@ def _positive_int(value, default=1):
 def index():
     form = SearchForm(request.args)
     genres = backend().genres()
-    form.genre.choices = [("", "All genres")] + [(g["genre"], f"{g['genre']} ({g['count']})") for g in genres]
+    form.genre.choices = [ALL_GENRES] + [SelectChoice(g["genre"], f"{g['genre']} ({g['count']})") for g in genres]
     params = {"page": _positive_int(request.args.get("page")), "per_page": PER_PAGE}
     params |= {name: value for name in ("q", "genre", "sort") if (value := (form[name].data or "").strip())}
     if form.available.data:

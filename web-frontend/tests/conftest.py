@@ -1,0 +1,74 @@
+import json
+import re
+
+import pytest
+import responses
+
+from web_frontend import create_app
+
+BOOKS = "http://books.test"
+USERS = "http://users.test"
+BORROWS = "http://borrows.test"
+
+
+def make_app(tokens, **config):
+    app = create_app({"TESTING": True, "BOOKS_SERVICE_URL": BOOKS, "USER_SERVICE_URL": USERS,
+                      "BORROW_SERVICE_URL": BORROWS, "HTTP_RETRIES": 0, "SECRET_KEY": "test-secret", **config})
+    app.extensions["token_verifier"] = tokens.verifier()
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(tokens):
+    """CSRF checks off, for tests about what a button does; `csrf_client` tests the checks themselves."""
+    return make_app(tokens, WTF_CSRF_ENABLED=False)
+
+
+@pytest.fixture
+def csrf_client(tokens):
+    return make_app(tokens).test_client()
+
+
+@pytest.fixture(autouse=True)
+def services():
+    """The three backends, faked: each test registers the answers it needs."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{BOOKS}/genres", json=[{"genre": "Science Fiction", "count": 1}])
+        yield mock
+
+
+def book(book_id=1, **fields):
+    return {"id": book_id, "title": "The Hitchhiker's Guide to the Galaxy", "author": "Douglas Adams",
+            "genre": "Science Fiction", "isbn": None, "published_year": 1979, "description": None, "copies": 2,
+            "available_copies": 1, "available": True, "created_at": "2026-11-01T10:00:00+00:00", **fields}
+
+
+def loan(loan_id=1, book_id=1, **fields):
+    return {"id": loan_id, "username": "alice", "book_id": book_id, "borrow_date": "2026-11-20T10:00:00+00:00",
+            "due_date": "2026-12-04T10:00:00+00:00", "returned": False, "returned_date": None, "renewals": 0,
+            "overdue": False, **fields}
+
+
+def listing(items):
+    return {"json": items, "headers": {"X-Total-Count": str(len(items))}}
+
+
+@pytest.fixture
+def log_in_as(client, tokens):
+    """Put a session for `username` in the client's cookie, as a successful login would."""
+    def log_in(username="alice", role="patron"):
+        with client.session_transaction() as session:
+            session["token"] = tokens.token(username, role)
+            session["_user_id"] = username
+            session["_fresh"] = True
+
+    return log_in
+
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def json_body(call):
+    return json.loads(call.request.body)

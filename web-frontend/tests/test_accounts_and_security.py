@@ -1,0 +1,150 @@
+import pytest
+
+from web_frontend import create_app
+
+from .conftest import BOOKS, BORROWS, USERS, csrf_token, json_body, listing
+
+
+def test_login_starts_a_session_and_follows_a_safe_next(csrf_client, services, tokens):
+    services.post(f"{USERS}/login", json={"message": "Login successful", "token": tokens.token("alice"),
+                                          "user": {"username": "alice", "first_name": "Alice"}})
+    token = csrf_token(csrf_client)
+
+    response = csrf_client.post("/login", data={"username": "alice", "password": "pw-123456", "next": "/my/borrows",
+                                           "csrf_token": token})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/my/borrows"
+    assert json_body(services.calls[-1]) == {"username": "alice", "password": "pw-123456"}
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:x"])
+def test_login_never_redirects_off_site(csrf_client, services, tokens, target):
+    services.post(f"{USERS}/login", json={"message": "ok", "token": tokens.token("alice"),
+                                          "user": {"username": "alice", "first_name": "Alice"}})
+
+    response = csrf_client.post("/login", data={"username": "alice", "password": "pw-123456", "next": target,
+                                           "csrf_token": csrf_token(csrf_client)})
+
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_keeps_the_username_not_the_password(csrf_client, services):
+    services.post(f"{USERS}/login", status=401, json={"message": "Invalid username or password"})
+
+    response = csrf_client.post("/login", data={"username": "alice", "password": "wrong-pass",
+                                           "csrf_token": csrf_token(csrf_client)})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Invalid username or password" in html
+    assert 'value="alice"' in html and "wrong-pass" not in html
+
+
+def test_signup_shows_the_services_field_errors(csrf_client, services):
+    services.post(f"{USERS}/register", status=409, json={
+        "message": "That username is taken", "errors": {"username": "That username is taken"}})
+
+    response = csrf_client.post("/signup", data={"username": "alice", "first_name": "Alice", "last_name": "L",
+                                            "password": "pw-123456", "confirm": "pw-123456",
+                                            "csrf_token": csrf_token(csrf_client, "/signup")})
+
+    html = response.get_data(as_text=True)
+    assert 'id="username-error"' in html and "That username is taken" in html
+    assert 'value="Alice"' in html
+
+
+def test_posts_without_a_csrf_token_are_refused(csrf_client):
+    response = csrf_client.post("/login", data={"username": "alice", "password": "pw-123456"})
+
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_an_expired_session_is_sent_to_log_in_with_a_message(client, services, tokens):
+    from datetime import datetime, timedelta, timezone
+
+    with client.session_transaction() as session:
+        session["token"] = tokens.token("alice", exp=datetime.now(timezone.utc) - timedelta(minutes=1))
+        session["_user_id"] = "alice"
+
+    response = client.get("/my/borrows")
+
+    assert response.status_code == 302 and "/login?next=%2Fmy%2Fborrows" in response.headers["Location"]
+    assert "Your session has expired" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_backend_401_logs_the_user_out(client, services, log_in_as):
+    log_in_as("alice")
+    services.get(f"{BORROWS}/borrows", status=401, json={"message": "Token expired; log in again"})
+
+    response = client.get("/my/borrows")
+
+    assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
+    with client.session_transaction() as session:
+        assert "token" not in session
+
+
+def test_logout_is_a_post_and_clears_the_session(client, log_in_as):
+    log_in_as("alice")
+    assert client.get("/logout").status_code == 405
+
+    client.post("/logout")
+
+    with client.session_transaction() as session:
+        assert "token" not in session
+
+
+def test_librarian_pages_need_a_librarian(client, log_in_as):
+    assert "/login" in client.get("/manage/users").headers["Location"]
+    log_in_as("alice", "patron")
+
+    response = client.get("/manage/users")
+
+    assert response.status_code == 403
+    assert "This page is not for you" in response.get_data(as_text=True)
+
+
+def test_librarians_see_users_with_role_forms(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/users", **listing([{"username": "alice", "first_name": "Alice", "last_name": "L",
+                                               "role": "patron", "active": True,
+                                               "created_at": "2026-11-01T10:00:00+00:00"}]))
+
+    html = client.get("/manage/users").get_data(as_text=True)
+
+    assert "Role of alice" in html and "1 Nov 2026" in html
+
+
+def test_security_headers(client, services):
+    services.get(f"{BOOKS}/books", **listing([]))
+
+    headers = client.get("/").headers
+
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self' https://unpkg.com/htmx.org@" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_htmx_from_the_cdn_carries_its_integrity_hash(client, services):
+    services.get(f"{BOOKS}/books", **listing([]))
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert 'integrity="sha384-' in html and 'crossorigin="anonymous"' in html
+
+
+def test_session_cookie_flags(csrf_client, services, tokens):
+    services.post(f"{USERS}/login", json={"message": "ok", "token": tokens.token("alice"),
+                                          "user": {"username": "alice", "first_name": "Alice"}})
+
+    response = csrf_client.post("/login", data={"username": "alice", "password": "pw-123456",
+                                           "csrf_token": csrf_token(csrf_client)})
+
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_refuses_the_default_secret():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"APP_ENV": "production"})

@@ -1,0 +1,64 @@
+import requests
+
+from .conftest import BOOKS, BORROWS, book, listing, loan
+
+
+def test_my_borrows_shows_current_loans_with_titles_and_history(client, services, log_in_as):
+    log_in_as("alice")
+    services.get(f"{BORROWS}/borrows", **listing([loan(1, overdue=True)]),
+                 match=[responses_query({"active": "true"})])
+    services.get(f"{BORROWS}/borrows", **listing([loan(2, 2, returned=True,
+                                                       returned_date="2026-11-10T10:00:00+00:00")]),
+                 match=[responses_query({"active": "false"})])
+    services.get(f"{BOOKS}/books", **listing([book(1), book(2, title="Dune")]))
+
+    html = client.get("/my/borrows").get_data(as_text=True)
+
+    assert "The Hitchhiker&#39;s Guide to the Galaxy" in html and "Dune" in html
+    assert 'class="overdue"' in html and "Overdue" in html
+    assert "10 Nov 2026" in html
+
+
+def test_renewing_with_htmx_returns_the_updated_row(client, services, log_in_as):
+    log_in_as("alice")
+    services.post(f"{BORROWS}/borrows/1/renew", json=loan(1, due_date="2026-12-18T10:00:00+00:00", renewals=1))
+    services.get(f"{BOOKS}/books", **listing([book(1)]))
+
+    html = client.post("/my/borrows/1/renew", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert html.lstrip().startswith('<tr id="loan-1"') and "18 Dec 2026" in html
+
+
+def test_a_refused_renewal_is_announced_not_swapped(client, services, log_in_as):
+    log_in_as("alice")
+    services.post(f"{BORROWS}/borrows/1/renew", status=409, json={"message": "Already renewed 2 times"})
+
+    response = client.post("/my/borrows/1/renew", headers={"HX-Request": "true"})
+
+    assert response.headers["HX-Retarget"] == "#flash"
+    assert "Already renewed 2 times" in response.get_data(as_text=True)
+
+
+def test_returning_without_javascript_redirects_with_a_message(client, services, log_in_as):
+    log_in_as("alice")
+    services.post(f"{BORROWS}/return", json=loan(1, returned=True, returned_date="2026-11-25T10:00:00+00:00"))
+
+    response = client.post("/my/borrows/1/return", data={"book_id": "1"})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/my/borrows"
+
+
+def test_my_borrows_when_loans_are_down_is_a_friendly_503(client, services, log_in_as):
+    log_in_as("alice")
+    services.get(f"{BORROWS}/borrows", body=requests.ConnectionError("down"))
+
+    response = client.get("/my/borrows")
+
+    assert response.status_code == 503
+    assert "Part of the library is unavailable" in response.get_data(as_text=True)
+
+
+def responses_query(params):
+    from responses import matchers
+
+    return matchers.query_param_matcher(params, strict_match=False)
