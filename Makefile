@@ -9,7 +9,7 @@ HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test clean
+.PHONY: install chromium run dev lint test screenshots clean
 
 $(INSTALLED): requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ lint: install  ## static checks (ruff)
 
 test: install chromium lint  ## lint, then every test suite against a throwaway embedded PostgreSQL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
+
+screenshots: install chromium  ## refresh the README's screenshots (docs/screenshots) from the e2e suite
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test e2e
 
 clean:  ## remove the virtualenv and the development database
 	rm -rf $(VENV) .data
