@@ -1,6 +1,6 @@
 """The catalogue (home page) and each book's page, with its Borrow button."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -10,14 +10,10 @@ from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ALL_GENRES, SearchForm
 from ..formatting import nice_date
-from .common import backend, page_or_fragment
+from .common import backend, book_or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
 PER_PAGE = 20
-
-
-def _positive_int(value, default=1):
-    return int(value) if value and value.isdigit() and 0 < int(value) <= 100_000 else default
 
 
 @bp.get("/")
@@ -25,7 +21,7 @@ def index():
     form = SearchForm(request.args)
     genres = backend().genres()
     form.genre.choices = [ALL_GENRES] + [SelectChoice(g["genre"], f"{g['genre']} ({g['count']})") for g in genres]
-    params = {"page": _positive_int(request.args.get("page")), "per_page": PER_PAGE}
+    params = {"page": page_number(), "per_page": PER_PAGE}
     params |= {name: value for name in ("q", "genre", "sort") if (value := (form[name].data or "").strip())}
     if form.available.data:
         params["available"] = "true"
@@ -41,18 +37,9 @@ def index():
                             form=form, books=books, problem=problem, filters=filters)
 
 
-def _book_or_404(book_id):
-    try:
-        return backend().book(book_id)
-    except BackendError as error:
-        if error.status == 404:
-            abort(404)
-        raise
-
-
 @bp.get("/books/<int:book_id>")
 def book(book_id):
-    return render_template("book.html", book=_book_or_404(book_id))
+    return render_template("book.html", book=book_or_404(book_id))
 
 
 @bp.post("/books/<int:book_id>/borrow")
@@ -69,7 +56,7 @@ def borrow(book_id):
     except DependencyUnavailable:
         problem = "Borrowing is unavailable right now. Please try again in a moment."
     if is_htmx():
-        return render_template("_borrow_panel.html", book=_book_or_404(book_id), loan=loan, problem=problem)
+        return render_template("_borrow_panel.html", book=book_or_404(book_id), loan=loan, problem=problem)
     if loan:
         flash(f"Borrowed. Please return it by {nice_date(loan['due_date'])}.", "success")
     else:

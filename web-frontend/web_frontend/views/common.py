@@ -1,8 +1,11 @@
 """Small helpers the views share."""
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template, request
 
+from ..backend import BackendError
 from ..errors import is_htmx
+
+MAX_PAGE = 100_000
 
 
 def backend():
@@ -25,3 +28,18 @@ def apply_service_errors(form, error):
             form.form_errors.append(message)
     if not error.errors:
         form.form_errors.append(error.message)
+
+
+def page_number():
+    """The `page` query parameter, or 1 when it is missing or makes no sense."""
+    value = request.args.get("page", "")
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
+
+
+def book_or_404(book_id):
+    try:
+        return backend().book(book_id)
+    except BackendError as error:
+        if error.status == 404:
+            abort(404)
+        raise

@@ -8,7 +8,7 @@ from library_common.errors import DependencyUnavailable
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
 from ..formatting import nice_date
-from .common import backend
+from .common import backend, page_number
 
 bp = Blueprint("loans", __name__, url_prefix="/my")
 HISTORY_PER_PAGE = 20
@@ -21,9 +21,8 @@ def _book_id(value):
 @bp.get("/borrows")
 @login_required
 def my_borrows():
-    history_page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 1
     current = backend().loans(current_user.token, active="true", per_page=100)
-    history = backend().loans(current_user.token, active="false", page=max(1, history_page),
+    history = backend().loans(current_user.token, active="false", page=page_number(),
                               per_page=HISTORY_PER_PAGE)
     titles = backend().titles([loan["book_id"] for loan in current.items + history.items])
     return render_template("my_borrows.html", current=current, history=history, titles=titles)

@@ -10,7 +10,7 @@ from ..errors import inline_message, is_htmx
 from ..forms import BookForm, CheckoutForm, RoleForm
 from ..formatting import nice_date
 from ..session import librarian_required
-from .common import apply_service_errors, backend
+from .common import apply_service_errors, backend, book_or_404, page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 LOANS_PER_PAGE = 25
@@ -20,20 +20,6 @@ LOANS_PER_PAGE = 25
 @librarian_required
 def librarians_only():
     """Every page here is for librarians: visitors are sent to log in, patrons get 403."""
-
-
-def _page_number():
-    value = request.args.get("page", "")
-    return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1
-
-
-def _existing_book(book_id):
-    try:
-        return backend().book(book_id)
-    except BackendError as error:
-        if error.status == 404:
-            abort(404)
-        raise
 
 
 @bp.route("/books/new", methods=["GET", "POST"])
@@ -48,14 +34,14 @@ def add_book():
             flash(f"Added “{book['title']}” to the catalogue.", "success")
             return redirect(url_for("manage.add_book", added=book["id"]))
     added = request.args.get("added", "")
-    added_book = _existing_book(int(added)) if added.isdigit() and int(added) < 2**31 else None
+    added_book = book_or_404(int(added)) if added.isdigit() and int(added) < 2**31 else None
     status = 400 if form.errors or form.form_errors else 200
     return render_template("manage/book_form.html", form=form, book=None, added_book=added_book), status
 
 
 @bp.route("/books/<int:book_id>/edit", methods=["GET", "POST"])
 def edit_book(book_id):
-    book = _existing_book(book_id)
+    book = book_or_404(book_id)
     form = BookForm(data=book if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -71,7 +57,7 @@ def edit_book(book_id):
 
 @bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
 def delete_book(book_id):
-    book = _existing_book(book_id)
+    book = book_or_404(book_id)
     if request.method == "GET":
         return render_template("manage/confirm_delete.html", book=book)
     try:
@@ -86,7 +72,7 @@ def delete_book(book_id):
 @bp.get("/loans")
 def loans_desk():
     overdue_only = request.args.get("overdue") == "1"
-    filters = {"active": "true", "page": _page_number(), "per_page": LOANS_PER_PAGE}
+    filters = {"active": "true", "page": page_number(), "per_page": LOANS_PER_PAGE}
     if overdue_only:
         filters["overdue"] = "true"
     loans = backend().loans(current_user.token, **filters)
@@ -134,13 +120,13 @@ def checkin():
 
 @bp.get("/users")
 def users():
-    return render_template("manage/users.html", users=backend().users(current_user.token, page=_page_number()),
+    return render_template("manage/users.html", users=backend().users(current_user.token, page=page_number()),
                            role_form=RoleForm())
 
 
 @bp.get("/users/<username>/borrows")
 def patron_borrows(username):
-    loans = backend().loans(current_user.token, username=username, page=_page_number(), per_page=LOANS_PER_PAGE)
+    loans = backend().loans(current_user.token, username=username, page=page_number(), per_page=LOANS_PER_PAGE)
     titles = backend().titles([loan["book_id"] for loan in loans.items])
     return render_template("manage/patron_borrows.html", username=username, loans=loans, titles=titles)
 
