@@ -6,6 +6,8 @@ overridden by an environment variable of the same name, cast to the default's ty
 
 import os
 
+from sqlalchemy.engine import URL
+
 # Marks a secret whose development default must never reach production.
 DEV_SECRET = "dev-only-insecure-secret"
 
@@ -13,6 +15,12 @@ COMMON_DEFAULTS = {
     "APP_ENV": "development",
     "LOG_LEVEL": "INFO",
     "DATABASE_URL": "",
+    # Or the URL's parts, as container platforms inject them (the password from a secret store):
+    "DB_HOST": "",
+    "DB_PORT": 5432,
+    "DB_NAME": "",
+    "DB_USER": "",
+    "DB_PASSWORD": "",
     "JWT_ISSUER": "library-user-service",
     "JWT_AUDIENCE": "library",
     "JWKS_URL": "http://127.0.0.1:5001/.well-known/jwks.json",
@@ -56,6 +64,15 @@ def load_settings(defaults, overrides=None, environ=None):
         except ValueError as exc:
             raise RuntimeError(f"Invalid value for {name}: {exc}") from exc
     settings.update(overrides or {})
+    if not settings["DATABASE_URL"] and settings["DB_HOST"]:
+        settings["DATABASE_URL"] = URL.create(
+            "postgresql+psycopg2",
+            username=settings["DB_USER"] or None,
+            password=settings["DB_PASSWORD"] or None,
+            host=settings["DB_HOST"],
+            port=settings["DB_PORT"],
+            database=settings["DB_NAME"] or None,
+        ).render_as_string(hide_password=False)
     return settings
 
 

@@ -102,3 +102,14 @@ def test_a_change_without_an_answer_is_an_unknown_outcome(client):
     with pytest.raises(DependencyUnavailable) as read_failure:
         client.get("/thing")
     assert not isinstance(read_failure.value, OutcomeUnknown)
+
+
+def test_the_database_url_can_come_in_parts_with_any_password():
+    settings = load_settings({}, environ={"DB_HOST": "db.internal", "DB_NAME": "books", "DB_USER": "library",
+                                          "DB_PASSWORD": "p@ss:w/rd?#"})
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings["DATABASE_URL"])
+    assert (url.host, url.port, url.database, url.username, url.password) == (
+        "db.internal", 5432, "books", "library", "p@ss:w/rd?#")

@@ -1,0 +1,124 @@
+"""docker-compose.yml, the Dockerfiles and the apps' own settings must agree; checked without a Docker engine."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from library_common.config import COMMON_DEFAULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+APPS = {  # compose service -> (package, the seed's port, its database)
+    "books-service": ("books_service", 5000, "books"),
+    "user-service": ("user_service", 5001, "users"),
+    "borrow-service": ("borrow_service", 5002, "borrows"),
+    "web-frontend": ("web_frontend", 8000, None),
+}
+SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY"}
+# Read by gunicorn_conf or the container entrypoint rather than by the app's settings.
+PROCESS_SETTINGS = {"BIND", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT", "WEB_GRACEFUL_TIMEOUT",
+                    "MIGRATE_ON_START", "SCRIPT_NAME"}
+
+
+def environment(service):
+    return COMPOSE["services"][service]["environment"]
+
+
+def dockerfile(service):
+    return (ROOT / service / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_ports_agree_between_compose_dockerfile_and_the_seed(service):
+    _package, port, _database = APPS[service]
+    text = dockerfile(service)
+
+    assert COMPOSE["services"][service]["ports"] == [f"{port}:{port}"]
+    assert f"EXPOSE {port}\n" in text
+    assert f"BIND=0.0.0.0:{port}" in text
+    assert f"http://127.0.0.1:{port}/health" in text
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_the_image_runs_its_own_package(service):
+    package = APPS[service][0]
+
+    assert f'CMD ["python", "-m", "library_common.serve", "{package}"]' in dockerfile(service)
+    assert (ROOT / service / package / "__init__.py").exists()
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_the_health_check_path_is_served(service):
+    package = APPS[service][0]
+    app = importlib.import_module(package).create_app({"DATABASE_URL": "postgresql://x@unused/x", "TESTING": True})
+
+    assert app.test_client().get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_every_variable_compose_sets_is_a_setting_the_app_reads(service):
+    package = importlib.import_module(APPS[service][0])
+    known = set(COMMON_DEFAULTS) | set(package.DEFAULTS) | PROCESS_SETTINGS
+
+    assert set(environment(service)) - known == set()
+
+
+@pytest.mark.parametrize("service", [s for s, (_p, _port, database) in APPS.items() if database])
+def test_each_database_service_gets_its_own_database(service):
+    env = environment(service)
+    created = re.search(r"for database in ([\w ]+); do", (ROOT / "deploy/postgres/init-databases.sh").read_text())
+
+    assert env["DB_NAME"] == APPS[service][2]
+    assert env["DB_NAME"] in created.group(1).split()
+    assert {"DB_HOST", "DB_USER", "DB_PASSWORD"} <= set(env)
+    assert COMPOSE["services"][service]["depends_on"]["db"] == {"condition": "service_healthy"}
+
+
+@pytest.mark.parametrize("service, variable", SECRETS.items())
+def test_secrets_come_from_the_env_file_and_must_be_set(service, variable):
+    assert re.fullmatch(r"\$\{\w+:\?.+\}", environment(service)[variable])
+
+
+@pytest.mark.parametrize("service", APPS)
+def test_service_urls_name_compose_services_on_their_ports(service):
+    for name, value in environment(service).items():
+        if not name.endswith("_URL"):
+            continue
+        host, port = re.match(r"http://([\w-]+):(\d+)", value).groups()
+        assert host in APPS, f"{service} {name} points at unknown service {host}"
+        assert int(port) == APPS[host][1], f"{service} {name} uses the wrong port for {host}"
+
+
+def test_the_jwks_url_is_user_services_route():
+    from user_service import create_app
+
+    app = create_app({"DATABASE_URL": "postgresql://x@unused/x", "TESTING": True})
+    path = environment("books-service")["JWKS_URL"].split(":5001", 1)[1]
+
+    assert path in {rule.rule for rule in app.url_map.iter_rules()}
+
+
+def test_services_wait_for_what_they_call():
+    assert set(COMPOSE["services"]["borrow-service"]["depends_on"]) == {"db", "books-service", "user-service"}
+    assert set(COMPOSE["services"]["web-frontend"]["depends_on"]) == {"books-service", "user-service",
+                                                                      "borrow-service"}
+
+
+def test_the_env_example_sets_every_variable_compose_requires():
+    required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
+    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+
+    assert required <= set(example)
+    assert ".env\n" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_database_names_match_make_run():
+    stack = (ROOT / "scripts/stack.py").read_text()
+
+    for _package, _port, database in APPS.values():
+        if database:
+            assert f'("{database}", ' in stack
