@@ -1,0 +1,295 @@
+"""The running library: VPC, Aurora Serverless v2, four Fargate services behind one ALB, monitoring."""
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from .services import BY_NAME, NAMESPACE, NEIGHBOUR_SETTINGS, SERVICES, ServiceSpec
+from .signing_key import SigningKeySecret
+
+XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    image_tag: str = "latest"
+    tracing: bool = False
+    certificate_arn: str = ""
+    alarm_email: str = ""
+    desired_count: int = 2
+    max_count: int = 6
+
+    @classmethod
+    def from_context(cls, node):
+        def context(key, default=""):
+            return str(node.try_get_context(key) or default)
+
+        return cls(
+            image_tag=context("imageTag", "latest"),
+            tracing=context("tracing", "false").lower() == "true",
+            certificate_arn=context("certificateArn"),
+            alarm_email=context("alarmEmail"),
+        )
+
+
+class LibraryStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, repository_names: dict, options: StackOptions, **kwargs):
+        super().__init__(scope, construct_id, description="Library: services, database and load balancer", **kwargs)
+        self.options = options
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Network",
+            max_azs=2,
+            nat_gateways=1,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(name="services", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22),
+                ec2.SubnetConfiguration(name="database", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24),
+            ],
+        )
+        self.alb_security_group = ec2.SecurityGroup(
+            self, "LoadBalancerSecurityGroup", vpc=self.vpc, description="Library: the public load balancer"
+        )
+        self.services_security_group = ec2.SecurityGroup(
+            self, "ServicesSecurityGroup", vpc=self.vpc, description="Library: the four services"
+        )
+        self.database_security_group = ec2.SecurityGroup(
+            self, "DatabaseSecurityGroup", vpc=self.vpc, description="Library: Aurora", allow_all_outbound=False
+        )
+        self.database_security_group.add_ingress_rule(
+            self.services_security_group, ec2.Port.tcp(5432), "only the services reach the database"
+        )
+
+        self.database = rds.DatabaseCluster(
+            self,
+            "Database",
+            engine=rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_17_5),
+            credentials=rds.Credentials.from_generated_secret("library"),
+            writer=rds.ClusterInstance.serverless_v2("Writer"),
+            serverless_v2_min_capacity=0.5,
+            serverless_v2_max_capacity=4,
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.database_security_group],
+            storage_encrypted=True,
+            backup=rds.BackupProps(retention=cdk.Duration.days(7)),
+            removal_policy=cdk.RemovalPolicy.SNAPSHOT,
+        )
+
+        self.alarm_topic = sns.Topic(self, "Alarms", display_name="Library alarms")
+        if options.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(options.alarm_email))
+
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=self.vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            default_cloud_map_namespace=ecs.CloudMapNamespaceOptions(name=NAMESPACE, use_for_service_connect=False),
+        )
+        self.secrets = {
+            "users": {"SECRET_KEY": self._generated_secret("UserServiceSecretKey", "user-service SECRET_KEY")},
+            "web": {"SECRET_KEY": self._generated_secret("FrontendSecretKey", "web-frontend session key")},
+        }
+        self.signing_key = SigningKeySecret(self, "SigningKey")
+        self.secrets["users"]["JWT_PRIVATE_KEY"] = self.signing_key.secret
+
+        self.load_balancer, self.listener = self._load_balancer()
+        self.services = {}
+        self.target_groups = {}
+        for priority, spec in enumerate(SERVICES, start=1):
+            repository = ecr.Repository.from_repository_name(self, f"{spec.name.title()}Images", repository_names[spec.name])
+            service, target_group = self._service(spec, repository, priority)
+            self.services[spec.name] = service
+            self.target_groups[spec.name] = target_group
+            self._scaling(spec, service, target_group)
+            self._alarms(spec, target_group)
+        self.services["users"].node.add_dependency(self.signing_key.resource)
+
+        database_cpu = cloudwatch.Alarm(
+            self,
+            "DatabaseCpuAlarm",
+            alarm_description="Aurora CPU above 80% for 15 minutes",
+            metric=self.database.metric_cpu_utilization(period=cdk.Duration.minutes(5)),
+            threshold=80,
+            evaluation_periods=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        database_cpu.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+
+        cdk.CfnOutput(self, "Url", value=f"{'https' if options.certificate_arn else 'http'}://"
+                                          f"{self.load_balancer.load_balancer_dns_name}")
+        cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
+
+    def _generated_secret(self, construct_id, purpose):
+        return secretsmanager.Secret(
+            self,
+            construct_id,
+            description=f"Library: {purpose}",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=48, exclude_punctuation=True),
+        )
+
+    def _load_balancer(self):
+        load_balancer = elbv2.ApplicationLoadBalancer(
+            self, "LoadBalancer", vpc=self.vpc, internet_facing=True, security_group=self.alb_security_group,
+            drop_invalid_header_fields=True,
+        )
+        if self.options.certificate_arn:
+            load_balancer.add_redirect(source_port=80, target_port=443)
+            listener = load_balancer.add_listener(
+                "Https", port=443, certificates=[elbv2.ListenerCertificate(self.options.certificate_arn)],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                default_action=elbv2.ListenerAction.fixed_response(404, message_body="Not found"),
+            )
+        else:
+            listener = load_balancer.add_listener(
+                "Http", port=80, default_action=elbv2.ListenerAction.fixed_response(404, message_body="Not found")
+            )
+        return load_balancer, listener
+
+    def _environment(self, spec: ServiceSpec):
+        environment = {
+            "APP_ENV": "production",
+            "BIND": f"0.0.0.0:{spec.port}",
+            "WEB_CONCURRENCY": "2",
+            "JWKS_URL": f"{BY_NAME['users'].internal_url}/.well-known/jwks.json",
+            **{NEIGHBOUR_SETTINGS[name]: BY_NAME[name].internal_url for name in spec.neighbours},
+        }
+        if spec.path_prefix:
+            environment["SCRIPT_NAME"] = spec.path_prefix  # gunicorn serves the app under the ALB's path
+        else:
+            environment["TRUSTED_PROXIES"] = "1"  # the ALB's X-Forwarded-For/-Proto
+        if spec.database:
+            environment |= {
+                "DB_HOST": self.database.cluster_endpoint.hostname,
+                "DB_PORT": cdk.Token.as_string(self.database.cluster_endpoint.port),
+                "DB_NAME": spec.database,
+            }
+        if self.options.tracing:
+            environment["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"
+        return environment
+
+    def _container_secrets(self, spec: ServiceSpec):
+        secrets = {name: ecs.Secret.from_secrets_manager(secret) for name, secret in self.secrets.get(spec.name, {}).items()}
+        if spec.database:
+            secrets["DB_USER"] = ecs.Secret.from_secrets_manager(self.database.secret, "username")
+            secrets["DB_PASSWORD"] = ecs.Secret.from_secrets_manager(self.database.secret, "password")
+        return secrets
+
+    def _service(self, spec: ServiceSpec, repository, priority):
+        title = spec.name.title()
+        task = ecs.FargateTaskDefinition(self, f"{title}Task", cpu=512, memory_limit_mib=1024)
+        log_group = logs.LogGroup(
+            self, f"{title}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        task.add_container(
+            spec.name,
+            image=ecs.ContainerImage.from_ecr_repository(repository, tag=self.options.image_tag),
+            environment=self._environment(spec),
+            secrets=self._container_secrets(spec),
+            port_mappings=[ecs.PortMapping(container_port=spec.port)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=spec.name, log_group=log_group),
+        )
+        if self.options.tracing:
+            task.add_container(
+                "xray-daemon",
+                image=ecs.ContainerImage.from_registry(XRAY_DAEMON_IMAGE),
+                cpu=32,
+                memory_reservation_mib=64,
+                port_mappings=[ecs.PortMapping(container_port=2000, protocol=ecs.Protocol.UDP)],
+                logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{spec.name}-xray", log_group=log_group),
+            )
+            task.task_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
+
+        service = ecs.FargateService(
+            self,
+            f"{title}Service",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=self.options.desired_count,
+            min_healthy_percent=100,
+            security_groups=[self.services_security_group],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            cloud_map_options=ecs.CloudMapOptions(name=spec.name),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+            enable_execute_command=True,
+        )
+        self.services_security_group.add_ingress_rule(
+            self.alb_security_group, ec2.Port.tcp(spec.port), f"the load balancer reaches {spec.name}"
+        )
+        self.services_security_group.add_ingress_rule(
+            self.services_security_group, ec2.Port.tcp(spec.port), f"the other services reach {spec.name}"
+        )
+        target_group = elbv2.ApplicationTargetGroup(
+            self,
+            f"{title}Targets",
+            vpc=self.vpc,
+            port=spec.port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            targets=[service],
+            deregistration_delay=cdk.Duration.seconds(30),
+            health_check=elbv2.HealthCheck(path=spec.health_path, healthy_http_codes="200",
+                                           interval=cdk.Duration.seconds(15)),
+        )
+        if spec.path_prefix:
+            self.listener.add_action(
+                f"{title}Route",
+                priority=priority * 10,
+                conditions=[elbv2.ListenerCondition.path_patterns([spec.path_prefix, f"{spec.path_prefix}/*"])],
+                action=elbv2.ListenerAction.forward([target_group]),
+            )
+        else:
+            self.listener.add_action(f"{title}Default", action=elbv2.ListenerAction.forward([target_group]))
+        return service, target_group
+
+    def _scaling(self, spec, service, target_group):
+        scaling = service.auto_scale_task_count(min_capacity=self.options.desired_count,
+                                                max_capacity=self.options.max_count)
+        scaling.scale_on_cpu_utilization("Cpu", target_utilization_percent=60)
+        scaling.scale_on_request_count("Requests", requests_per_target=600, target_group=target_group)
+
+    def _alarms(self, spec, target_group):
+        title = spec.name.title()
+        metrics = target_group.metrics
+        five_minutes = cdk.Duration.minutes(5)
+        error_rate = cloudwatch.MathExpression(
+            expression="100 * errors / MAX([requests, 1])",
+            using_metrics={
+                "errors": metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=five_minutes),
+                "requests": metrics.request_count(period=five_minutes),
+            },
+            period=five_minutes,
+            label=f"{spec.name} 5xx %",
+        )
+        alarms = [
+            cloudwatch.Alarm(self, f"{title}ErrorRateAlarm", metric=error_rate, threshold=5, evaluation_periods=1,
+                             alarm_description=f"{spec.name}: more than 5% of requests answered 5xx",
+                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+            cloudwatch.Alarm(self, f"{title}LatencyAlarm",
+                             metric=metrics.target_response_time(statistic="p95", period=cdk.Duration.minutes(1)),
+                             threshold=1, evaluation_periods=5, datapoints_to_alarm=3,
+                             alarm_description=f"{spec.name}: p95 latency above 1 s",
+                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+            cloudwatch.Alarm(self, f"{title}UnhealthyAlarm",
+                             metric=metrics.unhealthy_host_count(period=cdk.Duration.minutes(1)),
+                             threshold=1, evaluation_periods=2,
+                             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                             alarm_description=f"{spec.name}: a task fails its health check",
+                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+        ]
+        for alarm in alarms:
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))

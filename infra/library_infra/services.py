@@ -1,0 +1,35 @@
+"""The four containers: what each one is called, listens on, and needs."""
+
+from dataclasses import dataclass, field
+
+NAMESPACE = "library.internal"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # also the image repository and the service-discovery name
+    package: str
+    port: int
+    path_prefix: str | None  # where the load balancer routes it; None: the default (the web pages)
+    database: str | None = None
+    neighbours: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = field(default=())
+
+    @property
+    def internal_url(self):
+        """How the other services reach it: service discovery, never the public load balancer."""
+        return f"http://{self.name}.{NAMESPACE}:{self.port}{self.path_prefix or ''}"
+
+    @property
+    def health_path(self):
+        return f"{self.path_prefix or ''}/health"
+
+
+SERVICES = (
+    ServiceSpec("books", "books_service", 5000, "/api/books", database="books", neighbours=("borrows",)),
+    ServiceSpec("users", "user_service", 5001, "/api/users", database="users", secrets=("SECRET_KEY", "JWT_PRIVATE_KEY")),
+    ServiceSpec("borrows", "borrow_service", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
+    ServiceSpec("web", "web_frontend", 8000, None, neighbours=("books", "users", "borrows"), secrets=("SECRET_KEY",)),
+)
+BY_NAME = {spec.name: spec for spec in SERVICES}
+NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL"}

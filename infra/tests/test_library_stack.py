@@ -1,0 +1,174 @@
+"""What the synthesized CloudFormation must contain (aws_cdk.assertions; no AWS account needed)."""
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match
+
+from library_infra.services import SERVICES
+
+from .conftest import synthesize
+
+PORTS = {spec.name: spec.port for spec in SERVICES}
+
+
+def resources(template, kind):
+    return template.find_resources(kind)
+
+
+def containers(template):
+    for task in resources(template, "AWS::ECS::TaskDefinition").values():
+        yield from task["Properties"]["ContainerDefinitions"]
+
+
+def app_container(template, name):
+    return next(c for c in containers(template) if c["Name"] == name)
+
+
+def test_a_vpc_over_two_availability_zones(template):
+    template.resource_count_is("AWS::EC2::VPC", 1)
+    subnets = resources(template, "AWS::EC2::Subnet")
+    assert len(subnets) == 6  # public, services and database subnets in each of two zones
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
+
+
+def test_one_image_repository_per_service(registry):
+    registry.resource_count_is("AWS::ECR::Repository", 4)
+    registry.has_resource_properties("AWS::ECR::Repository", {
+        "RepositoryName": "library/books", "ImageScanningConfiguration": {"ScanOnPush": True},
+        "ImageTagMutability": "IMMUTABLE"})
+
+
+def test_four_fargate_services_run_the_tagged_images(template):
+    template.resource_count_is("AWS::ECS::Cluster", 1)
+    template.resource_count_is("AWS::ECS::Service", 4)
+    for spec in SERVICES:
+        image = json.dumps(app_container(template, spec.name)["Image"])
+        assert f"library/{spec.name}" in image and "abc123" in image
+
+
+def test_internal_calls_use_service_discovery_not_the_load_balancer(template):
+    template.resource_count_is("AWS::ServiceDiscovery::PrivateDnsNamespace", 1)
+    template.has_resource_properties("AWS::ServiceDiscovery::PrivateDnsNamespace", {"Name": "library.internal"})
+    template.resource_count_is("AWS::ServiceDiscovery::Service", 4)
+    environment = {e["Name"]: e["Value"] for e in app_container(template, "borrows")["Environment"]}
+    assert environment["BOOKS_SERVICE_URL"] == "http://books.library.internal:5000/api/books"
+    assert environment["JWKS_URL"] == "http://users.library.internal:5001/api/users/.well-known/jwks.json"
+
+
+def test_one_load_balancer_routes_paths_and_checks_health(template):
+    template.resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 1)
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
+    for prefix in ("/api/books", "/api/users", "/api/borrows"):
+        template.has_resource_properties("AWS::ElasticLoadBalancingV2::ListenerRule", {
+            "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": [prefix, f"{prefix}/*"]}}]})
+    health_paths = sorted(tg["Properties"]["HealthCheckPath"]
+                          for tg in resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup").values())
+    assert health_paths == ["/api/books/health", "/api/borrows/health", "/api/users/health", "/health"]
+
+
+def test_aurora_serverless_v2_with_generated_credentials(template):
+    template.has_resource_properties("AWS::RDS::DBCluster", {
+        "Engine": "aurora-postgresql", "StorageEncrypted": True,
+        "ServerlessV2ScalingConfiguration": {"MinCapacity": 0.5, "MaxCapacity": 4}})
+    template.has_resource_properties("AWS::RDS::DBInstance", {"DBInstanceClass": "db.serverless"})
+    template.has_resource_properties("AWS::SecretsManager::SecretTargetAttachment",
+                                     {"TargetType": "AWS::RDS::DBCluster"})
+
+
+SECRET_NAMES = {"SECRET_KEY", "JWT_PRIVATE_KEY", "DB_USER", "DB_PASSWORD"}
+
+
+def test_secrets_are_injected_from_secrets_manager_never_as_plain_values(template):
+    for container in containers(template):
+        plain = {variable["Name"] for variable in container.get("Environment", [])}
+        assert not plain & SECRET_NAMES, container["Name"]
+    users = {s["Name"] for s in app_container(template, "users")["Secrets"]}
+    web = {s["Name"] for s in app_container(template, "web")["Secrets"]}
+    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "DB_USER", "DB_PASSWORD"}
+    assert web == {"SECRET_KEY"}
+    assert "dev-only-insecure-secret" not in json.dumps(template.to_json())
+
+
+def test_the_signing_key_is_generated_by_a_custom_resource(template):
+    template.has_resource_properties("AWS::CloudFormation::CustomResource",
+                                     {"SecretId": Match.object_like({"Ref": Match.string_like_regexp("SigningKey")})})
+    template.has_resource_properties("AWS::Lambda::Function", {"Runtime": "nodejs24.x", "Handler": "index.handler"})
+
+
+def test_logs_are_kept_for_a_month(template):
+    groups = resources(template, "AWS::Logs::LogGroup")
+    service_groups = [g for g in groups.values() if g["Properties"].get("RetentionInDays") == 30]
+    assert len(service_groups) == 4
+
+
+def test_every_service_scales_on_cpu_and_requests(template):
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 4)
+    policies = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    metrics = sorted(p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
+                     ["PredefinedMetricType"] for p in policies)
+    assert metrics == ["ALBRequestCountPerTarget"] * 4 + ["ECSServiceAverageCPUUtilization"] * 4
+
+
+def test_alarms_for_errors_latency_health_and_database_cpu(template):
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    descriptions = sorted(a["Properties"]["AlarmDescription"] for a in alarms)
+    assert len(descriptions) == 3 * 4 + 1
+    for spec in SERVICES:
+        assert f"{spec.name}: more than 5% of requests answered 5xx" in descriptions
+        assert f"{spec.name}: p95 latency above 1 s" in descriptions
+        assert f"{spec.name}: a task fails its health check" in descriptions
+    assert "Aurora CPU above 80% for 15 minutes" in descriptions
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+
+
+def _ingress_rules(template):
+    """Every ingress rule, standalone or written inside its security group, with the group it opens."""
+    rules = [rule["Properties"] for rule in resources(template, "AWS::EC2::SecurityGroupIngress").values()]
+    for logical, group in resources(template, "AWS::EC2::SecurityGroup").items():
+        rules += [{"GroupId": {"Fn::GetAtt": [logical, "GroupId"]}, **rule}
+                  for rule in group["Properties"].get("SecurityGroupIngress", [])]
+    return rules
+
+
+def _group_id(template, description):
+    return next(logical for logical, group in resources(template, "AWS::EC2::SecurityGroup").items()
+                if group["Properties"]["GroupDescription"] == description)
+
+
+def test_only_the_load_balancer_and_the_services_reach_the_services(template):
+    services = _group_id(template, "Library: the four services")
+    load_balancer = _group_id(template, "Library: the public load balancer")
+    into_services = [r for r in _ingress_rules(template) if r.get("GroupId") == {"Fn::GetAtt": [services, "GroupId"]}]
+    assert into_services
+    for rule in into_services:
+        assert "CidrIp" not in rule
+        assert rule["SourceSecurityGroupId"]["Fn::GetAtt"][0] in {services, load_balancer}
+        assert rule["FromPort"] in PORTS.values()
+
+
+def test_only_the_services_reach_the_database(template):
+    database = _group_id(template, "Library: Aurora")
+    services = _group_id(template, "Library: the four services")
+    into_database = [r for r in _ingress_rules(template) if r.get("GroupId") == {"Fn::GetAtt": [database, "GroupId"]}]
+    assert [(r["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["FromPort"]) for r in into_database] == [(services, 5432)]
+
+
+def test_the_public_side_is_only_the_load_balancer(template):
+    load_balancer = _group_id(template, "Library: the public load balancer")
+    public = [r for r in _ingress_rules(template) if r.get("CidrIp") == "0.0.0.0/0"]
+    assert public and all(r["GroupId"] == {"Fn::GetAtt": [load_balancer, "GroupId"]} for r in public)
+
+
+@pytest.mark.parametrize("tracing", [False, True])
+def test_tracing_is_behind_a_flag(tracing):
+    template, _ = synthesize(tracing=tracing)
+    names = [c["Name"] for c in containers(template)]
+    assert names.count("xray-daemon") == (4 if tracing else 0)
+
+
+def test_https_when_a_certificate_is_given():
+    template, _ = synthesize(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/abc")
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::Listener", {"Port": 443, "Protocol": "HTTPS"})
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::Listener", {
+        "Port": 80, "DefaultActions": [Match.object_like({"Type": "redirect"})]})
