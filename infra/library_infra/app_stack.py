@@ -112,7 +112,9 @@ class LibraryStack(cdk.Stack):
         self.services = {}
         self.target_groups = {}
         for priority, spec in enumerate(SERVICES, start=1):
-            repository = ecr.Repository.from_repository_name(self, f"{spec.name.title()}Images", repository_names[spec.name])
+            repository = ecr.Repository.from_repository_name(
+                self, f"{spec.name.title()}Images", repository_names[spec.name]
+            )
             service, target_group = self._service(spec, repository, priority)
             self.services[spec.name] = service
             self.target_groups[spec.name] = target_group
@@ -166,13 +168,12 @@ class LibraryStack(cdk.Stack):
             "APP_ENV": "production",
             "BIND": f"0.0.0.0:{spec.port}",
             "WEB_CONCURRENCY": "2",
+            "TRUSTED_PROXIES": "1",  # the ALB (or, for user-service, the web frontend) says who the client is
             "JWKS_URL": f"{BY_NAME['users'].internal_url}/.well-known/jwks.json",
             **{NEIGHBOUR_SETTINGS[name]: BY_NAME[name].internal_url for name in spec.neighbours},
         }
         if spec.path_prefix:
             environment["SCRIPT_NAME"] = spec.path_prefix  # gunicorn serves the app under the ALB's path
-        else:
-            environment["TRUSTED_PROXIES"] = "1"  # the ALB's X-Forwarded-For/-Proto
         if spec.database:
             environment |= {
                 "DB_HOST": self.database.cluster_endpoint.hostname,
@@ -184,7 +185,9 @@ class LibraryStack(cdk.Stack):
         return environment
 
     def _container_secrets(self, spec: ServiceSpec):
-        secrets = {name: ecs.Secret.from_secrets_manager(secret) for name, secret in self.secrets.get(spec.name, {}).items()}
+        secrets = {
+            name: ecs.Secret.from_secrets_manager(secret) for name, secret in self.secrets.get(spec.name, {}).items()
+        }
         if spec.database:
             secrets["DB_USER"] = ecs.Secret.from_secrets_manager(self.database.secret, "username")
             secrets["DB_PASSWORD"] = ecs.Secret.from_secrets_manager(self.database.secret, "password")

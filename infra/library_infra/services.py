@@ -1,6 +1,6 @@
 """The four containers: what each one is called, listens on, and needs."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NAMESPACE = "library.internal"
 
@@ -13,7 +13,6 @@ class ServiceSpec:
     path_prefix: str | None  # where the load balancer routes it; None: the default (the web pages)
     database: str | None = None
     neighbours: tuple[str, ...] = ()
-    secrets: tuple[str, ...] = field(default=())
 
     @property
     def internal_url(self):
@@ -27,9 +26,9 @@ class ServiceSpec:
 
 SERVICES = (
     ServiceSpec("books", "books_service", 5000, "/api/books", database="books", neighbours=("borrows",)),
-    ServiceSpec("users", "user_service", 5001, "/api/users", database="users", secrets=("SECRET_KEY", "JWT_PRIVATE_KEY")),
+    ServiceSpec("users", "user_service", 5001, "/api/users", database="users"),
     ServiceSpec("borrows", "borrow_service", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
-    ServiceSpec("web", "web_frontend", 8000, None, neighbours=("books", "users", "borrows"), secrets=("SECRET_KEY",)),
+    ServiceSpec("web", "web_frontend", 8000, None, neighbours=("books", "users", "borrows")),
 )
 BY_NAME = {spec.name: spec for spec in SERVICES}
 NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL"}

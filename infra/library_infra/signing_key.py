@@ -19,7 +19,8 @@ exports.handler = async (event) => {
       publicKeyEncoding: { type: "spki", format: "pem" },
       privateKeyEncoding: { type: "pkcs8", format: "pem" },
     });
-    await new SecretsManagerClient({}).send(new PutSecretValueCommand({ SecretId: secretId, SecretString: privateKey }));
+    const client = new SecretsManagerClient({});
+    await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: privateKey }));
   }
   return { PhysicalResourceId: secretId };
 };
@@ -29,7 +30,9 @@ exports.handler = async (event) => {
 class SigningKeySecret(Construct):
     def __init__(self, scope: Construct, construct_id: str):
         super().__init__(scope, construct_id)
-        self.secret = secretsmanager.Secret(self, "Secret", description="Library: user-service's RS256 private key (PEM)")
+        self.secret = secretsmanager.Secret(
+            self, "Secret", description="Library: user-service's RS256 private key (PEM)"
+        )
         generator = lambda_.Function(
             self,
             "Generator",

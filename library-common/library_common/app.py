@@ -7,7 +7,7 @@ from . import health
 from .api import Api, IdConverter, UsernameConverter, register_error_handlers
 from .auth import JwksKeyResolver, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
-from .observability import configure_logging, init_request_ids
+from .observability import configure_logging, init_request_ids, trust_proxies
 
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14/"
 
@@ -58,6 +58,7 @@ def create_service_app(
     app.url_map.converters["username"] = UsernameConverter
     if not settings.get("TESTING"):  # under pytest, its own capture handles logs
         configure_logging(service_name, settings["LOG_LEVEL"])
+    trust_proxies(app, settings["TRUSTED_PROXIES"])
     init_request_ids(app)
 
     db.init_app(app)

@@ -29,6 +29,8 @@ COMMON_DEFAULTS = {
     "HTTP_READ_TIMEOUT": 3.0,
     "HTTP_RETRIES": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # How many proxies in front of this app append X-Forwarded-For/-Proto (0: none, trust nothing).
+    "TRUSTED_PROXIES": 0,
     "DB_POOL_SIZE": 5,
     "DB_POOL_TIMEOUT": 5,
     "DB_STATEMENT_TIMEOUT_MS": 5000,

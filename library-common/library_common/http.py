@@ -3,7 +3,7 @@
 import logging
 
 import requests
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -37,8 +37,11 @@ class ServiceClient:
     def request(self, method, path, *, token=None, **kwargs):
         """Send a request; raise DependencyUnavailable when the service cannot answer (or answers 5xx)."""
         headers = kwargs.pop("headers", {})
-        if has_request_context() and "request_id" in g:
-            headers.setdefault("X-Request-ID", g.request_id)
+        if has_request_context():
+            if "request_id" in g:
+                headers.setdefault("X-Request-ID", g.request_id)
+            # Whom we act for: user-service throttles failed logins per client address.
+            headers.setdefault("X-Forwarded-For", request.remote_addr or "")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         try:

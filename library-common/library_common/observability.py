@@ -7,6 +7,7 @@ import time
 import uuid
 
 from flask import g, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 access_log = logging.getLogger("access")
@@ -33,6 +34,12 @@ def configure_logging(service_name, level):
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+
+
+def trust_proxies(app, hops):
+    """Read the client's address and scheme from the `hops` proxies in front (load balancer, frontend)."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def init_request_ids(app):

@@ -95,3 +95,21 @@ def test_login_validates_its_body(client):
 
     assert response.status_code == 400
     assert response.json["errors"] == {"password": "Missing data for required field."}
+
+
+def test_behind_a_trusted_proxy_failures_count_per_forwarded_client(app, make_user):
+    from user_service import create_app
+
+    proxied = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                          "TRUSTED_PROXIES": 1, "LOGIN_MAX_FAILURES_PER_CLIENT": 3, "TESTING": True}).test_client()
+    for number in range(3):
+        proxied.post("/login", json={"username": f"user{number}", "password": "guess"},
+                     headers={"X-Forwarded-For": "198.51.100.7"})
+
+    blocked = proxied.post("/login", json={"username": "someone", "password": "guess"},
+                           headers={"X-Forwarded-For": "198.51.100.7"})
+    other_person = proxied.post("/login", json={"username": "someone", "password": "guess"},
+                                headers={"X-Forwarded-For": "198.51.100.8"})
+
+    assert blocked.status_code == 429
+    assert other_person.status_code == 401

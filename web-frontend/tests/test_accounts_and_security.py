@@ -148,3 +148,12 @@ def test_session_cookie_flags(csrf_client, services, tokens):
 def test_production_refuses_the_default_secret():
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"APP_ENV": "production"})
+
+
+def test_the_frontend_tells_user_service_whom_it_logs_in_for(csrf_client, services, tokens):
+    services.post(f"{USERS}/login", status=401, json={"message": "Invalid username or password"})
+
+    form = {"username": "alice", "password": "wrong-pass", "csrf_token": csrf_token(csrf_client)}
+    csrf_client.post("/login", data=form, environ_base={"REMOTE_ADDR": "203.0.113.50"})
+
+    assert services.calls[-1].request.headers["X-Forwarded-For"] == "203.0.113.50"

@@ -4,12 +4,11 @@
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from library_common.auth import JwksKeyResolver, TokenVerifier
 from library_common.config import DEV_SECRET, load_settings, refuse_insecure_production
 from library_common.http import client_from_settings
-from library_common.observability import configure_logging, init_request_ids
+from library_common.observability import configure_logging, init_request_ids, trust_proxies
 
 from . import assets, errors
 from .backend import Backend
@@ -24,7 +23,6 @@ DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "HTMX_SRC": "cdn",
     "SESSION_COOKIE_SECURE": False,
-    "TRUSTED_PROXIES": 0,
     # Longer than any service's own calls to its neighbours, so a page hears their answer
     # ("availability unknown") instead of timing out first.
     "HTTP_READ_TIMEOUT": 5.0,
@@ -50,8 +48,7 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
-    if settings["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings["TRUSTED_PROXIES"], x_proto=settings["TRUSTED_PROXIES"])
+    trust_proxies(app, settings["TRUSTED_PROXIES"])
     if not settings.get("TESTING"):
         configure_logging("web-frontend", settings["LOG_LEVEL"])
     init_request_ids(app)
