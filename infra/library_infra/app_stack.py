@@ -42,6 +42,7 @@ class StackOptions:
             tracing=context("tracing", "false").lower() == "true",
             certificate_arn=context("certificateArn"),
             alarm_email=context("alarmEmail"),
+            desired_count=int(context("desiredCount", "2")),
         )
 
 
