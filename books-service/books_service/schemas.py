@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
-from library_common.schema import Strict, Text
+from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
 from .catalogue import SORTS, normalise_isbn
 
@@ -40,7 +40,7 @@ class BookInputSchema(Strict):
     )
     description = Text(allow_none=True, validate=validate.Length(max=5000))
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
-    available = fields.Boolean(
+    available = StrictBoolean(
         load_only=True,
         metadata={"description": "Accepted for compatibility with the first version of the API; ignored, "
                                  "since availability is computed from loans"},
@@ -52,7 +52,7 @@ class BookInputSchema(Strict):
         return data
 
 
-class BookChangesSchema(BookInputSchema):
+class BookChangesSchema(NotEmpty, BookInputSchema):
     """The same fields as BookInputSchema, every one optional (PATCH); its own name in the OpenAPI document."""
 
 

@@ -182,3 +182,18 @@ def test_genres_with_counts(client, add_book):
     add_book(title="Emma", author="Jane Austen", genre="Classics")
 
     assert client.get("/genres").json == [{"genre": "Classics", "count": 1}, {"genre": "Science Fiction", "count": 2}]
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", None])
+def test_available_must_be_a_json_boolean_when_given(client, librarian, value):
+    response = client.post("/books", json={**HITCHHIKER, "available": value}, headers=librarian)
+
+    assert response.status_code == 400
+    assert "available" in response.json["errors"]
+
+
+def test_a_patch_must_change_something(client, librarian, add_book):
+    book = add_book()
+
+    assert client.patch(f"/books/{book['id']}", json={}, headers=librarian).status_code == 400
+    assert client.patch(f"/books/{book['id']}", headers=librarian).status_code == 400

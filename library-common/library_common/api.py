@@ -49,6 +49,15 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = _Parser()
 
+    def add_url_rule(self, rule, endpoint=None, view_func=None, **options):
+        """Every operation also documents what the servers in front of the app may answer."""
+        view_func = self.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")(view_func)
+        view_func = self.alt_response(
+            414, schema={"type": "string"}, content_type="text/html",
+            description="Request line too long (refused by gunicorn, before the app)",
+        )(view_func)
+        super().add_url_rule(rule, endpoint, view_func, **options)
+
     def errors(self, *statuses):
         """Document the error responses a view can give, each with the shared error schema."""
 

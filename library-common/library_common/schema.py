@@ -14,13 +14,42 @@ class Strict(ma.Schema):
         unknown = ma.RAISE
 
 
+NO_NUL = "^[^\\u0000]*$"
+
+
 class Text(ma.fields.String):
     """A string trimmed of surrounding white space, without NUL bytes (PostgreSQL refuses them)."""
 
     default_error_messages = {"nul": "Must not contain NUL characters"}
+
+    def __init__(self, *args, **kwargs):
+        validators = kwargs.get("validate") or []
+        has_pattern = any(isinstance(v, ma.validate.Regexp) for v in
+                          (validators if isinstance(validators, list | tuple) else [validators]))
+        if not has_pattern:  # say so in the OpenAPI document, so clients (and fuzzers) know
+            kwargs["metadata"] = {"pattern": NO_NUL, **kwargs.get("metadata", {})}
+        super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise self.make_error("nul")
         return text.strip()
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true or false only: 0, 1, "yes" and friends are errors in a JSON body."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):  # 0 == False in Python, so a set lookup would let 0 through
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class NotEmpty:
+    """A schema mix-in for changes (PATCH): at least one field must be given."""
+
+    @ma.validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Nothing to change: give at least one field")

@@ -2,7 +2,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from library_common.auth import ROLES
-from library_common.schema import USERNAME, Strict, Text
+from library_common.schema import USERNAME, NotEmpty, Strict, StrictBoolean, Text
 
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
@@ -45,20 +45,15 @@ class LoginResultSchema(ma.Schema):
     user = fields.Nested(UserSchema)
 
 
-class UserUpdateSchema(Strict):
+class UserUpdateSchema(NotEmpty, Strict):
     first_name = Text(validate=NAME)
     last_name = Text(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
-    active = fields.Boolean(metadata={"description": "Librarians only"})
+    active = StrictBoolean(metadata={"description": "Librarians only"})
     password = fields.String(
         load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
     )
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
-
-    @ma.validates_schema
-    def not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Nothing to change")
 
 
 class JwksSchema(ma.Schema):
