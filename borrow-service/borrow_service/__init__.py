@@ -14,7 +14,6 @@ from .views import borrows
 
 DEFAULTS = {
     "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
-    "USER_SERVICE_URL": "http://127.0.0.1:5001",
     "LOAN_DAYS": 14,
     "MAX_ACTIVE_LOANS": 5,
     "MAX_RENEWALS": 2,

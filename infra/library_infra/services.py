@@ -24,7 +24,7 @@ class ServiceSpec:
 
 
 SERVICES = (
-    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows",)),
+    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users")),
     ServiceSpec("users", 5001, "/api/users", database="users"),
     ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
     ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows")),

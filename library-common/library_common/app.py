@@ -5,8 +5,9 @@ from flask_migrate import Migrate
 
 from . import health
 from .api import Api, IdConverter, UsernameConverter, register_error_handlers
-from .auth import JwksKeyResolver, TokenVerifier
+from .auth import JwksKeyResolver, RemoteAccountCheck, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
+from .http import client_from_settings
 from .observability import configure_logging, init_request_ids, trust_proxies
 
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14/"
@@ -22,11 +23,13 @@ def create_service_app(
     migrations_dir,
     blueprints,
     key_resolver=None,
+    account_check=None,
     secret_names=(),
 ):
     """Build a service's app: settings, logging, database, migrations, OpenAPI, errors and auth.
 
-    `key_resolver` finds the public key for a token; by default user-service's JWKS.
+    `key_resolver` finds the public key for a token, `account_check` confirms its account is still
+    active; by default both ask user-service (JWKS, `/me`).
     """
     refuse_insecure_production(settings, secret_names)
     if not settings["DATABASE_URL"]:
@@ -74,9 +77,19 @@ def create_service_app(
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
 
-    if key_resolver is None:
-        key_resolver = JwksKeyResolver(
-            settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"], timeout=settings["HTTP_READ_TIMEOUT"]
-        )
-    app.extensions["token_verifier"] = TokenVerifier(key_resolver, settings["JWT_ISSUER"], settings["JWT_AUDIENCE"])
+    app.extensions["token_verifier"] = TokenVerifier(
+        key_resolver or jwks_key_resolver(settings),
+        settings["JWT_ISSUER"],
+        settings["JWT_AUDIENCE"],
+        account_check or remote_account_check(settings),
+    )
     return app
+
+
+def jwks_key_resolver(settings):
+    return JwksKeyResolver(settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"], timeout=settings["HTTP_READ_TIMEOUT"])
+
+
+def remote_account_check(settings):
+    client = client_from_settings(settings, "user-service", "USER_SERVICE_URL")
+    return RemoteAccountCheck(client, settings["ACCOUNT_CHECK_SECONDS"])

@@ -5,8 +5,10 @@ Services other than user-service resolve signing keys through user-service's JWK
 """
 
 import functools
+import threading
 from dataclasses import dataclass
 
+import cachetools
 import jwt
 from flask import current_app, g, request
 
@@ -51,11 +53,43 @@ class JwksKeyResolver:
             raise Unauthorized("Invalid token") from exc
 
 
+class RemoteAccountCheck:
+    """Asks user-service whether a token's account still exists, is active and has the token's role.
+
+    A token stays cryptographically valid until it expires; this is what makes deactivating,
+    deleting or demoting a user take effect within `cache_seconds` everywhere. Answers are cached
+    per token so a busy client costs one call per period, not one per request.
+    """
+
+    def __init__(self, client, cache_seconds):
+        self._client = client
+        self._answers = cachetools.TTLCache(maxsize=10_000, ttl=cache_seconds)
+        self._lock = threading.Lock()
+
+    def __call__(self, principal):
+        with self._lock:
+            current = self._answers.get(principal.token)
+        if current is None:
+            response = self._client.get("/me", token=principal.token)
+            if response.status_code not in (200, 401, 403, 404):
+                raise DependencyUnavailable("Cannot check the account right now: the user service is unavailable")
+            body = response.json() if response.status_code == 200 else {}
+            current = body.get("active") is True and body.get("role") == principal.role
+            with self._lock:
+                self._answers[principal.token] = current
+        if not current:
+            raise Unauthorized(ACCOUNT_CHANGED)
+
+
+ACCOUNT_CHANGED = "This account was deactivated, deleted or changed; log in again"
+
+
 class TokenVerifier:
-    def __init__(self, key_resolver, issuer, audience):
+    def __init__(self, key_resolver, issuer, audience, account_check=None):
         self._key_resolver = key_resolver
         self._issuer = issuer
         self._audience = audience
+        self._account_check = account_check
 
     def verify(self, token):
         """Return the Principal a valid token names; raise Unauthorized for any other token."""
@@ -81,13 +115,16 @@ class TokenVerifier:
             raise Unauthorized("Invalid token") from exc
         if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
             raise Unauthorized("Invalid token")
-        return Principal(
+        principal = Principal(
             username=claims["sub"],
             role=claims["role"],
             first_name=claims.get("first_name", ""),
             last_name=claims.get("last_name", ""),
             token=token,
         )
+        if self._account_check:
+            self._account_check(principal)
+        return principal
 
 
 def _bearer_token():

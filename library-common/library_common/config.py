@@ -25,6 +25,9 @@ COMMON_DEFAULTS = {
     "JWT_AUDIENCE": "library",
     "JWKS_URL": "http://127.0.0.1:5001/.well-known/jwks.json",
     "JWKS_CACHE_SECONDS": 300,
+    "USER_SERVICE_URL": "http://127.0.0.1:5001",
+    # How long an "account is active" answer from user-service is trusted (deactivation delay).
+    "ACCOUNT_CHECK_SECONDS": 30,
     "HTTP_CONNECT_TIMEOUT": 1.0,
     "HTTP_READ_TIMEOUT": 3.0,
     "HTTP_RETRIES": 2,

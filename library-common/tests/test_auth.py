@@ -128,3 +128,52 @@ def test_an_unreachable_jwks_is_a_dependency_failure(tokens, jwks_server):
 
     with pytest.raises(DependencyUnavailable):
         JwksKeyResolver(jwks_server.url, cache_seconds=300, timeout=1)(tokens.token())
+
+
+@pytest.fixture
+def account_service():
+    import responses
+
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+def _checked_verifier(tokens, cache_seconds=30):
+    from library_common.auth import RemoteAccountCheck, TokenVerifier
+    from library_common.http import ServiceClient
+
+    client = ServiceClient("user-service", "http://users.test", connect_timeout=1, read_timeout=1, retries=0)
+    resolver = tokens.verifier()._key_resolver
+    return TokenVerifier(resolver, "library-user-service", "library", RemoteAccountCheck(client, cache_seconds))
+
+
+def test_the_account_check_asks_once_per_token_and_period(tokens, account_service):
+    account_service.get("http://users.test/me", json={"username": "alice", "role": "patron", "active": True})
+    verifier, token = _checked_verifier(tokens), tokens.token("alice")
+
+    for _ in range(3):
+        verifier.verify(token)
+
+    assert len(account_service.calls) == 1
+    assert account_service.calls[0].request.headers["Authorization"] == f"Bearer {token}"
+
+
+@pytest.mark.parametrize("answer", [
+    {"status": 401, "json": {"message": "This account was deactivated"}},
+    {"status": 200, "json": {"username": "alice", "role": "librarian", "active": True}},
+    {"status": 200, "json": {"username": "alice", "role": "patron", "active": False}},
+])
+def test_deactivated_demoted_or_deleted_accounts_are_refused(tokens, account_service, answer):
+    account_service.get("http://users.test/me", **answer)
+
+    with pytest.raises(Unauthorized):
+        _checked_verifier(tokens).verify(tokens.token("alice", "patron"))
+
+
+def test_no_answer_about_the_account_is_a_dependency_failure(tokens, account_service):
+    import requests
+
+    account_service.get("http://users.test/me", body=requests.ConnectionError("down"))
+
+    with pytest.raises(DependencyUnavailable):
+        _checked_verifier(tokens).verify(tokens.token("alice"))

@@ -102,6 +102,7 @@ def test_the_jwks_url_is_user_services_route():
 
 
 def test_services_wait_for_what_they_call():
+    assert set(COMPOSE["services"]["books-service"]["depends_on"]) == {"db", "user-service"}
     assert set(COMPOSE["services"]["borrow-service"]["depends_on"]) == {"db", "books-service", "user-service"}
     assert set(COMPOSE["services"]["web-frontend"]["depends_on"]) == {"books-service", "user-service",
                                                                       "borrow-service"}

@@ -147,3 +147,28 @@ def test_impossible_usernames_in_paths_are_404(client, make_user, login, path):
 
     assert response.status_code == 404
     assert response.json["message"]
+
+
+def test_tokens_of_deactivated_demoted_or_deleted_users_stop_working(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("chief", role="librarian")
+    make_user("alice")
+    boss, chief, alice = login("boss"), login("chief"), login("alice")
+
+    client.patch("/users/alice", json={"active": False}, headers=boss)
+    assert client.get("/me", headers=alice).status_code == 401
+
+    client.patch("/users/chief", json={"role": "patron"}, headers=boss)
+    assert client.get("/users", headers=chief).status_code == 401
+
+    assert client.delete("/users/alice", headers=boss).status_code == 204
+    assert client.get("/users/alice", headers=boss).status_code == 404
+
+
+def test_only_deactivated_accounts_can_be_deleted_by_librarians(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("alice")
+
+    assert client.delete("/users/alice", headers=login("alice")).status_code == 403
+    assert client.delete("/users/alice", headers=login("boss")).status_code == 409
+    assert client.delete("/users/boss", headers=login("boss")).status_code == 409

@@ -9,7 +9,7 @@ from sqlalchemy.exc import ProgrammingError
 from library_common.app import create_service_app
 from library_common.config import DEV_SECRET, load_settings
 
-from .accounts import PasswordHasher, ensure_librarian
+from .accounts import PasswordHasher, check_account, ensure_librarian
 from .cli import create_user
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
@@ -43,6 +43,7 @@ def create_app(config=None):
         migrations_dir=Path(__file__).parent / "migrations",
         blueprints=[accounts.blp, users.blp, keys.blp],
         key_resolver=LocalKeyResolver(key_store),
+        account_check=check_account,
         secret_names=["SECRET_KEY"],
     )
     hasher = PasswordHasher(settings["PASSWORD_HASH_METHOD"])

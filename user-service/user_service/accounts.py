@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from library_common.auth import LIBRARIAN, PATRON
+from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 from .models import User, db
@@ -64,6 +64,24 @@ def authenticate(hasher, username, password):
     if not user.active:
         raise Forbidden("This account is deactivated; ask a librarian")
     return user
+
+
+def check_account(principal):
+    """user-service's own check that a valid token's account still exists, is active, and has that role."""
+    user = find_user(principal.username)
+    if user is None or not user.active or user.role != principal.role:
+        raise Unauthorized(ACCOUNT_CHANGED)
+
+
+def delete_user(actor, username):
+    """Remove an account for good (librarians). Only deactivated ones, so nobody is deleted by one slip."""
+    user = get_user(username)
+    if user.username.lower() == actor.username.lower():
+        raise Conflict("You cannot delete your own account")
+    if user.active:
+        raise Conflict("Deactivate the account before deleting it")
+    db.session.delete(user)
+    db.session.commit()
 
 
 def list_users(offset, limit):

@@ -5,7 +5,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 
-from library_common.auth import JwksKeyResolver, TokenVerifier
+from library_common.app import jwks_key_resolver, remote_account_check
+from library_common.auth import TokenVerifier
 from library_common.config import DEV_SECRET, load_settings, refuse_insecure_production
 from library_common.http import client_from_settings
 from library_common.observability import configure_logging, init_request_ids, trust_proxies
@@ -19,7 +20,6 @@ from .views import account, catalogue, loans, manage
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
     "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
-    "USER_SERVICE_URL": "http://127.0.0.1:5001",
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "HTMX_SRC": "cdn",
     "SESSION_COOKIE_SECURE": False,
@@ -61,9 +61,7 @@ def create_app(config=None):
         client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
     )
     app.extensions["token_verifier"] = TokenVerifier(
-        JwksKeyResolver(settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"], timeout=settings["HTTP_READ_TIMEOUT"]),
-        settings["JWT_ISSUER"],
-        settings["JWT_AUDIENCE"],
+        jwks_key_resolver(settings), settings["JWT_ISSUER"], settings["JWT_AUDIENCE"], remote_account_check(settings)
     )
     for blueprint in (catalogue.bp, account.bp, loans.bp, manage.bp):
         app.register_blueprint(blueprint)

@@ -55,3 +55,13 @@ def get_user(username):
 def update_user(changes, username):
     """Change names or password (yourself), role or active flag (librarians)"""
     return accounts.update_user(services().hasher, current_principal(), username, changes)
+
+
+@blp.route("/users/<username:username>", methods=["DELETE"])
+@blp.doc(security=BEARER_AUTH)
+@blp.response(204)
+@blp.errors(401, 403, 404, 409)
+@librarian_required
+def delete_user(username):
+    """Delete a deactivated account (librarians)"""
+    accounts.delete_user(current_principal(), username)
