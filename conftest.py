@@ -96,6 +96,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
         "WEB_CONCURRENCY": "2",
+        "MAX_ACTIVE_LOANS": "20",  # the authorization matrix gives one patron a loan per role
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

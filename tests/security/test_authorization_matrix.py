@@ -1,0 +1,288 @@
+"""Who may do what, endpoint by endpoint, against the running system.
+
+Roles: a visitor (no token), patron A acting on A's own data, patron B acting on A's data, a
+librarian (acting on A's data), and tokens of a user since deactivated and of one since deleted.
+Each row gives the status every role must get; any other status fails the test.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from dataclasses import dataclass
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROLES = ("visitor", "patron_a", "patron_b", "librarian", "deactivated", "deleted")
+PASSWORD = "matrix-password"
+
+
+@dataclass
+class World:
+    """Everything the rows refer to, made once through the APIs."""
+
+    tokens: dict
+    victim: str  # patron A's username
+    books: dict  # role -> a book of its own, for rows that change loans
+    loans: dict  # role -> one of A's loans of its own, to return (id, book_id)
+    renewable: dict  # role -> another of A's loans, to renew (id)
+    spare_books: dict  # role -> a book with no loans, for deletion
+    shelf_book: int  # a book everyone looks at
+
+
+def register(stack, prefix):
+    username = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    requests.post(f"{stack.users}/register", timeout=10, json={
+        "username": username, "password": PASSWORD, "first_name": "Matrix", "last_name": prefix}).raise_for_status()
+    return username
+
+
+@pytest.fixture(scope="module")
+def world(stack):
+    librarian = stack.login(*stack.librarian)
+
+    def add_book(title, copies=1):
+        response = requests.post(f"{stack.books}/books", headers=librarian, timeout=10,
+                                 json={"title": title, "author": "M. Atrix", "genre": "Matrix", "copies": copies})
+        response.raise_for_status()
+        return response.json()["id"]
+
+    patron_a, patron_b = register(stack, "alice"), register(stack, "bob")
+    deactivated, deleted = register(stack, "gone"), register(stack, "erased")
+    tokens = {"visitor": {}, "librarian": librarian}
+    for role, username in (("patron_a", patron_a), ("patron_b", patron_b), ("deactivated", deactivated),
+                           ("deleted", deleted)):
+        tokens[role] = stack.login(username, PASSWORD)
+    def lend_to_a(title):
+        book_id = add_book(title)
+        loan = requests.post(f"{stack.borrows}/borrowbook", json={"book_id": book_id}, headers=tokens["patron_a"],
+                             timeout=10)
+        loan.raise_for_status()
+        return loan.json()["id"], book_id
+
+    loans = {role: lend_to_a(f"On loan to A, to return, for {role}") for role in ROLES}
+    renewable = {role: lend_to_a(f"On loan to A, to renew, for {role}")[0] for role in ROLES}
+    for username in (deactivated, deleted):
+        requests.patch(f"{stack.users}/users/{username}", json={"active": False}, headers=librarian,
+                       timeout=10).raise_for_status()
+    requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
+    return World(
+        tokens=tokens,
+        victim=patron_a,
+        books={role: add_book(f"To borrow for {role}") for role in ROLES},
+        loans=loans,
+        renewable=renewable,
+        spare_books={role: add_book(f"To delete for {role}") for role in ROLES},
+        shelf_book=add_book("On the shelf", copies=3),
+    )
+
+
+# (service, method, path, body, expected: visitor, patron A, patron B on A's data, librarian, deactivated, deleted)
+# In paths and bodies: {victim} is patron A, {book} the role's own book, {loan} / {loan_book} one of A's
+# loans set aside for the role, {spare} a book without loans, {shelf} a book everyone reads. Rows run in
+# order; the role change comes last because it rightly invalidates patron A's token.
+MATRIX = [
+    ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/books/{shelf}", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/genres", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "POST", "/books", {"title": "New", "author": "N. Ew", "genre": "New"}, (401, 403, 403, 201, 401, 401)),
+    ("books", "PATCH", "/books/{shelf}", {"description": "Checked"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "PUT", "/books/{shelf}", {"title": "On the shelf", "author": "M. Atrix", "genre": "Matrix",
+                                        "copies": 3}, (401, 403, 403, 200, 401, 401)),
+    ("books", "DELETE", "/books/{spare}", None, (401, 403, 403, 204, 401, 401)),
+    ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
+    ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
+    ("users", "GET", "/me", None, (401, 200, 200, 200, 401, 401)),
+    ("users", "GET", "/users", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "GET", "/users/{victim}", None, (401, 200, 403, 200, 401, 401)),
+    ("users", "PATCH", "/users/{victim}", {"first_name": "Alice"}, (401, 200, 403, 200, 401, 401)),
+    ("users", "DELETE", "/users/{victim}", None, (401, 403, 403, 409, 401, 401)),
+    ("borrows", "GET", "/borrows/active-counts?book_id={shelf}", None, (200, 200, 200, 200, 200, 200)),
+    ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
+    ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
+    ("borrows", "GET", "/borrows/book/{loan_book}", None, (401, 403, 403, 200, 401, 401)),
+    ("borrows", "POST", "/borrowbook", {"book_id": "{book}", "username": "{victim}"}, (401, 201, 403, 201, 401, 401)),
+    ("borrows", "POST", "/return", {"book_id": "{loan_book}", "username": "{victim}"}, (401, 200, 403, 200, 401, 401)),
+    ("borrows", "POST", "/borrows/{loan}/renew", None, (401, 200, 403, 200, 401, 401)),
+    ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
+]
+
+
+def fill(template, world, role):
+    values = {"victim": world.victim, "book": world.books[role], "loan": world.renewable[role],
+              "loan_book": world.loans[role][1], "spare": world.spare_books[role], "shelf": world.shelf_book}
+    if isinstance(template, str):
+        return template.format(**values)
+    if isinstance(template, dict):
+        return {key: int(fill(v, world, role)) if v in ("{book}", "{loan_book}") else fill(v, world, role)
+                for key, v in template.items()}
+    return template
+
+
+def body_for(template, world, role):
+    if template == "fresh-registration":
+        return {"username": f"new-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "first_name": "N", "last_name": "U"}
+    return fill(template, world, role)
+
+
+@pytest.mark.parametrize("service, method, path, body, expected", MATRIX,
+                         ids=[f"{m} {s}{p}" + (f" {json.dumps(b)[:30]}" if isinstance(b, dict) else "")
+                              for s, m, p, b, _ in MATRIX])
+def test_each_role_gets_exactly_the_expected_status(stack, world, service, method, path, body, expected):
+    outcomes = {}
+    for role in ROLES:
+        response = requests.request(method, stack.url[service] + fill(path, world, role),
+                                    json=body_for(body, world, role), headers=world.tokens[role], timeout=10)
+        outcomes[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.headers["Content-Type"].startswith("application/json")
+            assert response.json()["message"]
+    assert outcomes == dict(zip(ROLES, expected))
+
+
+# ---- forged tokens, against the real services ------------------------------------------------------------
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="module")
+def forged_tokens(stack, world):
+    real = world.tokens["patron_a"]["Authorization"].split()[1]
+    header, payload, signature = real.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    kid = jwt.get_unverified_header(real)["kid"]
+    jwk = next(k for k in requests.get(f"{stack.users}/.well-known/jwks.json", timeout=5).json()["keys"]
+               if k["kid"] == kid)
+    public_pem = jwt.PyJWK(jwk).key.public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    hs_header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    hs_input = f"{hs_header}.{payload}".encode()
+    return {
+        "alg none": f"{b64(json.dumps({'alg': 'none', 'typ': 'JWT', 'kid': kid}).encode())}.{payload}.",
+        "HS256 signed with the public key": f"{hs_header}.{payload}."
+                                            + b64(hmac.new(public_pem, hs_input, hashlib.sha256).digest()),
+        "role edited": f"{header}.{b64(json.dumps(claims | {'role': 'librarian'}).encode())}.{signature}",
+        "unknown kid": jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": "not-ours"}),
+        "our kid, another key": jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": kid}),
+        "wrong issuer": jwt.encode(claims | {"iss": "evil"}, stranger, algorithm="RS256", headers={"kid": kid}),
+        "expired": jwt.encode(claims | {"exp": 1}, stranger, algorithm="RS256", headers={"kid": kid}),
+    }
+
+
+@pytest.mark.parametrize("attack", ["alg none", "HS256 signed with the public key", "role edited", "unknown kid",
+                                    "our kid, another key", "wrong issuer", "expired"])
+@pytest.mark.parametrize("service, path", [("users", "/users"), ("books", "/books"), ("borrows", "/borrows")])
+def test_forged_tokens_are_refused_by_every_service(stack, forged_tokens, attack, service, path):
+    headers = {"Authorization": f"Bearer {forged_tokens[attack]}"}
+    method = "POST" if service == "books" else "GET"
+
+    response = requests.request(method, stack.url[service] + path, headers=headers, timeout=10,
+                                json={"title": "x", "author": "y", "genre": "z"} if method == "POST" else None)
+
+    assert response.status_code == 401, response.text
+
+
+# ---- the web frontend ------------------------------------------------------------------------------------
+
+
+def browser_session(stack, username=None, password=PASSWORD):
+    session = requests.Session()
+    if username:
+        page = session.get(f"{stack.web}/login", timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = session.post(f"{stack.web}/login", timeout=10, allow_redirects=False,
+                                data={"username": username, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.text[:500]
+    return session
+
+
+@pytest.fixture(scope="module")
+def browsers(stack):
+    """A browser session per role, logged in before the deactivation and deletion happen."""
+    librarian_token = stack.login(*stack.librarian)
+    names = {role: register(stack, role.replace("_", "")) for role in ("patron_a", "patron_b", "deactivated",
+                                                                          "deleted")}
+    sessions = {"visitor": browser_session(stack), "librarian": browser_session(stack, *stack.librarian)}
+    for role, username in names.items():
+        sessions[role] = browser_session(stack, username)
+    for role in ("deactivated", "deleted"):
+        requests.patch(f"{stack.users}/users/{names[role]}", json={"active": False}, headers=librarian_token,
+                       timeout=10).raise_for_status()
+    requests.delete(f"{stack.users}/users/{names['deleted']}", headers=librarian_token, timeout=10).raise_for_status()
+    return sessions, names["patron_a"]
+
+
+PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated, deleted (302: to the login page)
+    ("/", (200, 200, 200, 200, 200, 200)),
+    ("/login", (200, 200, 200, 200, 200, 200)),
+    ("/my/borrows", (302, 200, 200, 200, 302, 302)),
+    ("/manage/books/new", (302, 403, 403, 200, 302, 302)),
+    ("/manage/loans", (302, 403, 403, 200, 302, 302)),
+    ("/manage/users", (302, 403, 403, 200, 302, 302)),
+    ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
+]
+
+
+@pytest.mark.parametrize("path, expected", PAGES, ids=[p for p, _ in PAGES])
+def test_each_role_gets_exactly_the_expected_page(stack, browsers, path, expected):
+    sessions, victim = browsers
+    outcomes = {}
+    for role in ROLES:
+        response = sessions[role].get(stack.web + path.format(victim=victim), timeout=10, allow_redirects=False)
+        outcomes[role] = response.status_code
+        if response.status_code == 302:
+            assert "/login?next=" in response.headers["Location"]
+    assert outcomes == dict(zip(ROLES, expected))
+
+
+def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
+    sessions, _ = browsers
+
+    for path in ("/logout", "/books/1/borrow", "/my/borrows/1/renew"):
+        response = sessions["patron_a"].post(stack.web + path, timeout=10, allow_redirects=False)
+        assert response.status_code == 400, path
+    assert sessions["patron_a"].get(f"{stack.web}/my/borrows", timeout=10, allow_redirects=False).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "http:evil"])
+def test_login_never_sends_anyone_off_site(stack, browsers, target):
+    session = requests.Session()
+    page = session.get(f"{stack.web}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    response = session.post(f"{stack.web}/login", timeout=10, allow_redirects=False, data={
+        "username": stack.librarian[0], "password": stack.librarian[1], "csrf_token": token, "next": target})
+
+    assert response.headers["Location"] == "/"
+
+
+def test_logging_in_starts_a_new_session(stack):
+    session = requests.Session()
+    page = session.get(f"{stack.web}/login", timeout=10).text
+    before = session.cookies.get("session")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+    session.post(f"{stack.web}/login", timeout=10, allow_redirects=False, data={
+        "username": stack.librarian[0], "password": stack.librarian[1], "csrf_token": token})
+
+    after = session.cookies.get("session")
+    assert after and after != before
+    planted = requests.Session()
+    planted.cookies.set("session", before)
+    assert planted.get(f"{stack.web}/manage/users", timeout=10, allow_redirects=False).status_code == 302
+
+
+def test_pages_cannot_be_framed(stack):
+    headers = requests.get(f"{stack.web}/", timeout=10).headers
+
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
