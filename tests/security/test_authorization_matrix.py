@@ -143,7 +143,7 @@ def test_each_role_gets_exactly_the_expected_status(stack, world, service, metho
         if response.status_code >= 400:
             assert response.headers["Content-Type"].startswith("application/json")
             assert response.json()["message"]
-    assert outcomes == dict(zip(ROLES, expected))
+    assert outcomes == dict(zip(ROLES, expected, strict=True))
 
 
 # ---- forged tokens, against the real services ------------------------------------------------------------
@@ -241,7 +241,7 @@ def test_each_role_gets_exactly_the_expected_page(stack, browsers, path, expecte
         outcomes[role] = response.status_code
         if response.status_code == 302:
             assert "/login?next=" in response.headers["Location"]
-    assert outcomes == dict(zip(ROLES, expected))
+    assert outcomes == dict(zip(ROLES, expected, strict=True))
 
 
 def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
