@@ -197,3 +197,16 @@ def test_a_patch_must_change_something(client, librarian, add_book):
 
     assert client.patch(f"/books/{book['id']}", json={}, headers=librarian).status_code == 400
     assert client.patch(f"/books/{book['id']}", headers=librarian).status_code == 400
+
+
+def test_defects_found_by_hostile_input_stay_fixed(client, librarian):
+    deep = "[" * 50_000 + "]" * 50_000
+    surrogate = '{"title": "\\ud800", "author": "A", "genre": "G"}'
+    json_type = {**librarian, "Content-Type": "application/json"}
+
+    assert client.post("/books", data=deep, headers=json_type).status_code == 400
+    lone = client.post("/books", data=surrogate, headers=json_type)
+    assert lone.status_code == 400 and lone.json["errors"]["title"] == "Must be valid Unicode text"
+    wrong_type = client.post("/books", data="title=x", headers={**librarian, "Content-Type": "text/plain"})
+    assert wrong_type.status_code == 415
+    assert client.post("/books", data=deep, content_type="application/json").status_code == 401

@@ -4,7 +4,7 @@ from flask import Flask
 from flask_migrate import Migrate
 
 from . import health
-from .api import Api, IdConverter, UsernameConverter, register_error_handlers
+from .api import Api, IdConverter, UsernameConverter, register_error_handlers, require_json_bodies
 from .auth import JwksKeyResolver, RemoteAccountCheck, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
 from .http import client_from_settings
@@ -76,6 +76,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
+    require_json_bodies(app)
 
     app.extensions["token_verifier"] = TokenVerifier(
         key_resolver or jwks_key_resolver(settings),

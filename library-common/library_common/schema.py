@@ -20,7 +20,10 @@ NO_NUL = "^[^\\u0000]*$"
 class Text(ma.fields.String):
     """A string trimmed of surrounding white space, without NUL bytes (PostgreSQL refuses them)."""
 
-    default_error_messages = {"nul": "Must not contain NUL characters"}
+    default_error_messages = {
+        "nul": "Must not contain NUL characters",
+        "unicode": "Must be valid Unicode text",
+    }
 
     def __init__(self, *args, **kwargs):
         validators = kwargs.get("validate") or []
@@ -34,6 +37,10 @@ class Text(ma.fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800": no database can store it
+            raise self.make_error("unicode") from exc
         return text.strip()
 
 

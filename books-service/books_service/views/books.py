@@ -37,11 +37,11 @@ def list_books(args):
 
 
 @blp.route("/books", methods=["POST"])
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(BookInputSchema)
 @blp.response(201, BookSchema)
 @blp.errors(400, 401, 403, 409)
-@librarian_required
 def add_book(fields):
     """Add a book (librarians)"""
     return catalogue.with_availability(catalogue.add_book(fields), {})
@@ -59,11 +59,11 @@ def get_book(args, book_id):
 
 
 @blp.route("/books/<id:book_id>", methods=["PUT"])
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(BookInputSchema)
 @blp.response(200, BookSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
-@librarian_required
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
     cleared = {"isbn": None, "published_year": None, "description": None, "copies": 1}
@@ -71,21 +71,21 @@ def replace_book(fields, book_id):
 
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(BookChangesSchema(partial=True))
 @blp.response(200, BookSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
-@librarian_required
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
     return catalogue.update_book(book_id, changes, loan_counts())
 
 
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.response(204)
 @blp.errors(401, 403, 404, 409, 503)
-@librarian_required
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
     catalogue.delete_book(book_id, loan_counts())

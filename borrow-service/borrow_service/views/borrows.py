@@ -31,11 +31,11 @@ def _page(filters_args, **filters):
 
 
 @blp.route("/borrowbook", methods=["POST"])
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(LoanRequestSchema)
 @blp.response(201, LoanSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
-@login_required
 def borrow_book(request_body):
     """Borrow a book (for yourself; librarians for any patron)"""
     username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
@@ -44,11 +44,11 @@ def borrow_book(request_body):
 
 
 @blp.route("/return", methods=["POST"])
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(LoanRequestSchema)
 @blp.response(200, LoanSchema)
 @blp.errors(400, 401, 403, 404, 503)
-@login_required
 def return_book(request_body):
     """Return a borrowed book (yours; librarians any patron's)"""
     username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
@@ -56,21 +56,21 @@ def return_book(request_body):
 
 
 @blp.route("/borrows/<id:loan_id>/renew", methods=["POST"])
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.response(200, LoanSchema)
 @blp.errors(401, 403, 404, 409)
-@login_required
 def renew(loan_id):
     """Extend a loan's due date by another loan period"""
     return loans.renew(_deps().policy, loan_id=loan_id, actor=current_principal(), now=_now())
 
 
 @blp.route("/borrows")
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(LoanListArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
-@login_required
 def list_borrows(args):
     """Loans, newest first: all of them for librarians, your own for patrons"""
     principal = current_principal()
@@ -84,11 +84,11 @@ def list_borrows(args):
 
 
 @blp.route("/borrows/user/<username:username>")
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
-@login_required
 def user_history(args, username):
     """One patron's loans, newest first (that patron or a librarian)"""
     if not current_principal().may_act_for(username):
@@ -97,11 +97,11 @@ def user_history(args, username):
 
 
 @blp.route("/borrows/book/<id:book_id>")
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
-@librarian_required
 def book_history(args, book_id):
     """One book's loans, newest first (librarians)"""
     return _page(args, book_id=book_id, active=args.get("active"))

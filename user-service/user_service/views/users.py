@@ -13,11 +13,11 @@ blp = Blueprint("users", __name__, description="User accounts")
 
 
 @blp.route("/users")
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
-@librarian_required
 def list_users(page):
     """List users (librarians)"""
     users, total = accounts.list_users(offset(page), page["per_page"])
@@ -25,20 +25,20 @@ def list_users(page):
 
 
 @blp.route("/me")
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.response(200, UserSchema)
 @blp.errors(401, 404)
-@login_required
 def me():
     """The logged-in user"""
     return accounts.get_user(current_principal().username)
 
 
 @blp.route("/users/<username:username>")
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.response(200, UserSchema)
 @blp.errors(401, 403, 404)
-@login_required
 def get_user(username):
     """One user (that user or a librarian)"""
     if not current_principal().may_act_for(username):
@@ -47,21 +47,21 @@ def get_user(username):
 
 
 @blp.route("/users/<username:username>", methods=["PATCH"])
+@login_required
 @blp.doc(security=BEARER_AUTH)
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 @blp.errors(400, 401, 403, 404, 409)
-@login_required
 def update_user(changes, username):
     """Change names or password (yourself), role or active flag (librarians)"""
     return accounts.update_user(services().hasher, current_principal(), username, changes)
 
 
 @blp.route("/users/<username:username>", methods=["DELETE"])
+@librarian_required
 @blp.doc(security=BEARER_AUTH)
 @blp.response(204)
 @blp.errors(401, 403, 404, 409)
-@librarian_required
 def delete_user(username):
     """Delete a deactivated account (librarians)"""
     accounts.delete_user(current_principal(), username)

@@ -1,0 +1,175 @@
+"""Hostile input at every endpoint and form of the running system: never a 5xx, always a clear JSON error
+(or page), and whatever is stored comes back exactly as typed and is shown escaped."""
+
+import re
+import uuid
+from urllib.parse import quote, urlencode
+
+import pytest
+import requests
+
+HOSTILE_TEXT = {
+    "sql": "'; DROP TABLE books; --",
+    "html": "<script>alert('pwned')</script>",
+    "template": "{{7*7}} {% raw %} ${7*7}",
+    "rtl override": "\u202eelif.exe\u202c",
+    "emoji": "👩‍🚀📚🏳️‍🌈",
+    "combining marks": "Zo\u0308e\u0301\u0301\u0301",
+    "zero width": "a\u200bb\u200dc\ufeff",
+    "nul byte": "nul\x00byte",
+    "lone surrogate": "\ud800alone",
+    "huge": "x" * 20_000,
+    "blank": "   ",
+    "format string": "%s%s%s%n",
+    "path": "../../../../etc/passwd",
+}
+NOT_AN_OBJECT = ["[]", "[1, 2]", '"text"', "null", "1", "true"]
+
+
+def assert_clear_error_or_success(response):
+    assert response.status_code < 500, (response.status_code, response.text[:300])
+    if response.status_code == 414:  # a request line over 8 KB: gunicorn answers before the app (documented)
+        return
+    if response.status_code >= 400:
+        assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+        assert response.json()["message"]
+
+
+@pytest.fixture(scope="module")
+def librarian(stack):
+    return stack.login(*stack.librarian)
+
+
+@pytest.fixture(scope="module")
+def patron(stack):
+    username = f"hostile-{uuid.uuid4().hex[:6]}"
+    requests.post(f"{stack.users}/register", timeout=10, json={
+        "username": username, "password": "hostile-password", "first_name": "H", "last_name": "Ostile"})
+    return username, stack.login(username, "hostile-password")
+
+
+def json_endpoints(stack, librarian, patron):
+    """(method, url, a valid body, the text fields to attack, headers)."""
+    username, patron_headers = patron
+    return [
+        ("POST", f"{stack.users}/register", {"username": f"u{uuid.uuid4().hex[:6]}", "password": "long-password",
+                                              "first_name": "A", "last_name": "B"},
+         ["username", "password", "first_name", "last_name"], {}),
+        ("POST", f"{stack.users}/login", {"username": "nobody-here", "password": "whatever"}, ["username", "password"],
+         {"X-Forwarded-For": "198.51.100.200"}),
+        ("PATCH", f"{stack.users}/users/{username}", {"first_name": "A"}, ["first_name", "last_name"], patron_headers),
+        ("POST", f"{stack.books}/books", {"title": "T", "author": "A", "genre": "G"},
+         ["title", "author", "genre", "isbn", "description"], librarian),
+        ("POST", f"{stack.borrows}/borrowbook", {"book_id": 1, "username": username}, ["username"], librarian),
+        ("POST", f"{stack.borrows}/return", {"book_id": 1}, ["username"], patron_headers),
+    ]
+
+
+@pytest.mark.parametrize("kind", HOSTILE_TEXT)
+def test_hostile_text_in_every_json_field(stack, librarian, patron, kind):
+    for method, url, valid, fields, headers in json_endpoints(stack, librarian, patron):
+        for field in fields:
+            response = requests.request(method, url, json={**valid, field: HOSTILE_TEXT[kind]}, headers=headers,
+                                        timeout=10)
+            assert_clear_error_or_success(response)
+
+
+def test_structurally_hostile_bodies_everywhere(stack, librarian, patron):
+    deep = "[" * 50_000 + "]" * 50_000
+    for method, url, _valid, _fields, headers in json_endpoints(stack, librarian, patron):
+        json_headers = {**headers, "Content-Type": "application/json"}
+        for body in [*NOT_AN_OBJECT, deep, "{not json", '{"a": 1e999999}', '{"title": "\\ud800"}']:
+            response = requests.request(method, url, data=body, headers=json_headers, timeout=10)
+            assert_clear_error_or_success(response)
+            assert response.status_code in (400, 401, 403, 404, 409, 429), (url, body[:20], response.status_code)
+        oversized = requests.request(method, url, data="x" * (2 * 1024 * 1024), headers=json_headers, timeout=30)
+        assert oversized.status_code == 413
+        wrong_type = requests.request(method, url, data="title=x", timeout=10,
+                                      headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+        assert wrong_type.status_code in (401, 403, 415), url
+
+
+@pytest.mark.parametrize("number", [0, -1, 2**31, 2**63, 10**30, 1.5, "1", None])
+def test_impossible_ids_in_bodies_and_paths(stack, librarian, number):
+    borrow = requests.post(f"{stack.borrows}/borrowbook", json={"book_id": number}, headers=librarian, timeout=10)
+    assert borrow.status_code == 400 and "book_id" in borrow.json()["errors"]
+    for url in (f"{stack.books}/books/{number}", f"{stack.borrows}/borrows/book/{number}"):
+        response = requests.get(url, headers=librarian, timeout=10)
+        assert_clear_error_or_success(response)
+        assert response.status_code in (200, 404)  # "1" is a real id; the rest cannot exist
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=-3", "per_page=0", "per_page=-1", "per_page=101",
+                                   "page=99999999999999999999", "page=abc"])
+def test_bad_pagination_on_every_list(stack, librarian, query):
+    for url in (f"{stack.books}/books", f"{stack.users}/users", f"{stack.borrows}/borrows"):
+        response = requests.get(f"{url}?{query}", headers=librarian, timeout=10)
+        assert response.status_code == 400, (url, query)
+        assert response.json()["message"]
+
+
+def url_encoded(value):
+    """Percent-encoded UTF-8 bytes, lone surrogates included (requests refuses to encode those)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+@pytest.mark.parametrize("kind", HOSTILE_TEXT)
+def test_hostile_search_terms(stack, kind):
+    value = url_encoded(HOSTILE_TEXT[kind])
+    for name in ("q", "genre", "author", "sort"):
+        assert_clear_error_or_success(requests.get(f"{stack.books}/books?{name}={value}", timeout=10))
+    page = requests.get(f"{stack.web}/?q={value}", timeout=10)
+    assert page.status_code in (200, 400, 414) and "text/html" in page.headers["Content-Type"]
+
+
+def test_stored_hostile_text_comes_back_as_typed_and_is_shown_escaped(stack, librarian):
+    title = f"{HOSTILE_TEXT['html']} {HOSTILE_TEXT['sql']} {HOSTILE_TEXT['rtl override']} {HOSTILE_TEXT['emoji']}"
+    created = requests.post(f"{stack.books}/books", headers=librarian, timeout=10, json={
+        "title": title, "author": HOSTILE_TEXT["combining marks"], "genre": HOSTILE_TEXT["template"]})
+    assert created.status_code == 201
+    book = created.json()
+
+    assert requests.get(f"{stack.books}/books/{book['id']}", timeout=10).json()["title"] == title
+    page = requests.get(f"{stack.web}/books/{book['id']}", timeout=10).text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;pwned&#39;)&lt;/script&gt;" in page
+    assert "{{7*7}}" in page and "49" not in re.sub(r"\d{4,}", "", page.split("<main", 1)[1][:2000])
+
+
+def form_body(fields):
+    return urlencode({name: value.encode("utf-8", "surrogatepass") for name, value in fields.items()})
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def web_form_session(stack, *credentials):
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      session.get(f"{stack.web}/login", timeout=10).text).group(1)
+    if credentials:
+        session.post(f"{stack.web}/login", timeout=10, data={
+            "username": credentials[0], "password": credentials[1], "csrf_token": token})
+    return session, token
+
+
+@pytest.mark.parametrize("kind", ["html", "nul byte", "lone surrogate", "huge", "rtl override", "sql"])
+def test_hostile_text_in_every_form(stack, kind):
+    value = HOSTILE_TEXT[kind]
+    visitor, token = web_form_session(stack)
+    for path, fields in (("/signup", {"username": value, "first_name": value, "last_name": value,
+                                      "password": value, "confirm": value}),
+                         ("/login", {"username": value, "password": value, "next": value})):
+        response = visitor.post(stack.web + path, data=form_body({**fields, "csrf_token": token}), timeout=10,
+                                allow_redirects=False, headers={**FORM, "X-Forwarded-For": "198.51.100.201"})
+        assert response.status_code in (200, 302, 400), (path, response.status_code)
+        assert "<script>alert" not in response.text
+    librarian, token = web_form_session(stack, *stack.librarian)
+    page = librarian.get(f"{stack.web}/manage/books/new", timeout=10).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = librarian.post(f"{stack.web}/manage/books/new", timeout=10, allow_redirects=False, headers=FORM,
+                              data=form_body({"title": value, "author": value, "genre": value, "isbn": value,
+                                              "published_year": value, "copies": value, "description": value,
+                                              "csrf_token": token}))
+    assert response.status_code in (302, 400)
+    assert "<script>alert" not in response.text
