@@ -18,7 +18,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz clean
+.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,13 @@ deploy: $(DEPLOY_INSTALLED)  ## (AWS) deploy the library running images tagged I
 
 test: install chromium lint lint-deploy  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
+
+backup: install  ## dump every service's database into backups/library-<time>.tar
+	$(PY) scripts/stack.py backup
+
+restore: install  ## replace the data with a backup: make restore FILE=backups/library-....tar (stop make run first)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/library-....tar"; exit 2; }
+	$(PY) scripts/stack.py restore "$(FILE)"
 
 fuzz: install  ## a long schemathesis run against every service (FUZZ_EXAMPLES, FUZZ_SEED to change it)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-500} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) scripts/stack.py test tests/fuzz

@@ -3,7 +3,6 @@
 a throwaway data directory and databases of its own on the test PostgreSQL server."""
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
+from library_common.testing import listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -26,12 +26,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def listening_pids(port):
-    """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
-    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listening)})
 
 
 class Stack:

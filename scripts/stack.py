@@ -2,6 +2,7 @@
 
     python scripts/stack.py run [--dev]     # what `make run` / `make dev` do
     python scripts/stack.py test [PYTEST_ARGS...]   # what `make test` does
+    python scripts/stack.py backup [DIR] | restore FILE   # `make backup`, `make restore FILE=...`
 
 With no database settings, an embedded PostgreSQL (pgserver) keeps its data in $DATA_DIR
 (default .data/ at the repository root). DATABASE_URL pointing at any PostgreSQL server
@@ -17,8 +18,12 @@ import secrets
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
+from datetime import datetime
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from library_common.databases import ensure_database
 from library_common.observability import configure_logging
@@ -150,7 +155,8 @@ def run(args):
     env = service_environment(os.environ, urls)
     print_welcome(env)
     procfile = "Procfile.dev" if args.dev else "Procfile"
-    return run_foreground([sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)], env)
+    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)]
+    return run_foreground(honcho + args.processes, env)
 
 
 def test(args):
@@ -166,15 +172,63 @@ def test(args):
     return code
 
 
+def pg_tool(name):
+    """pg_dump / pg_restore of the embedded server's own version when it is installed, else from PATH."""
+    try:
+        import pgserver
+    except ImportError:
+        return name
+    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin" / name
+    return str(bundled) if bundled.exists() else name
+
+
+def libpq_url(url):
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def backup(args):
+    """One archive holding a pg_dump of each service's database (each dump is consistent on its own)."""
+    urls = database_urls(os.environ)
+    target = Path(args.directory).resolve() / f"library-{datetime.now():%Y%m%d-%H%M%S}.tar"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work, tarfile.open(target, "w") as archive:
+        for name, url in urls.items():
+            dump = Path(work) / f"{name}.dump"
+            subprocess.run([pg_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={dump}", libpq_url(url)],
+                           check=True)
+            archive.add(dump, arcname=dump.name)
+    print(f"stack: backed up {', '.join(urls)} to {target}", flush=True)
+    return 0
+
+
+def restore(args):
+    """Replace each service's data with the archive's (stop `make run` first)."""
+    urls = database_urls(os.environ)
+    migrate(urls)  # a fresh data directory gets its tables first, so --clean has something to replace
+    with tempfile.TemporaryDirectory() as work:
+        with tarfile.open(args.file) as archive:
+            archive.extractall(work, filter="data")
+        for name, url in urls.items():
+            subprocess.run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                            f"--dbname={libpq_url(url)}", str(Path(work) / f"{name}.dump")], check=True)
+    print(f"stack: restored {', '.join(urls)} from {args.file}", flush=True)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run the whole system in the foreground")
     run_parser.add_argument("--dev", action="store_true", help="Flask's reloader instead of gunicorn")
+    run_parser.add_argument("processes", nargs="*", help="only these Procfile entries (default: all)")
     test_parser = commands.add_parser("test", help="run the test suites")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    backup_parser = commands.add_parser("backup", help="dump every service's database into one archive")
+    backup_parser.add_argument("directory", nargs="?", default=str(ROOT / "backups"))
+    restore_parser = commands.add_parser("restore", help="load an archive made by backup")
+    restore_parser.add_argument("file")
     args = parser.parse_args()
-    sys.exit(run(args) if args.command == "run" else test(args))
+    sys.exit({"run": run, "test": test, "backup": backup, "restore": restore}[args.command](args))
 
 
 if __name__ == "__main__":

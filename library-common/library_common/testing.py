@@ -5,6 +5,8 @@ embedded server for the whole run) or, when a suite runs alone, an embedded serv
 """
 
 import os
+import re
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -31,6 +33,12 @@ def postgres_server_url(tmp_path_factory):
     server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()  # now, while pytest's log capture is still open
+
+
+def listening_pids(port):
+    """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listening)})
 
 
 def _worker_suffix():

@@ -1,0 +1,151 @@
+"""Real faults under real load; afterwards the library's records must be whole."""
+
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from library_common.testing import listening_pids
+
+from .conftest import ROOT, Load, check_invariants
+
+pytestmark = pytest.mark.faults
+
+
+run_for = time.sleep
+
+
+def test_a_borrow_worker_killed_mid_load_loses_nothing(faulty, library):
+    books, patrons, _ = library
+    with Load(faulty, patrons, list(books)) as load:
+        run_for(3)
+        victim = faulty.borrow_workers()[0]
+        os.kill(victim, signal.SIGKILL)
+        before = load.confirmed_loans()
+        run_for(4)
+        after = load.confirmed_loans()
+
+    check_invariants(faulty, books, load.ledger)
+    assert after > before, "borrowing did not go on after the worker was killed"
+    assert victim not in faulty.borrow_workers() and len(faulty.borrow_workers()) == 2  # gunicorn replaced it
+
+
+def test_borrow_service_killed_and_restarted_mid_load_loses_nothing(faulty, library):
+    books, patrons, _ = library
+    with Load(faulty, patrons, list(books)) as load:
+        run_for(2)
+        faulty.kill_borrow_service()
+        run_for(1)
+        faulty.start("borrows")
+        before = load.confirmed_loans()
+        run_for(3)
+        after = load.confirmed_loans()
+
+    check_invariants(faulty, books, load.ledger)
+    assert after > before, "borrowing did not come back after the restart"
+    failed = sum(n for (_action, outcome), n in load.ledger.outcomes.items() if isinstance(outcome, str))
+    assert failed > 0, f"the service was never seen down: the fault did not happen ({load.ledger.outcomes})"
+
+
+def test_a_database_restart_gives_fast_errors_then_recovers_by_itself(faulty, library):
+    books, patrons, librarian = library
+    book_id = next(iter(books))
+    with Load(faulty, patrons, list(books)) as load:
+        run_for(2)
+        server = faulty.stop_postgres()
+        try:
+            for base in (faulty.books, faulty.users, faulty.borrows):
+                started = time.monotonic()
+                ready = requests.get(f"{base}/ready", timeout=10)
+                assert ready.status_code == 503 and time.monotonic() - started < 5, base
+            started = time.monotonic()
+            borrow = requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=patrons[0],
+                                   timeout=15)
+            assert borrow.status_code == 503 and time.monotonic() - started < 6
+            assert borrow.json()["message"]
+            listing = requests.get(f"{faulty.books}/books", timeout=10)
+            assert listing.status_code == 503 and listing.json()["message"]
+        finally:
+            server.ensure_postgres_running()
+        came_back = max(faulty.wait_for(f"{base}/ready", timeout=20) for base in (faulty.books, faulty.users,
+                                                                                   faulty.borrows))
+        before = load.confirmed_loans()
+        run_for(3)
+        after = load.confirmed_loans()
+
+    check_invariants(faulty, books, load.ledger)
+    assert after > before, f"no loan was confirmed after the database came back (ready at {came_back})"
+
+
+def test_each_dependency_down_degrades_as_specified_and_recovers(faulty, library):
+    books, patrons, librarian = library
+    book_id = next(iter(books))
+    def frozen(port_variable):
+        return listening_pids(faulty.ports[port_variable])
+
+    # borrow-service down: the catalogue answers, with availability unknown, within its timeout.
+    pids = frozen("BORROW_PORT")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        listing = requests.get(f"{faulty.books}/books", timeout=10)
+        assert listing.status_code == 200 and time.monotonic() - started < 3
+        assert {book["available"] for book in listing.json()} == {None}
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert requests.get(f"{faulty.books}/books/{book_id}", timeout=10).json()["available"] is not None
+
+    # books-service down: a borrow cannot check the book, so it is refused with 503, never guessed.
+    pids = frozen("BOOKS_PORT")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        borrow = requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=patrons[1],
+                               timeout=15)
+        assert borrow.status_code == 503 and time.monotonic() - started < 6
+        assert "books-service" in borrow.json()["message"]
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert requests.get(f"{faulty.books}/books/{book_id}", timeout=10).status_code == 200
+
+
+def test_backups_round_trip_into_a_new_data_directory(faulty, library, tmp_path):
+    books, _, librarian = library
+    archive_dir = tmp_path / "backups"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "stack.py"), "backup", str(archive_dir)], env=faulty.env,
+                   check=True, cwd=ROOT, capture_output=True)
+    (archive,) = archive_dir.glob("library-*.tar")
+    assert sorted(tarfile.open(archive).getnames()) == ["books.dump", "borrows.dump", "users.dump"]
+    with faulty.database("books").connect() as db:
+        titles = sorted(db.scalars(sa.text("SELECT title FROM books")))
+    with faulty.database("borrows").connect() as db:
+        loans = db.scalar(sa.text("SELECT count(*) FROM loans"))
+
+    new_home = {**faulty.env, "DATA_DIR": str(tmp_path / "elsewhere")}
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "stack.py"), "restore", str(archive)], env=new_home,
+                   check=True, cwd=ROOT, capture_output=True)
+
+    import pgserver
+
+    restored = pgserver.get_server(tmp_path / "elsewhere" / "postgres", cleanup_mode="stop")
+    try:
+        engine = sa.create_engine(f"postgresql+psycopg2://postgres@/books?host={tmp_path / 'elsewhere' / 'postgres'}",
+                                  poolclass=sa.NullPool)
+        with engine.connect() as db:
+            assert sorted(db.scalars(sa.text("SELECT title FROM books"))) == titles
+        engine = sa.create_engine(f"postgresql+psycopg2://postgres@/borrows?host={tmp_path / 'elsewhere' / 'postgres'}",
+                                  poolclass=sa.NullPool)
+        with engine.connect() as db:
+            assert db.scalar(sa.text("SELECT count(*) FROM loans")) == loans > 0
+    finally:
+        restored.cleanup()
