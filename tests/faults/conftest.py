@@ -48,10 +48,10 @@ class FaultyStack:
         self.postgres_dir = data_dir / "postgres"
 
     def start(self, group):
-        log = open(self.data_dir / f"{group}.log", "a")
-        self.groups[group] = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "stack.py"), "run", *GROUPS[group]], env=self.env, cwd=ROOT,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.data_dir / f"{group}.log", "a") as log:
+            self.groups[group] = subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "stack.py"), "run", *GROUPS[group]], env=self.env, cwd=ROOT,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         urls = {"main": [f"{self.users}/ready", f"{self.books}/ready"], "borrows": [f"{self.borrows}/ready"]}[group]
         for url in urls:
             self.wait_for(url)
@@ -79,7 +79,8 @@ class FaultyStack:
         return [pid for pid in pids if int(Path(f"/proc/{pid}/stat").read_text().split()[3]) in pids]
 
     def database(self, name):
-        return sa.create_engine(f"postgresql+psycopg2://postgres@/{name}?host={self.postgres_dir}", poolclass=sa.NullPool)
+        url = f"postgresql+psycopg2://postgres@/{name}?host={self.postgres_dir}"
+        return sa.create_engine(url, poolclass=sa.NullPool)
 
     def postgres(self):
         import pgserver
@@ -130,6 +131,16 @@ class Ledger:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def failure_kind(error):
+    """'refused' (nobody listening: fine while a service is down) or 'cut off' (a request dropped midway)."""
+    text = repr(error)
+    if "refused" in text.lower():
+        return "refused"
+    if isinstance(error, requests.Timeout):
+        return "timeout"
+    return "cut off"
+
+
 class Load:
     """N patrons borrowing and returning across a few books until stopped."""
 
@@ -165,7 +176,7 @@ class Load:
                 if returned.status_code in (200, 404):  # 404: the unanswered return had gone through
                     unreturned = None
             except requests.RequestException as error:
-                self._note("request", type(error).__name__)
+                self._note("request", failure_kind(error))
                 time.sleep(0.05)
 
     def _note(self, action, outcome):
@@ -211,7 +222,8 @@ def library(faulty):
 def check_invariants(stack, books, ledger):
     with stack.database("borrows").connect() as db:
         for book_id, copies in books.items():
-            active = db.scalar(sa.text("SELECT count(*) FROM loans WHERE book_id = :b AND NOT returned"), {"b": book_id})
+            active = db.scalar(sa.text("SELECT count(*) FROM loans WHERE book_id = :b AND NOT returned"),
+                               {"b": book_id})
             assert active <= copies, f"book {book_id}: {active} active loans for {copies} copies"
         rows = {row.id: row for row in db.execute(sa.text("SELECT id, username, book_id, returned FROM loans"))}
         duplicates = db.execute(sa.text(

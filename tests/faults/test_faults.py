@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 
 import pytest
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 
 from library_common.testing import listening_pids
 
-from .conftest import ROOT, Load, check_invariants
+from .conftest import ROOT, Load, check_invariants, failure_kind
 
 pytestmark = pytest.mark.faults
 
@@ -125,7 +126,8 @@ def test_backups_round_trip_into_a_new_data_directory(faulty, library, tmp_path)
     subprocess.run([sys.executable, str(ROOT / "scripts" / "stack.py"), "backup", str(archive_dir)], env=faulty.env,
                    check=True, cwd=ROOT, capture_output=True)
     (archive,) = archive_dir.glob("library-*.tar")
-    assert sorted(tarfile.open(archive).getnames()) == ["books.dump", "borrows.dump", "users.dump"]
+    with tarfile.open(archive) as contents:
+        assert sorted(contents.getnames()) == ["books.dump", "borrows.dump", "users.dump"]
     with faulty.database("books").connect() as db:
         titles = sorted(db.scalars(sa.text("SELECT title FROM books")))
     with faulty.database("borrows").connect() as db:
@@ -149,3 +151,43 @@ def test_backups_round_trip_into_a_new_data_directory(faulty, library, tmp_path)
             assert db.scalar(sa.text("SELECT count(*) FROM loans")) == loans > 0
     finally:
         restored.cleanup()
+
+
+def test_sigterm_lets_requests_in_flight_finish(faulty, library):
+    """Borrows held up inside borrow-service (books-service frozen) when it is told to stop still get answers."""
+    books, patrons, _ = library
+    book_id = next(iter(books))
+    books_pids = listening_pids(faulty.ports["BOOKS_PORT"])
+    answers = []
+
+    def borrow_and_return(headers):
+        try:
+            answer = requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=headers,
+                                   timeout=15)
+            answers.append(answer.status_code)
+        except requests.RequestException as error:
+            answers.append(failure_kind(error))
+
+    for pid in books_pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        clients = [threading.Thread(target=borrow_and_return, args=(headers,)) for headers in patrons[:6]]
+        for client in clients:
+            client.start()
+        time.sleep(0.5)  # every request is now inside borrow-service, waiting for books-service
+        os.kill(min(listening_pids(faulty.ports["BORROW_PORT"])), signal.SIGTERM)  # the gunicorn master
+        time.sleep(0.3)
+    finally:
+        for pid in books_pids:
+            os.kill(pid, signal.SIGCONT)
+    for client in clients:
+        client.join(timeout=30)
+    faulty.groups["borrows"].wait(timeout=40)
+    with pytest.raises(requests.ConnectionError, match="refused"):  # once stopped: refused, never hung
+        requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=patrons[0], timeout=5)
+    faulty.start("borrows")
+
+    assert len(answers) == 6 and set(answers) <= {201, 409}, answers
+    with faulty.database("borrows").connect() as db:
+        active = db.scalar(sa.text("SELECT count(*) FROM loans WHERE book_id = :b AND NOT returned"), {"b": book_id})
+    assert active <= books[book_id]
