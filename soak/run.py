@@ -148,9 +148,9 @@ def main():
     urls = {name: f"http://127.0.0.1:{ports[variable]}" for name, variable in SERVICES.items()}
     env = {**os.environ, **ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": LIBRARIAN,
            "MAX_ACTIVE_LOANS": "5", "LOG_LEVEL": "WARNING"}
-    system = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "run"], env=env, cwd=ROOT,
-                              stdout=open(data_dir / "system.log", "w"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    with open(data_dir / "system.log", "w") as system_log:
+        system = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "run"], env=env, cwd=ROOT,
+                                  stdout=system_log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_ready([f"{urls[name]}/ready" for name in ("users", "books", "borrows")] + [f"{urls['web']}/health"],
                    system)
