@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from library_common.testing import listening_pids
 
-from .conftest import ROOT, Load, check_invariants, failure_kind
+from .conftest import LIBRARIAN, ROOT, Load, check_invariants, failure_kind
 
 pytestmark = pytest.mark.faults
 
@@ -118,6 +118,25 @@ def test_each_dependency_down_degrades_as_specified_and_recovers(faulty, library
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
     assert requests.get(f"{faulty.books}/books/{book_id}", timeout=10).status_code == 200
+
+    # user-service down: a token it has not vouched for yet cannot be checked, so 503 (and the JWKS
+    # already fetched keeps verifying the ones it has).
+    unchecked = faulty.login(*LIBRARIAN)
+    pids = frozen("USER_PORT")
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        borrow = requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=unchecked,
+                               timeout=15)
+        assert borrow.status_code == 503 and time.monotonic() - started < 6
+        assert requests.get(f"{faulty.books}/books", timeout=10).status_code == 200  # reading needs no account
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    recovered = requests.post(f"{faulty.borrows}/borrowbook", json={"book_id": book_id}, headers=unchecked,
+                              timeout=15)
+    assert recovered.status_code in (201, 409)
 
 
 def test_backups_round_trip_into_a_new_data_directory(faulty, library, tmp_path):
