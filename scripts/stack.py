@@ -12,7 +12,6 @@ The services run under honcho, which interleaves their logs and stops them all o
 """
 
 import argparse
-import logging
 import os
 import secrets
 import signal
@@ -20,6 +19,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -45,7 +45,9 @@ def data_dir():
 
 
 def start_embedded_postgres(directory, cleanup_mode="stop"):
-    import pgserver  # imported here: not needed when DATABASE_URL points elsewhere
+    with warnings.catch_warnings():  # platformdirs complains about XDG_RUNTIME_DIR on servers; harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # imported here: not needed when DATABASE_URL points elsewhere
 
     directory.mkdir(parents=True, exist_ok=True)
     # pgserver stops (or deletes) the server at exit, once no process uses it.
@@ -77,7 +79,6 @@ def migrate(urls):
         with app.app_context():
             upgrade()
     configure_logging("stack", "INFO")  # each create_app above claimed the log for its service
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def service_environment(env, urls):

@@ -24,9 +24,21 @@ class _RequestContextFilter(logging.Filter):
         return True
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record is logged (test runners swap it and close theirs)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(service_name, level):
     """Log to stderr as `time level service request_id logger: message`, once per process."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.addFilter(_RequestContextFilter(service_name))
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(service)s rid=%(request_id)s %(name)s: %(message)s")
@@ -34,6 +46,7 @@ def configure_logging(service_name, level):
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    logging.getLogger("pgserver").setLevel(logging.WARNING)  # its INFO lines narrate every start and stop
 
 
 def trust_proxies(app, hops):
