@@ -1,14 +1,10 @@
-"""The catalogue's hot queries can be served by indexes, not by reading the whole table.
-
-The plans are taken with sequential scans discouraged (enable_seqscan = off): on test-sized
-tables the planner may rightly prefer a scan, so what is checked is that an index exists that
-the query, as the code writes it, can use. A query no index fits still shows a Seq Scan.
-"""
+"""The catalogue's hot queries can be served by indexes, not by reading the whole table."""
 
 import pytest
 import sqlalchemy as sa
 
 from books_service.models import db
+from library_common.testing import query_plans
 
 
 @pytest.fixture
@@ -25,30 +21,7 @@ def big_catalogue(app):
 
 
 def plans_of_queries_run_by(app, make_request):
-    """EXPLAIN every SELECT on books that `make_request()` sends, with its real parameters."""
-    statements = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "books" in statement:
-            statements.append((statement, parameters))
-
-    with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute", capture)
-        try:
-            make_request()
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", capture)
-        connection = db.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute("SET enable_seqscan = off")
-            plans = []
-            for statement, parameters in statements:
-                cursor.execute("EXPLAIN " + statement, parameters)
-                plans.append("\n".join(row[0] for row in cursor.fetchall()))
-            return plans
-        finally:
-            connection.close()
+    return query_plans(app, db, make_request, "books")
 
 
 @pytest.mark.parametrize("url", ["/books?q=hitch", "/books?q=author%2042", "/books", "/books?sort=author&page=50",

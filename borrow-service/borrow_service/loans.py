@@ -129,8 +129,8 @@ def find_loans(filters, now):
         statement = statement.where(Loan.username == filters.username)
     if filters.book_id:
         statement = statement.where(Loan.book_id == filters.book_id)
-    if filters.active is not None:
-        statement = statement.where(Loan.returned.is_(not filters.active))
+    if filters.active is not None:  # written as NOT returned / returned so the partial indexes apply
+        statement = statement.where(~Loan.returned if filters.active else Loan.returned)
     if filters.overdue is True:
         statement = statement.where(~Loan.returned, Loan.due_date < now)
     elif filters.overdue is False:

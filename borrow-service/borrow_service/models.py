@@ -16,6 +16,9 @@ class Loan(db.Model):
         sa.Index("loans_active_by_book", "book_id", postgresql_where=sa.text("NOT returned")),
         sa.Index("loans_by_user", "username", sa.column("borrow_date").desc()),
         sa.Index("loans_active_by_due_date", "due_date", postgresql_where=sa.text("NOT returned")),
+        sa.Index("loans_by_book", "book_id", sa.column("borrow_date").desc()),
+        sa.Index("loans_active_newest", sa.column("borrow_date").desc(), sa.column("id").desc(),
+                 postgresql_where=sa.text("NOT returned")),
         sa.CheckConstraint("returned = (returned_date IS NOT NULL)", name="loans_returned_has_date"),
         sa.CheckConstraint("renewals >= 0", name="loans_renewals_non_negative"),
     )

@@ -133,3 +133,34 @@ def client(app):
 @pytest.fixture(scope="session")
 def tokens():
     return TokenMaker()
+
+
+def query_plans(app, db, make_requests, table):
+    """EXPLAIN (with sequential scans discouraged) every SELECT on `table` that `make_requests()` sends.
+
+    With enable_seqscan off, a Seq Scan in a plan means no index fits the query as the code writes it;
+    on test-sized tables the planner may otherwise rightly prefer a scan.
+    """
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and table in statement:
+            statements.append((statement, parameters))
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", capture)
+        try:
+            make_requests()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", capture)
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SET enable_seqscan = off")
+            plans = []
+            for statement, parameters in statements:
+                cursor.execute("EXPLAIN " + statement, parameters)
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+            return plans
+        finally:
+            connection.close()

@@ -1,0 +1,44 @@
+"""The loans' hot queries can be served by indexes, not by reading the whole table."""
+
+import pytest
+import sqlalchemy as sa
+
+from borrow_service.models import db
+from library_common.testing import query_plans
+
+
+@pytest.fixture
+def many_loans(app):
+    with app.app_context():
+        db.session.execute(sa.text(
+            "INSERT INTO loans (username, book_id, borrow_date, due_date, returned, returned_date, renewals) "
+            "SELECT 'user' || (g % 2000), g % 5000, now() - interval '30 days', now() - interval '16 days', "
+            "g % 10 <> 0, CASE WHEN g % 10 <> 0 THEN now() - interval '20 days' END, 0 "
+            "FROM generate_series(1, 30000) AS g ON CONFLICT DO NOTHING"))
+        db.session.commit()
+        db.session.execute(sa.text("ANALYZE loans"))
+
+
+REQUESTS = [
+    ("patron", "GET", "/borrows?active=true", None),
+    ("patron", "GET", "/borrows", None),
+    ("librarian", "GET", "/borrows/user/user7?active=true", None),
+    ("librarian", "GET", "/borrows/book/42", None),
+    ("librarian", "GET", "/borrows?overdue=true", None),
+    ("librarian", "GET", "/borrows?active=true", None),
+    ("anyone", "GET", "/borrows/active-counts?book_id=1&book_id=2&book_id=3", None),
+    ("patron", "POST", "/borrowbook", {"book_id": 4999}),
+    ("patron", "POST", "/return", {"book_id": 4999}),
+]
+
+
+@pytest.mark.parametrize("who, method, url, body", REQUESTS, ids=[f"{m} {u}" for _w, m, u, _b in REQUESTS])
+def test_loan_queries_do_not_scan_the_loans_table(app, client, tokens, neighbours, many_loans, who, method, url, body):
+    neighbours.copies[4999] = 50
+    headers = {"patron": tokens.headers("user7"), "librarian": tokens.headers("boss", "librarian"), "anyone": {}}[who]
+
+    plans = query_plans(app, db, lambda: client.open(url, method=method, json=body, headers=headers), "loans")
+
+    assert plans, "no query was captured"
+    for plan in plans:
+        assert "Seq Scan on loans" not in plan, plan
