@@ -64,7 +64,8 @@ def generate(scale, host, seed=2026):
     rng = random.Random(seed)
     fake = Faker()
     Faker.seed(seed)
-    connect = {name: psycopg2.connect(dbname=name, user="postgres", host=host) for name in ("books", "users", "borrows")}
+    connect = {name: psycopg2.connect(dbname=name, user="postgres", host=host)
+               for name in ("books", "users", "borrows")}
     timings = {}
 
     started = time.monotonic()
