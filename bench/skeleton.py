@@ -6,6 +6,7 @@ written as bare psycopg2 queries on the very same tables: no ORM, no schemas, no
 """
 
 import os
+import re
 
 import psycopg2.pool
 import requests
@@ -83,7 +84,7 @@ else:
 
     @app.get("/search")
     def search():
-        tsquery = f"{request.args['q']}:*"
+        tsquery = f"{re.sub(r'[^A-Za-z0-9]', '', request.args['q'])}:*"  # as the product does: words only
         return page_of("WHERE search_vector @@ to_tsquery('simple', %s)", (tsquery,),
                        "ts_rank(search_vector, to_tsquery('simple', %s)) DESC, id", (tsquery,))
 
