@@ -55,7 +55,7 @@ def finish(connection, table):
     cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     connection.commit()
     connection.autocommit = True
-    cursor.execute(f"ANALYZE {table}")
+    cursor.execute(f"VACUUM ANALYZE {table}")  # what autovacuum would soon do: statistics and visibility map
     connection.autocommit = False
 
 
