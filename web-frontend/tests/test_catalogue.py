@@ -101,3 +101,15 @@ def test_borrowing_needs_a_login(client):
 
     assert response.status_code == 302
     assert "/login?next=" in response.headers["Location"]
+
+
+def test_genres_are_asked_for_once_a_minute_not_on_every_view(tokens, services):
+    from .conftest import make_app
+
+    client = make_app(tokens, WTF_CSRF_ENABLED=False).test_client()
+    services.get(f"{BOOKS}/books", **listing([]))
+
+    for _ in range(3):
+        assert "Science Fiction (1)" in client.get("/").get_data(as_text=True)
+
+    assert sum(1 for call in services.calls if call.request.url.endswith("/genres")) == 1

@@ -5,7 +5,10 @@ errors); one that cannot answer raises DependencyUnavailable; a token the servic
 accept raises SessionExpired.
 """
 
+import threading
 from dataclasses import dataclass, field
+
+import cachetools
 
 from library_common.errors import DependencyUnavailable
 
@@ -34,10 +37,12 @@ class Page:
 
 
 class Backend:
-    def __init__(self, books, users, borrows):
+    def __init__(self, books, users, borrows, genres_seconds=60):
         self.books_service = books
         self.user_service = users
         self.borrow_service = borrows
+        self._genres = cachetools.TTLCache(maxsize=1, ttl=genres_seconds)
+        self._genres_lock = threading.Lock()
 
     @staticmethod
     def _call(client, method, path, token=None, **kwargs):
@@ -77,10 +82,17 @@ class Backend:
         return {book["id"]: book["title"] for book in books}
 
     def genres(self):
+        """Genres for the search form; kept a minute, since every catalogue view shows them."""
+        with self._genres_lock:
+            if "genres" in self._genres:
+                return self._genres["genres"]
         try:
-            return self._call(self.books_service, "GET", "/genres").json()
+            genres = self._call(self.books_service, "GET", "/genres").json()
         except DependencyUnavailable:
             return []
+        with self._genres_lock:
+            self._genres["genres"] = genres
+        return genres
 
     def add_book(self, token, fields):
         return self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
