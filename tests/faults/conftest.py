@@ -3,6 +3,7 @@ two process groups run by the real runner (scripts/stack.py -> honcho -> gunicor
 can be killed and restarted without taking the rest down."""
 
 import os
+import pwd
 import random
 import signal
 import subprocess
@@ -88,11 +89,16 @@ class FaultyStack:
         return pgserver.get_server(self.postgres_dir, cleanup_mode=None)
 
     def stop_postgres(self):
+        server = self.postgres()
+        self._pg_ctl_stop()
+        return server
+
+    def _pg_ctl_stop(self):
         from pgserver._commands import pg_ctl
 
-        server = self.postgres()
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self.postgres_dir, user=server.system_user)
-        return server
+        owner = pwd.getpwuid(self.postgres_dir.stat().st_uid).pw_name  # pgserver runs it as its own user
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self.postgres_dir,
+               user=None if owner == pwd.getpwuid(os.geteuid()).pw_name else owner)
 
     def login(self, username, password):
         response = requests.post(f"{self.users}/login", json={"username": username, "password": password}, timeout=10)
@@ -108,6 +114,10 @@ class FaultyStack:
                     process.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
+        # This test process took a handle on the server too (to stop and start it), so pgserver would
+        # leave it running when the groups exit: stop it here.
+        if (self.postgres_dir / "postmaster.pid").exists():
+            self._pg_ctl_stop()
 
 
 @pytest.fixture(scope="module")
