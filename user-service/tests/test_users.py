@@ -172,3 +172,16 @@ def test_only_deactivated_accounts_can_be_deleted_by_librarians(client, make_use
     assert client.delete("/users/alice", headers=login("alice")).status_code == 403
     assert client.delete("/users/alice", headers=login("boss")).status_code == 409
     assert client.delete("/users/boss", headers=login("boss")).status_code == 409
+
+
+def test_librarians_find_users_by_the_start_of_a_name(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("alice")
+    make_user("alfred")
+    make_user("bob")
+    headers = login("boss")
+
+    assert [u["username"] for u in client.get("/users?q=AL", headers=headers).json] == ["alfred", "alice"]
+    assert client.get("/users?q=Bob", headers=headers).headers["X-Total-Count"] == "1"
+    assert client.get("/users?q=%25", headers=headers).json == []  # LIKE wildcards are taken literally
+    assert client.get("/users?q=_", headers=headers).json == []

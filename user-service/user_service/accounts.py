@@ -1,6 +1,6 @@
 """Accounts: registration, authentication and profile changes, as plain functions over the database."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -84,9 +84,16 @@ def delete_user(actor, username):
     db.session.commit()
 
 
-def list_users(offset, limit):
-    total = db.session.scalar(select(func.count()).select_from(User))
-    users = db.session.scalars(select(User).order_by(User.username).offset(offset).limit(limit)).all()
+def list_users(offset, limit, search=None):
+    """A page of users by username; `search` keeps those whose username or name starts with it."""
+    statement = select(User)
+    if search:
+        prefix = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(or_(func.lower(User.username).like(prefix),
+                                        func.lower(User.first_name).like(prefix),
+                                        func.lower(User.last_name).like(prefix)))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    users = db.session.scalars(statement.order_by(User.username).offset(offset).limit(limit)).all()
     return users, total
 
 

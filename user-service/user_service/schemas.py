@@ -2,6 +2,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from library_common.auth import ROLES
+from library_common.pagination import PageArgs
 from library_common.schema import USERNAME, NotEmpty, Strict, StrictBoolean, Text
 
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
@@ -54,6 +55,10 @@ class UserUpdateSchema(NotEmpty, Strict):
         load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
     )
     current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+
+
+class UserListArgs(PageArgs):
+    q = Text(validate=validate.Length(max=100), metadata={"description": "Start of a username, first or last name"})
 
 
 class JwksSchema(ma.Schema):

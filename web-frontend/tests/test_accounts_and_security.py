@@ -157,3 +157,13 @@ def test_the_frontend_tells_user_service_whom_it_logs_in_for(csrf_client, servic
     csrf_client.post("/login", data=form, environ_base={"REMOTE_ADDR": "203.0.113.50"})
 
     assert services.calls[-1].request.headers["X-Forwarded-For"] == "203.0.113.50"
+
+
+def test_librarians_search_users(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/users", **listing([]))
+
+    html = client.get("/manage/users?q=ali").get_data(as_text=True)
+
+    assert "q=ali" in services.calls[-1].request.url
+    assert "No user matches “ali”." in html and 'value="ali"' in html

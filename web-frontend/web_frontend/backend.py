@@ -111,8 +111,9 @@ class Backend:
         body = self._call(self.user_service, "POST", "/login", json={"username": username, "password": password}).json()
         return body["token"], body["user"]
 
-    def users(self, token, page=1):
-        return self._page(self.user_service, "/users", {"page": page, "per_page": 50}, token=token)
+    def users(self, token, page=1, search=""):
+        params = {"page": page, "per_page": 50} | ({"q": search} if search else {})
+        return self._page(self.user_service, "/users", params, token=token)
 
     def set_role(self, token, username, role):
         return self._call(self.user_service, "PATCH", f"/users/{username}", token=token, json={"role": role}).json()

@@ -3,10 +3,10 @@
 from library_common.api import BEARER_AUTH, Blueprint
 from library_common.auth import current_principal, librarian_required, login_required
 from library_common.errors import Forbidden
-from library_common.pagination import PAGE_HEADERS_DOC, PageArgs, offset, page_headers
+from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import accounts
-from ..schemas import UserSchema, UserUpdateSchema
+from ..schemas import UserListArgs, UserSchema, UserUpdateSchema
 from ._deps import services
 
 blp = Blueprint("users", __name__, description="User accounts")
@@ -15,12 +15,12 @@ blp = Blueprint("users", __name__, description="User accounts")
 @blp.route("/users")
 @librarian_required
 @blp.doc(security=BEARER_AUTH)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(UserListArgs, location="query")
 @blp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
 def list_users(page):
-    """List users (librarians)"""
-    users, total = accounts.list_users(offset(page), page["per_page"])
+    """List users (librarians), optionally those whose username or name starts with `q`"""
+    users, total = accounts.list_users(offset(page), page["per_page"], page.get("q"))
     return users, 200, page_headers(total, page["page"], page["per_page"])
 
 

@@ -120,8 +120,9 @@ def checkin():
 
 @bp.get("/users")
 def users():
-    return render_template("manage/users.html", users=backend().users(current_user.token, page=page_number()),
-                           role_form=RoleForm())
+    search = request.args.get("q", "").strip()[:100]
+    found = backend().users(current_user.token, page=page_number(), search=search)
+    return render_template("manage/users.html", users=found, search=search, role_form=RoleForm())
 
 
 @bp.get("/users/<username>/borrows")
