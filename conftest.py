@@ -4,7 +4,6 @@ a throwaway data directory and databases of its own on the test PostgreSQL serve
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,17 +14,11 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.testing import listening_pids
+from library_common.testing import free_port, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
 PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "WEB_PORT": "web"}
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Stack:

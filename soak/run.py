@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,19 +19,13 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from library_common.testing import listening_pids
+from library_common.testing import free_port, listening_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIAN = "librarian:soak-librarian-pass"
 SERVICES = {"books": "BOOKS_PORT", "users": "USER_PORT", "borrows": "BORROW_PORT", "web": "WEB_PORT"}
 WORDS = ["hitch", "galaxy", "dune", "emma", "war", "peace", "night", "garden", "river", "stone", "fire", "sea"]
 MAX_MEMORY_GROWTH = 0.10
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
 
 
 def rss_kib(pid):
@@ -144,7 +137,7 @@ def main():
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="library-soak-"))
-    ports = {variable: free_port() for variable in SERVICES.values()}
+    ports = {variable: str(free_port()) for variable in SERVICES.values()}
     urls = {name: f"http://127.0.0.1:{ports[variable]}" for name, variable in SERVICES.items()}
     env = {**os.environ, **ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": LIBRARIAN,
            "MAX_ACTIVE_LOANS": "5", "LOG_LEVEL": "WARNING"}

@@ -50,6 +50,15 @@ def borrower(principal, requested_username, directory):
     return directory.canonical_username(requested_username, principal.token)
 
 
+def whose_loans(principal, requested_username):
+    """The loans a caller may list: a librarian anyone's (or all, None); a patron only their own."""
+    if principal.is_librarian:
+        return requested_username
+    if requested_username and requested_username.lower() != principal.username.lower():
+        raise Forbidden("You may only see your own loans")
+    return principal.username
+
+
 def _lock(namespace, key_sql, params):
     db.session.execute(sa.text(f"SELECT pg_advisory_xact_lock({namespace}, {key_sql})"), params)
 

@@ -6,6 +6,7 @@ embedded server for the whole run) or, when a suite runs alone, an embedded serv
 
 import os
 import re
+import socket
 import subprocess
 from datetime import datetime, timedelta, timezone
 
@@ -33,6 +34,13 @@ def postgres_server_url(tmp_path_factory):
     server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()  # now, while pytest's log capture is still open
+
+
+def free_port():
+    """A TCP port nothing listens on right now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def listening_pids(port):

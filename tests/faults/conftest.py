@@ -19,20 +19,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.testing import listening_pids
+from library_common.testing import free_port, listening_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")
 PASSWORD = "fault-tolerant"
 GROUPS = {"main": ["books", "users", "web"], "borrows": ["borrows"]}
-
-
-def free_port():
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class FaultyStack:
