@@ -1,14 +1,17 @@
 """`make bench`: the library at scale, under load, next to the architecture's floor.
 
     .venv-bench/bin/python bench/run.py [--scales default] [--seconds 15] [--users 1 8 32]
+    .venv-bench/bin/python bench/run.py --profile [--scales default] [--users 8]   # flame graphs
+    .venv-bench/bin/python bench/run.py --serve [--scales default]                 # poke at it by hand
 
 For each scale: start the system the way `make run` does (throwaway data directory), fill it with
 bench/generate.py, start the skeleton (bench/skeleton.py) under the same gunicorn settings, then run
 every scenario at every concurrency with locust and record throughput, latency percentiles and errors.
-Writes bench/results/results.json, results.md and PNG plots.
+Writes bench/results/results.json, results.md and PNG plots (--profile: bench/results/profiles/*.svg).
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg2
 import requests
@@ -31,6 +35,14 @@ APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = ROOT / "bench" / "results"
 SCENARIOS = ["list", "search", "checkout", "login", "page"]
 FLOOR = {"list": "skeleton-list", "search": "skeleton-search", "checkout": "skeleton-checkout"}
+
+
+class Library(NamedTuple):
+    work: Path
+    ports: dict
+    socket_dir: str
+    data: dict
+    load_env: dict
 
 
 def free_port():
@@ -82,11 +94,21 @@ def locust(scenario, users, seconds, env, work):
     }
 
 
-def rss_mib(port):
+def listening_pids(port):
     listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    pids = {int(part.split(",")[0]) for part in listening.split("pid=")[1:]}
+    return {int(part.split(",")[0]) for part in listening.split("pid=")[1:]}
+
+
+def gunicorn_master(port):
+    """The parent of the processes listening on `port` (gunicorn's workers share the master's socket)."""
+    pids = listening_pids(port)
+    parents = {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in pids}
+    return next(iter(pids & parents or parents))
+
+
+def rss_mib(port):
     total = 0
-    for pid in pids:
+    for pid in listening_pids(port):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
@@ -105,7 +127,10 @@ def over_booking(socket_dir):
         return [book for book, active in cursor.fetchall() if active > copies.get(book, 0)]
 
 
-def bench_scale(scale, seconds, concurrency):
+@contextlib.contextmanager
+def library_at_scale(scale):
+    """The whole system as `make run` starts it, in a throwaway data directory, filled at `scale`,
+    with the skeleton beside it; yields what the load driver needs."""
     work = Path(tempfile.mkdtemp(prefix=f"library-bench-{scale}-"))
     ports = {name: free_port() for name in ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "WEB_PORT")}
     skeleton_ports = {"front": free_port(), "back": free_port()}
@@ -135,22 +160,55 @@ def bench_scale(scale, seconds, concurrency):
         load_env = {**os.environ, **{f"{name.upper()}_URL": url for name, url in urls.items()},
                     "BENCH_BOOKS": str(data["books"]), "BENCH_USERS": str(data["users"]),
                     "BENCH_WORDS": ",".join(data["search_words"]["common"] + data["search_words"]["rare"])}
-        memory_start = {name: rss_mib(port) for name, port in ports.items()}
-        runs = []
-        for scenario in SCENARIOS + list(FLOOR.values()):
-            for users in concurrency:
-                result = locust(scenario, users, seconds, load_env, work)
-                runs.append({"scale": scale, "scenario": scenario, "users": users, **result})
-                print(f"bench {scale:>7} {scenario:>17} x{users:<3} {result['throughput']:>7} req/s  "
-                      f"p95 {result['p95_ms']:>5.0f} ms  errors {result['errors']}", flush=True)
-        memory_end = {name: rss_mib(port) for name, port in ports.items()}
-        problems = over_booking(socket_dir)
+        yield Library(work, ports, socket_dir, data, load_env)
     finally:
         for process in skeletons:
             stop(process)
         stop(system)
-    return {"scale": scale, "data": data, "runs": runs, "overbooked_books": problems,
+
+
+def bench_scale(scale, seconds, concurrency):
+    with library_at_scale(scale) as library:
+        memory_start = {name: rss_mib(port) for name, port in library.ports.items()}
+        runs = []
+        for scenario in SCENARIOS + list(FLOOR.values()):
+            for users in concurrency:
+                result = locust(scenario, users, seconds, library.load_env, library.work)
+                runs.append({"scale": scale, "scenario": scenario, "users": users, **result})
+                print(f"bench {scale:>7} {scenario:>17} x{users:<3} {result['throughput']:>7} req/s  "
+                      f"p95 {result['p95_ms']:>5.0f} ms  errors {result['errors']}", flush=True)
+        memory_end = {name: rss_mib(port) for name, port in library.ports.items()}
+        problems = over_booking(library.socket_dir)
+    return {"scale": scale, "data": library.data, "runs": runs, "overbooked_books": problems,
             "memory_mib": {"start": memory_start, "end": memory_end}}
+
+
+def profile(scale, seconds, users):
+    """A py-spy flame graph of the service that does each scenario's work, recorded under load."""
+    serving = {"list": "BOOKS_PORT", "search": "BOOKS_PORT", "checkout": "BORROW_PORT", "login": "USER_PORT",
+               "page": "WEB_PORT"}
+    (RESULTS / "profiles").mkdir(parents=True, exist_ok=True)
+    with library_at_scale(scale) as library:
+        for scenario, port in serving.items():
+            master = gunicorn_master(library.ports[port])
+            output = RESULTS / "profiles" / f"{scenario}.svg"
+            recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(master),
+                                         "--subprocesses", "--idle", "--duration", str(seconds), "--rate", "200",
+                                         "--output", str(output), "--nonblocking"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            result = locust(scenario, users, seconds, library.load_env, library.work)
+            recorder.wait(timeout=60)
+            print(f"profile {scenario:>9} x{users}: {result['throughput']} req/s, p95 {result['p95_ms']:.0f} ms "
+                  f"-> {output.relative_to(ROOT)}", flush=True)
+
+
+def serve(scale):
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # both end the wait and stop the system cleanly
+        signal.signal(stop_signal, lambda *_: sys.exit(0))
+    with library_at_scale(scale) as library:
+        print(json.dumps({key: value for key, value in library.load_env.items() if key.endswith("_URL")
+                          or key.startswith("BENCH_")} | {"DATA_DIR": str(library.work)}, indent=2), flush=True)
+        signal.pause()
 
 
 def table(results):
@@ -222,7 +280,15 @@ def main():
     parser.add_argument("--scales", nargs="+", choices=SCALES, default=["default"])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--users", nargs="+", type=int, default=[1, 8, 32])
+    parser.add_argument("--profile", action="store_true",
+                        help="record a py-spy flame graph per scenario (first scale, first --users) instead")
+    parser.add_argument("--serve", action="store_true",
+                        help="start the filled library at the first scale, print its URLs and wait for Ctrl-C")
     args = parser.parse_args()
+    if args.profile:
+        return profile(args.scales[0], args.seconds, args.users[0])
+    if args.serve:
+        return serve(args.scales[0])
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}",
                "concurrency": args.users, "seconds_per_run": args.seconds,
                "scales": [bench_scale(scale, args.seconds, args.users) for scale in args.scales]}

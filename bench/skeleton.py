@@ -49,15 +49,13 @@ def transaction(database, statements):
 app = Flask(__name__)
 
 
-def page_of(where, params, order, order_params=()):
-    total = query("books", f"SELECT count(*) FROM books {where}", params)[0][0]
+def page_of(where, params, count_sql):
+    total = query("books", count_sql, params)[0][0]
     page = int(request.args.get("page", 1))
-    if order_params:  # ranked search: one query, as the product does
-        rows = query("books", f"SELECT {COLUMNS} FROM books {where} ORDER BY {order} LIMIT 20 OFFSET %s",
-                     (*params, *order_params, (page - 1) * 20))
-    else:  # the page's ids from the covering index, then the rows: the product's query shape
-        rows = query("books", f"SELECT {COLUMNS} FROM books JOIN (SELECT id FROM books {where} ORDER BY {order} "
-                              f"LIMIT 20 OFFSET %s) AS page USING (id) ORDER BY {order}", (*params, (page - 1) * 20))
+    # the page's ids from the title index, then the rows: the product's query shape
+    rows = query("books", f"SELECT {COLUMNS} FROM books JOIN (SELECT id FROM books {where} ORDER BY lower(title), id "
+                          f"LIMIT 20 OFFSET %s) AS page USING (id) ORDER BY lower(title), id",
+                 (*params, (page - 1) * 20))
     counts = http.get(f"{BACK}/counts", params={"book_id": [row[0] for row in rows]}, timeout=3).json()
     books = [dict(zip(("id", "title", "author", "genre", "isbn", "published_year", "description", "copies"),
                       row[:8], strict=True)) | {"created_at": row[8].isoformat(),
@@ -84,13 +82,13 @@ else:
 
     @app.get("/list")
     def list_books():
-        return page_of("", (), "lower(title), id")
+        return page_of("", (), "SELECT coalesce(sum(books), 0) FROM book_genre_counts")
 
     @app.get("/search")
     def search():
         tsquery = f"{re.sub(r'[^A-Za-z0-9]', '', request.args['q'])}:*"  # as the product does: words only
-        return page_of("WHERE search_vector @@ to_tsquery('simple', %s)", (tsquery,),
-                       "ts_rank(search_vector, to_tsquery('simple', %s)) DESC, id", (tsquery,))
+        where = "WHERE search_vector @@ to_tsquery('simple', %s)"
+        return page_of(where, (tsquery,), f"SELECT count(*) FROM (SELECT 1 FROM books {where} LIMIT 1001) AS hits")
 
     @app.post("/borrow")
     def borrow():

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -9,13 +10,16 @@ from stdnum import isbn as stdnum_isbn
 
 from library_common.errors import Conflict, NotFound
 
-from .models import Book, db
+from .models import Book, GenreCount, db
 
 SORTS = {
     "title": (sa.func.lower(Book.title), Book.id),
     "author": (sa.func.lower(Book.author), sa.func.lower(Book.title), Book.id),
     "newest": (Book.created_at.desc(), Book.id.desc()),
 }
+# A search counts at most this many matches: "1,000+" tells a reader as much as "363,814" would,
+# and counting every match of a common word costs time that grows with the catalogue.
+COUNT_LIMIT = 1_000
 _DIGIT_HYPHEN = re.compile(r"(?<=\d)[-\s](?=\d)")
 _WORD = re.compile(r"[^\W_]+")
 
@@ -46,8 +50,13 @@ class BookQuery:
     limit: int = 20
 
 
+class Total(NamedTuple):
+    count: int
+    complete: bool  # False: there are more than `count` (COUNT_LIMIT) matches
+
+
 def browse(query: BookQuery, loans):
-    """One page of the catalogue with each book's availability, and the total number of matches.
+    """One page of the catalogue with each book's availability, and the Total of matches.
 
     `loans` is a LoanCounts: one call for the page, or one for every loan when only
     available books are wanted (which then fails rather than guess).
@@ -64,7 +73,11 @@ def describe(book_id, loans):
 
 
 def search(query: BookQuery, on_loan=None):
-    """(books of one page, total matches). `on_loan` ({book_id: count}) is needed only for only_available."""
+    """(books of one page, Total of matches). `on_loan` ({book_id: count}) is needed only for only_available.
+
+    Searches list in title order unless asked for relevance: a common word's first page is then read
+    from the title index until 20 books match, instead of ranking every match.
+    """
     statement = sa.select(Book)
     tsquery = prefix_tsquery(query.q) if query.q else None
     if query.ids is not None:
@@ -82,8 +95,12 @@ def search(query: BookQuery, on_loan=None):
         statement = statement.outerjoin(loans, loans.c.book_id == Book.id).where(
             sa.func.coalesce(loans.c.count, 0) < Book.copies
         )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
-    sort = query.sort or ("relevance" if tsquery else "title")
+    if tsquery or query.ids is not None or query.author or query.only_available:
+        counted = db.session.scalar(sa.select(sa.func.count()).select_from(statement.limit(COUNT_LIMIT + 1).subquery()))
+        total = Total(min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT)
+    else:
+        total = Total(books_in_genre(query.genre), True)
+    sort = query.sort or "title"
     if sort == "relevance":
         rank = sa.func.ts_rank(Book.search_vector, sa.func.to_tsquery("simple", tsquery))
         page = statement.order_by(rank.desc(), Book.id).offset(query.offset).limit(query.limit)
@@ -149,10 +166,17 @@ def delete_book(book_id, loans):
     db.session.commit()
 
 
+def books_in_genre(genre=None):
+    """Books in the catalogue, or in `genre` (any letter case), from the tally the triggers keep."""
+    tally = sa.select(sa.func.coalesce(sa.func.sum(GenreCount.books), 0))
+    if genre:
+        tally = tally.where(sa.func.lower(GenreCount.genre) == genre.lower())
+    return db.session.scalar(tally)
+
+
 def genre_counts():
-    rows = db.session.execute(
-        sa.select(Book.genre, sa.func.count()).group_by(Book.genre).order_by(sa.func.lower(Book.genre))
-    )
+    rows = db.session.execute(sa.select(GenreCount.genre, GenreCount.books).where(GenreCount.books > 0)
+                              .order_by(sa.func.lower(GenreCount.genre), GenreCount.genre))
     return [{"genre": genre, "count": count} for genre, count in rows]
 
 

@@ -84,7 +84,7 @@ class BookListArgs(PageArgs):
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})
     sort = fields.String(
         validate=validate.OneOf([*SORTS, "relevance"]),
-        metadata={"description": "Default: relevance when searching, else title"},
+        metadata={"description": "Default: title. relevance ranks every match of a search, which costs more"},
     )
 
 

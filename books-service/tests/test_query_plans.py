@@ -24,8 +24,9 @@ def plans_of_queries_run_by(app, make_request):
     return query_plans(app, db, make_request, "books")
 
 
-@pytest.mark.parametrize("url", ["/books?q=hitch", "/books?q=author%2042", "/books", "/books?sort=author&page=50",
-                                 "/books?genre=genre%207", "/books?sort=newest", "/books/20001"])
+@pytest.mark.parametrize("url", ["/books?q=hitch", "/books?q=author%2042", "/books?q=title",
+                                 "/books?q=hitch&sort=relevance", "/books", "/books?sort=author&page=50",
+                                 "/books?genre=genre%207&page=20", "/books?sort=newest", "/books/20001", "/genres"])
 def test_catalogue_queries_do_not_scan_the_books_table(app, client, big_catalogue, url):
     plans = plans_of_queries_run_by(app, lambda: client.get(url))
 

@@ -1,5 +1,7 @@
 import pytest
 
+from books_service import catalogue
+
 
 @pytest.fixture
 def shelf(add_book):
@@ -87,3 +89,29 @@ def test_many_books_by_id_in_one_call(client, shelf):
 
     assert titles(response) == ["Dune", "Emma"]
     assert client.get("/books?" + "&".join(f"id={i}" for i in range(1, 102))).status_code == 400
+
+
+def test_searches_list_in_title_order_unless_asked_for_relevance(client, add_book):
+    add_book(title="Zebra Tales", author="Austen Fan")
+    add_book(title="Austen Austen Austen", author="Someone")
+    add_book(title="Mansfield Park", author="Jane Austen")
+
+    assert titles(client.get("/books?q=austen")) == ["Austen Austen Austen", "Mansfield Park", "Zebra Tales"]
+    assert titles(client.get("/books?q=austen&sort=relevance"))[0] == "Austen Austen Austen"
+
+
+def test_a_search_stops_counting_at_the_limit(client, add_book, monkeypatch):
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 3)
+    for number in range(5):
+        add_book(title=f"Common Word {number}")
+    add_book(title="Rare Word")
+
+    common = client.get("/books?q=common&per_page=2")
+    rare = client.get("/books?q=word&genre=nonesuch")
+    whole_catalogue = client.get("/books")
+
+    assert common.headers["X-Total-Count"] == "3"
+    assert common.headers["X-Total-Count-Capped"] == "true"
+    assert 'page=2&per_page=2&q=common>; rel="last"' in common.headers["Link"]
+    assert rare.headers["X-Total-Count"] == "0" and "X-Total-Count-Capped" not in rare.headers
+    assert whole_catalogue.headers["X-Total-Count"] == "6" and "X-Total-Count-Capped" not in whole_catalogue.headers

@@ -18,8 +18,11 @@ def offset(args):
     return (args["page"] - 1) * args["per_page"]
 
 
-def page_headers(total, page, per_page):
-    """`X-Total-Count` plus an RFC 8288 `Link` header with first/prev/next/last pages."""
+def page_headers(total, page, per_page, complete=True):
+    """`X-Total-Count` plus an RFC 8288 `Link` header with first/prev/next/last pages.
+
+    `complete=False`: counting stopped at `total` and there are more (`X-Total-Count-Capped: true`).
+    """
     last = max(1, -(-total // per_page))
     targets = {"first": 1, "last": last}
     if page > 1:
@@ -31,10 +34,19 @@ def page_headers(total, page, per_page):
     for rel, target in targets.items():
         query = {"page": [str(target)], "per_page": [str(per_page)], **filters}
         links.append(f'<{request.base_url}?{urlencode(query, doseq=True)}>; rel="{rel}"')
-    return {"X-Total-Count": str(total), "Link": ", ".join(links)}
+    headers = {"X-Total-Count": str(total), "Link": ", ".join(links)}
+    if not complete:
+        headers["X-Total-Count-Capped"] = "true"
+    return headers
 
 
 PAGE_HEADERS_DOC = {
     "X-Total-Count": {"description": "Number of items across all pages", "schema": {"type": "integer"}},
     "Link": {"description": "first, prev, next and last pages (RFC 8288)", "schema": {"type": "string"}},
+}
+CAPPED_HEADER_DOC = {
+    "X-Total-Count-Capped": {
+        "description": "Present (true) when counting stopped: X-Total-Count is then a lower bound and the pages "
+                       "end there", "schema": {"type": "string", "enum": ["true"]},
+    },
 }

@@ -30,6 +30,7 @@ class Page:
     total: int
     page: int
     per_page: int
+    complete: bool = True  # False: the service stopped counting at `total`
 
     @property
     def pages(self):
@@ -61,7 +62,8 @@ class Backend:
     def _page(self, client, path, params, token=None):
         response = self._call(client, "GET", path, token=token, params=params)
         return Page(response.json(), int(response.headers.get("X-Total-Count", 0)),
-                    int(params.get("page", 1)), int(params.get("per_page", 20)))
+                    int(params.get("page", 1)), int(params.get("per_page", 20)),
+                    response.headers.get("X-Total-Count-Capped") != "true")
 
     # Catalogue
     def books(self, **params):

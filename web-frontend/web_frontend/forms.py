@@ -6,8 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
 
-SORTS = [SelectChoice("", "Best match / title"), SelectChoice("title", "Title"), SelectChoice("author", "Author"),
-         SelectChoice("newest", "Newest")]
+SORTS = [SelectChoice("", "Title"), SelectChoice("author", "Author"), SelectChoice("newest", "Newest"),
+         SelectChoice("relevance", "Best match")]
 ALL_GENRES = SelectChoice("", "All genres")
 
 

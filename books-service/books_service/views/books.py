@@ -4,7 +4,7 @@ from flask import current_app
 
 from library_common.api import BEARER_AUTH, Blueprint
 from library_common.auth import librarian_required
-from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+from library_common.pagination import CAPPED_HEADER_DOC, PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import catalogue
 from ..schemas import BookChangesSchema, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
@@ -18,10 +18,12 @@ def loan_counts():
 
 @blp.route("/books")
 @blp.arguments(BookListArgs, location="query")
-@blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC | CAPPED_HEADER_DOC)
 @blp.errors(400, 503)
 def list_books(args):
-    """Search and browse the catalogue; `available` is null when loans cannot be checked"""
+    """Search and browse the catalogue; `available` is null when loans cannot be checked.
+
+    Searches and filters other than genre count at most 1,000 matches (see X-Total-Count-Capped)."""
     query = catalogue.BookQuery(
         q=args.get("q"),
         ids=tuple(args["id"]) if "id" in args else None,
@@ -33,7 +35,7 @@ def list_books(args):
         limit=args["per_page"],
     )
     books, total = catalogue.browse(query, loan_counts())
-    return books, 200, page_headers(total, args["page"], args["per_page"])
+    return books, 200, page_headers(total.count, args["page"], args["per_page"], total.complete)
 
 
 @blp.route("/books", methods=["POST"])
