@@ -45,6 +45,7 @@ class BookQuery:
     genre: str | None = None
     author: str | None = None
     only_available: bool = False
+    availability: bool = True
     sort: str | None = None
     offset: int = 0
     limit: int = 20
@@ -63,7 +64,7 @@ def browse(query: BookQuery, loans):
     """
     on_loan = loans.on_loan() if query.only_available else None
     books, total = search(query, on_loan)
-    if on_loan is None:
+    if on_loan is None and query.availability:
         on_loan = loans.on_loan_or_unknown([book.id for book in books])
     return [with_availability(book, on_loan) for book in books], total
 

@@ -82,6 +82,10 @@ class BookListArgs(PageArgs):
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})
+    availability = fields.Boolean(
+        load_default=True,
+        metadata={"description": "false skips asking borrow-service (available is then null), e.g. for titles only"},
+    )
     sort = fields.String(
         validate=validate.OneOf([*SORTS, "relevance"]),
         metadata={"description": "Default: title. relevance ranks every match of a search, which costs more"},

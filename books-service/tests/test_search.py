@@ -91,6 +91,13 @@ def test_many_books_by_id_in_one_call(client, shelf):
     assert client.get("/books?" + "&".join(f"id={i}" for i in range(1, 102))).status_code == 400
 
 
+def test_titles_alone_cost_no_call_to_borrow_service(client, shelf, borrow_service):
+    response = client.get("/books", query_string={"id": [shelf["emma"]["id"]], "availability": "false"})
+
+    assert titles(response) == ["Emma"] and response.json[0]["available"] is None
+    assert borrow_service.calls == 0
+
+
 def test_searches_list_in_title_order_unless_asked_for_relevance(client, add_book):
     add_book(title="Zebra Tales", author="Austen Fan")
     add_book(title="Austen Austen Austen", author="Someone")

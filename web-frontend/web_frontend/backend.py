@@ -78,7 +78,8 @@ class Backend:
         if not ids:
             return {}
         try:
-            books = self._call(self.books_service, "GET", "/books", params={"id": ids, "per_page": 100}).json()
+            books = self._call(self.books_service, "GET", "/books",
+                               params={"id": ids, "per_page": 100, "availability": "false"}).json()
         except DependencyUnavailable:
             return {}
         return {book["id"]: book["title"] for book in books}

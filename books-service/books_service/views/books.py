@@ -30,6 +30,7 @@ def list_books(args):
         genre=args.get("genre"),
         author=args.get("author"),
         only_available=bool(args.get("available")),
+        availability=args["availability"],
         sort=args.get("sort"),
         offset=offset(args),
         limit=args["per_page"],
