@@ -24,7 +24,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench clean
+.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -103,6 +103,12 @@ soak: install $(LOAD_INSTALLED)  ## a mixed load for SOAK_SECONDS (default 600);
 
 bench: install $(BENCH_INSTALLED)  ## the benchmark at SCALES (default; also small, large); results in bench/results/
 	$(BENCH_VENV)/bin/python bench/run.py --scales $(SCALES)
+
+profile: install $(BENCH_INSTALLED)  ## py-spy flame graphs of each scenario at 8 clients: bench/results/profiles/
+	$(BENCH_VENV)/bin/python bench/run.py --profile --users 8
+
+bench-workers: install $(BENCH_INSTALLED)  ## gunicorn worker models compared at 8 clients: bench/results/workers.md
+	$(BENCH_VENV)/bin/python bench/run.py --workers --users 8
 
 backup: install  ## dump every service's database into backups/library-<time>.tar
 	$(PY) scripts/stack.py backup

@@ -2,12 +2,14 @@
 
     .venv-bench/bin/python bench/run.py [--scales default] [--seconds 15] [--users 1 8 32]
     .venv-bench/bin/python bench/run.py --profile [--scales default] [--users 8]   # flame graphs
+    .venv-bench/bin/python bench/run.py --workers [--users 8]                      # gunicorn models
     .venv-bench/bin/python bench/run.py --serve [--scales default]                 # poke at it by hand
 
 For each scale: start the system the way `make run` does (throwaway data directory), fill it with
 bench/generate.py, start the skeleton (bench/skeleton.py) under the same gunicorn settings, then run
 every scenario at every concurrency with locust and record throughput, latency percentiles and errors.
-Writes bench/results/results.json, results.md and PNG plots (--profile: bench/results/profiles/*.svg).
+Writes bench/results/results.json, results.md and PNG plots (--profile: bench/results/profiles/*.svg,
+--workers: bench/results/workers.md).
 """
 
 import argparse
@@ -202,6 +204,38 @@ def profile(scale, seconds, users):
                   f"-> {output.relative_to(ROOT)}", flush=True)
 
 
+WORKER_MODELS = {  # gunicorn settings every service (and the skeleton) is started with, one model at a time
+    "gthread 2 workers x 4 threads (chosen)": {"WEB_CONCURRENCY": "2", "WEB_THREADS": "4"},
+    "gthread 1 x 8": {"WEB_CONCURRENCY": "1", "WEB_THREADS": "8"},
+    "gthread 4 x 2": {"WEB_CONCURRENCY": "4", "WEB_THREADS": "2"},
+    "gthread 3 x 4": {"WEB_CONCURRENCY": "3", "WEB_THREADS": "4"},
+    "sync 4 workers": {"WEB_CONCURRENCY": "4", "GUNICORN_CMD_ARGS": "--worker-class sync"},
+}
+
+
+def compare_worker_models(scale, seconds, users):
+    """Each worker model on a fresh system: throughput and p95 per scenario, and the services' memory."""
+    lines = [f"{scale} scale, {users} clients, {seconds} s per run; req/s and p95 per scenario", "",
+             "| worker model | list | search | checkout | page | memory of the 4 services |",
+             "|---|---|---|---|---|---|"]
+    for name, settings in WORKER_MODELS.items():
+        os.environ.update(settings)
+        try:
+            with library_at_scale(scale) as library:
+                cells = []
+                for scenario in ("list", "search", "checkout", "page"):
+                    result = locust(scenario, users, seconds, library.load_env, library.work)
+                    cells.append(f"{result['throughput']}/s, {result['p95_ms']:.0f} ms"
+                                 + (f", {result['errors']} errors" if result["errors"] else ""))
+                memory = sum(rss_mib(port) for port in library.ports.values())
+        finally:
+            for key in settings:
+                os.environ.pop(key)
+        lines.append(f"| {name} | {' | '.join(cells)} | {memory:.0f} MiB |")
+        print(lines[-1], flush=True)
+    (RESULTS / "workers.md").write_text("\n".join(lines) + "\n")
+
+
 def serve(scale):
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # both end the wait and stop the system cleanly
         signal.signal(stop_signal, lambda *_: sys.exit(0))
@@ -234,6 +268,30 @@ def table(results):
                       f"{scale_result['memory_mib']['end'][name]}" for name in scale_result["memory_mib"]["start"]),
                   ""]
     return "\n".join(lines)
+
+
+def growth_table(results):
+    """p95 at 8 clients for each scale, and largest/smallest: indexes keep it flat, scans would not."""
+    scales = sorted(results["scales"], key=lambda scale_result: scale_result["data"]["books"])
+    if len(scales) < 2:
+        return ""
+    users = 8 if 8 in results["concurrency"] else results["concurrency"][0]
+    lines = [f"### Growth: p95 at {users} clients by catalogue size", "",
+             "| scenario | " + " | ".join(f"{s['scale']} ({s['data']['books']:,} books)" for s in scales)
+             + f" | {scales[-1]['scale']} / {scales[0]['scale']} |", "|---|" + "---|" * (len(scales) + 1)]
+    for scenario in ("list", "search", "checkout", "page"):
+        p95 = [next(r["p95_ms"] for r in s["runs"] if r["scenario"] == scenario and r["users"] == users)
+               for s in scales]
+        lines.append(f"| {scenario} | " + " | ".join(f"{value:.0f} ms" for value in p95)
+                     + f" | {p95[-1] / p95[0]:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def report(results):
+    markdown = table(results) + "\n" + growth_table(results)
+    (RESULTS / "results.md").write_text(f"Machine: {results['machine']}\n\n{markdown}")
+    plots(results)
+    return markdown
 
 
 def plots(results):
@@ -282,11 +340,19 @@ def main():
     parser.add_argument("--users", nargs="+", type=int, default=[1, 8, 32])
     parser.add_argument("--profile", action="store_true",
                         help="record a py-spy flame graph per scenario (first scale, first --users) instead")
+    parser.add_argument("--report", action="store_true",
+                        help="only write the table and plots again from bench/results/results.json")
+    parser.add_argument("--workers", action="store_true",
+                        help="compare gunicorn worker models (first scale, first --users) -> results/workers.md")
     parser.add_argument("--serve", action="store_true",
                         help="start the filled library at the first scale, print its URLs and wait for Ctrl-C")
     args = parser.parse_args()
     if args.profile:
         return profile(args.scales[0], args.seconds, args.users[0])
+    if args.report:
+        return print(report(json.loads((RESULTS / "results.json").read_text())))
+    if args.workers:
+        return compare_worker_models(args.scales[0], args.seconds, args.users[0])
     if args.serve:
         return serve(args.scales[0])
     results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}",
@@ -294,10 +360,7 @@ def main():
                "scales": [bench_scale(scale, args.seconds, args.users) for scale in args.scales]}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
-    markdown = table(results)
-    (RESULTS / "results.md").write_text(f"Machine: {results['machine']}\n\n{markdown}")
-    plots(results)
-    print(markdown)
+    print(report(results))
 
 
 if __name__ == "__main__":
