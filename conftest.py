@@ -21,6 +21,11 @@ LIBRARIAN = ("librarian", "stack-librarian-pass")
 PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "WEB_PORT": "web"}
 
 
+# Deactivating or deleting a user takes effect within this long (tokens, and answers about them,
+# count as fresh for that period); kept short so the tests need not wait half a minute.
+ACCOUNT_CHECK_SECONDS = 2
+
+
 class Stack:
     def __init__(self, ports, process, log_path, frontend_secret):
         self.ports = ports
@@ -30,6 +35,11 @@ class Stack:
         self.log_path = log_path
         self.frontend_secret = frontend_secret
         self.librarian = LIBRARIAN
+
+    @staticmethod
+    def wait_for_account_changes():
+        """Until a deactivation or deletion made just now is seen by every service."""
+        time.sleep(ACCOUNT_CHECK_SECONDS + 0.5)
 
     def wait_until_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
@@ -84,6 +94,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "20",  # the authorization matrix gives one patron a loan per role
+        "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

@@ -237,8 +237,6 @@ def compare_worker_models(scale, seconds, users):
 
 
 def serve(scale):
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # both end the wait and stop the system cleanly
-        signal.signal(stop_signal, lambda *_: sys.exit(0))
     with library_at_scale(scale) as library:
         print(json.dumps({key: value for key, value in library.load_env.items() if key.endswith("_URL")
                           or key.startswith("BENCH_")} | {"DATA_DIR": str(library.work)}, indent=2), flush=True)
@@ -347,6 +345,8 @@ def main():
     parser.add_argument("--serve", action="store_true",
                         help="start the filled library at the first scale, print its URLs and wait for Ctrl-C")
     args = parser.parse_args()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # either one stops the system it started, cleanly
+        signal.signal(stop_signal, lambda *_: sys.exit(1))
     if args.profile:
         return profile(args.scales[0], args.seconds, args.users[0])
     if args.report:

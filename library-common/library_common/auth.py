@@ -6,6 +6,7 @@ Services other than user-service resolve signing keys through user-service's JWK
 
 import functools
 import threading
+import time
 from dataclasses import dataclass
 
 import cachetools
@@ -29,6 +30,7 @@ class Principal:
     first_name: str = ""
     last_name: str = ""
     token: str = ""
+    issued_at: float = 0.0  # the token's `iat`, seconds since the epoch
 
     @property
     def is_librarian(self):
@@ -58,15 +60,21 @@ class RemoteAccountCheck:
 
     A token stays cryptographically valid until it expires; this is what makes deactivating,
     deleting or demoting a user take effect within `cache_seconds` everywhere. Answers are cached
-    per token so a busy client costs one call per period, not one per request.
+    per token so a busy client costs one call per period, not one per request, and a token issued
+    less than `cache_seconds` ago needs no call at all: user-service issues tokens only to active
+    accounts with that role, so the token is itself an answer that recent. (Without that, a burst
+    of logins, slow by design, delayed every freshly logged-in patron's first borrow behind them.)
     """
 
     def __init__(self, client, cache_seconds):
         self._client = client
+        self._fresh_seconds = cache_seconds
         self._answers = cachetools.TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def __call__(self, principal):
+        if 0 <= time.time() - principal.issued_at < self._fresh_seconds:
+            return
         with self._lock:
             current = self._answers.get(principal.token)
         if current is None:
@@ -121,6 +129,7 @@ class TokenVerifier:
             first_name=claims.get("first_name", ""),
             last_name=claims.get("last_name", ""),
             token=token,
+            issued_at=claims["iat"],
         )
         if self._account_check:
             self._account_check(principal)

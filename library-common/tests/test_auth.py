@@ -147,9 +147,13 @@ def _checked_verifier(tokens, cache_seconds=30):
     return TokenVerifier(resolver, "library-user-service", "library", RemoteAccountCheck(client, cache_seconds))
 
 
+def issued_a_minute_ago():
+    return {"iat": datetime.now(timezone.utc) - timedelta(minutes=1)}
+
+
 def test_the_account_check_asks_once_per_token_and_period(tokens, account_service):
     account_service.get("http://users.test/me", json={"username": "alice", "role": "patron", "active": True})
-    verifier, token = _checked_verifier(tokens), tokens.token("alice")
+    verifier, token = _checked_verifier(tokens), tokens.token("alice", **issued_a_minute_ago())
 
     for _ in range(3):
         verifier.verify(token)
@@ -167,7 +171,17 @@ def test_deactivated_demoted_or_deleted_accounts_are_refused(tokens, account_ser
     account_service.get("http://users.test/me", **answer)
 
     with pytest.raises(Unauthorized):
-        _checked_verifier(tokens).verify(tokens.token("alice", "patron"))
+        _checked_verifier(tokens).verify(tokens.token("alice", "patron", **issued_a_minute_ago()))
+
+
+def test_a_token_issued_within_the_period_is_itself_the_answer(tokens, account_service):
+    account_service.get("http://users.test/me", status=401, json={"message": "This account was deactivated"})
+    verifier = _checked_verifier(tokens, cache_seconds=30)
+
+    assert verifier.verify(tokens.token("alice", iat=datetime.now(timezone.utc) - timedelta(seconds=20))).username
+    assert len(account_service.calls) == 0
+    with pytest.raises(Unauthorized):
+        verifier.verify(tokens.token("alice", iat=datetime.now(timezone.utc) - timedelta(seconds=40)))
 
 
 def test_no_answer_about_the_account_is_a_dependency_failure(tokens, account_service):
@@ -176,4 +190,4 @@ def test_no_answer_about_the_account_is_a_dependency_failure(tokens, account_ser
     account_service.get("http://users.test/me", body=requests.ConnectionError("down"))
 
     with pytest.raises(DependencyUnavailable):
-        _checked_verifier(tokens).verify(tokens.token("alice"))
+        _checked_verifier(tokens).verify(tokens.token("alice", **issued_a_minute_ago()))

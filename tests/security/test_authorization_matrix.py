@@ -72,6 +72,7 @@ def world(stack):
         requests.patch(f"{stack.users}/users/{username}", json={"active": False}, headers=librarian,
                        timeout=10).raise_for_status()
     requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
+    stack.wait_for_account_changes()
     return World(
         tokens=tokens,
         victim=patron_a,
@@ -218,6 +219,7 @@ def browsers(stack):
         requests.patch(f"{stack.users}/users/{names[role]}", json={"active": False}, headers=librarian_token,
                        timeout=10).raise_for_status()
     requests.delete(f"{stack.users}/users/{names['deleted']}", headers=librarian_token, timeout=10).raise_for_status()
+    stack.wait_for_account_changes()
     return sessions, names["patron_a"]
 
 
