@@ -96,6 +96,14 @@ def locust(scenario, users, seconds, env, work):
     }
 
 
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return (f"{platform.node()}: {cpu}, {os.cpu_count()} cores, {memory_kib / 2**20:.0f} GiB, "
+            f"{platform.platform()}, PostgreSQL from pgserver; locust on the same cores")
+
+
 def listening_pids(port):
     listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
     return {int(part.split(",")[0]) for part in listening.split("pid=")[1:]}
@@ -355,7 +363,7 @@ def main():
         return compare_worker_models(args.scales[0], args.seconds, args.users[0])
     if args.serve:
         return serve(args.scales[0])
-    results = {"machine": f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}",
+    results = {"machine": machine(),
                "concurrency": args.users, "seconds_per_run": args.seconds,
                "scales": [bench_scale(scale, args.seconds, args.users) for scale in args.scales]}
     RESULTS.mkdir(parents=True, exist_ok=True)

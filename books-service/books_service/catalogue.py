@@ -97,22 +97,26 @@ def search(query: BookQuery, on_loan=None):
             sa.func.coalesce(loans.c.count, 0) < Book.copies
         )
     if tsquery or query.ids is not None or query.author or query.only_available:
-        counted = db.session.scalar(sa.select(sa.func.count()).select_from(statement.limit(COUNT_LIMIT + 1).subquery()))
-        total = Total(min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT)
+        total = _count_up_to_limit(statement)
     else:
         total = Total(books_in_genre(query.genre), True)
     sort = query.sort or "title"
-    if sort == "relevance":
+    if sort == "relevance" and tsquery:
         rank = sa.func.ts_rank(Book.search_vector, sa.func.to_tsquery("simple", tsquery))
         page = statement.order_by(rank.desc(), Book.id).offset(query.offset).limit(query.limit)
         return db.session.scalars(page).all(), total
     # Find the page's ids from a covering index alone (no table rows read for the OFFSET), then
     # fetch just those rows: page 2,500 of 100,000 books costs ~3 ms instead of ~30 ms.
-    order = SORTS[sort]
+    order = SORTS.get(sort, SORTS["title"])  # relevance without words to rank: title order
     page_ids = statement.with_only_columns(Book.id).order_by(*order).offset(query.offset).limit(query.limit)
     page_ids = page_ids.subquery()
     books = db.session.scalars(sa.select(Book).join(page_ids, Book.id == page_ids.c.id).order_by(*order)).all()
     return books, total
+
+
+def _count_up_to_limit(statement):
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(statement.limit(COUNT_LIMIT + 1).subquery()))
+    return Total(min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT)
 
 
 def get_book(book_id):

@@ -105,6 +105,7 @@ def test_searches_list_in_title_order_unless_asked_for_relevance(client, add_boo
 
     assert titles(client.get("/books?q=austen")) == ["Austen Austen Austen", "Mansfield Park", "Zebra Tales"]
     assert titles(client.get("/books?q=austen&sort=relevance"))[0] == "Austen Austen Austen"
+    assert titles(client.get("/books?sort=relevance")) == titles(client.get("/books"))  # no words: title order
 
 
 def test_a_search_stops_counting_at_the_limit(client, add_book, monkeypatch):
