@@ -86,13 +86,13 @@ def locust(scenario, users, seconds, env, work):
         rows = {row["Name"]: row for row in csv.DictReader(stats)}
     measured = [row for name, row in rows.items() if not name.startswith("setup") and name != "Aggregated"]
     count = sum(int(row["Request Count"]) for row in measured)
-    biggest = max(measured, key=lambda row: int(row["Request Count"]))
+    # A scenario of two requests (borrow + return, catalogue + My borrows) is judged by its slower one.
     return {
         "requests": count,
         "errors": sum(int(row["Failure Count"]) for row in measured),
         "throughput": round(sum(float(row["Requests/s"]) for row in measured), 1),
-        "p50_ms": float(biggest["50%"]), "p95_ms": float(biggest["95%"]), "p99_ms": float(biggest["99%"]),
-        "request": biggest["Name"],
+        **{f"p{q}_ms": max(float(row[f"{q}%"]) for row in measured) for q in (50, 95, 99)},
+        "request": " + ".join(row["Name"] for row in measured),
     }
 
 
