@@ -88,7 +88,7 @@ else:
     def search():
         tsquery = f"{re.sub(r'[^A-Za-z0-9]', '', request.args['q'])}:*"  # as the product does: words only
         where = "WHERE search_vector @@ to_tsquery('simple', %s)"
-        return page_of(where, (tsquery,), f"SELECT count(*) FROM (SELECT 1 FROM books {where} LIMIT 1001) AS hits")
+        return page_of(where, (tsquery,), f"SELECT count(*) FROM (SELECT 1 FROM books {where} LIMIT 501) AS hits")
 
     @app.post("/borrow")
     def borrow():

@@ -17,9 +17,10 @@ SORTS = {
     "author": (sa.func.lower(Book.author), sa.func.lower(Book.title), Book.id),
     "newest": (Book.created_at.desc(), Book.id.desc()),
 }
-# A search counts at most this many matches: "1,000+" tells a reader as much as "363,814" would,
-# and counting every match of a common word costs time that grows with the catalogue.
-COUNT_LIMIT = 1_000
+# A search counts at most this many matches (25 pages): "more than 500" tells a reader as much as
+# "363,814" would, and counting every match of a common word costs time that grows with the
+# catalogue (at 1,000,000 books, a cap of 1,000 cost 2.6 ms a search on average, 500 costs 1.5 ms).
+COUNT_LIMIT = 500
 _DIGIT_HYPHEN = re.compile(r"(?<=\d)[-\s](?=\d)")
 _WORD = re.compile(r"[^\W_]+")
 

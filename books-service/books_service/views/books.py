@@ -23,7 +23,7 @@ def loan_counts():
 def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked.
 
-    Searches and filters other than genre count at most 1,000 matches (see X-Total-Count-Capped)."""
+    Searches and filters other than genre count at most 500 matches (see X-Total-Count-Capped)."""
     query = catalogue.BookQuery(
         q=args.get("q"),
         ids=tuple(args["id"]) if "id" in args else None,
