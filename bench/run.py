@@ -203,7 +203,7 @@ def profile(scale, seconds, users):
             master = gunicorn_master(library.ports[port])
             output = RESULTS / "profiles" / f"{scenario}.svg"
             recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(master),
-                                         "--subprocesses", "--idle", "--duration", str(seconds), "--rate", "200",
+                                         "--subprocesses", "--duration", str(seconds), "--rate", "200",
                                          "--output", str(output), "--nonblocking"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             result = locust(scenario, users, seconds, library.load_env, library.work)
