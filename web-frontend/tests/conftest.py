@@ -5,6 +5,7 @@ import pytest
 import responses
 
 from web_frontend import create_app
+from web_frontend.backend import Backend
 
 BOOKS = "http://books.test"
 USERS = "http://users.test"
@@ -22,6 +23,13 @@ def make_app(tokens, **config):
 def app(tokens):
     """CSRF checks off, for tests about what a button does; `csrf_client` tests the checks themselves."""
     return make_app(tokens, WTF_CSRF_ENABLED=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_backend_caches(app):
+    """The session's app keeps its clients, but no test sees genres or titles cached by another."""
+    backend = app.extensions["backend"]
+    app.extensions["backend"] = Backend(backend.books_service, backend.user_service, backend.borrow_service)
 
 
 @pytest.fixture

@@ -20,6 +20,22 @@ def test_my_borrows_shows_current_loans_with_titles_and_history(client, services
     assert "10 Nov 2026" in html
 
 
+def test_titles_are_asked_for_once_and_again_after_an_edit(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{BORROWS}/borrows", **listing([loan(1)]))
+    titles = services.get(f"{BOOKS}/books", **listing([book(1)]), match=[responses_query({"id": "1"})])
+    services.get(f"{BOOKS}/books/1", json=book(1))
+    services.patch(f"{BOOKS}/books/1", json=book(1, title="Renamed"))
+
+    for _ in range(3):
+        assert "The Hitchhiker&#39;s Guide" in client.get("/my/borrows").get_data(as_text=True)
+    assert titles.call_count == 1
+    client.post("/manage/books/1/edit", data={"title": "Renamed", "author": "Douglas Adams", "genre": "SF",
+                                             "copies": "1"})
+    client.get("/my/borrows")
+    assert titles.call_count == 2
+
+
 def test_renewing_with_htmx_returns_the_updated_row(client, services, log_in_as):
     log_in_as("alice")
     services.post(f"{BORROWS}/borrows/1/renew", json=loan(1, due_date="2026-12-18T10:00:00+00:00", renewals=1))

@@ -38,12 +38,13 @@ class Page:
 
 
 class Backend:
-    def __init__(self, books, users, borrows, genres_seconds=60):
+    def __init__(self, books, users, borrows, genres_seconds=60, titles_seconds=300):
         self.books_service = books
         self.user_service = users
         self.borrow_service = borrows
         self._genres = cachetools.TTLCache(maxsize=1, ttl=genres_seconds)
-        self._genres_lock = threading.Lock()
+        self._titles = cachetools.TTLCache(maxsize=10_000, ttl=titles_seconds)
+        self._cache_lock = threading.Lock()
 
     @staticmethod
     def _call(client, method, path, token=None, **kwargs):
@@ -73,27 +74,37 @@ class Backend:
         return self._call(self.books_service, "GET", f"/books/{book_id}").json()
 
     def titles(self, book_ids):
-        """{book_id: title} for these books; empty when books-service is down (pages then show ids)."""
+        """{book_id: title} for these books; empty when books-service is down (pages then show ids).
+
+        Titles are kept five minutes: they rarely change, and My borrows shows the same ones on
+        every view (a title changed through this frontend is forgotten at once).
+        """
         ids = sorted(set(book_ids))[:100]
-        if not ids:
-            return {}
+        with self._cache_lock:
+            known = {book_id: self._titles[book_id] for book_id in ids if book_id in self._titles}
+        missing = [book_id for book_id in ids if book_id not in known]
+        if not missing:
+            return known
         try:
             books = self._call(self.books_service, "GET", "/books",
-                               params={"id": ids, "per_page": 100, "availability": "false"}).json()
+                               params={"id": missing, "per_page": 100, "availability": "false"}).json()
         except DependencyUnavailable:
-            return {}
-        return {book["id"]: book["title"] for book in books}
+            return known
+        fetched = {book["id"]: book["title"] for book in books}
+        with self._cache_lock:
+            self._titles.update(fetched)
+        return known | fetched
 
     def genres(self):
         """Genres for the search form; kept a minute, since every catalogue view shows them."""
-        with self._genres_lock:
+        with self._cache_lock:
             if "genres" in self._genres:
                 return self._genres["genres"]
         try:
             genres = self._call(self.books_service, "GET", "/genres").json()
         except DependencyUnavailable:
             return []
-        with self._genres_lock:
+        with self._cache_lock:
             self._genres["genres"] = genres
         return genres
 
@@ -101,10 +112,17 @@ class Backend:
         return self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
 
     def update_book(self, token, book_id, fields):
-        return self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields).json()
+        book = self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields).json()
+        self._forget_title(book_id)
+        return book
+
+    def _forget_title(self, book_id):
+        with self._cache_lock:
+            self._titles.pop(book_id, None)
 
     def delete_book(self, token, book_id):
         self._call(self.books_service, "DELETE", f"/books/{book_id}", token=token)
+        self._forget_title(book_id)
 
     # Accounts
     def register(self, fields):
