@@ -202,14 +202,18 @@ def profile(scale, seconds, users):
         for scenario, port in serving.items():
             master = gunicorn_master(library.ports[port])
             output = RESULTS / "profiles" / f"{scenario}.svg"
-            recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(master),
-                                         "--subprocesses", "--duration", str(seconds), "--rate", "200",
-                                         "--output", str(output), "--nonblocking"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            result = locust(scenario, users, seconds, library.load_env, library.work)
-            recorder.wait(timeout=60)
+            output.unlink(missing_ok=True)
+            with open(library.work / f"py-spy-{scenario}.log", "w+") as log:
+                recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                             str(master), "--subprocesses", "--duration", str(seconds), "--rate",
+                                             "200", "--output", str(output), "--nonblocking"],
+                                            stdout=log, stderr=subprocess.STDOUT)
+                result = locust(scenario, users, seconds, library.load_env, library.work)
+                recorder.wait(timeout=60)
+                log.seek(0)
+                outcome = output.relative_to(ROOT) if output.exists() else f"no flame graph: {log.read()[-300:]}"
             print(f"profile {scenario:>9} x{users}: {result['throughput']} req/s, p95 {result['p95_ms']:.0f} ms "
-                  f"-> {output.relative_to(ROOT)}", flush=True)
+                  f"-> {outcome}", flush=True)
 
 
 WORKER_MODELS = {  # gunicorn settings every service (and the skeleton) is started with, one model at a time
