@@ -27,6 +27,10 @@ PASSWORD = "fault-tolerant"
 GROUPS = {"main": ["books", "users", "web"], "borrows": ["borrows"]}
 
 
+# Short, so a test can hold a token that is no longer its own proof of a live account.
+ACCOUNT_CHECK_SECONDS = 3
+
+
 class FaultyStack:
     def __init__(self, data_dir):
         self.data_dir = data_dir
@@ -36,7 +40,8 @@ class FaultyStack:
         self.borrows = f"http://127.0.0.1:{self.ports['BORROW_PORT']}"
         self.env = {**os.environ, **self.ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
                     "WEB_CONCURRENCY": "2", "MAX_ACTIVE_LOANS": "50", "HTTP_READ_TIMEOUT": "2",
-                    "AVAILABILITY_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2"}
+                    "AVAILABILITY_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2",
+                    "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS)}
         self.groups = {}
         self.postgres_dir = data_dir / "postgres"
 

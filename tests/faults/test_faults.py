@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from library_common.testing import listening_pids
 
-from .conftest import LIBRARIAN, ROOT, Load, check_invariants, failure_kind
+from .conftest import ACCOUNT_CHECK_SECONDS, LIBRARIAN, ROOT, Load, check_invariants, failure_kind
 
 pytestmark = pytest.mark.faults
 
@@ -119,9 +119,10 @@ def test_each_dependency_down_degrades_as_specified_and_recovers(faulty, library
             os.kill(pid, signal.SIGCONT)
     assert requests.get(f"{faulty.books}/books/{book_id}", timeout=10).status_code == 200
 
-    # user-service down: a token it has not vouched for yet cannot be checked, so 503 (and the JWKS
-    # already fetched keeps verifying the ones it has).
+    # user-service down: a token older than ACCOUNT_CHECK_SECONDS that it has not vouched for since
+    # cannot be checked, so 503 (and the JWKS already fetched keeps verifying the ones it has).
     unchecked = faulty.login(*LIBRARIAN)
+    time.sleep(ACCOUNT_CHECK_SECONDS + 0.5)
     pids = frozen("USER_PORT")
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
