@@ -203,15 +203,19 @@ def profile(scale, seconds, users):
             master = gunicorn_master(library.ports[port])
             output = RESULTS / "profiles" / f"{scenario}.svg"
             output.unlink(missing_ok=True)
-            with open(library.work / f"py-spy-{scenario}.log", "w+") as log:
-                recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                                             str(master), "--subprocesses", "--duration", str(seconds), "--rate",
-                                             "200", "--output", str(output), "--nonblocking"],
-                                            stdout=log, stderr=subprocess.STDOUT)
-                result = locust(scenario, users, seconds, library.load_env, library.work)
-                recorder.wait(timeout=60)
-                log.seek(0)
-                outcome = output.relative_to(ROOT) if output.exists() else f"no flame graph: {log.read()[-300:]}"
+            for _attempt in range(2):  # py-spy now and then exits without writing; one more run then
+                with open(library.work / f"py-spy-{scenario}.log", "w+") as log:
+                    recorder = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                                 str(master), "--subprocesses", "--duration", str(seconds), "--rate",
+                                                 "200", "--output", str(output), "--nonblocking"],
+                                                stdout=log, stderr=subprocess.STDOUT)
+                    result = locust(scenario, users, seconds, library.load_env, library.work)
+                    recorder.wait(timeout=60)
+                    log.seek(0)
+                    problem = f"py-spy exited with {recorder.returncode}: {log.read()[-300:]}"
+                if output.exists():
+                    break
+            outcome = output.relative_to(ROOT) if output.exists() else f"no flame graph ({problem})"
             print(f"profile {scenario:>9} x{users}: {result['throughput']} req/s, p95 {result['p95_ms']:.0f} ms "
                   f"-> {outcome}", flush=True)
 
