@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.testing import free_port, listening_pids
+from library_common.testing import free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -81,7 +81,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(postgres_server_url, tmp_path_factory):
-    ports = {variable: str(free_port()) for variable in PORTS}
+    ports = {variable: str(port) for variable, port in zip(PORTS, free_ports(len(PORTS)), strict=True)}
     data_dir = tmp_path_factory.mktemp("stack-data")
     frontend_secret = "stack-frontend-secret-for-tests"
     env = {

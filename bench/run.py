@@ -47,10 +47,13 @@ class Library(NamedTuple):
     load_env: dict
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
+def free_ports(count):
+    """`count` different free TCP ports (held together while chosen, so none is handed out twice)."""
+    with contextlib.ExitStack() as probes:
+        sockets = [probes.enter_context(socket.socket()) for _ in range(count)]
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [str(probe.getsockname()[1]) for probe in sockets]
 
 
 def wait(url, timeout=90):
@@ -142,8 +145,9 @@ def library_at_scale(scale):
     """The whole system as `make run` starts it, in a throwaway data directory, filled at `scale`,
     with the skeleton beside it; yields what the load driver needs."""
     work = Path(tempfile.mkdtemp(prefix=f"library-bench-{scale}-"))
-    ports = {name: free_port() for name in ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "WEB_PORT")}
-    skeleton_ports = {"front": free_port(), "back": free_port()}
+    books, users, borrows, web, skeleton_front, skeleton_back = free_ports(6)
+    ports = {"BOOKS_PORT": books, "USER_PORT": users, "BORROW_PORT": borrows, "WEB_PORT": web}
+    skeleton_ports = {"front": skeleton_front, "back": skeleton_back}
     env = {**os.environ, **ports, "DATA_DIR": str(work), "LOG_LEVEL": "WARNING", "MAX_ACTIVE_LOANS": "5",
            "BOOTSTRAP_LIBRARIAN": "librarian:bench-librarian-pass"}
     system = start([str(APP_PYTHON), str(ROOT / "scripts" / "stack.py"), "run"], env, work / "system.log")

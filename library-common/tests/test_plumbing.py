@@ -113,3 +113,9 @@ def test_the_database_url_can_come_in_parts_with_any_password():
     url = make_url(settings["DATABASE_URL"])
     assert (url.host, url.port, url.database, url.username, url.password) == (
         "db.internal", 5432, "books", "library", "p@ss:w/rd?#")
+
+
+def test_free_ports_are_all_different():
+    from library_common.testing import free_ports
+
+    assert len(set(free_ports(40))) == 40
