@@ -53,9 +53,11 @@ $(LOAD_INSTALLED): soak/requirements.txt
 	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r soak/requirements.txt
 	touch $@
 
-$(BENCH_INSTALLED): bench/requirements.txt
+$(BENCH_INSTALLED): bench/requirements.txt library-common/library_common/processes.py
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	# only for library_common.processes (standard library): the services' dependencies stay out
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e library-common
 	touch $@
 
 compose-cli:  ## docker-compose, to validate the compose file offline (no engine needed)

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.testing import free_ports, listening_pids
+from library_common.processes import free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")

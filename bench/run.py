@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import psycopg2
 import requests
 
 from generate import SCALES, generate
+from library_common.processes import free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -45,15 +45,6 @@ class Library(NamedTuple):
     socket_dir: str
     data: dict
     load_env: dict
-
-
-def free_ports(count):
-    """`count` different free TCP ports (held together while chosen, so none is handed out twice)."""
-    with contextlib.ExitStack() as probes:
-        sockets = [probes.enter_context(socket.socket()) for _ in range(count)]
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [str(probe.getsockname()[1]) for probe in sockets]
 
 
 def wait(url, timeout=90):
@@ -107,14 +98,9 @@ def machine():
             f"{platform.platform()}, PostgreSQL from pgserver; locust on the same cores")
 
 
-def listening_pids(port):
-    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    return {int(part.split(",")[0]) for part in listening.split("pid=")[1:]}
-
-
 def gunicorn_master(port):
     """The parent of the processes listening on `port` (gunicorn's workers share the master's socket)."""
-    pids = listening_pids(port)
+    pids = set(listening_pids(port))
     parents = {int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in pids}
     return next(iter(pids & parents or parents))
 
@@ -145,7 +131,7 @@ def library_at_scale(scale):
     """The whole system as `make run` starts it, in a throwaway data directory, filled at `scale`,
     with the skeleton beside it; yields what the load driver needs."""
     work = Path(tempfile.mkdtemp(prefix=f"library-bench-{scale}-"))
-    books, users, borrows, web, skeleton_front, skeleton_back = free_ports(6)
+    books, users, borrows, web, skeleton_front, skeleton_back = map(str, free_ports(6))
     ports = {"BOOKS_PORT": books, "USER_PORT": users, "BORROW_PORT": borrows, "WEB_PORT": web}
     skeleton_ports = {"front": skeleton_front, "back": skeleton_back}
     env = {**os.environ, **ports, "DATA_DIR": str(work), "LOG_LEVEL": "WARNING", "MAX_ACTIVE_LOANS": "5",

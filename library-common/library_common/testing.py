@@ -4,11 +4,7 @@ Tests run against a real PostgreSQL: TEST_DATABASE_URL (set by `make test`, whic
 embedded server for the whole run) or, when a suite runs alone, an embedded server of its own.
 """
 
-import contextlib
 import os
-import re
-import socket
-import subprocess
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -35,25 +31,6 @@ def postgres_server_url(tmp_path_factory):
     server = pgserver.get_server(tmp_path_factory.mktemp("postgres"), cleanup_mode="delete")
     yield server.get_uri()
     server.cleanup()  # now, while pytest's log capture is still open
-
-
-def free_ports(count):
-    """`count` different TCP ports nothing listens on right now, for servers a test starts.
-
-    All are held open until every one is chosen: asked one at a time, the kernel may hand out the
-    same free port twice, and two services then fight over it.
-    """
-    with contextlib.ExitStack() as probes:
-        sockets = [probes.enter_context(socket.socket()) for _ in range(count)]
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-
-
-def listening_pids(port):
-    """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
-    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
-    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listening)})
 
 
 def _worker_suffix():

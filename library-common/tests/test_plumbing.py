@@ -116,6 +116,6 @@ def test_the_database_url_can_come_in_parts_with_any_password():
 
 
 def test_free_ports_are_all_different():
-    from library_common.testing import free_ports
+    from library_common.processes import free_ports
 
     assert len(set(free_ports(40))) == 40

@@ -19,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.testing import free_ports, listening_pids
+from library_common.processes import free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")

@@ -12,7 +12,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.testing import listening_pids
+from library_common.processes import listening_pids
 
 from .conftest import ACCOUNT_CHECK_SECONDS, LIBRARIAN, ROOT, Load, check_invariants, failure_kind
 

@@ -1,0 +1,26 @@
+"""Ports and processes of the servers that tests and tools start (standard library only, so the
+benchmark's own virtualenv can use it without the services' dependencies)."""
+
+import contextlib
+import re
+import socket
+import subprocess
+
+
+def free_ports(count):
+    """`count` different TCP ports nothing listens on right now, for servers a test starts.
+
+    All are held open until every one is chosen: asked one at a time, the kernel may hand out the
+    same free port twice, and two services then fight over it.
+    """
+    with contextlib.ExitStack() as probes:
+        sockets = [probes.enter_context(socket.socket()) for _ in range(count)]
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+
+
+def listening_pids(port):
+    """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
+    listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", listening)})
