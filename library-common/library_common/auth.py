@@ -68,12 +68,11 @@ class RemoteAccountCheck:
 
     def __init__(self, client, cache_seconds):
         self._client = client
-        self._fresh_seconds = cache_seconds
         self._answers = cachetools.TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
 
     def __call__(self, principal):
-        if 0 <= time.time() - principal.issued_at < self._fresh_seconds:
+        if 0 <= time.time() - principal.issued_at < self._answers.ttl:
             return
         with self._lock:
             current = self._answers.get(principal.token)
