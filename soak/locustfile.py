@@ -9,23 +9,16 @@ import uuid
 
 from locust import HttpUser, between, task
 
+from library_common.load_client import CheckedCalls
+
 BOOKS, USERS, BORROWS, WEB = (os.environ[name] for name in ("BOOKS_URL", "USERS_URL", "BORROWS_URL", "WEB_URL"))
 LIBRARIAN = os.environ["SOAK_LIBRARIAN"].split(":", 1)
 WORDS = ["hitch", "galaxy", "dune", "emma", "war", "peace", "night", "garden", "river", "stone", "fire", "sea"]
-OK = {200, 201, 204, 409}
 
 
-class LibraryUser(HttpUser):
+class LibraryUser(CheckedCalls, HttpUser):
     abstract = True
     host = BOOKS
-
-    def call(self, method, url, name, **kwargs):
-        with self.client.request(method, url, name=name, catch_response=True, **kwargs) as response:
-            if response.status_code in OK:
-                response.success()
-            else:
-                response.failure(f"{response.status_code}: {response.text[:200]}")
-            return response
 
     def log_in(self, username, password):
         response = self.call("POST", f"{USERS}/login", "POST /login",

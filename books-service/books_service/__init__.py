@@ -1,13 +1,13 @@
 """books-service: the catalogue (port 5000). Availability comes from borrow-service, which owns loans."""
 
-from pathlib import Path
-
-from library_common.app import create_service_app
+from library_common import deps as app_deps
+from library_common.app import create_service_app, token_verifier
 from library_common.config import load_settings
 from library_common.http import client_from_settings
 
-from .loans import LoanCounts
+from .deps import Deps
 from .models import db
+from .neighbours import Circulation
 from .views import books, genres
 
 DEFAULTS = {
@@ -19,18 +19,8 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(
-        __name__,
-        service_name="books-service",
-        title="Library books-service",
-        settings=settings,
-        db=db,
-        migrations_dir=Path(__file__).parent / "migrations",
-        blueprints=[books.blp, genres.blp],
-    )
-    app.extensions["loan_counts"] = LoanCounts(
-        client_from_settings(
-            settings, "borrow-service", "BORROW_SERVICE_URL", read_timeout=settings["AVAILABILITY_TIMEOUT"]
-        )
-    )
+    app = create_service_app(__name__, settings, db, [books.blp, genres.blp])
+    borrow_service = client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL",
+                                          read_timeout=settings["AVAILABILITY_TIMEOUT"])
+    app_deps.attach(app, Deps(token_verifier=token_verifier(settings), circulation=Circulation(borrow_service)))
     return app

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
 from library_common.errors import Conflict, NotFound
+from library_common.transactions import transaction
 
 from .models import Book, GenreCount, db
 
@@ -57,21 +58,23 @@ class Total(NamedTuple):
     complete: bool  # False: there are more than `count` (COUNT_LIMIT) matches
 
 
-def browse(query: BookQuery, loans):
+def browse(query: BookQuery, circulation):
     """One page of the catalogue with each book's availability, and the Total of matches.
 
-    `loans` is a LoanCounts: one call for the page, or one for every loan when only
+    `circulation` (borrow-service) is asked once for the page, or once for every loan when only
     available books are wanted (which then fails rather than guess).
     """
-    on_loan = loans.on_loan() if query.only_available else None
+    on_loan = circulation.on_loan() if query.only_available else None
     books, total = search(query, on_loan)
     if on_loan is None and query.availability:
-        on_loan = loans.on_loan_or_unknown([book.id for book in books])
-    return [with_availability(book, on_loan) for book in books], total
+        on_loan = circulation.on_loan_or_unknown([book.id for book in books])
+    return count_availability(books, on_loan), total
 
 
-def describe(book_id, loans):
-    return with_availability(get_book(book_id), loans.on_loan_or_unknown([book_id]))
+def describe(book_id, circulation, availability=True):
+    """One book, with its availability unless asked not to (then unknown, and borrow-service is not called)."""
+    book = get_book(book_id)
+    return count_availability([book], circulation.on_loan_or_unknown([book_id]) if availability else None)[0]
 
 
 def search(query: BookQuery, on_loan=None):
@@ -127,49 +130,66 @@ def get_book(book_id):
     return book
 
 
-def _save(book):
+def _store(change):
+    """Run `change()` in a transaction; a duplicate ISBN becomes a Conflict said next to the field."""
     try:
-        db.session.commit()
+        with transaction():
+            return change()
     except IntegrityError as exc:
-        db.session.rollback()
         if "isbn" in str(exc.orig):
             raise Conflict("A book with this ISBN is already in the catalogue",
                            errors={"isbn": "Already in the catalogue"}) from exc
         raise
-    return book
 
 
 def add_book(fields):
-    book = Book(**fields)
-    db.session.add(book)
-    return _save(book)
+    def insert():
+        book = Book(**fields)
+        db.session.add(book)
+        db.session.flush()
+        return book
+
+    book = _store(insert)
+    book.available_copies = book.copies  # new: no loans yet
+    return book
 
 
-def _on_loan(book_id, loans):
-    return loans.on_loan([book_id]).get(book_id, 0)
+def _on_loan(book_id, circulation):
+    return circulation.on_loan([book_id]).get(book_id, 0)
 
 
-def update_book(book_id, changes, loans):
+# PUT replaces a book: what the request leaves out goes back to these.
+REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1}
+
+
+def replace_book(book_id, fields, circulation):
+    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation)
+
+
+def update_book(book_id, changes, circulation):
     """Apply changes; loans are asked about only when the number of copies goes down."""
     book = get_book(book_id)
     new_copies = changes.get("copies", book.copies)
     if new_copies < book.copies:
-        on_loan = _on_loan(book_id, loans)
+        on_loan = _on_loan(book_id, circulation)
         if new_copies < on_loan:
             raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
                            errors={"copies": f"At least {on_loan} (copies on loan)"})
-    for field, value in changes.items():
-        setattr(book, field, value)
-    _save(book)
-    return with_availability(book, loans.on_loan_or_unknown([book_id]))
+
+    def apply():
+        for field, value in changes.items():
+            setattr(book, field, value)
+
+    _store(apply)
+    return count_availability([book], circulation.on_loan_or_unknown([book_id]))[0]
 
 
-def delete_book(book_id, loans):
+def delete_book(book_id, circulation):
     book = get_book(book_id)
-    if _on_loan(book_id, loans) > 0:
+    if _on_loan(book_id, circulation) > 0:
         raise Conflict("This book has copies on loan; check them in before deleting it")
-    db.session.delete(book)
-    db.session.commit()
+    with transaction():
+        db.session.delete(book)
 
 
 def books_in_genre(genre=None):
@@ -186,14 +206,8 @@ def genre_counts():
     return [{"genre": genre, "count": count} for genre, count in rows]
 
 
-def with_availability(book, on_loan):
-    """The book's fields plus `available_copies` and `available`; both None when `on_loan` is None (unknown)."""
-    available_copies = None if on_loan is None else max(0, book.copies - on_loan.get(book.id, 0))
-    return {
-        **{column: getattr(book, column) for column in _PUBLIC_COLUMNS},
-        "available_copies": available_copies,
-        "available": None if available_copies is None else available_copies > 0,
-    }
-
-
-_PUBLIC_COLUMNS = ("id", "title", "author", "genre", "isbn", "published_year", "description", "copies", "created_at")
+def count_availability(books, on_loan):
+    """Set each book's `available_copies` from `on_loan` ({book_id: copies out}); None (unknown) when it is."""
+    for book in books:
+        book.available_copies = None if on_loan is None else max(0, book.copies - on_loan.get(book.id, 0))
+    return books

@@ -42,6 +42,13 @@ class Book(db.Model):
     )
     search_vector = mapped_column(TSVECTOR, sa.Computed(SEARCH_DOCUMENT, persisted=True), deferred=True)
 
+    # Copies free to borrow, from borrow-service's loan counts (catalogue.count_availability); None: unknown.
+    available_copies = None
+
+    @property
+    def available(self):
+        return None if self.available_copies is None else self.available_copies > 0
+
 
 class GenreCount(db.Model):
     """How many books each genre has, kept by triggers on `books` (migration 0003): the catalogue's

@@ -1,27 +1,21 @@
 """The catalogue's hot queries can be served by indexes, not by reading the whole table."""
 
 import pytest
-import sqlalchemy as sa
 
-from books_service.models import db
-from library_common.testing import query_plans
+from library_common.testing import analysed, query_plans
 
 
 @pytest.fixture
 def big_catalogue(app):
-    with app.app_context():
-        db.session.execute(sa.text(
-            "INSERT INTO books (title, author, genre, copies) "
-            "SELECT 'Title ' || g, 'Author ' || (g % 500), 'Genre ' || (g % 40), 1 + g % 3 "
-            "FROM generate_series(1, 20000) AS g"))
-        db.session.execute(sa.text(
-            "INSERT INTO books (title, author, genre) VALUES ('The Hitchhiker''s Guide', 'Douglas Adams', 'SF')"))
-        db.session.commit()
-        db.session.execute(sa.text("ANALYZE books"))
+    analysed(app, "books",
+             "INSERT INTO books (title, author, genre, copies) "
+             "SELECT 'Title ' || g, 'Author ' || (g % 500), 'Genre ' || (g % 40), 1 + g % 3 "
+             "FROM generate_series(1, 20000) AS g",
+             "INSERT INTO books (title, author, genre) VALUES ('The Hitchhiker''s Guide', 'Douglas Adams', 'SF')")
 
 
 def plans_of_queries_run_by(app, make_request):
-    return query_plans(app, db, make_request, "books")
+    return query_plans(app, make_request, "books")
 
 
 @pytest.mark.parametrize("url", ["/books?q=hitch", "/books?q=author%2042", "/books?q=title",

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from library_common.errors import Conflict, Forbidden, NotFound
+from library_common.transactions import transaction
 
 from .models import Loan, db
 
@@ -67,63 +68,81 @@ def _active_count(*conditions):
     return db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(~Loan.returned, *conditions))
 
 
+def check_out(deps, principal, *, book_id, requested_username, now):
+    """The seed's borrow: a copy of `book_id` for the caller, or (librarians) for a patron they name."""
+    username = borrower(principal, requested_username, deps.directory)
+    return borrow(deps.policy, username=username, book=deps.catalogue.book(book_id), now=now)
+
+
 def borrow(policy, *, username, book, now):
     """Lend `book` (a BookCopies) to `username`; Conflict when the rules say no."""
-    _lock(_PATRON_LOCKS, "hashtext(:username)", {"username": username.lower()})
-    _lock(_BOOK_LOCKS, ":book_id", {"book_id": book.book_id})
     try:
-        if _active_count(Loan.username == username, Loan.book_id == book.book_id):
-            raise Conflict(f"{username} already has a copy of this book")
-        if _active_count(Loan.username == username) >= policy.max_active_loans:
-            raise Conflict(f"Loan limit reached: at most {policy.max_active_loans} books at a time")
-        if _active_count(Loan.book_id == book.book_id) >= book.copies:
-            raise Conflict("No copy of this book is free right now")
-    except Conflict:
-        db.session.rollback()
-        raise
-    loan = Loan(username=username, book_id=book.book_id, borrow_date=now, due_date=now + policy.loan_period,
-                returned=False, renewals=0)
-    db.session.add(loan)
-    try:
-        db.session.commit()
+        with transaction():
+            _lock(_PATRON_LOCKS, "hashtext(:username)", {"username": username.lower()})
+            _lock(_BOOK_LOCKS, ":book_id", {"book_id": book.book_id})
+            if _active_count(Loan.username == username, Loan.book_id == book.book_id):
+                raise Conflict(f"{username} already has a copy of this book")
+            if _active_count(Loan.username == username) >= policy.max_active_loans:
+                raise Conflict(f"Loan limit reached: at most {policy.max_active_loans} books at a time")
+            if _active_count(Loan.book_id == book.book_id) >= book.copies:
+                raise Conflict("No copy of this book is free right now")
+            loan = Loan(username=username, book_id=book.book_id, borrow_date=now, due_date=now + policy.loan_period,
+                        returned=False, renewals=0)
+            db.session.add(loan)
+            db.session.flush()
     except IntegrityError as exc:  # the partial unique index is the last line of defence
-        db.session.rollback()
         raise Conflict(f"{username} already has a copy of this book") from exc
     return loan
 
 
-def return_book(*, username, book_id, now):
-    loan = db.session.scalars(
-        sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id, ~Loan.returned).with_for_update()
-    ).first()
-    if loan is None:
-        db.session.rollback()
-        raise NotFound(f"{username} has no active loan of book {book_id}")
+def check_in(deps, principal, *, book_id, requested_username, now):
+    """The seed's return by book: the caller's loan of it, or (librarians) a named patron's."""
+    username = borrower(principal, requested_username, deps.directory)
+    with transaction():
+        loan = db.session.scalars(
+            sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id, ~Loan.returned).with_for_update()
+        ).first()
+        if loan is None:
+            raise NotFound(f"{username} has no active loan of book {book_id}")
+        return _mark_returned(loan, now)
+
+
+def return_loan(*, loan_id, actor, now):
+    """Return one loan by its id: the borrower's own, or any for a librarian."""
+    with transaction():
+        loan = _loan_for(loan_id, actor, "return")
+        if loan.returned:
+            raise Conflict("This book has been returned already")
+        return _mark_returned(loan, now)
+
+
+def _mark_returned(loan, now):
     loan.returned = True
     loan.returned_date = now
-    db.session.commit()
+    return loan
+
+
+def _loan_for(loan_id, actor, action):
+    """The loan, locked for a change by `actor`: NotFound, or Forbidden when it is someone else's."""
+    loan = db.session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
+    if loan is None:
+        raise NotFound(f"No loan with id {loan_id}")
+    if not actor.may_act_for(loan.username):
+        raise Forbidden(f"You may only {action} your own loans")
     return loan
 
 
 def renew(policy, *, loan_id, actor, now):
-    loan = db.session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
-    try:
-        if loan is None:
-            raise NotFound(f"No loan with id {loan_id}")
-        if not actor.may_act_for(loan.username):
-            raise Forbidden("You may only renew your own loans")
+    with transaction():
+        loan = _loan_for(loan_id, actor, "renew")
         if loan.returned:
             raise Conflict("This book has been returned already")
         if is_overdue(loan, now):
             raise Conflict("Overdue loans cannot be renewed; please return the book")
         if loan.renewals >= policy.max_renewals:
             raise Conflict(f"Already renewed {loan.renewals} times, the most allowed")
-    except (NotFound, Forbidden, Conflict):
-        db.session.rollback()
-        raise
-    loan.renewals += 1
-    loan.due_date = loan.due_date + policy.loan_period
-    db.session.commit()
+        loan.renewals += 1
+        loan.due_date = loan.due_date + policy.loan_period
     return loan
 
 

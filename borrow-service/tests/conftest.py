@@ -1,11 +1,8 @@
-import json
-import re
 
 import pytest
-import requests
-import responses
 
 from borrow_service import create_app
+from library_common import deps
 from library_common.testing import migrated_app
 
 BOOKS_SERVICE = "http://books-service.test"
@@ -16,47 +13,36 @@ USER_SERVICE = "http://user-service.test"
 def app(postgres_server_url, tokens):
     app = migrated_app(create_app, postgres_server_url, "borrows", BOOKS_SERVICE_URL=BOOKS_SERVICE,
                        USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, MAX_ACTIVE_LOANS=3)
-    app.extensions["token_verifier"] = tokens.verifier()
+    deps.replace(app, token_verifier=tokens.verifier())
     return app
 
 
-class FakeNeighbours:
-    """books-service's `GET /books/<id>` and user-service's `GET /users/<name>`, answering from dicts."""
+class Neighbours:
+    """books-service's `GET /books/<id>` and user-service's `GET /users/<name>`, answering from
+    `copies` ({book_id: copies}) and `users`; `books.down` / `users.down` stop either."""
 
-    def __init__(self, mock):
-        self.copies = {}  # book_id -> copies
+    def __init__(self, fake_neighbour):
+        self.copies = {}
         self.users = {"alice", "bob", "boss"}
-        self.books_down = False
-        self.users_down = False
-        mock.add_callback(responses.GET, re.compile(re.escape(BOOKS_SERVICE) + r"/books/(\d+).*"),
-                          callback=self._book)
-        mock.add_callback(responses.GET, re.compile(re.escape(USER_SERVICE) + r"/users/([^/?]+)"),
-                          callback=self._user)
-        self.mock = mock
+        self.books = fake_neighbour(BOOKS_SERVICE)
+        self.books.route("GET", r"/books/(\d+).*", self._book)
+        self.user_service = fake_neighbour(USER_SERVICE)
+        self.user_service.route("GET", r"/users/([^/?]+)", self._user)
 
-    def _book(self, request):
-        if self.books_down:
-            raise requests.ConnectionError("books-service is down")
-        book_id = int(re.search(r"/books/(\d+)", request.url).group(1))
+    def _book(self, _request, match):
+        book_id = int(match.group(1))
         if book_id not in self.copies:
-            return 404, {}, '{"message": "No book"}'
-        body = {"id": book_id, "title": f"Book {book_id}", "copies": self.copies[book_id]}
-        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+            return 404, {"message": "No book"}
+        return 200, {"id": book_id, "title": f"Book {book_id}", "copies": self.copies[book_id]}
 
-    def _user(self, request):
-        if self.users_down:
-            raise requests.ConnectionError("user-service is down")
-        name = request.url.rsplit("/", 1)[1]
-        match = next((user for user in self.users if user.lower() == name.lower()), None)
-        if match is None:
-            return 404, {}, '{"message": "No user"}'
-        return 200, {}, json.dumps({"username": match})
+    def _user(self, _request, match):
+        found = next((user for user in self.users if user.lower() == match.group(1).lower()), None)
+        return (200, {"username": found}) if found else (404, {"message": "No user"})
 
 
 @pytest.fixture(autouse=True)
-def neighbours():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield FakeNeighbours(mock)
+def neighbours(fake_neighbour):
+    return Neighbours(fake_neighbour)
 
 
 @pytest.fixture

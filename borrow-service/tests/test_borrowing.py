@@ -32,7 +32,7 @@ def test_unknown_book_is_404(borrow):
 
 def test_books_service_down_is_503_never_a_guess(borrow, neighbours):
     neighbours.copies[1] = 1
-    neighbours.books_down = True
+    neighbours.books.down = True
 
     response = borrow(1)
 
@@ -88,7 +88,7 @@ def test_librarians_check_out_for_existing_patrons(borrow, neighbours):
 
 def test_checking_a_patron_needs_user_service(borrow, neighbours):
     neighbours.copies[1] = 1
-    neighbours.users_down = True
+    neighbours.user_service.down = True
 
     assert borrow(1, "boss", "librarian", username="bob").status_code == 503
 
@@ -107,9 +107,11 @@ def test_invalid_loan_requests_are_400(client, as_user, body, field):
 
 def test_thirty_simultaneous_borrows_of_two_copies_make_two_loans(app, neighbours):
     from borrow_service import loans
+    from library_common import deps
     from borrow_service.neighbours import BookCopies
 
-    policy = app.extensions["borrow_service"].policy
+    with app.app_context():
+        policy = deps.AppDeps.current().policy
     book = BookCopies(book_id=7, title="Popular", copies=2)
 
     def attempt(number):

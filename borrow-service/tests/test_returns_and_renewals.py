@@ -33,6 +33,35 @@ def test_librarians_check_in_for_patrons(client, as_user, alice_has_book_1):
     assert response.status_code == 200
 
 
+def test_a_loan_is_returned_by_its_id(client, as_user, borrow, alice_has_book_1):
+    response = client.post(f"/borrows/{alice_has_book_1['id']}/return", headers=as_user())
+
+    assert response.status_code == 200
+    assert response.json["id"] == alice_has_book_1["id"] and response.json["returned"] is True
+    assert borrow(1, "bob").status_code == 201
+
+
+def test_returning_a_loan_twice_is_409(client, as_user, alice_has_book_1):
+    url = f"/borrows/{alice_has_book_1['id']}/return"
+    client.post(url, headers=as_user())
+
+    response = client.post(url, headers=as_user())
+
+    assert response.status_code == 409 and "returned already" in response.json["message"]
+
+
+@pytest.mark.parametrize("caller, role, status", [("alice", "patron", 200), ("bob", "patron", 403),
+                                                  ("boss", "librarian", 200)])
+def test_a_loan_is_returned_by_its_borrower_or_a_librarian(client, as_user, alice_has_book_1, caller, role, status):
+    response = client.post(f"/borrows/{alice_has_book_1['id']}/return", headers=as_user(caller, role))
+
+    assert response.status_code == status
+
+
+def test_returning_an_unknown_loan_is_404(client, as_user):
+    assert client.post("/borrows/999/return", headers=as_user()).status_code == 404
+
+
 def test_renewal_extends_the_due_date_up_to_the_limit(client, as_user, alice_has_book_1):
     url = f"/borrows/{alice_has_book_1['id']}/renew"
     first = client.post(url, headers=as_user())

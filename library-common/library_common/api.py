@@ -11,6 +11,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter
 
+from . import auth
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,14 @@ class Blueprint(flask_smorest.Blueprint):
             description="Request line too long (refused by gunicorn, before the app)",
         )(view_func)
         super().add_url_rule(rule, endpoint, view_func, **options)
+
+    def login_required(self, view):
+        """Only with a valid token (401 otherwise), and documented as such."""
+        return auth.login_required(self.doc(security=BEARER_AUTH)(view))
+
+    def librarian_required(self, view):
+        """Only for librarians (401 without a token, 403 for anyone else), and documented as such."""
+        return auth.librarian_required(self.doc(security=BEARER_AUTH)(view))
 
     def errors(self, *statuses):
         """Document the error responses a view can give, each with the shared error schema."""

@@ -1,5 +1,8 @@
 """The one place a service's Flask app is assembled, so all services behave alike."""
 
+import sys
+from pathlib import Path
+
 from flask import Flask
 from flask_migrate import Migrate
 
@@ -13,32 +16,32 @@ from .observability import configure_logging, init_request_ids, trust_proxies
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14/"
 
 
-def create_service_app(
-    import_name,
-    *,
-    service_name,
-    title,
-    settings,
-    db,
-    migrations_dir,
-    blueprints,
-    key_resolver=None,
-    account_check=None,
-    secret_names=(),
-):
-    """Build a service's app: settings, logging, database, migrations, OpenAPI, errors and auth.
-
-    `key_resolver` finds the public key for a token, `account_check` confirms its account is still
-    active; by default both ask user-service (JWKS, `/me`).
-    """
+def create_base_app(import_name, *, service_name, settings, secret_names=()):
+    """What every app is built from, the web frontend included: settings, the production secret guard,
+    logging, the proxies in front, request ids."""
     refuse_insecure_production(settings, secret_names)
-    if not settings["DATABASE_URL"]:
-        raise RuntimeError(f"{service_name}: set DATABASE_URL (make run does this for you)")
-
     app = Flask(import_name)
     app.config.update(settings)
+    app.config["SERVICE_NAME"] = service_name
+    if not settings.get("TESTING"):  # under pytest, its own capture handles logs
+        configure_logging(service_name, settings["LOG_LEVEL"])
+    trust_proxies(app, settings["TRUSTED_PROXIES"])
+    init_request_ids(app)
+    return app
+
+
+def create_service_app(package, settings, db, blueprints, *, secret_names=()):
+    """A service's app: the base app plus its database, its migrations (the package's `migrations/`),
+    OpenAPI blueprints and JSON errors. `books_service` is served as books-service.
+
+    The caller attaches its deps (library_common.deps), the token verifier among them.
+    """
+    service_name = package.replace("_", "-")
+    migrations_dir = Path(sys.modules[package].__file__).parent / "migrations"
+    if not settings["DATABASE_URL"]:
+        raise RuntimeError(f"{service_name}: set DATABASE_URL (make run does this for you)")
+    app = create_base_app(package, service_name=service_name, settings=settings, secret_names=secret_names)
     app.config.update(
-        SERVICE_NAME=service_name,
         SQLALCHEMY_DATABASE_URI=sqlalchemy_url(settings["DATABASE_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS={
             "pool_pre_ping": True,
@@ -49,7 +52,7 @@ def create_service_app(
                 "options": f"-c statement_timeout={settings['DB_STATEMENT_TIMEOUT_MS']}",
             },
         },
-        API_TITLE=title,
+        API_TITLE=f"Library {service_name}",
         API_VERSION="1.0",
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
@@ -59,10 +62,6 @@ def create_service_app(
     )
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["username"] = UsernameConverter
-    if not settings.get("TESTING"):  # under pytest, its own capture handles logs
-        configure_logging(service_name, settings["LOG_LEVEL"])
-    trust_proxies(app, settings["TRUSTED_PROXIES"])
-    init_request_ids(app)
 
     db.init_app(app)
     Migrate(app, db, directory=str(migrations_dir))
@@ -77,20 +76,17 @@ def create_service_app(
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
     require_json_bodies(app)
-
-    app.extensions["token_verifier"] = TokenVerifier(
-        key_resolver or jwks_key_resolver(settings),
-        settings["JWT_ISSUER"],
-        settings["JWT_AUDIENCE"],
-        account_check or remote_account_check(settings),
-    )
     return app
 
 
-def jwks_key_resolver(settings):
-    return JwksKeyResolver(settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"], timeout=settings["HTTP_READ_TIMEOUT"])
-
-
-def remote_account_check(settings):
-    client = client_from_settings(settings, "user-service", "USER_SERVICE_URL")
-    return RemoteAccountCheck(client, settings["ACCOUNT_CHECK_SECONDS"])
+def token_verifier(settings, *, key_resolver=None, account_check=None):
+    """Verifies the library's tokens: by default the keys come from user-service's JWKS and each
+    token's account is confirmed with its `/me` (user-service itself passes its own)."""
+    return TokenVerifier(
+        key_resolver or JwksKeyResolver(settings["JWKS_URL"], settings["JWKS_CACHE_SECONDS"],
+                                        timeout=settings["HTTP_READ_TIMEOUT"]),
+        settings["JWT_ISSUER"],
+        settings["JWT_AUDIENCE"],
+        account_check or RemoteAccountCheck(client_from_settings(settings, "user-service", "USER_SERVICE_URL"),
+                                            settings["ACCOUNT_CHECK_SECONDS"]),
+    )

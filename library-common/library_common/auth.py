@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import cachetools
 import jwt
-from flask import current_app, g, request
+from flask import g, request
 
+from .deps import AppDeps
 from .errors import DependencyUnavailable, Forbidden, Unauthorized
 
 LIBRARIAN = "librarian"
@@ -151,7 +152,7 @@ def current_principal(optional=False):
             if optional:
                 return None
             raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
-        g.principal = current_app.extensions["token_verifier"].verify(token)
+        g.principal = AppDeps.current().token_verifier.verify(token)
     return g.principal
 
 

@@ -6,8 +6,7 @@ Domain functions stay free of Flask: they raise one of these, and
 
 
 class ServiceError(Exception):
-    status_code = 500
-    message = "Internal server error"
+    status_code, message = 500, "Internal server error"
 
     def __init__(self, message=None, *, errors=None, headers=None):
         super().__init__(message or self.message)
@@ -17,13 +16,11 @@ class ServiceError(Exception):
 
 
 class BadRequest(ServiceError):
-    status_code = 400
-    message = "Bad request"
+    status_code, message = 400, "Bad request"
 
 
 class Unauthorized(ServiceError):
-    status_code = 401
-    message = "Authentication required"
+    status_code, message = 401, "Authentication required"
 
     def __init__(self, message=None, **kwargs):
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="library"'})
@@ -31,23 +28,19 @@ class Unauthorized(ServiceError):
 
 
 class Forbidden(ServiceError):
-    status_code = 403
-    message = "You are not allowed to do this"
+    status_code, message = 403, "You are not allowed to do this"
 
 
 class NotFound(ServiceError):
-    status_code = 404
-    message = "Not found"
+    status_code, message = 404, "Not found"
 
 
 class Conflict(ServiceError):
-    status_code = 409
-    message = "Conflict"
+    status_code, message = 409, "Conflict"
 
 
 class TooManyRequests(ServiceError):
-    status_code = 429
-    message = "Too many requests"
+    status_code, message = 429, "Too many requests"
 
     def __init__(self, message=None, *, retry_after: int, **kwargs):
         kwargs.setdefault("headers", {"Retry-After": str(max(1, int(retry_after)))})
@@ -57,12 +50,10 @@ class TooManyRequests(ServiceError):
 class DependencyUnavailable(ServiceError):
     """Another service (or the database) could not answer in time."""
 
-    status_code = 503
-    message = "A service this request depends on is unavailable"
+    status_code, message = 503, "A service this request depends on is unavailable"
 
 
 class OutcomeUnknown(DependencyUnavailable):
     """A change was sent but no answer came in time: it may or may not have happened."""
 
-    status_code = 504
-    message = "A service did not answer in time; the change may still have been made"
+    status_code, message = 504, "A service did not answer in time; the change may still have been made"

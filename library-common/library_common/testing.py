@@ -4,11 +4,15 @@ Tests run against a real PostgreSQL: TEST_DATABASE_URL (set by `make test`, whic
 embedded server for the whole run) or, when a suite runs alone, an embedded server of its own.
 """
 
+import json
 import os
+import re
 from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
+import requests
+import responses
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask_migrate import upgrade
@@ -127,12 +131,59 @@ def tokens():
     return TokenMaker()
 
 
-def query_plans(app, db, make_requests, table):
+class FakeNeighbour:
+    """Another service, faked at the HTTP level (`responses`): each route answers from a Python function.
+
+    `route(method, pattern, answer)`: `pattern` is a regular expression for the path and query after the
+    base URL; `answer(request, match)` returns (status, JSON body). While `down` is true every call fails
+    to connect, as it would with the service stopped.
+    """
+
+    def __init__(self, mock, base_url):
+        self._mock = mock
+        self.base_url = base_url.rstrip("/")
+        self.down = False
+
+    def route(self, method, pattern, answer):
+        regex = re.compile(re.escape(self.base_url) + pattern)
+
+        def callback(request):
+            if self.down:
+                raise requests.ConnectionError(f"{self.base_url} is down")
+            status, body = answer(request, regex.match(request.url))
+            return status, {"Content-Type": "application/json"}, json.dumps(body)
+
+        self._mock.add_callback(method, regex, callback=callback)
+
+    @property
+    def calls(self):
+        return [call for call in self._mock.calls if call.request.url.startswith(self.base_url)]
+
+
+@pytest.fixture
+def fake_neighbour():
+    """`fake_neighbour(base_url)` -> a FakeNeighbour; unrouted calls to any service fail the test."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield lambda base_url: FakeNeighbour(mock, base_url)
+
+
+def analysed(app, table, *statements):
+    """Run `statements` (filling `table` with test rows), then ANALYZE it so the planner knows its size."""
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        for statement in statements:
+            db.session.execute(sa.text(statement))
+        db.session.commit()
+        db.session.execute(sa.text(f"ANALYZE {table}"))
+
+
+def query_plans(app, make_requests, table):
     """EXPLAIN (with sequential scans discouraged) every SELECT on `table` that `make_requests()` sends.
 
     With enable_seqscan off, a Seq Scan in a plan means no index fits the query as the code writes it;
     on test-sized tables the planner may otherwise rightly prefer a scan.
     """
+    db = app.extensions["sqlalchemy"]
     statements = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):

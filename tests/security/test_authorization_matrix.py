@@ -31,6 +31,7 @@ class World:
     victim: str  # patron A's username
     books: dict  # role -> a book of its own, for rows that change loans
     loans: dict  # role -> one of A's loans of its own, to return (id, book_id)
+    returnable: dict  # role -> another of A's loans, to return by its id (id)
     renewable: dict  # role -> another of A's loans, to renew (id)
     spare_books: dict  # role -> a book with no loans, for deletion
     shelf_book: int  # a book everyone looks at
@@ -68,6 +69,7 @@ def world(stack):
 
     loans = {role: lend_to_a(f"On loan to A, to return, for {role}") for role in ROLES}
     renewable = {role: lend_to_a(f"On loan to A, to renew, for {role}")[0] for role in ROLES}
+    returnable = {role: lend_to_a(f"On loan to A, to return by id, for {role}")[0] for role in ROLES}
     for username in (deactivated, deleted):
         requests.patch(f"{stack.users}/users/{username}", json={"active": False}, headers=librarian,
                        timeout=10).raise_for_status()
@@ -79,6 +81,7 @@ def world(stack):
         books={role: add_book(f"To borrow for {role}") for role in ROLES},
         loans=loans,
         renewable=renewable,
+        returnable=returnable,
         spare_books={role: add_book(f"To delete for {role}") for role in ROLES},
         shelf_book=add_book("On the shelf", copies=3),
     )
@@ -86,8 +89,8 @@ def world(stack):
 
 # (service, method, path, body, expected: visitor, patron A, patron B on A's data, librarian, deactivated, deleted)
 # In paths and bodies: {victim} is patron A, {book} the role's own book, {loan} / {loan_book} one of A's
-# loans set aside for the role, {spare} a book without loans, {shelf} a book everyone reads. Rows run in
-# order; the role change comes last because it rightly invalidates patron A's token.
+# loans set aside for the role, {returnable} another, {spare} a book without loans, {shelf} a book everyone
+# reads. Rows run in order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/books/{shelf}", None, (200, 200, 200, 200, 200, 200)),
@@ -111,12 +114,14 @@ MATRIX = [
     ("borrows", "POST", "/borrowbook", {"book_id": "{book}", "username": "{victim}"}, (401, 201, 403, 201, 401, 401)),
     ("borrows", "POST", "/return", {"book_id": "{loan_book}", "username": "{victim}"}, (401, 200, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrows/{loan}/renew", None, (401, 200, 403, 200, 401, 401)),
+    ("borrows", "POST", "/borrows/{returnable}/return", None, (401, 200, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
 
 
 def fill(template, world, role):
     values = {"victim": world.victim, "book": world.books[role], "loan": world.renewable[role],
+              "returnable": world.returnable[role],
               "loan_book": world.loans[role][1], "spare": world.spare_books[role], "shelf": world.shelf_book}
     if isinstance(template, str):
         return template.format(**values)

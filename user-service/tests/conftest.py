@@ -1,5 +1,6 @@
 import pytest
 
+from library_common import deps
 from library_common.testing import migrated_app
 from user_service import create_app
 from user_service.accounts import register
@@ -22,7 +23,7 @@ def registration(username="alice", **overrides):
 def make_user(app):
     def make(username="alice", role="patron", password="correct horse"):
         with app.app_context():
-            register(app.extensions["user_service"].hasher, username=username, password=password,
+            register(deps.AppDeps.current().hasher, username=username, password=password,
                      first_name=username.title(), last_name="Example", role=role)
         return username
 

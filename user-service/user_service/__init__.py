@@ -2,20 +2,19 @@
 
 import logging
 from datetime import timedelta
-from pathlib import Path
-
 from sqlalchemy.exc import ProgrammingError
 
-from library_common.app import create_service_app
+from library_common import deps as app_deps
+from library_common.app import create_service_app, token_verifier
 from library_common.config import DEV_SECRET, load_settings
 
 from .accounts import PasswordHasher, check_account, ensure_librarian
 from .cli import create_user
+from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
 from .throttle import ThrottlePolicy
 from .views import accounts, keys, users
-from .views._deps import Services
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
@@ -34,20 +33,11 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     key_store = KeyStore(settings["SECRET_KEY"], settings["JWT_PRIVATE_KEY"])
-    app = create_service_app(
-        __name__,
-        service_name="user-service",
-        title="Library user-service",
-        settings=settings,
-        db=db,
-        migrations_dir=Path(__file__).parent / "migrations",
-        blueprints=[accounts.blp, users.blp, keys.blp],
-        key_resolver=LocalKeyResolver(key_store),
-        account_check=check_account,
-        secret_names=["SECRET_KEY"],
-    )
+    app = create_service_app(__name__, settings, db, [accounts.blp, users.blp, keys.blp],
+                             secret_names=["SECRET_KEY"])
     hasher = PasswordHasher(settings["PASSWORD_HASH_METHOD"])
-    app.extensions["user_service"] = Services(
+    app_deps.attach(app, Deps(
+        token_verifier=token_verifier(settings, key_resolver=LocalKeyResolver(key_store), account_check=check_account),
         hasher=hasher,
         key_store=key_store,
         token_issuer=TokenIssuer(
@@ -58,7 +48,7 @@ def create_app(config=None):
             max_failures_per_client=settings["LOGIN_MAX_FAILURES_PER_CLIENT"],
             window=timedelta(seconds=settings["LOGIN_THROTTLE_WINDOW_SECONDS"]),
         ),
-    )
+    ))
     app.cli.add_command(create_user)
     if settings["BOOTSTRAP_LIBRARIAN"]:
         username, _, password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")

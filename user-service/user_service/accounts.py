@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from library_common.transactions import transaction
 
 from .models import User, db
 
@@ -37,6 +38,13 @@ def get_user(username):
     return user
 
 
+def account_for(actor, username):
+    """The account `actor` asked to see: their own, or anyone's for a librarian."""
+    if not actor.may_act_for(username):
+        raise Forbidden("You may only see your own account")
+    return get_user(username)
+
+
 def register(hasher, *, username, password, first_name, last_name, role=PATRON):
     if find_user(username) is not None:
         raise Conflict("That username is taken", errors={"username": "That username is taken"})
@@ -47,11 +55,10 @@ def register(hasher, *, username, password, first_name, last_name, role=PATRON):
         last_name=last_name,
         role=role,
     )
-    db.session.add(user)
     try:
-        db.session.commit()
+        with transaction():
+            db.session.add(user)
     except IntegrityError as exc:  # registered by a concurrent request since our check
-        db.session.rollback()
         raise Conflict("That username is taken", errors={"username": "That username is taken"}) from exc
     return user
 
@@ -80,8 +87,8 @@ def delete_user(actor, username):
         raise Conflict("You cannot delete your own account")
     if user.active:
         raise Conflict("Deactivate the account before deleting it")
-    db.session.delete(user)
-    db.session.commit()
+    with transaction():
+        db.session.delete(user)
 
 
 def list_users(offset, limit, search=None):
@@ -113,28 +120,28 @@ def update_user(hasher, actor, username, changes):
     Librarians change anyone's names, role and active flag. Everyone changes their own
     names and, given the current password, their own password.
     """
-    user = get_user(username)
-    is_self = actor.username.lower() == user.username.lower()
-    if not (is_self or actor.is_librarian):
-        raise Forbidden("You may only change your own account")
-    if not actor.is_librarian and ({"role", "active"} & changes.keys()):
-        raise Forbidden("Only librarians change roles and deactivate accounts")
-    if "password" in changes:
-        if not is_self:
-            raise Forbidden("Only the account holder changes a password")
-        current = changes.get("current_password")
-        if current is None or not hasher.matches(user.password_hash, current):
-            raise BadRequest("Current password is incorrect", errors={"current_password": "Incorrect password"})
-        if changes["password"].lower() == user.username.lower():
-            raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
-        user.password_hash = hasher.hash(changes["password"])
-    if _would_leave_no_librarian(user, changes):
-        raise Conflict("The library must keep at least one active librarian")
-    for field in ("first_name", "last_name", "role", "active"):
-        if field in changes:
-            setattr(user, field, changes[field])
-    db.session.commit()
-    return user
+    with transaction():
+        user = get_user(username)
+        is_self = actor.username.lower() == user.username.lower()
+        if not (is_self or actor.is_librarian):
+            raise Forbidden("You may only change your own account")
+        if not actor.is_librarian and ({"role", "active"} & changes.keys()):
+            raise Forbidden("Only librarians change roles and deactivate accounts")
+        if "password" in changes:
+            if not is_self:
+                raise Forbidden("Only the account holder changes a password")
+            current = changes.get("current_password")
+            if current is None or not hasher.matches(user.password_hash, current):
+                raise BadRequest("Current password is incorrect", errors={"current_password": "Incorrect password"})
+            if changes["password"].lower() == user.username.lower():
+                raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
+            user.password_hash = hasher.hash(changes["password"])
+        if _would_leave_no_librarian(user, changes):
+            raise Conflict("The library must keep at least one active librarian")
+        for field in ("first_name", "last_name", "role", "active"):
+            if field in changes:
+                setattr(user, field, changes[field])
+        return user
 
 
 def ensure_librarian(hasher, username, password, log):

@@ -2,13 +2,13 @@
 
 import click
 import marshmallow as ma
-from flask import current_app
 from flask.cli import with_appcontext
 
 from library_common.auth import ROLES
 from library_common.errors import Conflict
 
 from . import accounts
+from .deps import deps
 from .schemas import RegistrationSchema
 
 
@@ -29,7 +29,7 @@ def create_user(username, role, first_name, last_name, password):
     except ma.ValidationError as exc:
         raise click.ClickException(str(exc.messages)) from exc
     try:
-        accounts.register(current_app.extensions["user_service"].hasher, role=role, **fields)
+        accounts.register(deps().hasher, role=role, **fields)
     except Conflict as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {role} {username!r}.")

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, text
 
 from library_common.errors import Unauthorized
+from library_common.transactions import transaction
 
 from .models import SigningKey, db
 
@@ -69,19 +70,19 @@ class KeyStore:
                 self._public_keys[stored.kid] = self._decrypt(stored).public_key()
 
     def _load_or_generate(self):
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _KEY_GENERATION_LOCK})
-        newest = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()).limit(1)).first()
-        if newest is None:
-            private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = private_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.BestAvailableEncryption(self._secret),
-            )
-            db.session.add(SigningKey(kid=thumbprint(private_key.public_key()), private_key_pem=pem.decode()))
-        else:
-            private_key = self._decrypt(newest)
-        db.session.commit()
+        with transaction():
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _KEY_GENERATION_LOCK})
+            newest = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at.desc()).limit(1)).first()
+            if newest is None:
+                private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                pem = private_key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.BestAvailableEncryption(self._secret),
+                )
+                db.session.add(SigningKey(kid=thumbprint(private_key.public_key()), private_key_pem=pem.decode()))
+            else:
+                private_key = self._decrypt(newest)
         self._remember(private_key)
 
     def _decrypt(self, stored):

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, text
 
 from library_common.errors import TooManyRequests
+from library_common.transactions import transaction
 
 from .models import LoginFailures, db
 
@@ -50,11 +51,11 @@ _RECORD_FAILURE = text(
 
 
 def record_failure(policy, username, client, now):
-    for scope, key, _ in _limits(policy, username, client):
-        db.session.execute(_RECORD_FAILURE, {"scope": scope, "key": key, "now": now, "window": policy.window})
-    db.session.commit()
+    with transaction():
+        for scope, key, _ in _limits(policy, username, client):
+            db.session.execute(_RECORD_FAILURE, {"scope": scope, "key": key, "now": now, "window": policy.window})
 
 
 def forget_failures(username):
-    db.session.execute(delete(LoginFailures).filter_by(scope="user", key=username.lower()))
-    db.session.commit()
+    with transaction():
+        db.session.execute(delete(LoginFailures).filter_by(scope="user", key=username.lower()))

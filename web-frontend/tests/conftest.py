@@ -4,6 +4,7 @@ import re
 import pytest
 import responses
 
+from library_common import deps
 from web_frontend import create_app
 from web_frontend.backend import Backend
 
@@ -15,7 +16,7 @@ BORROWS = "http://borrows.test"
 def make_app(tokens, **config):
     app = create_app({"TESTING": True, "BOOKS_SERVICE_URL": BOOKS, "USER_SERVICE_URL": USERS,
                       "BORROW_SERVICE_URL": BORROWS, "HTTP_RETRIES": 0, "SECRET_KEY": "test-secret", **config})
-    app.extensions["token_verifier"] = tokens.verifier()
+    deps.replace(app, token_verifier=tokens.verifier())
     return app
 
 
@@ -28,8 +29,9 @@ def app(tokens):
 @pytest.fixture(autouse=True)
 def fresh_backend_caches(app):
     """The session's app keeps its clients, but no test sees genres or titles cached by another."""
-    backend = app.extensions["backend"]
-    app.extensions["backend"] = Backend(backend.books_service, backend.user_service, backend.borrow_service)
+    with app.app_context():
+        backend = deps.AppDeps.current().backend
+    deps.replace(app, backend=Backend(backend.books_service, backend.user_service, backend.borrow_service))
 
 
 @pytest.fixture

@@ -58,9 +58,9 @@ def test_a_refused_renewal_is_announced_not_swapped(client, services, log_in_as)
 
 def test_returning_without_javascript_redirects_with_a_message(client, services, log_in_as):
     log_in_as("alice")
-    services.post(f"{BORROWS}/return", json=loan(1, returned=True, returned_date="2026-11-25T10:00:00+00:00"))
+    services.post(f"{BORROWS}/borrows/1/return", json=loan(1, returned=True, returned_date="2026-11-25T10:00:00+00:00"))
 
-    response = client.post("/my/borrows/1/return", data={"book_id": "1"})
+    response = client.post("/my/borrows/1/return")
 
     assert response.status_code == 302 and response.headers["Location"] == "/my/borrows"
 

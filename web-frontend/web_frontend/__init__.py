@@ -1,21 +1,20 @@
 """web-frontend: the pages patrons and librarians use (port 8000), over the three services."""
 
 
-from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 
-from library_common.app import jwks_key_resolver, remote_account_check
-from library_common.auth import TokenVerifier
-from library_common.config import DEV_SECRET, load_settings, refuse_insecure_production
+from library_common import deps as app_deps
+from library_common.app import create_base_app, token_verifier
+from library_common.config import DEV_SECRET, load_settings
 from library_common.http import client_from_settings
-from library_common.observability import configure_logging, init_request_ids, trust_proxies
 
 from . import assets, errors
 from .backend import Backend
+from .deps import Deps
 from .formatting import nice_date
 from .session import login_manager
-from .views import account, catalogue, loans, manage
+from .views import account, borrows, catalogue, manage
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
@@ -31,14 +30,12 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    refuse_insecure_production(settings, ["SECRET_KEY"])
     if settings["HTMX_SRC"] not in ("cdn", "local"):
         raise RuntimeError("HTMX_SRC must be 'cdn' or 'local'")
     if settings["HTMX_SRC"] == "local" and not assets.LOCAL_HTMX.exists():
         raise RuntimeError(f"HTMX_SRC=local but {assets.LOCAL_HTMX} is missing: run `make install`")
 
-    app = Flask(__name__)
-    app.config.update(settings)
+    app = create_base_app(__name__, service_name="web-frontend", settings=settings, secret_names=["SECRET_KEY"])
     production = settings["APP_ENV"] == "production"
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -48,22 +45,17 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
-    trust_proxies(app, settings["TRUSTED_PROXIES"])
-    if not settings.get("TESTING"):
-        configure_logging("web-frontend", settings["LOG_LEVEL"])
-    init_request_ids(app)
-
     CSRFProtect(app)
     login_manager.init_app(app)
-    app.extensions["backend"] = Backend(
-        client_from_settings(settings, "catalogue service", "BOOKS_SERVICE_URL"),
-        client_from_settings(settings, "account service", "USER_SERVICE_URL"),
-        client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
-    )
-    app.extensions["token_verifier"] = TokenVerifier(
-        jwks_key_resolver(settings), settings["JWT_ISSUER"], settings["JWT_AUDIENCE"], remote_account_check(settings)
-    )
-    for blueprint in (catalogue.bp, account.bp, loans.bp, manage.bp):
+    app_deps.attach(app, Deps(
+        token_verifier=token_verifier(settings),
+        backend=Backend(
+            client_from_settings(settings, "catalogue service", "BOOKS_SERVICE_URL"),
+            client_from_settings(settings, "account service", "USER_SERVICE_URL"),
+            client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
+        ),
+    ))
+    for blueprint in (catalogue.bp, account.bp, borrows.bp, manage.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])

@@ -144,9 +144,8 @@ class Backend:
         body = {"book_id": book_id} | ({"username": username} if username else {})
         return self._call(self.borrow_service, "POST", "/borrowbook", token=token, json=body).json()
 
-    def return_book(self, token, book_id, username=None):
-        body = {"book_id": book_id} | ({"username": username} if username else {})
-        return self._call(self.borrow_service, "POST", "/return", token=token, json=body).json()
+    def return_loan(self, token, loan_id):
+        return self._call(self.borrow_service, "POST", f"/borrows/{loan_id}/return", token=token).json()
 
     def renew(self, token, loan_id):
         return self._call(self.borrow_service, "POST", f"/borrows/{loan_id}/renew", token=token).json()

@@ -4,15 +4,16 @@ The token lives only in the server-signed session cookie. It is verified like an
 verifies it (RS256 through user-service's JWKS); an expired or tampered one logs the user out.
 """
 
-from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, session
+from flask import abort, flash, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from library_common.auth import Principal
 from library_common.errors import DependencyUnavailable, Unauthorized
+
+from .deps import deps
 
 login_manager = LoginManager()
 login_manager.login_view = "account.login"
@@ -22,36 +23,21 @@ login_manager.login_message_category = "info"
 EXPIRED = "Your session has expired. Please log in again."
 
 
-@dataclass
 class Reader(UserMixin):
-    principal: Principal
+    """The logged-in person, as their token (a Principal) describes them."""
+
+    def __init__(self, principal: Principal):
+        self.principal = principal
+        self.username, self.role, self.token = principal.username, principal.role, principal.token
+        self.is_librarian = principal.is_librarian
+        self.display_name = f"{principal.first_name} {principal.last_name}".strip() or principal.username
 
     def get_id(self):
-        return self.principal.username
-
-    @property
-    def username(self):
-        return self.principal.username
-
-    @property
-    def role(self):
-        return self.principal.role
-
-    @property
-    def is_librarian(self):
-        return self.principal.is_librarian
-
-    @property
-    def display_name(self):
-        return f"{self.principal.first_name} {self.principal.last_name}".strip() or self.username
-
-    @property
-    def token(self):
-        return self.principal.token
+        return self.username
 
 
 def _verify(token):
-    return current_app.extensions["token_verifier"].verify(token)
+    return deps().token_verifier.verify(token)
 
 
 @login_manager.user_loader

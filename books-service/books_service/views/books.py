@@ -1,19 +1,13 @@
 """The seed's `GET/POST /books` and `GET /books/<id>`, plus changes and removal by librarians."""
 
-from flask import current_app
-
-from library_common.api import BEARER_AUTH, Blueprint
-from library_common.auth import librarian_required
+from library_common.api import Blueprint
 from library_common.pagination import CAPPED_HEADER_DOC, PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import catalogue
+from ..deps import deps
 from ..schemas import BookChangesSchema, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
 
 blp = Blueprint("books", __name__, description="The catalogue")
-
-
-def loan_counts():
-    return current_app.extensions["loan_counts"]
 
 
 @blp.route("/books")
@@ -35,19 +29,18 @@ def list_books(args):
         offset=offset(args),
         limit=args["per_page"],
     )
-    books, total = catalogue.browse(query, loan_counts())
+    books, total = catalogue.browse(query, deps().circulation)
     return books, 200, page_headers(total.count, args["page"], args["per_page"], total.complete)
 
 
 @blp.route("/books", methods=["POST"])
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.arguments(BookInputSchema)
 @blp.response(201, BookSchema)
 @blp.errors(400, 401, 403, 409)
 def add_book(fields):
     """Add a book (librarians)"""
-    return catalogue.with_availability(catalogue.add_book(fields), {})
+    return catalogue.add_book(fields)
 
 
 @blp.route("/books/<id:book_id>")
@@ -56,39 +49,33 @@ def add_book(fields):
 @blp.errors(400, 404)
 def get_book(args, book_id):
     """One book, with its availability"""
-    if not args["availability"]:
-        return catalogue.with_availability(catalogue.get_book(book_id), None)
-    return catalogue.describe(book_id, loan_counts())
+    return catalogue.describe(book_id, deps().circulation, availability=args["availability"])
 
 
 @blp.route("/books/<id:book_id>", methods=["PUT"])
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.arguments(BookInputSchema)
 @blp.response(200, BookSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
-    cleared = {"isbn": None, "published_year": None, "description": None, "copies": 1}
-    return catalogue.update_book(book_id, cleared | fields, loan_counts())
+    return catalogue.replace_book(book_id, fields, deps().circulation)
 
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.arguments(BookChangesSchema(partial=True))
 @blp.response(200, BookSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
-    return catalogue.update_book(book_id, changes, loan_counts())
+    return catalogue.update_book(book_id, changes, deps().circulation)
 
 
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.response(204)
 @blp.errors(401, 403, 404, 409, 503)
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
-    catalogue.delete_book(book_id, loan_counts())
+    catalogue.delete_book(book_id, deps().circulation)

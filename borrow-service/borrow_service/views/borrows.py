@@ -1,72 +1,66 @@
 """Loans: the seed's `POST /borrowbook` and `GET /borrows`, plus return, renewal, history and counts."""
 
-from datetime import datetime, timezone
-
-from flask import current_app
-
-from library_common.api import BEARER_AUTH, Blueprint
-from library_common.auth import current_principal, librarian_required, login_required
+from library_common.api import Blueprint
+from library_common.auth import current_principal
+from library_common.clock import now
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import loans
+from ..deps import deps
 from ..schemas import ActiveCountsArgs, ActiveCountsSchema, HistoryArgs, LoanListArgs, LoanRequestSchema, LoanSchema
 
 blp = Blueprint("borrows", __name__, description="Borrowing and returning books")
 
 
-def _now():
-    return datetime.now(timezone.utc)
-
-
-def _deps():
-    return current_app.extensions["borrow_service"]
-
-
 def _page(filters_args, **filters):
     found, total = loans.find_loans(
-        loans.LoanFilters(offset=offset(filters_args), limit=filters_args["per_page"], **filters), _now()
+        loans.LoanFilters(offset=offset(filters_args), limit=filters_args["per_page"], **filters), now()
     )
     return found, 200, page_headers(total, filters_args["page"], filters_args["per_page"])
 
 
 @blp.route("/borrowbook", methods=["POST"])
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.arguments(LoanRequestSchema)
 @blp.response(201, LoanSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 def borrow_book(request_body):
     """Borrow a book (for yourself; librarians for any patron)"""
-    username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
-    book = _deps().catalogue.book(request_body["book_id"])
-    return loans.borrow(_deps().policy, username=username, book=book, now=_now())
+    return loans.check_out(deps(), current_principal(), book_id=request_body["book_id"],
+                           requested_username=request_body.get("username"), now=now())
 
 
 @blp.route("/return", methods=["POST"])
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.arguments(LoanRequestSchema)
 @blp.response(200, LoanSchema)
 @blp.errors(400, 401, 403, 404, 503)
 def return_book(request_body):
     """Return a borrowed book (yours; librarians any patron's)"""
-    username = loans.borrower(current_principal(), request_body.get("username"), _deps().directory)
-    return loans.return_book(username=username, book_id=request_body["book_id"], now=_now())
+    return loans.check_in(deps(), current_principal(), book_id=request_body["book_id"],
+                          requested_username=request_body.get("username"), now=now())
+
+
+@blp.route("/borrows/<id:loan_id>/return", methods=["POST"])
+@blp.login_required
+@blp.response(200, LoanSchema)
+@blp.errors(401, 403, 404, 409)
+def return_loan(loan_id):
+    """Return one loan by its id (the borrower, or a librarian)"""
+    return loans.return_loan(loan_id=loan_id, actor=current_principal(), now=now())
 
 
 @blp.route("/borrows/<id:loan_id>/renew", methods=["POST"])
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.response(200, LoanSchema)
 @blp.errors(401, 403, 404, 409)
 def renew(loan_id):
     """Extend a loan's due date by another loan period"""
-    return loans.renew(_deps().policy, loan_id=loan_id, actor=current_principal(), now=_now())
+    return loans.renew(deps().policy, loan_id=loan_id, actor=current_principal(), now=now())
 
 
 @blp.route("/borrows")
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.arguments(LoanListArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
@@ -78,8 +72,7 @@ def list_borrows(args):
 
 
 @blp.route("/borrows/user/<username:username>")
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
@@ -89,8 +82,7 @@ def user_history(args, username):
 
 
 @blp.route("/borrows/book/<id:book_id>")
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.arguments(HistoryArgs, location="query")
 @blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)

@@ -3,10 +3,11 @@
 from flask import request
 
 from library_common.api import Blueprint
+from library_common.clock import now
 
 from .. import accounts, sessions
+from ..deps import deps
 from ..schemas import LoginResultSchema, LoginSchema, RegisteredSchema, RegistrationSchema
-from ._deps import now, services
 
 blp = Blueprint("accounts", __name__, description="Sign up and log in")
 
@@ -17,7 +18,7 @@ blp = Blueprint("accounts", __name__, description="Sign up and log in")
 @blp.errors(400, 409)
 def register(data):
     """Create a patron account"""
-    user = accounts.register(services().hasher, **data)
+    user = accounts.register(deps().hasher, **data)
     return {"message": "User registered successfully", "data": user}
 
 
@@ -28,6 +29,6 @@ def register(data):
 def login(credentials):
     """Exchange a username and password for a token"""
     user, token = sessions.log_in(
-        services(), credentials["username"], credentials["password"], request.remote_addr or "unknown", now()
+        deps(), credentials["username"], credentials["password"], request.remote_addr or "unknown", now()
     )
     return {"message": "Login successful", "token": token, "user": user}

@@ -1,7 +1,7 @@
 from library_common.api import Blueprint
 
 from ..schemas import JwksSchema
-from ._deps import services
+from ..deps import deps
 
 blp = Blueprint("keys", __name__, description="Public keys that verify tokens")
 
@@ -10,4 +10,4 @@ blp = Blueprint("keys", __name__, description="Public keys that verify tokens")
 @blp.response(200, JwksSchema)
 def jwks():
     """The JSON Web Key Set other services verify tokens with"""
-    return services().key_store.jwks()
+    return deps().key_store.jwks()

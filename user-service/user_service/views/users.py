@@ -1,20 +1,18 @@
 """User records: the seed's `GET /users` (now librarians only), one user, `/me`, and changes."""
 
-from library_common.api import BEARER_AUTH, Blueprint
-from library_common.auth import current_principal, librarian_required, login_required
-from library_common.errors import Forbidden
+from library_common.api import Blueprint
+from library_common.auth import current_principal
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import accounts
 from ..schemas import UserListArgs, UserSchema, UserUpdateSchema
-from ._deps import services
+from ..deps import deps
 
 blp = Blueprint("users", __name__, description="User accounts")
 
 
 @blp.route("/users")
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.arguments(UserListArgs, location="query")
 @blp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
 @blp.errors(400, 401, 403)
@@ -25,8 +23,7 @@ def list_users(page):
 
 
 @blp.route("/me")
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.response(200, UserSchema)
 @blp.errors(401, 404)
 def me():
@@ -35,31 +32,26 @@ def me():
 
 
 @blp.route("/users/<username:username>")
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.response(200, UserSchema)
 @blp.errors(401, 403, 404)
 def get_user(username):
     """One user (that user or a librarian)"""
-    if not current_principal().may_act_for(username):
-        raise Forbidden("You may only see your own account")
-    return accounts.get_user(username)
+    return accounts.account_for(current_principal(), username)
 
 
 @blp.route("/users/<username:username>", methods=["PATCH"])
-@login_required
-@blp.doc(security=BEARER_AUTH)
+@blp.login_required
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 @blp.errors(400, 401, 403, 404, 409)
 def update_user(changes, username):
     """Change names or password (yourself), role or active flag (librarians)"""
-    return accounts.update_user(services().hasher, current_principal(), username, changes)
+    return accounts.update_user(deps().hasher, current_principal(), username, changes)
 
 
 @blp.route("/users/<username:username>", methods=["DELETE"])
-@librarian_required
-@blp.doc(security=BEARER_AUTH)
+@blp.librarian_required
 @blp.response(204)
 @blp.errors(401, 403, 404, 409)
 def delete_user(username):

@@ -4,13 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from library_common.errors import DependencyUnavailable, OutcomeUnknown
+from library_common.errors import DependencyUnavailable
 
 from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ALL_GENRES, SearchForm
 from ..formatting import nice_date
-from .common import backend, book_or_404, page_number, page_or_fragment
+from .common import attempt, backend, book_or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
 PER_PAGE = 20
@@ -45,16 +45,7 @@ def book(book_id):
 @bp.post("/books/<int:book_id>/borrow")
 @login_required
 def borrow(book_id):
-    loan, problem = None, None
-    try:
-        loan = backend().borrow(current_user.token, book_id)
-    except BackendError as error:
-        problem = error.message
-    except OutcomeUnknown:
-        problem = ("Borrowing is unavailable right now: we could not confirm your loan. "
-                   "Please check My borrows before trying again.")
-    except DependencyUnavailable:
-        problem = "Borrowing is unavailable right now. Please try again in a moment."
+    loan, problem = attempt(lambda: backend().borrow(current_user.token, book_id), "Borrowing")
     if is_htmx():
         return render_template("_borrow_panel.html", book=book_or_404(book_id), loan=loan, problem=problem)
     if loan:

@@ -1,15 +1,36 @@
 """Small helpers the views share."""
 
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
+
+from library_common.errors import DependencyUnavailable, OutcomeUnknown
 
 from ..backend import BackendError
+from ..deps import deps
 from ..errors import is_htmx
 
 MAX_PAGE = 100_000
 
 
 def backend():
-    return current_app.extensions["backend"]
+    return deps().backend
+
+
+def attempt(action, activity):
+    """Call a service for a person: (result, None), or (None, a message to show them inline).
+
+    `activity` names what failed for the reader ("Borrowing", "Loans"): the service's own refusal is shown
+    as it says it, a service that cannot answer becomes "<activity> is unavailable right now", and a change
+    whose answer never came says so, since it may have been made.
+    """
+    try:
+        return action(), None
+    except BackendError as error:
+        return None, error.message
+    except OutcomeUnknown:
+        return None, (f"{activity} is unavailable right now: we could not confirm that it worked. "
+                      "Please check My borrows before trying again.")
+    except DependencyUnavailable:
+        return None, f"{activity} is unavailable right now. Please try again in a moment."
 
 
 def page_or_fragment(page_template, fragment_template, target, **context):

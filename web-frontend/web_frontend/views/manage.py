@@ -3,14 +3,12 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from library_common.errors import DependencyUnavailable
-
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
 from ..forms import BookForm, CheckoutForm, RoleForm
 from ..formatting import nice_date
 from ..session import librarian_required
-from .common import apply_service_errors, backend, book_or_404, page_number
+from .common import apply_service_errors, attempt, backend, book_or_404, page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 LOANS_PER_PAGE = 25
@@ -87,29 +85,22 @@ def checkout():
     if not form.validate_on_submit():
         flash("Give a patron's username and a book number.", "error")
         return redirect(url_for("manage.loans_desk"))
-    try:
-        loan = backend().borrow(current_user.token, form.book_id.data, username=form.username.data)
-    except BackendError as error:
-        flash(f"Not checked out: {error.message}", "error")
-    else:
+    loan, problem = attempt(
+        lambda: backend().borrow(current_user.token, form.book_id.data, username=form.username.data), "Loans")
+    if loan:
         flash(f"Checked out to {loan['username']}, due {nice_date(loan['due_date'])}.", "success")
+    else:
+        flash(f"Not checked out: {problem}", "error")
     return redirect(url_for("manage.loans_desk"))
 
 
-@bp.post("/loans/checkin")
-def checkin():
-    username = request.form.get("username", "")
-    book_id = request.form.get("book_id", "")
-    if not book_id.isdigit() or not username:
-        abort(400)
-    try:
-        loan = backend().return_book(current_user.token, int(book_id), username=username)
-    except BackendError as error:
-        message, category = f"Not checked in: {error.message}", "error"
-    except DependencyUnavailable:
-        message, category = "Loans are unavailable right now. Please try again in a moment.", "error"
-    else:
+@bp.post("/loans/<int:loan_id>/checkin")
+def checkin(loan_id):
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
+    if loan:
         message, category = f"Checked in book {loan['book_id']} from {loan['username']}.", "success"
+    else:
+        message, category = f"Not checked in: {problem}", "error"
     if is_htmx():
         if category == "error":
             return inline_message(message, category)

@@ -1,21 +1,14 @@
-"""My borrows: current loans with Renew and Return, and the history below."""
+"""My borrows: the patron's current loans with Renew and Return, and the history below."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from library_common.errors import DependencyUnavailable
-
-from ..backend import BackendError
 from ..errors import inline_message, is_htmx
 from ..formatting import nice_date
-from .common import backend, page_number
+from .common import attempt, backend, page_number
 
-bp = Blueprint("loans", __name__, url_prefix="/my")
+bp = Blueprint("borrows", __name__, url_prefix="/my")
 HISTORY_PER_PAGE = 20
-
-
-def _book_id(value):
-    return int(value) if value and value.isdigit() and int(value) < 2**31 else None
 
 
 @bp.get("/borrows")
@@ -36,31 +29,18 @@ def _row_or_redirect(loan, problem, success):
         return render_template("_loan_row.html", loan=loan, titles=backend().titles([loan["book_id"]]),
                                announcement=success)
     flash(success if loan else problem, "success" if loan else "error")
-    return redirect(url_for("loans.my_borrows"))
-
-
-def _attempt(action):
-    try:
-        return action(), None
-    except BackendError as error:
-        return None, error.message
-    except DependencyUnavailable:
-        return None, "Loans are unavailable right now. Please try again in a moment."
+    return redirect(url_for("borrows.my_borrows"))
 
 
 @bp.post("/borrows/<int:loan_id>/renew")
 @login_required
 def renew(loan_id):
-    loan, problem = _attempt(lambda: backend().renew(current_user.token, loan_id))
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
     return _row_or_redirect(loan, problem, loan and f"Renewed: now due {nice_date(loan['due_date'])}.")
 
 
 @bp.post("/borrows/<int:loan_id>/return")
 @login_required
 def return_book(loan_id):
-    book_id = _book_id(request.form.get("book_id"))
-    if book_id is None:
-        loan, problem = None, "Which book? Please reload the page and try again."
-    else:
-        loan, problem = _attempt(lambda: backend().return_book(current_user.token, book_id))
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
     return _row_or_redirect(loan, problem, "Returned. Thank you!")

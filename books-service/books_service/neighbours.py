@@ -1,4 +1,5 @@
-"""What books-service asks borrow-service, which owns loans: how many copies of each book are out."""
+"""What books-service asks the other services. borrow-service (circulation) owns loans: how many copies of
+each book are out."""
 
 import logging
 
@@ -7,7 +8,7 @@ from library_common.errors import DependencyUnavailable
 log = logging.getLogger(__name__)
 
 
-class LoanCounts:
+class Circulation:
     def __init__(self, client):
         self._client = client
 

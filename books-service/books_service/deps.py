@@ -1,0 +1,15 @@
+"""books-service's app-lifetime objects, built once by create_app (see library_common.deps)."""
+
+from dataclasses import dataclass
+
+from library_common.deps import AppDeps
+
+from .neighbours import Circulation
+
+
+@dataclass(frozen=True)
+class Deps(AppDeps):
+    circulation: Circulation
+
+
+deps = Deps.current
