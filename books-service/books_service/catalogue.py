@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
-from library_common.errors import Conflict, NotFound
+from library_common.errors import Conflict, DependencyUnavailable, NotFound
 from library_common.transactions import transaction
 
+from . import inventory
 from .models import Book, GenreCount, db
 
 SORTS = {
@@ -64,21 +65,21 @@ def browse(query: BookQuery, circulation):
     `circulation` (borrow-service) is asked once for the page, or once for every loan when only
     available books are wanted (which then fails rather than guess).
     """
-    on_loan = circulation.on_loan() if query.only_available else None
-    books, total = search(query, on_loan)
-    if on_loan is None and query.availability:
-        on_loan = circulation.on_loan_or_unknown([book.id for book in books])
-    return count_availability(books, on_loan), total
+    counts = circulation.counts() if query.only_available else None
+    books, total = search(query, counts.out if counts else None)
+    if counts is None and query.availability:
+        counts = circulation.counts_or_unknown([book.id for book in books])
+    return count_availability(books, counts), total
 
 
 def describe(book_id, circulation, availability=True):
     """One book, with its availability unless asked not to (then unknown, and borrow-service is not called)."""
     book = get_book(book_id)
-    return count_availability([book], circulation.on_loan_or_unknown([book_id]) if availability else None)[0]
+    return count_availability([book], circulation.counts_or_unknown([book_id]) if availability else None)[0]
 
 
-def search(query: BookQuery, on_loan=None):
-    """(books of one page, Total of matches). `on_loan` ({book_id: count}) is needed only for only_available.
+def search(query: BookQuery, out=None):
+    """(books of one page, Total of matches). `out` ({book_id: copies out}) is needed only for only_available.
 
     Searches list in title order unless asked for relevance: a common word's first page is then read
     from the title index until 20 books match, instead of ranking every match.
@@ -93,9 +94,9 @@ def search(query: BookQuery, on_loan=None):
         statement = statement.where(sa.func.lower(Book.genre) == query.genre.lower())
     if query.author:
         statement = statement.where(sa.func.lower(Book.author) == query.author.lower())
-    if query.only_available and on_loan:
+    if query.only_available and out:
         loans = sa.values(sa.column("book_id", sa.Integer), sa.column("count", sa.Integer), name="loans").data(
-            list(on_loan.items())
+            list(out.items())
         )
         statement = statement.outerjoin(loans, loans.c.book_id == Book.id).where(
             sa.func.coalesce(loans.c.count, 0) < Book.copies
@@ -143,51 +144,72 @@ def _store(change):
 
 
 def add_book(fields):
+    """A new book with `copies` items (1 unless said), each with a generated barcode."""
+    fields = dict(fields)
+    copies = fields.pop("copies", 1)
+
     def insert():
         book = Book(**fields)
         db.session.add(book)
         db.session.flush()
+        inventory.insert_items(book.id, copies)
         return book
 
     book = _store(insert)
-    book.available_copies = book.copies  # new: no loans yet
+    db.session.refresh(book)  # copies, counted from its items by the database
+    book.available_copies, book.holds_waiting = book.copies, 0  # new: nothing is out, nobody waits
     return book
-
-
-def _on_loan(book_id, circulation):
-    return circulation.on_loan([book_id]).get(book_id, 0)
 
 
 # PUT replaces a book: what the request leaves out goes back to these.
 REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1}
 
 
-def replace_book(book_id, fields, circulation):
-    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation)
+def replace_book(book_id, fields, circulation, token):
+    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation, token)
 
 
-def update_book(book_id, changes, circulation):
-    """Apply changes; loans are asked about only when the number of copies goes down."""
+def update_book(book_id, changes, circulation, token):
+    """Apply changes. More copies: new items with generated barcodes; fewer: free items are withdrawn,
+    and never below the copies that are out (asked of borrow-service only then)."""
+    changes = dict(changes)
     book = get_book(book_id)
-    new_copies = changes.get("copies", book.copies)
+    new_copies = changes.pop("copies", book.copies)
     if new_copies < book.copies:
-        on_loan = _on_loan(book_id, circulation)
-        if new_copies < on_loan:
-            raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
-                           errors={"copies": f"At least {on_loan} (copies on loan)"})
+        inventory.withdraw_free_items(book, book.copies - new_copies, circulation, token)
 
     def apply():
         for field, value in changes.items():
             setattr(book, field, value)
+        if new_copies > book.copies:
+            inventory.insert_items(book.id, new_copies - book.copies)
 
     _store(apply)
-    return count_availability([book], circulation.on_loan_or_unknown([book_id]))[0]
+    db.session.refresh(book)
+    return count_availability([book], circulation.counts_or_unknown([book_id]))[0]
 
 
-def delete_book(book_id, circulation):
+def delete_book(book_id, circulation, token):
+    """Remove a book and its items; refused while any copy is out or patrons wait for it.
+
+    Its items leave circulation first, so no borrow takes one while borrow-service is asked."""
     book = get_book(book_id)
-    if _on_loan(book_id, circulation) > 0:
-        raise Conflict("This book has copies on loan; check them in before deleting it")
+    circulating = [item for item in book.items if item.status == inventory.CIRCULATING]
+    with transaction():
+        for item in circulating:
+            item.status = "withdrawn"
+    try:
+        state = circulation.book_state(book_id, token)
+    except DependencyUnavailable:
+        inventory.restore_status(circulating, inventory.CIRCULATING)
+        raise
+    if state.out or state.holds_waiting:
+        inventory.restore_status(circulating, inventory.CIRCULATING)
+        if state.out:
+            raise Conflict("This book has copies out (on loan or on the hold shelf); check them in before "
+                           "deleting it")
+        raise Conflict(f"{state.holds_waiting} patrons are waiting for this book; cancel their holds before "
+                       "deleting it")
     with transaction():
         db.session.delete(book)
 
@@ -206,8 +228,13 @@ def genre_counts():
     return [{"genre": genre, "count": count} for genre, count in rows]
 
 
-def count_availability(books, on_loan):
-    """Set each book's `available_copies` from `on_loan` ({book_id: copies out}); None (unknown) when it is."""
+def count_availability(books, counts):
+    """Set each book's `available_copies` and `holds_waiting` from borrow-service's Counts; None (unknown)
+    when those are."""
     for book in books:
-        book.available_copies = None if on_loan is None else max(0, book.copies - on_loan.get(book.id, 0))
+        if counts is None:
+            book.available_copies = book.holds_waiting = None
+        else:
+            book.available_copies = max(0, book.copies - counts.out.get(book.id, 0))
+            book.holds_waiting = counts.holds_waiting.get(book.id, 0)
     return books

@@ -3,7 +3,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects.postgresql import TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 db = SQLAlchemy()
 
@@ -15,7 +15,7 @@ SEARCH_DOCUMENT = "to_tsvector('simple', title || ' ' || author || ' ' || coales
 class Book(db.Model):
     __tablename__ = "books"
     __table_args__ = (
-        sa.CheckConstraint("copies >= 1", name="books_copies_positive"),
+        sa.CheckConstraint("copies >= 0", name="books_copies_not_negative"),
         sa.Index("books_search_idx", "search_vector", postgresql_using="gin"),
         # INCLUDE makes them covering, so a deep page's ids come from the index alone (index-only scan)
         # ... and the title order also carries the search document, so a search in title order can
@@ -35,15 +35,20 @@ class Book(db.Model):
     isbn: Mapped[str | None] = mapped_column(sa.String(13), unique=True)
     published_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     description: Mapped[str | None] = mapped_column(sa.Text)
-    copies: Mapped[int] = mapped_column(server_default="1")
+    # The items that can circulate (status 'available'), kept by triggers on `items` (migration 0020).
+    copies: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()
     )
     search_vector = mapped_column(TSVECTOR, sa.Computed(SEARCH_DOCUMENT, persisted=True), deferred=True)
 
-    # Copies free to borrow, from borrow-service's loan counts (catalogue.count_availability); None: unknown.
+    items: Mapped[list["Item"]] = relationship(back_populates="book", order_by="Item.barcode",
+                                               passive_deletes=True)
+
+    # Copies free to borrow and patrons waiting, from borrow-service (catalogue.count_availability); None: unknown.
     available_copies = None
+    holds_waiting = None
 
     @property
     def available(self):
@@ -58,3 +63,32 @@ class GenreCount(db.Model):
 
     genre: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     books: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+ITEM_STATUSES = ("available", "missing", "lost", "damaged", "withdrawn")
+
+
+class Item(db.Model):
+    """One copy of a book, with a barcode of its own. Its inventory status is this service's; who has it
+    and which hold it waits on the shelf for is borrow-service's (circulation)."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ITEM_STATUSES}", name="items_status_known"),
+        sa.CheckConstraint("barcode ~ '^[!-~]{4,32}$'", name="items_barcode_printable"),
+        sa.Index("items_by_book", "book_id", "barcode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int] = mapped_column(sa.ForeignKey("books.id", ondelete="CASCADE"))
+    barcode: Mapped[str] = mapped_column(sa.String(32), unique=True, server_default=sa.text("next_item_barcode()"))
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="available")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()
+    )
+    book: Mapped[Book] = relationship(back_populates="items", lazy="joined", innerjoin=True)
+
+    @property
+    def title(self):
+        return self.book.title

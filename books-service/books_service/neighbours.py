@@ -1,34 +1,61 @@
-"""What books-service asks the other services. borrow-service (circulation) owns loans: how many copies of
-each book are out."""
+"""What books-service asks the other services. borrow-service (circulation) knows which copies are out
+(on loan or waiting on the hold shelf) and how many patrons wait for each book."""
 
 import logging
+from dataclasses import dataclass, field
 
 from library_common.errors import DependencyUnavailable
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Counts:
+    out: dict  # book id -> copies out (on loan or on the hold shelf)
+    holds_waiting: dict = field(default_factory=dict)  # book id -> holds waiting
+
+
+@dataclass(frozen=True)
+class BookState:
+    items: dict  # barcode -> {"state": "on_loan" | "on_hold_shelf", "username", "due_date" | "pickup_by"}
+    holds_waiting: int
+
+    @property
+    def out(self):
+        return len(self.items)
+
+
 class Circulation:
     def __init__(self, client):
         self._client = client
 
-    def on_loan(self, book_ids=None):
-        """{book_id: copies on loan} for these books (all books with loans when None), in one call.
+    def counts(self, book_ids=None):
+        """Counts for these books (every book with a copy out when None), in one call.
 
         Raises DependencyUnavailable when borrow-service cannot say.
         """
         params = {"book_id": list(book_ids)} if book_ids is not None else None
-        response = self._client.get("/borrows/active-counts", params=params)
-        if response.status_code != 200:
-            log.warning("borrow-service answered %s to active-counts", response.status_code)
-            raise DependencyUnavailable("The borrow-service could not report loans")
-        return {int(book_id): count for book_id, count in response.json()["counts"].items()}
+        body = self._answer(self._client.get("/borrows/active-counts", params=params), "report loans")
+        return Counts(out={int(book_id): count for book_id, count in body["counts"].items()},
+                      holds_waiting={int(book_id): count for book_id, count in body["holds_waiting"].items()})
 
-    def on_loan_or_unknown(self, book_ids):
-        """Like on_loan, but None when borrow-service is down: availability is then unknown, never guessed."""
+    def counts_or_unknown(self, book_ids):
+        """Like counts, but None when borrow-service is down: availability is then unknown, never guessed."""
         if not book_ids:
-            return {}
+            return Counts(out={})
         try:
-            return self.on_loan(book_ids)
+            return self.counts(book_ids)
         except DependencyUnavailable:
             return None
+
+    def book_state(self, book_id, token):
+        """Which of a book's items are out, asked under borrow-service's lock on the book (a librarian's call)."""
+        body = self._answer(self._client.get(f"/circulation/books/{book_id}", token=token), "report the copies out")
+        return BookState(items=body["items"], holds_waiting=body["holds_waiting"])
+
+    @staticmethod
+    def _answer(response, what):
+        if response.status_code != 200:
+            log.warning("borrow-service answered %s when asked to %s", response.status_code, what)
+            raise DependencyUnavailable(f"The borrow-service could not {what}")
+        return response.json()

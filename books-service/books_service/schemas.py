@@ -8,6 +8,7 @@ from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
 from .catalogue import SORTS, normalise_isbn
+from .models import ITEM_STATUSES
 
 FIRST_PRINTED_BOOK_YEAR = 1450
 
@@ -67,6 +68,8 @@ class BookSchema(ma.Schema):
     copies = fields.Integer()
     available_copies = fields.Integer(allow_none=True, metadata={"description": "null when unknown"})
     available = fields.Boolean(allow_none=True, metadata={"description": "null when unknown (borrow-service down)"})
+    holds_waiting = fields.Integer(allow_none=True, metadata={"description": "Patrons waiting for a copy; null when "
+                                                                             "unknown"})
     created_at = fields.DateTime()
 
 
@@ -101,3 +104,24 @@ class BookLookupArgs(ma.Schema):
 class GenreSchema(ma.Schema):
     genre = fields.String()
     count = fields.Integer()
+
+
+BARCODE = validate.Regexp(r"^[!-~]{4,32}\Z", error="4 to 32 printable characters, no spaces")
+
+
+class ItemInputSchema(Strict):
+    barcode = fields.String(validate=BARCODE, metadata={"description": "Leave out for the next generated one"})
+
+
+class ItemChangesSchema(NotEmpty, Strict):
+    status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
+    barcode = fields.String(validate=BARCODE)
+
+
+class ItemSchema(ma.Schema):
+    barcode = fields.String()
+    book_id = fields.Integer()
+    title = fields.String()
+    status = fields.String(metadata={"enum": list(ITEM_STATUSES),
+                                     "description": "Inventory status; who has it is borrow-service's"})
+    created_at = fields.DateTime()

@@ -18,17 +18,25 @@ def app(postgres_server_url, tokens):
 
 @pytest.fixture(autouse=True)
 def borrow_service(fake_neighbour):
-    """borrow-service's active-counts endpoint, answering from `on_loan` ({book_id: count})."""
+    """borrow-service's counts and its per-book circulation, answering from `on_loan` ({book_id: count}),
+    `holds_waiting` ({book_id: count}) and `items_out` ({book_id: {barcode: state}})."""
     fake = fake_neighbour(BORROW_SERVICE)
-    fake.on_loan = {}
+    fake.on_loan, fake.holds_waiting, fake.items_out = {}, {}, {}
 
     def active_counts(request, _match):
         ids = parse_qs(urlparse(request.url).query).get("book_id")
         counts = {i: fake.on_loan.get(int(i), 0) for i in ids} if ids else {
             str(k): v for k, v in fake.on_loan.items() if v}
-        return 200, {"counts": counts}
+        holds = {i: fake.holds_waiting.get(int(i), 0) for i in ids} if ids else {}
+        return 200, {"counts": counts, "holds_waiting": holds}
+
+    def book_circulation(_request, match):
+        book_id = int(match.group(1))
+        items = {barcode: {"state": state} for barcode, state in fake.items_out.get(book_id, {}).items()}
+        return 200, {"items": items, "holds_waiting": fake.holds_waiting.get(book_id, 0)}
 
     fake.route("GET", r"/borrows/active-counts.*", active_counts)
+    fake.route("GET", r"/circulation/books/(\d+)$", book_circulation)
     return fake
 
 

@@ -149,24 +149,42 @@ def test_changes_are_for_librarians(client, patron, add_book):
     assert client.delete(url, headers=patron).status_code == 403
 
 
+def barcodes(client, book):
+    return [item["barcode"] for item in client.get(f"/books/{book['id']}/items").json]
+
+
 def test_copies_cannot_go_below_those_on_loan(client, librarian, add_book, borrow_service):
     book = add_book(copies=3)
-    borrow_service.on_loan = {book["id"]: 2}
+    first, second, _third = barcodes(client, book)
+    borrow_service.items_out = {book["id"]: {first: "on_loan", second: "on_hold_shelf"}}
 
     response = client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian)
 
     assert response.status_code == 409
+    assert client.get(f"/books/{book['id']}").json["copies"] == 3
     assert client.patch(f"/books/{book['id']}", json={"copies": 2}, headers=librarian).status_code == 200
+    items = {item["barcode"]: item["status"] for item in client.get(f"/books/{book['id']}/items").json}
+    assert items == {first: "available", second: "available", _third: "withdrawn"}
 
 
 def test_a_book_on_loan_cannot_be_deleted(client, librarian, add_book, borrow_service):
     book = add_book()
-    borrow_service.on_loan = {book["id"]: 1}
+    borrow_service.items_out = {book["id"]: {barcodes(client, book)[0]: "on_loan"}}
 
     response = client.delete(f"/books/{book['id']}", headers=librarian)
 
     assert response.status_code == 409
-    assert client.get(f"/books/{book['id']}").status_code == 200
+    assert client.get(f"/books/{book['id']}").json["copies"] == 1
+
+
+def test_a_book_patrons_wait_for_cannot_be_deleted(client, librarian, add_book, borrow_service):
+    book = add_book()
+    borrow_service.holds_waiting = {book["id"]: 2}
+
+    response = client.delete(f"/books/{book['id']}", headers=librarian)
+
+    assert response.status_code == 409 and "2 patrons are waiting" in response.json["message"]
+    assert client.get(f"/books/{book['id']}").json["copies"] == 1
 
 
 def test_deleting_when_loans_cannot_be_checked_is_503(client, librarian, add_book, borrow_service):
@@ -207,7 +225,7 @@ def test_genre_counts_and_totals_follow_every_change(app, client, librarian, add
     assert client.get("/books?genre=POETRY").headers["X-Total-Count"] == "4"
     assert client.get("/books?genre=Drama").headers["X-Total-Count"] == "4"
     with app.app_context():
-        db.session.execute(sa.text("TRUNCATE books"))
+        db.session.execute(sa.text("TRUNCATE books CASCADE"))
         db.session.commit()
     assert client.get("/genres").json == [] and client.get("/books").headers["X-Total-Count"] == "0"
 

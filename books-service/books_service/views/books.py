@@ -1,6 +1,7 @@
 """The seed's `GET/POST /books` and `GET /books/<id>`, plus changes and removal by librarians."""
 
 from library_common.api import Blueprint
+from library_common.auth import current_principal
 from library_common.pagination import CAPPED_HEADER_DOC, PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import catalogue
@@ -59,7 +60,7 @@ def get_book(args, book_id):
 @blp.errors(400, 401, 403, 404, 409, 503)
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
-    return catalogue.replace_book(book_id, fields, deps().circulation)
+    return catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token)
 
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
@@ -69,7 +70,7 @@ def replace_book(fields, book_id):
 @blp.errors(400, 401, 403, 404, 409, 503)
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
-    return catalogue.update_book(book_id, changes, deps().circulation)
+    return catalogue.update_book(book_id, changes, deps().circulation, current_principal().token)
 
 
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
@@ -78,4 +79,4 @@ def patch_book(changes, book_id):
 @blp.errors(401, 403, 404, 409, 503)
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
-    catalogue.delete_book(book_id, deps().circulation)
+    catalogue.delete_book(book_id, deps().circulation, current_principal().token)

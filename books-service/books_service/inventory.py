@@ -1,0 +1,144 @@
+"""The inventory's rules: each copy of a book is an item with a barcode and a status of its own.
+
+books-service owns items and their inventory status; borrow-service (circulation) owns who has an
+item and which item waits on the hold shelf. An item that is out (on loan or on the hold shelf) must
+not leave circulation, and a borrow must never hand out an item that just left: the change is made
+first, then borrow-service is asked under its per-book lock (which every borrow of that book holds
+while it picks an item) whether the item is out, and the change is undone when it is. A borrow
+either picked the item before the change (and the check sees it out) or sees it gone.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from library_common.errors import Conflict, DependencyUnavailable, NotFound
+from library_common.transactions import transaction
+
+from .models import Book, Item, db
+
+CIRCULATING = "available"
+
+
+def items_of(book_id):
+    _book(book_id)
+    return db.session.scalars(sa.select(Item).where(Item.book_id == book_id).order_by(Item.barcode)).all()
+
+
+def get_item(barcode):
+    item = db.session.scalars(sa.select(Item).where(Item.barcode == barcode)).first()
+    if item is None:
+        raise NotFound(f"No item with barcode {barcode!r}")
+    return item
+
+
+def _book(book_id):
+    book = db.session.get(Book, book_id)
+    if book is None:
+        raise NotFound(f"No book with id {book_id}")
+    return book
+
+
+def _barcode_taken(exc):
+    return "items_barcode_key" in str(exc.orig)
+
+
+def _barcode_conflict(exc):
+    if _barcode_taken(exc):
+        return Conflict("That barcode is already on another item", errors={"barcode": "Already on another item"})
+    return exc
+
+
+def insert_items(book_id, count):
+    """`count` new circulating items with generated barcodes (inside the caller's transaction)."""
+    return db.session.scalars(sa.text("INSERT INTO items (book_id) SELECT :book_id FROM generate_series(1, :count) "
+                                      "RETURNING barcode"), {"book_id": book_id, "count": count}).all()
+
+
+def add_item(book_id, barcode=None):
+    """A new circulating item of a book: with the barcode given, or the next generated one."""
+    _book(book_id)
+    try:
+        with transaction():
+            if barcode is None:
+                barcode = insert_items(book_id, 1)[0]
+            else:
+                db.session.add(Item(book_id=book_id, barcode=barcode))
+    except IntegrityError as exc:
+        raise _barcode_conflict(exc) from exc
+    return get_item(barcode)
+
+
+def change_item(barcode, changes, circulation, token):
+    """A librarian changes an item's status or barcode; an item that is out keeps both (409)."""
+    item = get_item(barcode)
+    leaves_circulation = item.status == CIRCULATING and changes.get("status", CIRCULATING) != CIRCULATING
+    renamed = changes.get("barcode", barcode) != barcode
+    before = {"status": item.status, "barcode": item.barcode}
+    try:
+        with transaction():
+            for field, value in changes.items():
+                setattr(item, field, value)
+    except IntegrityError as exc:
+        raise _barcode_conflict(exc) from exc
+    if leaves_circulation or renamed:
+        _undo_if_out(item, before, circulation, token)
+    return item
+
+
+def delete_item(barcode, circulation, token):
+    item = get_item(barcode)
+    book_id, before = item.book_id, {"status": item.status, "barcode": item.barcode}
+    with transaction():
+        item.status = "withdrawn"  # out of circulation first, so no borrow picks it while we ask
+    _undo_if_out(item, before, circulation, token)
+    with transaction():
+        db.session.delete(item)
+    return book_id
+
+
+OUT = ("on_loan", "on_hold_shelf")
+
+
+def _undo_if_out(item, before, circulation, token):
+    """Ask borrow-service (under its lock on the book) whether the item is out; if it is, or if it cannot
+    say, put the item back as it was and refuse."""
+    try:
+        state = circulation.book_state(item.book_id, token).items.get(before["barcode"], {}).get("state")
+    except DependencyUnavailable:
+        _restore(item, before)
+        raise
+    if state in OUT:
+        _restore(item, before)
+        where = "on loan" if state == "on_loan" else "on the hold shelf"
+        raise Conflict(f"Item {before['barcode']} is {where}; check it in first")
+
+
+def _restore(item, before):
+    with transaction():
+        for field, value in before.items():
+            setattr(item, field, value)
+
+
+def withdraw_free_items(book, count, circulation, token):
+    """Take `count` circulating items of `book` that are not out out of circulation (lowering its copies)."""
+    candidates = [item for item in reversed(book.items) if item.status == CIRCULATING]
+    restore_status(candidates, "withdrawn")
+    try:
+        items_out = circulation.book_state(book.id, token).items
+    except DependencyUnavailable:
+        restore_status(candidates, CIRCULATING)
+        raise
+    free = [item for item in candidates if items_out.get(item.barcode, {}).get("state") not in OUT]
+    if len(free) < count:
+        restore_status(candidates, CIRCULATING)
+        out = len(candidates) - len(free)
+        raise Conflict(f"{out} copies are out (on loan or on the hold shelf); copies cannot go below that",
+                       errors={"copies": f"At least {out} (copies out)"})
+    restore_status([item for item in candidates if item not in free[:count]], CIRCULATING)
+
+
+def restore_status(items, status):
+    """Set the items' status in one transaction."""
+    with transaction():
+        for item in items:
+            item.status = status

@@ -1,0 +1,104 @@
+"""Background and scheduled work: procrastinate jobs kept in each service's own database.
+
+A service with work to do outside requests has a `jobs.py` holding a procrastinate Blueprint named
+`jobs` (its tasks are plain functions that call the service's rules) and a `schedule(settings)`
+returning `{task name: seconds}` for the tasks that run by themselves. Its worker process is
+
+    python -m library_common.worker borrow_service
+
+which builds the service's Flask app (settings, database, deps), runs every job inside that app's
+context, and defers each scheduled task on its interval. Procrastinate's tables live in the service's
+database (created by one of its migrations: `schema_sql()`), so no worker reads another service's
+tables; the schedule survives restarts and runs once however many workers there are.
+"""
+
+import asyncio
+import importlib
+import logging
+import sys
+
+import procrastinate
+from flask import current_app
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger(__name__)
+
+
+def schema_sql():
+    """procrastinate's schema, for the migration that gives a service its job tables."""
+    return procrastinate.SchemaManager.get_schema()
+
+
+def conninfo(sqlalchemy_url):
+    """libpq connection string for psycopg 3 from the service's SQLAlchemy URL (socket paths included)."""
+    url = make_url(sqlalchemy_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def cron_every(seconds):
+    """A cron line (with procrastinate's seconds column) firing every `seconds`; cron can only say
+    intervals that divide a minute or an hour evenly, so others are refused at start-up."""
+    if seconds < 60 and 60 % seconds == 0:
+        return f"*/{seconds} * * * * *"
+    if seconds % 60 == 0 and 3600 % seconds == 0:
+        return f"0 */{seconds // 60} * * * *"
+    raise RuntimeError(f"An interval of {seconds} s cannot be scheduled: use a divisor of 60 s or of 3600 s")
+
+
+def job_app(flask_app, connector):
+    """The procrastinate App of a service: its tasks, each run inside `flask_app`'s context."""
+    package = importlib.import_module(f"{flask_app.import_name}.jobs")
+    jobs = procrastinate.App(connector=connector)
+    jobs.add_tasks_from(package.jobs, namespace=flask_app.import_name)
+    for name, seconds in package.schedule(flask_app.config).items():
+        task = jobs.tasks[f"{flask_app.import_name}:{name}"]
+        jobs.periodic(cron=cron_every(seconds), periodic_id=name)(task)
+    return jobs
+
+
+def in_app_context(flask_app):
+    """A procrastinate task middleware: the job runs with the service's app context, its session removed after."""
+
+    def middleware(call_next, context, worker):
+        with flask_app.app_context():
+            try:
+                return call_next()
+            finally:
+                flask_app.extensions["sqlalchemy"].session.remove()
+
+    return middleware
+
+
+def defer(task_name, **arguments):
+    """Queue a job from a request (after its change has committed: the job must find it)."""
+    flask_app = current_app._get_current_object()
+    jobs = flask_app.extensions.get("jobs")
+    if jobs is None:
+        from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
+
+        connector = SQLAlchemyPsycopg2Connector()
+        connector.open(flask_app.extensions["sqlalchemy"].engine)
+        jobs = flask_app.extensions["jobs"] = job_app(flask_app, connector)
+    return jobs.tasks[f"{flask_app.import_name}:{task_name}"].defer(**arguments)
+
+
+async def run_worker(flask_app, *, wait=True):
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo(flask_app.config["SQLALCHEMY_DATABASE_URI"]))
+    jobs = job_app(flask_app, connector)
+    async with jobs.open_async():
+        await jobs.run_worker_async(
+            name=f"{flask_app.config['SERVICE_NAME']}-worker",
+            wait=wait,
+            task_middleware=[in_app_context(flask_app)],
+            delete_jobs="successful",  # finished jobs are history nobody reads; failures stay to be seen
+        )
+
+
+def main(package):
+    flask_app = importlib.import_module(package).create_app()
+    log.info("%s worker starting", flask_app.config["SERVICE_NAME"])
+    asyncio.run(run_worker(flask_app))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
