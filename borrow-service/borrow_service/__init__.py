@@ -1,31 +1,42 @@
-"""borrow-service: loans (port 5002). It asks books-service about books and user-service about users."""
+"""borrow-service: circulation (port 5002): loans, holds and the hold shelf, who has which copy. It asks
+books-service about books and their items and user-service about patrons; its worker runs the jobs in
+jobs.py."""
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
-from library_common.config import load_settings
+from library_common.config import DEV_SECRET, load_settings
 from library_common.http import client_from_settings
 
 from .deps import Deps
-from .loans import LoanPolicy
 from .models import db
 from .neighbours import Catalogue, Directory
-from .views import borrows
+from .policy import CirculationPolicy
+from .views import borrows, circulation, holds, patrons
 
 DEFAULTS = {
     "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
     "LOAN_DAYS": 14,
     "MAX_ACTIVE_LOANS": 5,
     "MAX_RENEWALS": 2,
+    "MAX_HOLDS": 10,
+    "HOLD_PICKUP_DAYS": 7.0,
+    "HISTORY_RETENTION_DAYS": 30,
+    "HISTORY_PSEUDONYM_KEY": DEV_SECRET,
+    # How often the worker expires uncollected holds, hands new copies to waiting patrons and anonymises
+    # old history (a divisor of 60 or of 3600).
+    "SCHEDULE_SECONDS": 60,
 }
 
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(__name__, settings, db, [borrows.blp])
+    app = create_service_app(__name__, settings, db, [borrows.blp, holds.blp, circulation.blp, patrons.blp],
+                             secret_names=["HISTORY_PSEUDONYM_KEY"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),
-        policy=LoanPolicy(settings["LOAN_DAYS"], settings["MAX_ACTIVE_LOANS"], settings["MAX_RENEWALS"]),
+        policy=CirculationPolicy.from_settings(settings),
         catalogue=Catalogue(client_from_settings(settings, "books-service", "BOOKS_SERVICE_URL")),
         directory=Directory(client_from_settings(settings, "user-service", "USER_SERVICE_URL")),
+        history_key=settings["HISTORY_PSEUDONYM_KEY"],
     ))
     return app

@@ -4,15 +4,16 @@ from dataclasses import dataclass
 
 from library_common.deps import AppDeps
 
-from .loans import LoanPolicy
 from .neighbours import Catalogue, Directory
+from .policy import CirculationPolicy
 
 
 @dataclass(frozen=True)
 class Deps(AppDeps):
-    policy: LoanPolicy
+    policy: CirculationPolicy
     catalogue: Catalogue
     directory: Directory
+    history_key: str  # keys the pseudonyms of anonymised borrowers
 
 
 deps = Deps.current

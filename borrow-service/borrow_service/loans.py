@@ -1,35 +1,23 @@
-"""The lending rules, as plain functions over the database.
+"""The lending rules, as plain functions over the database: borrow (by book, or at the desk by an item's
+barcode), return, check in, renew, and the lists of loans.
 
-The copy count and the per-patron limit are enforced inside PostgreSQL: a borrow takes
-transaction-scoped advisory locks on the patron and on the book (always in that order,
-so two borrows never deadlock), then counts and inserts. Every worker process and every
-replica goes through the same locks, so N copies yield exactly N loans.
+Each change runs in one transaction under the locks described in `circulation`; the limits (one copy
+of a book per patron, MAX_ACTIVE_LOANS, an item lent once) are checked under them, and partial unique
+indexes stand behind the checks.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from library_common import events
 from library_common.errors import Conflict, Forbidden, NotFound
 from library_common.transactions import transaction
 
-from .models import Loan, db
-
-_PATRON_LOCKS = 1
-_BOOK_LOCKS = 2
-
-
-@dataclass(frozen=True)
-class LoanPolicy:
-    loan_days: int
-    max_active_loans: int
-    max_renewals: int
-
-    @property
-    def loan_period(self):
-        return timedelta(days=self.loan_days)
+from . import circulation
+from .models import Hold, Loan, db
 
 
 @dataclass(frozen=True)
@@ -42,13 +30,21 @@ class LoanFilters:
     limit: int = 20
 
 
+def addressed(principal, username, to_themselves, to_staff):
+    """A message for whoever reads it: "You already have this book", or "alice already has this book"."""
+    return to_themselves if principal.username.lower() == username.lower() else to_staff
+
+
 def borrower(principal, requested_username, directory):
-    """Whom a loan request is for: the caller, or (librarians only) an existing user they name."""
+    """Whom a request is for: the caller, or (librarians only) an active patron they name, as registered."""
     if not requested_username or requested_username.lower() == principal.username.lower():
         return principal.username
     if not principal.is_librarian:
-        raise Forbidden("Patrons may only borrow and return for themselves")
-    return directory.canonical_username(requested_username, principal.token)
+        raise Forbidden("Patrons may only borrow, return and place holds for themselves")
+    patron = directory.patron(requested_username, principal.token)
+    if not patron.active:
+        raise Conflict(f"{patron.username}'s account is deactivated")
+    return patron.username
 
 
 def whose_loans(principal, requested_username):
@@ -60,89 +56,194 @@ def whose_loans(principal, requested_username):
     return principal.username
 
 
-def _lock(namespace, key_sql, params):
-    db.session.execute(sa.text(f"SELECT pg_advisory_xact_lock({namespace}, {key_sql})"), params)
-
-
 def _active_count(*conditions):
     return db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(~Loan.returned, *conditions))
 
 
+def _ready_hold(username, book_id):
+    return db.session.scalars(sa.select(Hold).where(Hold.username == username, Hold.book_id == book_id,
+                                                    Hold.status == "ready")).first()
+
+
 def check_out(deps, principal, *, book_id, requested_username, now):
-    """The seed's borrow: a copy of `book_id` for the caller, or (librarians) for a patron they name."""
+    """Borrow any free copy of a book (the seed's POST /borrowbook): for the caller, or (librarians) for a
+    patron they name. A copy waiting on the hold shelf for this patron is theirs; free copies go to
+    patrons waiting in line first."""
     username = borrower(principal, requested_username, deps.directory)
-    return borrow(deps.policy, username=username, book=deps.catalogue.book(book_id), now=now)
+    with _lending(principal, username):
+        circulation.lock_patron(username)
+        circulation.lock_book(book_id)
+        shelf = circulation.shelf_of(deps.catalogue.items(book_id))
+        _may_borrow(principal, username, book_id, deps.policy)
+        circulation.allocate(shelf, now, deps.policy)
+        hold = _ready_hold(username, book_id)
+        if hold is None and not shelf.free:
+            waiting = len(circulation.waiting_holds(book_id))
+            raise Conflict("No copy of this book is free right now" +
+                           (f"; {waiting} waiting for one: place a hold to join them" if waiting else
+                            ": place a hold to be next"))
+        return _lend(username, shelf, hold.barcode if hold else shelf.free[0], hold, now, deps.policy)
 
 
-def borrow(policy, *, username, book, now):
-    """Lend `book` (a BookCopies) to `username`; Conflict when the rules say no."""
+def check_out_item(deps, principal, *, barcode, requested_username, now):
+    """The desk lends the item it scanned to a patron (librarians)."""
+    username = borrower(principal, requested_username, deps.directory)
+    book_id = deps.catalogue.item(barcode).book_id
+    with _lending(principal, username):
+        circulation.lock_patron(username)
+        circulation.lock_book(book_id)
+        shelf = circulation.shelf_of(deps.catalogue.items(book_id))
+        if barcode not in shelf.circulating:
+            raise Conflict(f"Item {barcode} is not in circulation (its status in the catalogue); "
+                           "make it available first")
+        if barcode in shelf.lent:
+            raise Conflict(f"Item {barcode} is already on loan; check it in first")
+        _may_borrow(principal, username, book_id, deps.policy)
+        circulation.allocate(shelf, now, deps.policy)
+        hold = shelf.trapped.get(barcode)
+        if hold is not None and hold.username != username:
+            raise Conflict(f"Item {barcode} is on the hold shelf for {hold.username} until "
+                           f"{hold.pickup_by:%d %b}")
+        if hold is None and barcode not in shelf.free:
+            raise Conflict(f"Item {barcode} is lent as another copy of this book (a loan from before barcodes); "
+                           "check that loan in first")
+        own_hold = _ready_hold(username, book_id)
+        set_aside = own_hold.barcode if own_hold is not None and own_hold.barcode != barcode else None
+        if set_aside:  # the patron takes another copy: the one set aside for them goes to the next in line
+            own_hold.barcode = barcode
+        loan = _lend(username, shelf, barcode, own_hold, now, deps.policy)
+        if set_aside:
+            circulation.pass_on(book_id, set_aside, now, deps.policy)
+        return loan
+
+
+@contextmanager
+def _lending(principal, username):
+    """A lending transaction: the partial unique indexes (a book twice, an item twice) are the last line
+    of defence behind the checks, and say so in the reader's words."""
     try:
         with transaction():
-            _lock(_PATRON_LOCKS, "hashtext(:username)", {"username": username.lower()})
-            _lock(_BOOK_LOCKS, ":book_id", {"book_id": book.book_id})
-            if _active_count(Loan.username == username, Loan.book_id == book.book_id):
-                raise Conflict(f"{username} already has a copy of this book")
-            if _active_count(Loan.username == username) >= policy.max_active_loans:
-                raise Conflict(f"Loan limit reached: at most {policy.max_active_loans} books at a time")
-            if _active_count(Loan.book_id == book.book_id) >= book.copies:
-                raise Conflict("No copy of this book is free right now")
-            loan = Loan(username=username, book_id=book.book_id, borrow_date=now, due_date=now + policy.loan_period,
-                        returned=False, renewals=0)
-            db.session.add(loan)
-            db.session.flush()
-    except IntegrityError as exc:  # the partial unique index is the last line of defence
-        raise Conflict(f"{username} already has a copy of this book") from exc
+            yield
+    except IntegrityError as exc:
+        raise Conflict(addressed(principal, username, "You already have this book",
+                                 f"{username} already has this book")) from exc
+
+
+def _may_borrow(principal, username, book_id, policy):
+    if _active_count(Loan.username == username, Loan.book_id == book_id):
+        raise Conflict(addressed(principal, username, "You already have this book",
+                                 f"{username} already has this book"))
+    if _active_count(Loan.username == username) >= policy.max_active_loans:
+        raise Conflict(addressed(principal, username,
+                                 f"You have reached the loan limit of {policy.max_active_loans} books; "
+                                 "return one to borrow another",
+                                 f"{username} has reached the loan limit of {policy.max_active_loans} books"))
+
+
+def _lend(username, shelf, barcode, hold, now, policy):
+    if hold is not None:
+        hold.status, hold.closed_at = "fulfilled", now
+        events.record("hold.fulfilled", username, hold_id=hold.id, book_id=hold.book_id, title=hold.title)
+    loan = Loan(username=username, book_id=shelf.book_id, barcode=barcode, title=shelf.title, borrow_date=now,
+                due_date=now + policy.loan_period, returned=False, renewals=0)
+    db.session.add(loan)
+    db.session.flush()
+    events.record("loan.made", username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
+                  barcode=barcode, due_date=loan.due_date.isoformat())
     return loan
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """What the desk is told when an item comes back: where it goes now."""
+
+    loan: Loan
+    route: str  # "shelf", "hold_shelf" (for `hold`), or "out_of_circulation" (withdrawn, damaged... meanwhile)
+    hold: Hold | None = None
 
 
 def check_in(deps, principal, *, book_id, requested_username, now):
     """The seed's return by book: the caller's loan of it, or (librarians) a named patron's."""
     username = borrower(principal, requested_username, deps.directory)
     with transaction():
-        loan = db.session.scalars(
-            sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id, ~Loan.returned).with_for_update()
-        ).first()
+        loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,
+                                                        ~Loan.returned)).first()
         if loan is None:
-            raise NotFound(f"{username} has no active loan of book {book_id}")
-        return _mark_returned(loan, now)
+            raise NotFound(addressed(principal, username, f"You have no loan of book {book_id}",
+                                     f"{username} has no loan of book {book_id}"))
+        return _return(deps, loan, now).loan
 
 
-def return_loan(*, loan_id, actor, now):
+def return_loan(deps, *, loan_id, actor, now):
     """Return one loan by its id: the borrower's own, or any for a librarian."""
     with transaction():
-        loan = _loan_for(loan_id, actor, "return")
-        if loan.returned:
-            raise Conflict("This book has been returned already")
-        return _mark_returned(loan, now)
+        loan = db.session.get(Loan, loan_id)
+        if loan is None or loan.username is None:
+            raise NotFound(f"No loan with id {loan_id}")
+        if not actor.may_act_for(loan.username):
+            raise Forbidden("You may only return your own loans")
+        return _return(deps, loan, now).loan
 
 
-def _mark_returned(loan, now):
-    loan.returned = True
-    loan.returned_date = now
-    return loan
-
-
-def _loan_for(loan_id, actor, action):
-    """The loan, locked for a change by `actor`: NotFound, or Forbidden when it is someone else's."""
-    loan = db.session.scalars(sa.select(Loan).where(Loan.id == loan_id).with_for_update()).first()
-    if loan is None:
-        raise NotFound(f"No loan with id {loan_id}")
-    if not actor.may_act_for(loan.username):
-        raise Forbidden(f"You may only {action} your own loans")
-    return loan
-
-
-def renew(policy, *, loan_id, actor, now):
+def check_in_item(deps, *, barcode, now):
+    """The desk scans a returned item: its loan ends, and the answer says where the item goes now."""
+    item = deps.catalogue.item(barcode)
     with transaction():
-        loan = _loan_for(loan_id, actor, "renew")
+        circulation.lock_book(item.book_id)
+        loan = db.session.scalars(sa.select(Loan).where(Loan.barcode == barcode, ~Loan.returned)).first()
+        if loan is None:  # a loan from before barcodes holds "some copy" of the book: this one, then
+            loan = db.session.scalars(sa.select(Loan).where(Loan.book_id == item.book_id, Loan.barcode.is_(None),
+                                                            ~Loan.returned).order_by(Loan.id)).first()
+            if loan is None:
+                raise Conflict(f"Item {barcode} ({item.title}) is not on loan")
+            loan.barcode = barcode
+        return _return(deps, loan, now, item)
+
+
+def _return(deps, loan, now, item=None):
+    """End a loan, then route its item: to the first patron waiting, or back to the shelf."""
+    circulation.lock_book(loan.book_id)
+    db.session.refresh(loan, with_for_update=True)
+    if loan.returned:
+        raise Conflict("This book has been returned already")
+    loan.returned, loan.returned_date = True, now
+    events.record("loan.returned", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
+                  barcode=loan.barcode)
+    if item is not None and not item.circulating:
+        return CheckIn(loan, "out_of_circulation")
+    if loan.barcode is None:  # some copy came back: a waiting patron gets one at the next allocation
+        return CheckIn(loan, "shelf")
+    hold = circulation.pass_on(loan.book_id, loan.barcode, now, deps.policy)
+    return CheckIn(loan, "hold_shelf" if hold else "shelf", hold)
+
+
+def renew(deps, *, loan_id, actor, now):
+    """Another loan period, up to MAX_RENEWALS; not when overdue, and not while another patron waits for the
+    book and no other copy is free (what Koha and FOLIO do by default)."""
+    policy = deps.policy
+    with transaction():
+        loan = db.session.get(Loan, loan_id)
+        if loan is None or loan.username is None:
+            raise NotFound(f"No loan with id {loan_id}")
+        if not actor.may_act_for(loan.username):
+            raise Forbidden("You may only renew your own loans")
+        circulation.lock_book(loan.book_id)
+        db.session.refresh(loan, with_for_update=True)
         if loan.returned:
             raise Conflict("This book has been returned already")
         if is_overdue(loan, now):
             raise Conflict("Overdue loans cannot be renewed; please return the book")
         if loan.renewals >= policy.max_renewals:
             raise Conflict(f"Already renewed {loan.renewals} times, the most allowed")
+        if circulation.waiting_holds(loan.book_id):
+            circulation.allocate(circulation.shelf_of(deps.catalogue.items(loan.book_id)), now, policy)
+            if circulation.waiting_holds(loan.book_id):
+                raise Conflict("Another patron is waiting for this book, so it cannot be renewed; "
+                               "please return it by its due date")
         loan.renewals += 1
         loan.due_date = loan.due_date + policy.loan_period
+        events.record("loan.renewed", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
+                      due_date=loan.due_date.isoformat())
     return loan
 
 
@@ -170,12 +271,36 @@ def find_loans(filters, now):
     return loans, total
 
 
-def active_counts(book_ids=None):
-    """{book_id: copies on loan}, for these books or for every book with a loan."""
-    statement = sa.select(Loan.book_id, sa.func.count()).where(~Loan.returned).group_by(Loan.book_id)
+def counts(book_ids=None):
+    """({book_id: copies out (on loan or on the hold shelf)}, {book_id: holds waiting}), for these books or
+    for every book with a copy out."""
+    out = dict(db.session.execute(
+        sa.select(sa.column("book_id"), sa.func.count()).select_from(
+            sa.union_all(sa.select(Loan.book_id).where(~Loan.returned),
+                         sa.select(Hold.book_id).where(Hold.status == "ready")).subquery())
+        .where(*([sa.column("book_id").in_(book_ids)] if book_ids is not None else []))
+        .group_by(sa.column("book_id"))).all())
+    waiting = {}
     if book_ids is not None:
-        statement = statement.where(Loan.book_id.in_(book_ids))
-    counts = dict(db.session.execute(statement).all())
-    if book_ids is not None:
-        counts = {book_id: counts.get(book_id, 0) for book_id in book_ids}
-    return counts
+        waiting = dict(db.session.execute(
+            sa.select(Hold.book_id, sa.func.count()).where(Hold.status == "waiting", Hold.book_id.in_(book_ids))
+            .group_by(Hold.book_id)).all())
+        out = {book_id: out.get(book_id, 0) for book_id in book_ids}
+        waiting = {book_id: waiting.get(book_id, 0) for book_id in book_ids}
+    return out, waiting
+
+
+def copies_out(book_id):
+    """Who has each copy of a book that is out, under the book's lock (books-service asks this before an
+    item leaves circulation): {barcode: {state, username, due_date | pickup_by}}, and holds waiting."""
+    with transaction():
+        circulation.lock_book(book_id)
+        loans = db.session.scalars(sa.select(Loan).where(Loan.book_id == book_id, ~Loan.returned)).all()
+        shelved = db.session.scalars(sa.select(Hold).where(Hold.book_id == book_id, Hold.status == "ready")).all()
+        waiting = len(circulation.waiting_holds(book_id))
+    items = {loan.barcode: {"state": "on_loan", "username": loan.username, "due_date": loan.due_date}
+             for loan in loans if loan.barcode}
+    items |= {hold.barcode: {"state": "on_hold_shelf", "username": hold.username, "pickup_by": hold.pickup_by}
+              for hold in shelved}
+    return {"items": items, "unnumbered_loans": sum(1 for loan in loans if not loan.barcode),
+            "holds_waiting": waiting}

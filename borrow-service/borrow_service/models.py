@@ -4,30 +4,90 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Mapped, mapped_column
 
+from library_common.events import event_model
+
 db = SQLAlchemy()
+Event = event_model(db)
 
 
 class Loan(db.Model):
     __tablename__ = "loans"
     __table_args__ = (
-        # A patron holds at most one copy of a book at a time, whatever the application does.
+        # A patron holds at most one copy of a book at a time, and an item is lent once, whatever the application does.
         sa.Index("loans_one_active_per_user_book", "username", "book_id", unique=True,
                  postgresql_where=sa.text("NOT returned")),
+        sa.Index("loans_one_active_per_item", "barcode", unique=True, postgresql_where=sa.text("NOT returned")),
         sa.Index("loans_active_by_book", "book_id", postgresql_where=sa.text("NOT returned")),
         sa.Index("loans_by_user", "username", sa.column("borrow_date").desc()),
         sa.Index("loans_active_by_due_date", "due_date", postgresql_where=sa.text("NOT returned")),
         sa.Index("loans_by_book", "book_id", sa.column("borrow_date").desc()),
         sa.Index("loans_active_newest", sa.column("borrow_date").desc(), sa.column("id").desc(),
                  postgresql_where=sa.text("NOT returned")),
+        sa.Index("loans_returned_recently", sa.column("returned_date").desc(), postgresql_where=sa.text("returned")),
         sa.CheckConstraint("returned = (returned_date IS NOT NULL)", name="loans_returned_has_date"),
         sa.CheckConstraint("renewals >= 0", name="loans_renewals_non_negative"),
+        sa.CheckConstraint("username IS NOT NULL OR returned", name="loans_active_have_a_borrower"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(sa.String(32))
+    # NULL once a returned loan is anonymised (history privacy); borrower_key then keeps a keyed pseudonym.
+    username: Mapped[str | None] = mapped_column(sa.String(32))
+    borrower_key: Mapped[str | None] = mapped_column(sa.String(64))
     book_id: Mapped[int]
+    # The item lent; NULL for loans made before copies had barcodes (they hold "some copy" of the book).
+    barcode: Mapped[str | None] = mapped_column(sa.String(32))
+    title: Mapped[str | None] = mapped_column(sa.String(300))  # as it was when lent: history outlives the book
     borrow_date: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     due_date: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     returned: Mapped[bool] = mapped_column(server_default=sa.false())
     returned_date: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     renewals: Mapped[int] = mapped_column(server_default="0")
+
+
+HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
+OPEN = ("waiting", "ready")
+
+
+class Hold(db.Model):
+    """A patron's request for a book (any copy). Waiting holds queue by id (first come, first served:
+    ids are taken under the book's lock); a ready hold has an item on the hold shelf until `pickup_by`."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {HOLD_STATUSES}", name="holds_status_known"),
+        sa.CheckConstraint("status <> 'ready' OR (pickup_by IS NOT NULL AND barcode IS NOT NULL)",
+                           name="holds_ready_have_an_item_and_a_deadline"),
+        sa.Index("holds_one_open_per_patron_book", "username", "book_id", unique=True,
+                 postgresql_where=sa.text("status IN ('waiting', 'ready')")),
+        sa.Index("holds_one_per_shelved_item", "barcode", unique=True, postgresql_where=sa.text("status = 'ready'")),
+        sa.Index("holds_queue", "book_id", "id", postgresql_where=sa.text("status = 'waiting'")),
+        sa.Index("holds_ready_by_deadline", "pickup_by", postgresql_where=sa.text("status = 'ready'")),
+        sa.Index("holds_by_patron", "username", sa.column("placed_at").desc()),
+        sa.Index("holds_closed_recently", sa.column("closed_at").desc(),
+                 postgresql_where=sa.text("closed_at IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    book_id: Mapped[int]
+    title: Mapped[str | None] = mapped_column(sa.String(300))
+    username: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="waiting")
+    placed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    ready_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    pickup_by: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    barcode: Mapped[str | None] = mapped_column(sa.String(32))  # the item on the hold shelf (kept once closed)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    closed_by: Mapped[str | None] = mapped_column(sa.String(32))  # who cancelled it (the patron, or staff)
+
+    # For a waiting hold, set by holds.with_queue_places: its place in line and the date a copy is expected.
+    position = None
+    estimated_available = None
+
+
+class PatronSettings(db.Model):
+    """What a patron chose about their loans: reading history is kept only when they opt in (ALA guidance)."""
+
+    __tablename__ = "patron_settings"
+
+    username: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    keep_history: Mapped[bool] = mapped_column(server_default=sa.false())

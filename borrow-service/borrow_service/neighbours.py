@@ -1,41 +1,81 @@
-"""What borrow-service asks the other services: does this book exist (and how many copies), does this user exist."""
+"""What borrow-service asks the other services: books-service about books and their items (copies with
+barcodes, and whether each can circulate), user-service about patrons."""
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from library_common.errors import DependencyUnavailable, NotFound
 
 
 @dataclass(frozen=True)
-class BookCopies:
+class BookItems:
+    book_id: int
+    title: str | None
+    circulating: tuple[str, ...]  # barcodes of the items that can be lent (inventory status 'available')
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    barcode: str
     book_id: int
     title: str
-    copies: int
+    status: str
+
+    @property
+    def circulating(self):
+        return self.status == "available"
+
+
+@dataclass(frozen=True)
+class Patron:
+    username: str  # as registered (usernames are case-insensitive)
+    active: bool
 
 
 class Catalogue:
     def __init__(self, client):
         self._client = client
 
-    def book(self, book_id):
+    def items(self, book_id):
+        """A book's items. Asked while holding the book's lock, so an item withdrawn meanwhile is never lent."""
+        response = self._client.get(f"/books/{book_id}/items")
+        if response.status_code == 404:
+            raise NotFound(f"No book with id {book_id}")
+        items = self._answer(response, "list this book's copies")
+        title = items[0]["title"] if items else self.title(book_id)
+        return BookItems(book_id, title, tuple(item["barcode"] for item in items if item["status"] == "available"))
+
+    def title(self, book_id):
         # availability=false: books-service must not call back here while we wait for it.
         response = self._client.get(f"/books/{book_id}", params={"availability": "false"})
         if response.status_code == 404:
             raise NotFound(f"No book with id {book_id}")
+        return self._answer(response, "describe this book")["title"]
+
+    def item(self, barcode):
+        response = self._client.get(f"/items/{quote(barcode, safe='')}")
+        if response.status_code == 404:
+            raise NotFound(f"No item with barcode {barcode!r}")
+        body = self._answer(response, "find this item")
+        return ItemInfo(body["barcode"], body["book_id"], body["title"], body["status"])
+
+    @staticmethod
+    def _answer(response, what):
         if response.status_code != 200:
-            raise DependencyUnavailable("The books-service could not describe this book")
-        body = response.json()
-        return BookCopies(book_id=body["id"], title=body["title"], copies=body["copies"])
+            raise DependencyUnavailable(f"The books-service could not {what}")
+        return response.json()
 
 
 class Directory:
     def __init__(self, client):
         self._client = client
 
-    def canonical_username(self, username, token):
-        """The username as registered (usernames are case-insensitive), asked with the caller's token."""
+    def patron(self, username, token):
+        """The patron as registered, asked with the caller's (a librarian's) token."""
         response = self._client.get(f"/users/{username}", token=token)
         if response.status_code == 404:
             raise NotFound(f"No user named {username!r}")
         if response.status_code != 200:
             raise DependencyUnavailable("The user-service could not confirm this user")
-        return response.json()["username"]
+        body = response.json()
+        return Patron(body["username"], body["active"])

@@ -5,11 +5,14 @@ from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
 from library_common.pagination import PageArgs
-from library_common.schema import USERNAME, Strict, Text
+from library_common.schema import USERNAME, Strict, StrictBoolean, Text
 
+from .deps import deps
 from .loans import is_overdue
+from .models import HOLD_STATUSES
 
 BOOK_ID = validate.Range(min=1, max=PG_INT_MAX)
+BARCODE = validate.Regexp(r"^[!-~]{4,32}\Z", error="4 to 32 printable characters, no spaces")
 MAX_BATCH = 100
 
 
@@ -18,16 +21,57 @@ class LoanRequestSchema(Strict):
     username = Text(validate=USERNAME, metadata={"description": "Defaults to you; librarians may name any patron"})
 
 
+class HoldRequestSchema(LoanRequestSchema):
+    """The same fields as a loan request: a book, and (librarians) a patron."""
+
+
+class DeskCheckoutSchema(Strict):
+    barcode = fields.String(required=True, validate=BARCODE, metadata={"description": "The item scanned"})
+    username = Text(required=True, validate=USERNAME, metadata={"description": "The patron it is lent to"})
+
+
+class DeskCheckinSchema(Strict):
+    barcode = fields.String(required=True, validate=BARCODE, metadata={"description": "The item scanned"})
+
+
 class LoanSchema(ma.Schema):
     id = fields.Integer()
-    username = fields.String()
+    username = fields.String(allow_none=True, metadata={"description": "null once an old loan is anonymised"})
     book_id = fields.Integer()
+    barcode = fields.String(allow_none=True, metadata={"description": "The item lent (null: lent before barcodes)"})
+    title = fields.String(allow_none=True, metadata={"description": "The book's title when it was lent"})
     borrow_date = fields.DateTime()
     due_date = fields.DateTime()
     returned = fields.Boolean()
     returned_date = fields.DateTime(allow_none=True)
     renewals = fields.Integer()
-    overdue = fields.Function(lambda loan: is_overdue(loan, datetime.now(timezone.utc)), dump_only=True)
+    renewals_left = fields.Function(lambda loan: max(0, deps().policy.max_renewals - loan.renewals),
+                                    dump_only=True, metadata={"type": "integer"})
+    overdue = fields.Function(lambda loan: is_overdue(loan, datetime.now(timezone.utc)), dump_only=True,
+                              metadata={"type": "boolean"})
+
+
+class HoldSchema(ma.Schema):
+    id = fields.Integer()
+    book_id = fields.Integer()
+    title = fields.String(allow_none=True)
+    username = fields.String()
+    status = fields.String(metadata={"enum": list(HOLD_STATUSES)})
+    position = fields.Integer(allow_none=True, metadata={"description": "Waiting holds: 1 + those ahead in line"})
+    placed_at = fields.DateTime()
+    estimated_available = fields.Date(allow_none=True, metadata={
+        "description": "Waiting holds: the day a copy is expected (see the README for how)"})
+    ready_at = fields.DateTime(allow_none=True)
+    pickup_by = fields.DateTime(allow_none=True, metadata={"description": "Ready holds: collect it by then"})
+    barcode = fields.String(allow_none=True, metadata={"description": "Ready holds: the item on the hold shelf"})
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class CheckInSchema(ma.Schema):
+    loan = fields.Nested(LoanSchema)
+    route = fields.String(metadata={"enum": ["shelf", "hold_shelf", "out_of_circulation"],
+                                    "description": "Where the item goes now"})
+    hold = fields.Nested(HoldSchema, allow_none=True, metadata={"description": "hold_shelf: the hold it waits for"})
 
 
 class LoanListArgs(PageArgs):
@@ -41,14 +85,48 @@ class HistoryArgs(PageArgs):
     active = fields.Boolean(metadata={"description": "true: current loans only"})
 
 
+class HoldListArgs(PageArgs):
+    username = Text(validate=USERNAME)
+    book_id = fields.Integer(validate=BOOK_ID)
+    status = fields.List(fields.String(validate=validate.OneOf(HOLD_STATUSES)), validate=validate.Length(max=5),
+                         metadata={"description": "Repeat for several"})
+
+
 class ActiveCountsArgs(ma.Schema):
     book_id = fields.List(
         fields.Integer(validate=BOOK_ID),
         validate=validate.Length(max=MAX_BATCH),
-        metadata={"description": f"Repeat for each book (at most {MAX_BATCH}); omit for every book on loan"},
+        metadata={"description": f"Repeat for each book (at most {MAX_BATCH}); omit for every book with a copy out"},
     )
 
 
 class ActiveCountsSchema(ma.Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
-                         metadata={"description": "book id -> copies on loan"})
+                         metadata={"description": "book id -> copies out (on loan or on the hold shelf)"})
+    holds_waiting = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                                metadata={"description": "book id -> holds waiting (for the books asked about)"})
+
+
+class CopyOutSchema(ma.Schema):
+    state = fields.String(metadata={"enum": ["on_loan", "on_hold_shelf"]})
+    username = fields.String(allow_none=True)
+    due_date = fields.DateTime(metadata={"description": "on_loan"})
+    pickup_by = fields.DateTime(metadata={"description": "on_hold_shelf"})
+
+
+class BookCirculationSchema(ma.Schema):
+    items = fields.Dict(keys=fields.String(), values=fields.Nested(CopyOutSchema),
+                        metadata={"description": "barcode -> who has it; copies not listed are free"})
+    unnumbered_loans = fields.Integer(metadata={"description": "Loans from before barcodes (some copy each)"})
+    holds_waiting = fields.Integer()
+
+
+class PatronSettingsSchema(ma.Schema):
+    username = fields.String(dump_only=True)
+    keep_history = StrictBoolean(required=True, metadata={
+        "description": "Keep returned loans in your history; otherwise they are anonymised after "
+                       "HISTORY_RETENTION_DAYS"})
+
+
+class PatronSettingsInputSchema(Strict):
+    keep_history = StrictBoolean(required=True)

@@ -17,17 +17,36 @@ def app(postgres_server_url, tokens):
     return app
 
 
+def barcode(book_id, copy=1):
+    """The barcode the fake books-service gives copy `copy` of a book."""
+    return f"B{book_id:03d}-{copy}"
+
+
 class Neighbours:
-    """books-service's `GET /books/<id>` and user-service's `GET /users/<name>`, answering from
-    `copies` ({book_id: copies}) and `users`; `books.down` / `users.down` stop either."""
+    """books-service's books and items and user-service's users, answering from `copies` ({book_id: copies},
+    items barcoded with `barcode()`), `statuses` ({barcode: inventory status}, 'available' when absent),
+    `users` and `deactivated`; `books.down` / `user_service.down` stop either."""
 
     def __init__(self, fake_neighbour):
-        self.copies = {}
-        self.users = {"alice", "bob", "boss"}
+        self.copies, self.statuses = {}, {}
+        self.users, self.deactivated = {"alice", "bob", "boss", "carol", "dave"}, set()
         self.books = fake_neighbour(BOOKS_SERVICE)
-        self.books.route("GET", r"/books/(\d+).*", self._book)
+        self.books.route("GET", r"/books/(\d+)/items$", self._items)
+        self.books.route("GET", r"/books/(\d+)(\?.*)?$", self._book)
+        self.books.route("GET", r"/items/([^/?]+)$", self._item)
         self.user_service = fake_neighbour(USER_SERVICE)
         self.user_service.route("GET", r"/users/([^/?]+)", self._user)
+
+    def _item_json(self, book_id, copy):
+        code = barcode(book_id, copy)
+        return {"barcode": code, "book_id": book_id, "title": f"Book {book_id}",
+                "status": self.statuses.get(code, "available")}
+
+    def _items(self, _request, match):
+        book_id = int(match.group(1))
+        if book_id not in self.copies:
+            return 404, {"message": "No book"}
+        return 200, [self._item_json(book_id, copy) for copy in range(1, self.copies[book_id] + 1)]
 
     def _book(self, _request, match):
         book_id = int(match.group(1))
@@ -35,9 +54,18 @@ class Neighbours:
             return 404, {"message": "No book"}
         return 200, {"id": book_id, "title": f"Book {book_id}", "copies": self.copies[book_id]}
 
+    def _item(self, _request, match):
+        for book_id, copies in self.copies.items():
+            for copy in range(1, copies + 1):
+                if barcode(book_id, copy) == match.group(1):
+                    return 200, self._item_json(book_id, copy)
+        return 404, {"message": "No item"}
+
     def _user(self, _request, match):
         found = next((user for user in self.users if user.lower() == match.group(1).lower()), None)
-        return (200, {"username": found}) if found else (404, {"message": "No user"})
+        if found is None:
+            return 404, {"message": "No user"}
+        return 200, {"username": found, "active": found not in self.deactivated}
 
 
 @pytest.fixture(autouse=True)

@@ -54,8 +54,8 @@ def test_book_history_is_for_librarians(client, as_user, loans_out):
 
 def test_active_counts_for_some_or_all_books(client, loans_out):
     assert client.get("/borrows/active-counts?book_id=1&book_id=2&book_id=3").json == {
-        "counts": {"1": 2, "2": 0, "3": 0}}
-    assert client.get("/borrows/active-counts").json == {"counts": {"1": 2}}
+        "counts": {"1": 2, "2": 0, "3": 0}, "holds_waiting": {"1": 0, "2": 0, "3": 0}}
+    assert client.get("/borrows/active-counts").json == {"counts": {"1": 2}, "holds_waiting": {}}
 
 
 @pytest.mark.parametrize("query", ["book_id=abc", "book_id=0", "&".join(f"book_id={i}" for i in range(1, 102))])

@@ -18,6 +18,7 @@ import logging
 import sys
 
 import procrastinate
+from procrastinate.schema import SchemaManager
 from flask import current_app
 from sqlalchemy.engine import make_url
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def schema_sql():
     """procrastinate's schema, for the migration that gives a service its job tables."""
-    return procrastinate.SchemaManager.get_schema()
+    return SchemaManager.get_schema()
 
 
 def conninfo(sqlalchemy_url):

@@ -47,16 +47,16 @@ def return_book(request_body):
 @blp.errors(401, 403, 404, 409)
 def return_loan(loan_id):
     """Return one loan by its id (the borrower, or a librarian)"""
-    return loans.return_loan(loan_id=loan_id, actor=current_principal(), now=now())
+    return loans.return_loan(deps(), loan_id=loan_id, actor=current_principal(), now=now())
 
 
 @blp.route("/borrows/<id:loan_id>/renew", methods=["POST"])
 @blp.login_required
 @blp.response(200, LoanSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409, 503)
 def renew(loan_id):
     """Extend a loan's due date by another loan period"""
-    return loans.renew(deps().policy, loan_id=loan_id, actor=current_principal(), now=now())
+    return loans.renew(deps(), loan_id=loan_id, actor=current_principal(), now=now())
 
 
 @blp.route("/borrows")
@@ -96,5 +96,7 @@ def book_history(args, book_id):
 @blp.response(200, ActiveCountsSchema)
 @blp.errors(400)
 def active_counts(args):
-    """Copies on loan per book, in one call (books-service computes availability from it)"""
-    return {"counts": loans.active_counts(args.get("book_id"))}
+    """Copies out (on loan or on the hold shelf) and holds waiting per book, in one call (books-service
+    computes availability from it)"""
+    out, waiting = loans.counts(args.get("book_id"))
+    return {"counts": out, "holds_waiting": waiting}

@@ -4,10 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borrow_service.loans import LoanPolicy, borrower, is_overdue, whose_loans
+from borrow_service.loans import addressed, borrower, is_overdue, whose_loans
 from borrow_service.models import Loan
+from borrow_service.neighbours import Patron
+from borrow_service.policy import CirculationPolicy
 from library_common.auth import Principal
-from library_common.errors import Forbidden
+from library_common.errors import Conflict, Forbidden
 
 ALICE = Principal("alice", "patron")
 BOSS = Principal("boss", "librarian")
@@ -15,12 +17,15 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
 
 class Directory:
-    def canonical_username(self, username, token):
-        return username.capitalize()
+    def patron(self, username, token):
+        return Patron(username.capitalize(), active=username != "gone")
 
 
-def test_a_loan_period_is_the_policy_s_days():
-    assert LoanPolicy(loan_days=14, max_active_loans=5, max_renewals=2).loan_period == timedelta(days=14)
+def test_periods_are_the_policy_s_days():
+    policy = CirculationPolicy(loan_days=14, hold_pickup_days=7, history_retention_days=30)
+
+    assert (policy.loan_period, policy.pickup_window, policy.history_retention) == (
+        timedelta(days=14), timedelta(days=7), timedelta(days=30))
 
 
 @pytest.mark.parametrize("due, returned, expected", [(NOW - timedelta(seconds=1), False, True),
@@ -39,6 +44,16 @@ def test_patrons_borrow_for_themselves_only():
 
 def test_librarians_borrow_for_a_patron_as_registered():
     assert borrower(BOSS, "bob", Directory()) == "Bob"
+
+
+def test_librarians_cannot_lend_to_a_deactivated_account():
+    with pytest.raises(Conflict, match="deactivated"):
+        borrower(BOSS, "gone", Directory())
+
+
+def test_messages_speak_to_whoever_reads_them():
+    assert addressed(ALICE, "Alice", "You have it", "alice has it") == "You have it"
+    assert addressed(BOSS, "alice", "You have it", "alice has it") == "alice has it"
 
 
 def test_whose_loans_a_caller_may_list():

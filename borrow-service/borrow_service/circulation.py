@@ -1,0 +1,96 @@
+"""Who has which copy of a book: the per-book picture that lending, returning and holds all work from.
+
+Every change to a book's copies happens under PostgreSQL advisory locks taken inside the transaction:
+the patron's first (when a patron is involved), then the book's, always in that order so two changes
+never deadlock. The book's items are asked of books-service while the lock is held, so a copy withdrawn
+meanwhile is never lent (books-service withdraws first, then asks us under the same lock). Every worker
+process and every replica goes through the same locks, so N copies make at most N loans and trapped
+items, whatever arrives at once.
+
+A copy that becomes free goes to the first waiting hold before anyone else can take it: returned, a
+ready hold cancelled or expired, or a copy added while patrons wait (`allocate`).
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from library_common import events
+
+from .models import Hold, Loan, db
+
+_PATRON_LOCKS = 1
+_BOOK_LOCKS = 2
+
+
+def lock_patron(username):
+    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:username))"),
+                       {"space": _PATRON_LOCKS, "username": username.lower()})
+
+
+def lock_book(book_id):
+    db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :book_id)"),
+                       {"space": _BOOK_LOCKS, "book_id": book_id})
+
+
+@dataclass
+class Shelf:
+    """A book's copies as seen under its lock: the circulating items, which are lent, which wait on the
+    hold shelf for whom. Loans from before copies had barcodes hold "some copy" each."""
+
+    book_id: int
+    title: str | None
+    circulating: tuple[str, ...]
+    lent: set = field(default_factory=set)
+    unnumbered_loans: int = 0
+    trapped: dict = field(default_factory=dict)  # barcode -> its ready Hold
+
+    @property
+    def free(self):
+        untouched = [barcode for barcode in self.circulating if barcode not in self.lent and barcode not in self.trapped]
+        return untouched[self.unnumbered_loans:]
+
+
+def shelf_of(book_items):
+    """The Shelf of a book whose items (`neighbours.BookItems`) were just asked, under its lock."""
+    barcodes = db.session.execute(sa.select(Loan.barcode).where(Loan.book_id == book_items.book_id,
+                                                                ~Loan.returned)).scalars().all()
+    trapped = db.session.scalars(sa.select(Hold).where(Hold.book_id == book_items.book_id,
+                                                       Hold.status == "ready")).all()
+    return Shelf(book_items.book_id, book_items.title, book_items.circulating,
+                 lent={barcode for barcode in barcodes if barcode is not None},
+                 unnumbered_loans=sum(1 for barcode in barcodes if barcode is None),
+                 trapped={hold.barcode: hold for hold in trapped})
+
+
+def waiting_holds(book_id):
+    """The book's queue, first come first served."""
+    return db.session.scalars(sa.select(Hold).where(Hold.book_id == book_id, Hold.status == "waiting")
+                              .order_by(Hold.id)).all()
+
+
+def trap(hold, barcode, now, policy):
+    """Put the item on the hold shelf for `hold`, until the pickup window closes."""
+    hold.status, hold.barcode, hold.ready_at, hold.pickup_by = "ready", barcode, now, now + policy.pickup_window
+    events.record("hold.ready", hold.username, hold_id=hold.id, book_id=hold.book_id, title=hold.title,
+                  barcode=barcode, pickup_by=hold.pickup_by.isoformat())
+
+
+def pass_on(book_id, barcode, now, policy):
+    """An item of the book just became free: it goes to the first waiting hold (returned), or nowhere
+    (back to the shelf, None)."""
+    queue = waiting_holds(book_id)
+    if not queue:
+        return None
+    trap(queue[0], barcode, now, policy)
+    return queue[0]
+
+
+def allocate(shelf, now, policy):
+    """Give each free item of the shelf to the next waiting hold; the holds made ready."""
+    made_ready = []
+    for hold, barcode in zip(waiting_holds(shelf.book_id), shelf.free, strict=False):
+        trap(hold, barcode, now, policy)
+        shelf.trapped[barcode] = hold
+        made_ready.append(hold)
+    return made_ready

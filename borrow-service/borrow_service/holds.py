@@ -1,0 +1,168 @@
+"""Holds (title-level requests): a patron joins the line for a book whose every copy is out; the first
+copy that comes back waits on the hold shelf for the first in line until the pickup window closes.
+
+waiting -> ready (an item on the hold shelf until `pickup_by`) -> fulfilled (borrowed);
+or cancelled (by the patron or staff), or expired (not collected in time). A ready hold that ends
+without being collected passes its item to the next in line, or back to the shelf.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from library_common import events
+from library_common.errors import Conflict, Forbidden, NotFound
+from library_common.transactions import transaction
+
+from . import circulation, estimates
+from .loans import addressed, borrower
+from .models import OPEN, Hold, Loan, db
+
+
+@dataclass(frozen=True)
+class HoldFilters:
+    username: str | None = None
+    book_id: int | None = None
+    statuses: tuple[str, ...] | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+def place_hold(deps, principal, *, book_id, requested_username, now):
+    """Join the line for a book: for yourself, or (librarians) for an active patron."""
+    username = borrower(principal, requested_username, deps.directory)
+    policy = deps.policy
+    try:
+        with transaction():
+            circulation.lock_patron(username)
+            circulation.lock_book(book_id)
+            shelf = circulation.shelf_of(deps.catalogue.items(book_id))
+            if db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(
+                    Loan.username == username, Loan.book_id == book_id, ~Loan.returned)):
+                raise Conflict(addressed(principal, username, "You already have this book",
+                                         f"{username} already has this book"))
+            if _open_hold(username, book_id) is not None:
+                raise Conflict(addressed(principal, username, "You already have a hold on this book",
+                                         f"{username} already has a hold on this book"))
+            if _open_holds(username) >= policy.max_holds:
+                raise Conflict(addressed(principal, username,
+                                         f"You have reached the limit of {policy.max_holds} holds; "
+                                         "cancel one to place another",
+                                         f"{username} has reached the limit of {policy.max_holds} holds"))
+            circulation.allocate(shelf, now, policy)
+            if shelf.free:
+                raise Conflict("A copy is free to borrow right now: borrow it instead")
+            hold = Hold(book_id=book_id, title=shelf.title, username=username, status="waiting", placed_at=now)
+            db.session.add(hold)
+            db.session.flush()
+            events.record("hold.placed", username, hold_id=hold.id, book_id=book_id, title=hold.title)
+    except IntegrityError as exc:  # behind the check: one open hold per patron and book
+        raise Conflict(addressed(principal, username, "You already have a hold on this book",
+                                 f"{username} already has a hold on this book")) from exc
+    return hold
+
+
+def _open_hold(username, book_id):
+    return db.session.scalars(sa.select(Hold).where(Hold.username == username, Hold.book_id == book_id,
+                                                    Hold.status.in_(OPEN))).first()
+
+
+def _open_holds(username):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Hold).where(Hold.username == username,
+                                                                                Hold.status.in_(OPEN)))
+
+
+def get_hold(hold_id, actor):
+    hold = db.session.get(Hold, hold_id)
+    if hold is None:
+        raise NotFound(f"No hold with id {hold_id}")
+    if not actor.may_act_for(hold.username):
+        raise Forbidden("You may only see and cancel your own holds")
+    return hold
+
+
+def cancel_hold(deps, *, hold_id, actor, now):
+    """The patron leaves the line, or staff take them off it; a copy waiting for them goes to the next."""
+    with transaction():
+        hold = get_hold(hold_id, actor)
+        circulation.lock_book(hold.book_id)
+        db.session.refresh(hold, with_for_update=True)
+        if hold.status not in OPEN:
+            raise Conflict(f"This hold is {hold.status} already")
+        _close(hold, "cancelled", now, deps.policy, by=actor.username)
+    return hold
+
+
+def expire_uncollected(deps, now):
+    """Every ready hold whose pickup window has closed expires; its item goes to the next in line (the
+    worker runs this on its schedule). Returns how many expired."""
+    due = db.session.scalars(sa.select(Hold.id).where(Hold.status == "ready", Hold.pickup_by < now)
+                             .order_by(Hold.pickup_by)).all()
+    expired = 0
+    for hold_id in due:  # one transaction each: a book's lock is held only for its own holds
+        with transaction():
+            hold = db.session.get(Hold, hold_id)
+            circulation.lock_book(hold.book_id)
+            db.session.refresh(hold, with_for_update=True)
+            if hold.status == "ready" and hold.pickup_by < now:
+                _close(hold, "expired", now, deps.policy)
+                expired += 1
+    return expired
+
+
+def allocate_waiting(deps, now):
+    """Copies added while patrons wait go to them (the worker runs this on its schedule: returns and
+    cancellations hand copies on at once, new copies arrive through books-service)."""
+    book_ids = db.session.scalars(sa.select(Hold.book_id).where(Hold.status == "waiting").distinct()).all()
+    made_ready = 0
+    for book_id in book_ids:
+        with transaction():
+            circulation.lock_book(book_id)
+            made_ready += len(circulation.allocate(circulation.shelf_of(deps.catalogue.items(book_id)),
+                                                   now, deps.policy))
+    return made_ready
+
+
+def _close(hold, status, now, policy, by=None):
+    was_ready, barcode = hold.status == "ready", hold.barcode
+    hold.status, hold.closed_at, hold.closed_by = status, now, by
+    events.record(f"hold.{status}", hold.username, hold_id=hold.id, book_id=hold.book_id, title=hold.title,
+                  by_staff=bool(by and by.lower() != hold.username.lower()))
+    if was_ready:
+        db.session.flush()  # the item leaves this hold before it can be trapped for the next
+        circulation.pass_on(hold.book_id, barcode, now, policy)
+
+
+def find_holds(filters):
+    statement = sa.select(Hold)
+    if filters.username:
+        statement = statement.where(Hold.username == filters.username)
+    if filters.book_id:
+        statement = statement.where(Hold.book_id == filters.book_id)
+    if filters.statuses:
+        statement = statement.where(Hold.status.in_(filters.statuses))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    order = (Hold.pickup_by, Hold.id) if filters.statuses == ("ready",) else (Hold.placed_at.desc(), Hold.id.desc())
+    holds = db.session.scalars(statement.order_by(*order).offset(filters.offset).limit(filters.limit)).all()
+    return holds, total
+
+
+def whose_holds(principal, requested_username):
+    """The holds a caller may list: a librarian anyone's (or all, None); a patron only their own."""
+    if principal.is_librarian:
+        return requested_username
+    if requested_username and requested_username.lower() != principal.username.lower():
+        raise Forbidden("You may only see your own holds")
+    return principal.username
+
+
+def with_queue_places(holds, deps, now):
+    """Set `position` (waiting holds ahead, plus one) and `estimated_available` on each waiting hold."""
+    for hold in holds:
+        hold.position = hold.estimated_available = None
+        if hold.status == "waiting":
+            hold.position = 1 + db.session.scalar(sa.select(sa.func.count()).select_from(Hold).where(
+                Hold.book_id == hold.book_id, Hold.status == "waiting", Hold.id < hold.id))
+            hold.estimated_available = estimates.for_book(hold.book_id, hold.position, deps.policy, now)
+    return holds

@@ -1,0 +1,31 @@
+"""borrow-service's work outside requests, run by its worker (`python -m library_common.worker
+borrow_service`): uncollected holds expire, copies added while patrons wait go to them, old reading
+history is anonymised. Each runs every SCHEDULE_SECONDS."""
+
+import procrastinate
+
+from library_common.clock import now
+
+from . import history, holds
+from .deps import deps
+
+jobs = procrastinate.Blueprint()
+
+
+@jobs.task(name="expire_holds")
+def expire_holds(timestamp):
+    return holds.expire_uncollected(deps(), now())
+
+
+@jobs.task(name="allocate_waiting")
+def allocate_waiting(timestamp):
+    return holds.allocate_waiting(deps(), now())
+
+
+@jobs.task(name="anonymise_history")
+def anonymise_history(timestamp):
+    return history.anonymise_expired(deps().policy, deps().history_key, now())
+
+
+def schedule(settings):
+    return {name: settings["SCHEDULE_SECONDS"] for name in ("expire_holds", "allocate_waiting", "anonymise_history")}

@@ -1,0 +1,57 @@
+"""Holds: join the line for a book whose copies are all out, see your place and the expected date, leave it."""
+
+from library_common.api import Blueprint
+from library_common.auth import current_principal
+from library_common.clock import now
+from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+
+from .. import holds
+from ..deps import deps
+from ..schemas import HoldListArgs, HoldRequestSchema, HoldSchema
+
+blp = Blueprint("holds", __name__, description="Holds: waiting in line for a book")
+
+
+@blp.route("/holds", methods=["POST"])
+@blp.login_required
+@blp.arguments(HoldRequestSchema)
+@blp.response(201, HoldSchema)
+@blp.errors(400, 401, 403, 404, 409, 503)
+def place_hold(request_body):
+    """Place a hold (for yourself; librarians for any active patron); 409 when a copy is free to borrow"""
+    moment = now()
+    hold = holds.place_hold(deps(), current_principal(), book_id=request_body["book_id"],
+                            requested_username=request_body.get("username"), now=moment)
+    return holds.with_queue_places([hold], deps(), moment)[0]
+
+
+@blp.route("/holds")
+@blp.login_required
+@blp.arguments(HoldListArgs, location="query")
+@blp.response(200, HoldSchema(many=True), headers=PAGE_HEADERS_DOC)
+@blp.errors(400, 401, 403)
+def list_holds(args):
+    """Holds, newest first (ready ones alone: by pickup deadline): all for librarians, your own for patrons"""
+    filters = holds.HoldFilters(username=holds.whose_holds(current_principal(), args.get("username")),
+                                book_id=args.get("book_id"), statuses=tuple(args["status"]) if "status" in args else None,
+                                offset=offset(args), limit=args["per_page"])
+    found, total = holds.find_holds(filters)
+    return holds.with_queue_places(found, deps(), now()), 200, page_headers(total, args["page"], args["per_page"])
+
+
+@blp.route("/holds/<id:hold_id>")
+@blp.login_required
+@blp.response(200, HoldSchema)
+@blp.errors(401, 403, 404)
+def get_hold(hold_id):
+    """One hold (its patron, or a librarian)"""
+    return holds.with_queue_places([holds.get_hold(hold_id, current_principal())], deps(), now())[0]
+
+
+@blp.route("/holds/<id:hold_id>/cancel", methods=["POST"])
+@blp.login_required
+@blp.response(200, HoldSchema)
+@blp.errors(401, 403, 404, 409)
+def cancel_hold(hold_id):
+    """Leave the line (the patron) or take a patron off it (librarians); a copy set aside goes to the next"""
+    return holds.cancel_hold(deps(), hold_id=hold_id, actor=current_principal(), now=now())

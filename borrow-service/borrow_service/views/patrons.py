@@ -1,0 +1,38 @@
+"""A patron's choices about their loans: whether reading history is kept; wiping it."""
+
+from library_common.api import Blueprint
+from library_common.auth import current_principal
+
+from .. import history
+from ..deps import deps
+from ..schemas import PatronSettingsInputSchema, PatronSettingsSchema
+
+blp = Blueprint("patrons", __name__, description="Patrons' reading history choices")
+
+
+@blp.route("/patrons/<username:username>/settings")
+@blp.login_required
+@blp.response(200, PatronSettingsSchema)
+@blp.errors(401, 403)
+def get_settings(username):
+    """Whether the patron keeps their reading history (the patron, or a librarian)"""
+    return history.settings_of(current_principal(), username)
+
+
+@blp.route("/patrons/<username:username>/settings", methods=["PUT"])
+@blp.login_required
+@blp.arguments(PatronSettingsInputSchema)
+@blp.response(200, PatronSettingsSchema)
+@blp.errors(400, 401, 403)
+def choose(settings, username):
+    """Keep your reading history, or let returned loans be anonymised after HISTORY_RETENTION_DAYS (the patron)"""
+    return history.choose(current_principal(), username, settings["keep_history"])
+
+
+@blp.route("/patrons/<username:username>/history", methods=["DELETE"])
+@blp.login_required
+@blp.response(204)
+@blp.errors(401, 403)
+def forget(username):
+    """Delete your reading history now: returned loans lose your name (the patron)"""
+    history.forget(current_principal(), username, deps().history_key)
