@@ -47,7 +47,7 @@ class Shelf:
 
     @property
     def free(self):
-        untouched = [barcode for barcode in self.circulating if barcode not in self.lent and barcode not in self.trapped]
+        untouched = [code for code in self.circulating if code not in self.lent and code not in self.trapped]
         return untouched[self.unnumbered_loans:]
 
 

@@ -33,7 +33,7 @@ def place_hold(request_body):
 def list_holds(args):
     """Holds, newest first (ready ones alone: by pickup deadline): all for librarians, your own for patrons"""
     filters = holds.HoldFilters(username=holds.whose_holds(current_principal(), args.get("username")),
-                                book_id=args.get("book_id"), statuses=tuple(args["status"]) if "status" in args else None,
+                                book_id=args.get("book_id"), statuses=tuple(args.get("status", ())) or None,
                                 offset=offset(args), limit=args["per_page"])
     found, total = holds.find_holds(filters)
     return holds.with_queue_places(found, deps(), now()), 200, page_headers(total, args["page"], args["per_page"])
