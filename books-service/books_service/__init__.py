@@ -8,7 +8,7 @@ from library_common.http import client_from_settings
 from .deps import Deps
 from .models import db
 from .neighbours import Circulation
-from .views import books, genres, items
+from . import views
 
 DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
@@ -19,7 +19,7 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(__name__, settings, db, [books.blp, genres.blp, items.blp])
+    app = create_service_app(__name__, settings, db, [views.books.blp, views.genres.blp, views.items.blp])
     borrow_service = client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL",
                                           read_timeout=settings["AVAILABILITY_TIMEOUT"])
     app_deps.attach(app, Deps(token_verifier=token_verifier(settings), circulation=Circulation(borrow_service)))

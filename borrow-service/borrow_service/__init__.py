@@ -11,7 +11,7 @@ from .deps import Deps
 from .models import db
 from .neighbours import Catalogue, Directory
 from .policy import CirculationPolicy
-from .views import borrows, circulation, holds, patrons
+from . import views
 
 DEFAULTS = {
     "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
@@ -30,7 +30,7 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(__name__, settings, db, [borrows.blp, holds.blp, circulation.blp, patrons.blp],
+    app = create_service_app(__name__, settings, db, [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp],
                              secret_names=["HISTORY_PSEUDONYM_KEY"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),

@@ -12,7 +12,7 @@ USER_SERVICE = "http://user-service.test"
 @pytest.fixture(scope="session")
 def app(postgres_server_url, tokens):
     app = migrated_app(create_app, postgres_server_url, "borrows", BOOKS_SERVICE_URL=BOOKS_SERVICE,
-                       USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, MAX_ACTIVE_LOANS=3)
+                       USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, MAX_ACTIVE_LOANS=3, MAX_HOLDS=3)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
 
@@ -87,3 +87,27 @@ def borrow(client, as_user):
         return client.post("/borrowbook", json={"book_id": book_id, **body}, headers=as_user(caller, role))
 
     return borrow_book
+
+
+@pytest.fixture
+def hold(client, as_user):
+    def place(book_id, caller="bob", role="patron", **body):
+        return client.post("/holds", json={"book_id": book_id, **body}, headers=as_user(caller, role))
+
+    return place
+
+
+@pytest.fixture
+def desk(client, as_user):
+    """The loans desk: check_out(barcode, username) and check_in(barcode), as a librarian."""
+    class Desk:
+        @staticmethod
+        def check_out(code, username):
+            return client.post("/checkout", json={"barcode": code, "username": username},
+                               headers=as_user("boss", "librarian"))
+
+        @staticmethod
+        def check_in(code):
+            return client.post("/checkin", json={"barcode": code}, headers=as_user("boss", "librarian"))
+
+    return Desk

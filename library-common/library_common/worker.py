@@ -18,6 +18,7 @@ import logging
 import sys
 
 import procrastinate
+from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from procrastinate.schema import SchemaManager
 from flask import current_app
 from sqlalchemy.engine import make_url
@@ -46,14 +47,18 @@ def cron_every(seconds):
     raise RuntimeError(f"An interval of {seconds} s cannot be scheduled: use a divisor of 60 s or of 3600 s")
 
 
-def job_app(flask_app, connector):
-    """The procrastinate App of a service: its tasks, each run inside `flask_app`'s context."""
-    package = importlib.import_module(f"{flask_app.import_name}.jobs")
-    jobs = procrastinate.App(connector=connector)
-    jobs.add_tasks_from(package.jobs, namespace=flask_app.import_name)
-    for name, seconds in package.schedule(flask_app.config).items():
-        task = jobs.tasks[f"{flask_app.import_name}:{name}"]
-        jobs.periodic(cron=cron_every(seconds), periodic_id=name)(task)
+def job_app(flask_app):
+    """The procrastinate App of a service (one per process: a Blueprint's tasks bind to one App), with its
+    tasks and schedule; its connector reaches the service's database with psycopg 3, as the worker needs."""
+    jobs = flask_app.extensions.get("jobs")
+    if jobs is None:
+        package = importlib.import_module(f"{flask_app.import_name}.jobs")
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(flask_app.config["SQLALCHEMY_DATABASE_URI"]))
+        jobs = flask_app.extensions["jobs"] = procrastinate.App(connector=connector)
+        jobs.add_tasks_from(package.jobs, namespace=flask_app.import_name)
+        for name, seconds in package.schedule(flask_app.config).items():
+            task = jobs.tasks[f"{flask_app.import_name}:{name}"]
+            jobs.periodic(cron=cron_every(seconds), periodic_id=name)(task)
     return jobs
 
 
@@ -71,21 +76,19 @@ def in_app_context(flask_app):
 
 
 def defer(task_name, **arguments):
-    """Queue a job from a request (after its change has committed: the job must find it)."""
+    """Queue a job from a request, through the app's own database connections (after its change has
+    committed: the job must find it)."""
     flask_app = current_app._get_current_object()
-    jobs = flask_app.extensions.get("jobs")
+    jobs = flask_app.extensions.get("jobs_from_requests")
     if jobs is None:
-        from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
-
         connector = SQLAlchemyPsycopg2Connector()
         connector.open(flask_app.extensions["sqlalchemy"].engine)
-        jobs = flask_app.extensions["jobs"] = job_app(flask_app, connector)
+        jobs = flask_app.extensions["jobs_from_requests"] = job_app(flask_app).with_connector(connector)
     return jobs.tasks[f"{flask_app.import_name}:{task_name}"].defer(**arguments)
 
 
 async def run_worker(flask_app, *, wait=True):
-    connector = procrastinate.PsycopgConnector(conninfo=conninfo(flask_app.config["SQLALCHEMY_DATABASE_URI"]))
-    jobs = job_app(flask_app, connector)
+    jobs = job_app(flask_app)
     async with jobs.open_async():
         await jobs.run_worker_async(
             name=f"{flask_app.config['SERVICE_NAME']}-worker",

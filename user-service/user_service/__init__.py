@@ -14,7 +14,7 @@ from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
 from .throttle import ThrottlePolicy
-from .views import accounts, keys, users
+from . import views
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     key_store = KeyStore(settings["SECRET_KEY"], settings["JWT_PRIVATE_KEY"])
-    app = create_service_app(__name__, settings, db, [accounts.blp, users.blp, keys.blp],
+    app = create_service_app(__name__, settings, db, [views.accounts.blp, views.users.blp, views.keys.blp],
                              secret_names=["SECRET_KEY"])
     hasher = PasswordHasher(settings["PASSWORD_HASH_METHOD"])
     app_deps.attach(app, Deps(

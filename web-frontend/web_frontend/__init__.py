@@ -14,7 +14,7 @@ from .backend import Backend
 from .deps import Deps
 from .formatting import nice_date
 from .session import login_manager
-from .views import account, borrows, catalogue, manage
+from . import views
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
@@ -55,7 +55,7 @@ def create_app(config=None):
             client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
         ),
     ))
-    for blueprint in (catalogue.bp, account.bp, borrows.bp, manage.bp):
+    for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])

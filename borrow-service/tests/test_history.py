@@ -1,0 +1,76 @@
+"""Reading history is kept only when the patron chooses; otherwise returned loans lose the name."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from borrow_service import history
+from borrow_service.deps import deps
+
+
+@pytest.fixture
+def returned_loan(client, as_user, borrow, neighbours):
+    neighbours.copies[1] = 1
+    loan = borrow(1, "alice").json
+    client.post(f"/borrows/{loan['id']}/return", headers=as_user("alice"))
+    return loan
+
+
+def anonymise(app, days_later):
+    with app.app_context():
+        return history.anonymise_expired(deps().policy, deps().history_key,
+                                         datetime.now(timezone.utc) + timedelta(days=days_later))
+
+
+def test_history_is_not_kept_unless_chosen(app, client, as_user, returned_loan):
+    assert client.get("/patrons/alice/settings", headers=as_user("alice")).json == {
+        "username": "alice", "keep_history": False}
+    assert anonymise(app, days_later=29) == 0
+
+    assert anonymise(app, days_later=31) == 1
+
+    assert client.get("/borrows", headers=as_user("alice")).json == []
+    everyone = client.get("/borrows", headers=as_user("boss", "librarian")).json
+    assert [(loan["id"], loan["username"]) for loan in everyone] == [(returned_loan["id"], None)]
+
+
+def test_a_patron_who_keeps_history_keeps_it(app, client, as_user, returned_loan):
+    chosen = client.put("/patrons/alice/settings", json={"keep_history": True}, headers=as_user("alice"))
+
+    assert chosen.status_code == 200 and chosen.json["keep_history"] is True
+    assert anonymise(app, days_later=365) == 0
+    assert [loan["id"] for loan in client.get("/borrows", headers=as_user("alice")).json] == [returned_loan["id"]]
+
+
+def test_active_loans_are_never_anonymised(app, client, as_user, borrow, neighbours):
+    neighbours.copies[2] = 1
+    borrow(2, "alice")
+
+    assert anonymise(app, days_later=365) == 0
+    assert len(client.get("/borrows", headers=as_user("alice")).json) == 1
+
+
+def test_a_patron_deletes_their_history_at_once(client, as_user, borrow, returned_loan, neighbours):
+    neighbours.copies[2] = 1
+    borrow(2, "alice")
+
+    response = client.delete("/patrons/alice/history", headers=as_user("alice"))
+
+    assert response.status_code == 204
+    assert [loan["book_id"] for loan in client.get("/borrows", headers=as_user("alice")).json] == [2]
+
+
+def test_the_pseudonym_is_keyed_and_stable():
+    assert history.pseudonym("key", "Alice") == history.pseudonym("key", "alice")
+    assert history.pseudonym("key", "alice") != history.pseudonym("another key", "alice")
+    assert "alice" not in history.pseudonym("key", "alice")
+
+
+def test_only_the_patron_chooses(client, as_user):
+    assert client.put("/patrons/alice/settings", json={"keep_history": True},
+                      headers=as_user("boss", "librarian")).status_code == 403
+    assert client.put("/patrons/alice/settings", json={"keep_history": True}, headers=as_user("bob")).status_code == 403
+    assert client.get("/patrons/alice/settings", headers=as_user("bob")).status_code == 403
+    assert client.get("/patrons/alice/settings", headers=as_user("boss", "librarian")).status_code == 200
+    assert client.delete("/patrons/alice/history", headers=as_user("boss", "librarian")).status_code == 403
+    assert client.put("/patrons/alice/settings", json={"keep_history": 1}, headers=as_user("alice")).status_code == 400
