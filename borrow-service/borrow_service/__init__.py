@@ -30,8 +30,8 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(__name__, settings, db, [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp],
-                             secret_names=["HISTORY_PSEUDONYM_KEY"])
+    blueprints = [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp]
+    app = create_service_app(__name__, settings, db, blueprints, secret_names=["HISTORY_PSEUDONYM_KEY"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),
         policy=CirculationPolicy.from_settings(settings),
