@@ -130,3 +130,22 @@ class PatronSettingsSchema(ma.Schema):
 
 class PatronSettingsInputSchema(Strict):
     keep_history = StrictBoolean(required=True)
+
+
+class PatronSummaryArgs(ma.Schema):
+    book_id = fields.Integer(validate=BOOK_ID, metadata={"description": "Also your loan of, and hold on, this book"})
+
+
+class PatronSummarySchema(ma.Schema):
+    username = fields.String()
+    active_loans = fields.Integer()
+    overdue_loans = fields.Integer()
+    waiting_holds = fields.Integer()
+    ready_holds = fields.Integer()
+    max_active_loans = fields.Integer()
+    max_holds = fields.Integer()
+    may_borrow = fields.Boolean(metadata={"description": "Below the loan limit"})
+    may_hold = fields.Boolean(metadata={"description": "Below the hold limit"})
+    keep_history = fields.Boolean()
+    loan = fields.Nested(LoanSchema, allow_none=True, metadata={"description": "With book_id: your loan of it"})
+    hold = fields.Nested(HoldSchema, allow_none=True, metadata={"description": "With book_id: your hold on it"})

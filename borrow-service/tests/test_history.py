@@ -74,3 +74,21 @@ def test_only_the_patron_chooses(client, as_user):
     assert client.get("/patrons/alice/settings", headers=as_user("boss", "librarian")).status_code == 200
     assert client.delete("/patrons/alice/history", headers=as_user("boss", "librarian")).status_code == 403
     assert client.put("/patrons/alice/settings", json={"keep_history": 1}, headers=as_user("alice")).status_code == 400
+
+
+def test_a_patron_at_a_glance(client, as_user, borrow, hold, neighbours):
+    neighbours.copies[1] = neighbours.copies[2] = 1
+    loan = borrow(1, "alice").json
+    borrow(2, "carol")
+    hold(2, "alice")
+
+    mine = client.get("/patrons/alice?book_id=1", headers=as_user("alice")).json
+    on_two = client.get("/patrons/alice?book_id=2", headers=as_user("boss", "librarian")).json
+
+    assert {key: mine[key] for key in ("active_loans", "overdue_loans", "waiting_holds", "ready_holds",
+                                       "max_active_loans", "may_borrow", "may_hold", "keep_history")} == {
+        "active_loans": 1, "overdue_loans": 0, "waiting_holds": 1, "ready_holds": 0, "max_active_loans": 3,
+        "may_borrow": True, "may_hold": True, "keep_history": False}
+    assert mine["loan"]["id"] == loan["id"] and mine["hold"] is None
+    assert on_two["loan"] is None and on_two["hold"]["position"] == 1
+    assert client.get("/patrons/alice", headers=as_user("bob")).status_code == 403

@@ -1,13 +1,26 @@
-"""A patron's choices about their loans: whether reading history is kept; wiping it."""
+"""A patron at a glance; their choices about their loans: whether reading history is kept; wiping it."""
 
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 
-from .. import history
-from ..deps import deps
-from ..schemas import PatronSettingsInputSchema, PatronSettingsSchema
+from library_common.clock import now
 
-blp = Blueprint("patrons", __name__, description="Patrons' reading history choices")
+from .. import history, patrons
+from ..deps import deps
+from ..schemas import PatronSettingsInputSchema, PatronSettingsSchema, PatronSummaryArgs, PatronSummarySchema
+
+blp = Blueprint("patrons", __name__, description="Patrons: at a glance, and their reading history choices")
+
+
+@blp.route("/patrons/<username:username>")
+@blp.login_required
+@blp.arguments(PatronSummaryArgs, location="query")
+@blp.response(200, PatronSummarySchema)
+@blp.errors(400, 401, 403)
+def summary(args, username):
+    """Loans, overdue loans and holds in numbers, the limits, and (book_id) the patron's loan of and hold on a book
+    (the patron, or a librarian)"""
+    return patrons.summary(deps(), current_principal(), username, now(), args.get("book_id"))
 
 
 @blp.route("/patrons/<username:username>/settings")
