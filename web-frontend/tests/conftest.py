@@ -54,9 +54,22 @@ def book(book_id=1, **fields):
 
 
 def loan(loan_id=1, book_id=1, **fields):
-    return {"id": loan_id, "username": "alice", "book_id": book_id, "borrow_date": "2026-11-20T10:00:00+00:00",
-            "due_date": "2026-12-04T10:00:00+00:00", "returned": False, "returned_date": None, "renewals": 0,
-            "overdue": False, **fields}
+    return {"id": loan_id, "username": "alice", "book_id": book_id, "barcode": f"100000000{loan_id}", "title": None,
+            "borrow_date": "2026-11-20T10:00:00+00:00", "due_date": "2026-12-04T10:00:00+00:00", "returned": False,
+            "returned_date": None, "renewals": 0, "renewals_left": 2, "overdue": False, **fields}
+
+
+def hold(hold_id=1, book_id=1, **fields):
+    return {"id": hold_id, "book_id": book_id, "title": "Dune", "username": "alice", "status": "waiting",
+            "position": 2, "placed_at": "2026-11-20T10:00:00+00:00", "estimated_available": "2026-12-14",
+            "ready_at": None, "pickup_by": None, "barcode": None, "closed_at": None, **fields}
+
+
+def patron(username="alice", **fields):
+    """borrow-service's GET /patrons/<username>: a patron at a glance."""
+    return {"username": username, "active_loans": 1, "overdue_loans": 0, "waiting_holds": 0, "ready_holds": 0,
+            "max_active_loans": 5, "max_holds": 10, "may_borrow": True, "may_hold": True, "keep_history": False,
+            "loan": None, "hold": None, **fields}
 
 
 def listing(items):

@@ -1,7 +1,7 @@
 import pytest
 import requests
 
-from .conftest import BOOKS, BORROWS, book, listing
+from .conftest import BOOKS, BORROWS, book, listing, loan, patron
 
 
 def test_catalogue_lists_books_with_availability(client, services):
@@ -86,12 +86,14 @@ def test_borrowing_with_htmx_updates_the_panel(client, services, log_in_as):
         "id": 1, "username": "alice", "book_id": 1, "borrow_date": "2026-11-25T10:00:00+00:00",
         "due_date": "2026-12-09T10:00:00+00:00", "returned": False})
     services.get(f"{BOOKS}/books/1", json=book(available_copies=0, available=False))
+    services.get(f"{BORROWS}/patrons/alice", json=patron(loan=loan(due_date="2026-12-09T10:00:00+00:00")))
 
     response = client.post("/books/1/borrow", headers={"HX-Request": "true", "HX-Target": "borrow-panel"})
 
     html = response.get_data(as_text=True)
     assert "Borrowed!" in html and "9 Dec 2026" in html and "<html" not in html
-    assert services.calls[-2].request.headers["Authorization"].startswith("Bearer ")
+    assert "You have this — due <strong>9 Dec</strong>" in html
+    assert services.calls[-3].request.headers["Authorization"].startswith("Bearer ")
 
 
 def test_a_refused_borrow_says_why(client, services, log_in_as):

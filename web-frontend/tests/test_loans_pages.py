@@ -1,10 +1,16 @@
 import requests
 
-from .conftest import BOOKS, BORROWS, book, listing, loan
+from .conftest import BOOKS, BORROWS, book, hold, listing, loan, patron
+
+
+def my_holds_and_settings(services, username="alice", holds=()):
+    services.get(f"{BORROWS}/holds", **listing(list(holds)))
+    services.get(f"{BORROWS}/patrons/{username}", json=patron(username))
 
 
 def test_my_borrows_shows_current_loans_with_titles_and_history(client, services, log_in_as):
     log_in_as("alice")
+    my_holds_and_settings(services)
     services.get(f"{BORROWS}/borrows", **listing([loan(1, overdue=True)]),
                  match=[responses_query({"active": "true"})])
     services.get(f"{BORROWS}/borrows", **listing([loan(2, 2, returned=True,
@@ -22,6 +28,7 @@ def test_my_borrows_shows_current_loans_with_titles_and_history(client, services
 
 def test_titles_are_asked_for_once_and_again_after_an_edit(client, services, log_in_as):
     log_in_as("boss", "librarian")
+    my_holds_and_settings(services, "boss")
     services.get(f"{BORROWS}/borrows", **listing([loan(1)]))
     titles = services.get(f"{BOOKS}/books", **listing([book(1)]), match=[responses_query({"id": "1"})])
     services.get(f"{BOOKS}/books/1", json=book(1))
@@ -44,6 +51,7 @@ def test_renewing_with_htmx_returns_the_updated_row(client, services, log_in_as)
     html = client.post("/my/borrows/1/renew", headers={"HX-Request": "true"}).get_data(as_text=True)
 
     assert html.lstrip().startswith('<tr id="loan-1"') and "18 Dec 2026" in html
+    assert 'hx-swap-oob="true"' in html and "Renewed: now due 18 Dec 2026." in html  # the news replaces the last
 
 
 def test_a_refused_renewal_is_announced_not_swapped(client, services, log_in_as):

@@ -12,7 +12,7 @@ from library_common.http import client_from_settings
 from . import assets, errors
 from .backend import Backend
 from .deps import Deps
-from .formatting import nice_date
+from .formatting import nice_date, ordinal, short_date
 from .session import login_manager
 from . import views
 
@@ -60,11 +60,16 @@ def create_app(config=None):
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
 
-    app.add_template_filter(nice_date)
+    for template_filter in (nice_date, short_date, ordinal):
+        app.add_template_filter(template_filter)
 
     @app.context_processor
     def page_helpers():
         return {"htmx_script": lambda: _htmx_script(settings["HTMX_SRC"])}
+
+    @app.get("/favicon.ico")
+    def favicon():  # browsers ask for it whatever the page says
+        return app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
 
     @app.get("/health")
     def health():

@@ -7,6 +7,7 @@ accept raises SessionExpired.
 
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import cachetools
 
@@ -108,6 +109,22 @@ class Backend:
             self._genres["genres"] = genres
         return genres
 
+    def items(self, book_id):
+        return self._call(self.books_service, "GET", f"/books/{book_id}/items").json()
+
+    def add_item(self, token, book_id, barcode=None):
+        body = {"barcode": barcode} if barcode else {}
+        return self._call(self.books_service, "POST", f"/books/{book_id}/items", token=token, json=body).json()
+
+    def change_item(self, token, barcode, changes):
+        return self._call(self.books_service, "PATCH", f"/items/{quote(barcode, safe='')}", token=token,
+                          json=changes).json()
+
+    def book_by_isbn(self, isbn):
+        """The book with this ISBN, if the catalogue has it (to point at it when a new one clashes)."""
+        found = self._call(self.books_service, "GET", "/books", params={"q": isbn, "availability": "false"}).json()
+        return next((book for book in found if book["isbn"] == isbn), None)
+
     def add_book(self, token, fields):
         return self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
 
@@ -132,6 +149,9 @@ class Backend:
         body = self._call(self.user_service, "POST", "/login", json={"username": username, "password": password}).json()
         return body["token"], body["user"]
 
+    def user(self, token, username):
+        return self._call(self.user_service, "GET", f"/users/{username}", token=token).json()
+
     def users(self, token, page=1, search=""):
         params = {"page": page, "per_page": 50} | ({"q": search} if search else {})
         return self._page(self.user_service, "/users", params, token=token)
@@ -143,6 +163,37 @@ class Backend:
     def borrow(self, token, book_id, username=None):
         body = {"book_id": book_id} | ({"username": username} if username else {})
         return self._call(self.borrow_service, "POST", "/borrowbook", token=token, json=body).json()
+
+    def check_out_item(self, token, barcode, username):
+        return self._call(self.borrow_service, "POST", "/checkout", token=token,
+                          json={"barcode": barcode, "username": username}).json()
+
+    def check_in_item(self, token, barcode):
+        return self._call(self.borrow_service, "POST", "/checkin", token=token, json={"barcode": barcode}).json()
+
+    def copies_out(self, token, book_id):
+        return self._call(self.borrow_service, "GET", f"/circulation/books/{book_id}", token=token).json()
+
+    def patron(self, token, username, book_id=None):
+        params = {"book_id": book_id} if book_id else None
+        return self._call(self.borrow_service, "GET", f"/patrons/{username}", token=token, params=params).json()
+
+    def keep_history(self, token, username, keep):
+        return self._call(self.borrow_service, "PUT", f"/patrons/{username}/settings", token=token,
+                          json={"keep_history": keep}).json()
+
+    def forget_history(self, token, username):
+        self._call(self.borrow_service, "DELETE", f"/patrons/{username}/history", token=token)
+
+    def place_hold(self, token, book_id, username=None):
+        body = {"book_id": book_id} | ({"username": username} if username else {})
+        return self._call(self.borrow_service, "POST", "/holds", token=token, json=body).json()
+
+    def cancel_hold(self, token, hold_id):
+        return self._call(self.borrow_service, "POST", f"/holds/{hold_id}/cancel", token=token).json()
+
+    def holds(self, token, **params):
+        return self._page(self.borrow_service, "/holds", params, token=token)
 
     def return_loan(self, token, loan_id):
         return self._call(self.borrow_service, "POST", f"/borrows/{loan_id}/return", token=token).json()

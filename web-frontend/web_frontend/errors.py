@@ -35,6 +35,14 @@ def inline_message(message, category):
             {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"})
 
 
+def with_message(fragment, message, category, retarget=False):
+    """An htmx answer that also replaces whatever the message area said before (a later Return must not
+    leave an earlier Renew's news on screen). `retarget`: the message alone, the target left as it is."""
+    if retarget:
+        return inline_message(message, category)
+    return fragment + render_template("_message.html", message=message, category=category, out_of_band=True)
+
+
 def error_page(status, detail=None):
     title, explanation = EXPLANATIONS.get(status, EXPLANATIONS[500])
     if is_htmx():

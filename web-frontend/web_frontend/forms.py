@@ -4,7 +4,7 @@ these check only what a browser can get wrong before asking them."""
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 SORTS = [SelectChoice("", "Title"), SelectChoice("author", "Author"), SelectChoice("newest", "Newest"),
          SelectChoice("relevance", "Best match")]
@@ -54,9 +54,28 @@ class BookForm(FlaskForm):
         }
 
 
+BARCODE = Regexp(r"^[!-~]{4,32}\Z", message="4 to 32 characters, no spaces: scan the label again")
+
+
+class CheckinForm(FlaskForm):
+    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE],
+                          description="Scan the item (the scanner types it and presses Enter)")
+
+
 class CheckoutForm(FlaskForm):
-    username = StringField("Patron's username", validators=[InputRequired(), Length(max=32)])
-    book_id = IntegerField("Book number", validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+    patron = StringField("Patron", validators=[InputRequired(), Length(max=100)],
+                         description="Username, or the start of a name")
+    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], description="Scan the item")
+
+
+class ItemForm(FlaskForm):
+    barcode = StringField("Barcode", validators=[Optional(), BARCODE],
+                          description="Leave empty for the next generated one")
+
+
+class ItemStatusForm(FlaskForm):
+    status = SelectField("Status", choices=[SelectChoice(status, status.capitalize()) for status in
+                                            ("available", "missing", "lost", "damaged", "withdrawn")])
 
 
 class RoleForm(FlaskForm):

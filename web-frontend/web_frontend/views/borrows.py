@@ -1,46 +1,99 @@
-"""My borrows: the patron's current loans with Renew and Return, and the history below."""
+"""My borrows: the patron's loans with Renew and Return, their holds, and their reading history (kept only
+if they choose)."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import inline_message, is_htmx
+from ..errors import is_htmx, with_message
 from ..formatting import nice_date
 from .common import attempt, backend, page_number
 
 bp = Blueprint("borrows", __name__, url_prefix="/my")
 HISTORY_PER_PAGE = 20
+OPEN_HOLDS = ("waiting", "ready")
+
+
+def untitled(loans):
+    """Titles for loans made before loans kept their title (asked of books-service, which may have lost them)."""
+    return backend().titles([loan["book_id"] for loan in loans if not loan.get("title")])
 
 
 @bp.get("/borrows")
 @login_required
 def my_borrows():
-    current = backend().loans(current_user.token, active="true", per_page=100)
-    history = backend().loans(current_user.token, active="false", page=page_number(),
-                              per_page=HISTORY_PER_PAGE)
-    titles = backend().titles([loan["book_id"] for loan in current.items + history.items])
-    return render_template("my_borrows.html", current=current, history=history, titles=titles)
+    token = current_user.token
+    current = backend().loans(token, active="true", per_page=100)
+    holds = backend().holds(token, status=list(OPEN_HOLDS), per_page=100)
+    history = backend().loans(token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
+    me, _unknown = attempt(lambda: backend().patron(token, current_user.username), "Loans")
+    return render_template("my_borrows.html", current=current, holds=holds, history=history,
+                           keep_history=bool(me and me["keep_history"]),
+                           titles=untitled(current.items + history.items))
 
 
-def _row_or_redirect(loan, problem, success):
-    """htmx: the updated row (or the problem, announced in the message area); otherwise back to the list."""
-    if is_htmx():
-        if problem:
-            return inline_message(problem, "error")
-        return render_template("_loan_row.html", loan=loan, titles=backend().titles([loan["book_id"]]),
-                               announcement=success)
-    flash(success if loan else problem, "success" if loan else "error")
-    return redirect(url_for("borrows.my_borrows"))
+@bp.get("/borrows/history")
+@login_required
+def history():
+    """The history section alone: htmx fetches it again when a return moves a loan into it."""
+    loans = backend().loans(current_user.token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
+    return render_template("_history.html", history=loans, titles=untitled(loans.items))
+
+
+def _answer(loan, problem, success):
+    """htmx: the loan's row, updated (or the problem, in the message area); otherwise back to My borrows."""
+    if not is_htmx():
+        flash(success if loan else problem, "success" if loan else "error")
+        return redirect(url_for("borrows.my_borrows"))
+    if problem:
+        return with_message("", problem, "error", retarget=True)
+    row = render_template("_loan_row.html", loan=loan, titles=untitled([loan]))
+    headers = {"HX-Trigger": "loan-returned"} if loan["returned"] else {}
+    return with_message(row, success, "success"), 200, headers
 
 
 @bp.post("/borrows/<int:loan_id>/renew")
 @login_required
 def renew(loan_id):
     loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
-    return _row_or_redirect(loan, problem, loan and f"Renewed: now due {nice_date(loan['due_date'])}.")
+    return _answer(loan, problem, loan and f"Renewed: now due {nice_date(loan['due_date'])}.")
 
 
 @bp.post("/borrows/<int:loan_id>/return")
 @login_required
 def return_book(loan_id):
     loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
-    return _row_or_redirect(loan, problem, "Returned. Thank you!")
+    return _answer(loan, problem, "Returned. Thank you!")
+
+
+@bp.post("/holds/<int:hold_id>/cancel")
+@login_required
+def cancel_hold(hold_id):
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    if is_htmx():
+        if problem:
+            return with_message("", problem, "error", retarget=True)
+        return with_message("", f"Your hold on “{hold['title']}” is cancelled.", "success")
+    flash(f"Your hold on “{hold['title']}” is cancelled." if hold else problem, "success" if hold else "error")
+    return redirect(url_for("borrows.my_borrows"))
+
+
+@bp.post("/history/settings")
+@login_required
+def keep_history():
+    keep = request.form.get("keep_history") == "on"
+    settings, problem = attempt(lambda: backend().keep_history(current_user.token, current_user.username, keep),
+                                "Loans")
+    if settings:
+        flash("Your reading history will be kept." if keep else
+              "Returned books will leave your history after a month.", "success")
+    else:
+        flash(problem, "error")
+    return redirect(url_for("borrows.my_borrows") + "#history-heading")
+
+
+@bp.post("/history/delete")
+@login_required
+def delete_history():
+    _done, problem = attempt(lambda: backend().forget_history(current_user.token, current_user.username), "Loans")
+    flash(problem or "Your reading history is deleted.", "error" if problem else "success")
+    return redirect(url_for("borrows.my_borrows") + "#history-heading")

@@ -1,4 +1,5 @@
-"""The catalogue (home page) and each book's page, with its Borrow button."""
+"""The catalogue (home page) and each book's page, with the panel that says what you can do with it:
+borrow it, place a hold when every copy is out, or see your loan of it or your place in line."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -9,7 +10,7 @@ from library_common.errors import DependencyUnavailable
 from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ALL_GENRES, SearchForm
-from ..formatting import nice_date
+from ..formatting import nice_date, ordinal
 from .common import attempt, backend, book_or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
@@ -37,19 +38,71 @@ def index():
                             form=form, books=books, problem=problem, filters=filters)
 
 
+def panel_context(book_id, **context):
+    """What the book's panel needs: the book, and for a logged-in reader their standing with it (None when
+    borrow-service cannot say)."""
+    book = book_or_404(book_id)
+    patron = None
+    if current_user.is_authenticated:
+        patron, _problem = attempt(lambda: backend().patron(current_user.token, current_user.username, book_id),
+                                   "Loans")
+    return {"book": book, "patron": patron, **context}
+
+
 @bp.get("/books/<int:book_id>")
 def book(book_id):
-    return render_template("book.html", book=book_or_404(book_id))
+    context = panel_context(book_id)
+    if current_user.is_authenticated and current_user.is_librarian:
+        context |= copies_context(book_id)
+    return render_template("book.html", **context)
+
+
+def copies_context(book_id):
+    """A librarian's view of a book's copies: each item, and who has the ones that are out."""
+    items, problem = attempt(lambda: backend().items(book_id), "The catalogue")
+    out, _unknown = attempt(lambda: backend().copies_out(current_user.token, book_id), "Loans")
+    return {"items": items or [], "items_problem": problem, "copies_out": (out or {}).get("items"),
+            "new_barcodes": request.args.getlist("added")}
+
+
+def panel_or_back(book_id, done=None, problem=None):
+    """htmx: the book's panel, updated; otherwise back to the book page with the news."""
+    if is_htmx():
+        return render_template("_borrow_panel.html", **panel_context(book_id, done=done, problem=problem))
+    flash(done or problem, "success" if done else "error")
+    return redirect(url_for("catalogue.book", book_id=book_id))
 
 
 @bp.post("/books/<int:book_id>/borrow")
 @login_required
 def borrow(book_id):
     loan, problem = attempt(lambda: backend().borrow(current_user.token, book_id), "Borrowing")
-    if is_htmx():
-        return render_template("_borrow_panel.html", book=book_or_404(book_id), loan=loan, problem=problem)
-    if loan:
-        flash(f"Borrowed. Please return it by {nice_date(loan['due_date'])}.", "success")
-    else:
-        flash(problem, "error")
-    return redirect(url_for("catalogue.book", book_id=book_id))
+    return panel_or_back(book_id, loan and f"Borrowed! Please return it by {nice_date(loan['due_date'])}.", problem)
+
+
+@bp.post("/books/<int:book_id>/loans/<int:loan_id>/renew")
+@login_required
+def renew(book_id, loan_id):
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
+    return panel_or_back(book_id, loan and f"Renewed: now due {nice_date(loan['due_date'])}.", problem)
+
+
+@bp.post("/books/<int:book_id>/loans/<int:loan_id>/return")
+@login_required
+def return_book(book_id, loan_id):
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
+    return panel_or_back(book_id, loan and "Returned. Thank you!", problem)
+
+
+@bp.post("/books/<int:book_id>/hold")
+@login_required
+def place_hold(book_id):
+    hold, problem = attempt(lambda: backend().place_hold(current_user.token, book_id), "Holds")
+    return panel_or_back(book_id, hold and f"You are in line: {ordinal(hold['position'])}.", problem)
+
+
+@bp.post("/books/<int:book_id>/holds/<int:hold_id>/cancel")
+@login_required
+def cancel_hold(book_id, hold_id):
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    return panel_or_back(book_id, hold and "Your hold is cancelled.", problem)

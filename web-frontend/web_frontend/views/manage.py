@@ -1,12 +1,15 @@
-"""Librarians' pages: add, edit and delete books; the loans desk; users and their roles."""
+"""Librarians' pages: add, edit and delete books and their copies; the loans desk, worked by scanner; the hold
+shelf; users, each patron at a glance, and their roles; barcode labels to print."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from stdnum import isbn
 
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
-from ..forms import BookForm, CheckoutForm, RoleForm
+from ..forms import BookForm, CheckinForm, CheckoutForm, ItemForm, ItemStatusForm, RoleForm
 from ..formatting import nice_date
+from ..labels import code128_data_uri
 from ..session import librarian_required
 from .common import apply_service_errors, attempt, backend, book_or_404, page_number
 
@@ -28,29 +31,48 @@ def add_book():
             book = backend().add_book(current_user.token, form.book_fields())
         except BackendError as error:
             apply_service_errors(form, error)
+            existing = clashing_isbn(form, error)
         else:
             flash(f"Added “{book['title']}” to the catalogue.", "success")
             return redirect(url_for("manage.add_book", added=book["id"]))
+    else:
+        existing = None
     added = request.args.get("added", "")
     added_book = book_or_404(int(added)) if added.isdigit() and int(added) < 2**31 else None
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("manage/book_form.html", form=form, book=None, added_book=added_book), status
+    return render_template("manage/book_form.html", form=form, book=None, added_book=added_book,
+                           existing=existing), status
+
+
+def clashing_isbn(form, error):
+    """The book that already has the ISBN the form gave, so the page can point at it."""
+    if error.status != 409 or "isbn" not in error.errors:
+        return None
+    found, _problem = attempt(lambda: backend().book_by_isbn(error_isbn(form)), "The catalogue")
+    return found
+
+
+def error_isbn(form):
+    """The form's ISBN as the catalogue stores it (ISBN-13)."""
+    return isbn.to_isbn13(isbn.compact(form.isbn.data))
 
 
 @bp.route("/books/<int:book_id>/edit", methods=["GET", "POST"])
 def edit_book(book_id):
     book = book_or_404(book_id)
     form = BookForm(data=book if request.method == "GET" else None)
+    existing = None
     if form.validate_on_submit():
         try:
             backend().update_book(current_user.token, book_id, form.book_fields())
         except BackendError as error:
             apply_service_errors(form, error)
+            existing = clashing_isbn(form, error)
         else:
             flash("Saved.", "success")
             return redirect(url_for("catalogue.book", book_id=book_id))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("manage/book_form.html", form=form, book=book, added_book=None), status
+    return render_template("manage/book_form.html", form=form, book=book, added_book=None, existing=existing), status
 
 
 @bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
@@ -67,6 +89,48 @@ def delete_book(book_id):
     return redirect(url_for("catalogue.index"))
 
 
+@bp.post("/books/<int:book_id>/items")
+def add_item(book_id):
+    form = ItemForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.barcode.errors) or "Please try again.", "error")
+        return redirect(url_for("catalogue.book", book_id=book_id) + "#copies")
+    item, problem = attempt(lambda: backend().add_item(current_user.token, book_id, form.barcode.data or None),
+                            "The catalogue")
+    if item is None:
+        flash(f"No copy added: {problem}", "error")
+        return redirect(url_for("catalogue.book", book_id=book_id) + "#copies")
+    flash(f"Added a copy with barcode {item['barcode']}.", "success")
+    return redirect(url_for("catalogue.book", book_id=book_id, added=item["barcode"]) + "#copies")
+
+
+@bp.post("/items/<path:barcode>/status")
+def change_item_status(barcode):
+    form = ItemStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    item, problem = attempt(lambda: backend().change_item(current_user.token, barcode, {"status": form.status.data}),
+                            "The catalogue")
+    flash(f"Copy {barcode} is now {item['status']}." if item else f"Not changed: {problem}",
+          "success" if item else "error")
+    book_id = request.form.get("book_id", "")
+    return redirect(url_for("catalogue.book", book_id=int(book_id)) + "#copies" if book_id.isdigit()
+                    else url_for("catalogue.index"))
+
+
+@bp.get("/books/<int:book_id>/labels")
+def labels(book_id):
+    """A page of barcode labels (Code 128) to print: the copies just added, or all of them."""
+    book = book_or_404(book_id)
+    wanted = set(request.args.getlist("barcode"))
+    items = [item for item in backend().items(book_id) if not wanted or item["barcode"] in wanted]
+    return render_template("manage/labels.html", book=book,
+                           labels=[(item["barcode"], code128_data_uri(item["barcode"])) for item in items])
+
+
+# ---- the loans desk ---------------------------------------------------------------------------------------
+
+
 @bp.get("/loans")
 def loans_desk():
     overdue_only = request.args.get("overdue") == "1"
@@ -74,31 +138,103 @@ def loans_desk():
     if overdue_only:
         filters["overdue"] = "true"
     loans = backend().loans(current_user.token, **filters)
-    titles = backend().titles([loan["book_id"] for loan in loans.items])
-    return render_template("manage/loans.html", loans=loans, titles=titles, overdue_only=overdue_only,
-                           form=CheckoutForm())
+    titles = backend().titles([loan["book_id"] for loan in loans.items if not loan.get("title")])
+    mode = "checkout" if request.args.get("mode") == "checkout" else "checkin"
+    return render_template("manage/loans.html", loans=loans, titles=titles, overdue_only=overdue_only, mode=mode,
+                           checkin_form=CheckinForm(), checkout_form=CheckoutForm())
 
 
-@bp.post("/loans/checkout")
-def checkout():
+def desk_answer(mode, form, outcome=None, problem=None):
+    """The scanner form again (focused, ready for the next scan; the input kept after an error) and what
+    just happened: the whole desk without JavaScript, the form alone for htmx."""
+    if outcome is not None:  # ready for the next item: the same patron at check-out, an empty barcode
+        form = CheckoutForm(formdata=None, patron=form.patron.data) if mode == "checkout" else CheckinForm(
+            formdata=None)
+    context = {"mode": mode, "form": form, "outcome": outcome, "problem": problem}
+    if is_htmx():
+        return render_template("manage/_scanner.html", **context)
+    if outcome:
+        flash(outcome["message"], "success")
+    elif problem:
+        flash(problem, "error")
+    return redirect(url_for("manage.loans_desk", mode=mode))
+
+
+@bp.post("/desk/checkin")
+def desk_checkin():
+    form = CheckinForm()
+    if not form.validate_on_submit():
+        return desk_answer("checkin", form, problem=" ".join(form.barcode.errors) or "Scan an item.")
+    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data), "Loans")
+    if result is None:
+        return desk_answer("checkin", form, problem=f"Not checked in: {problem}")
+    return desk_answer("checkin", form, outcome=checkin_slip(result))
+
+
+def checkin_slip(result):
+    """What the desk says when an item comes back, as Koha's and FOLIO's check-in slips do."""
+    loan, hold = result["loan"], result["hold"]
+    title = loan.get("title") or f"Book {loan['book_id']}"
+    if result["route"] == "hold_shelf":
+        where = f"Hold shelf for {hold['username']}, pickup by {nice_date(hold['pickup_by'])}"
+    elif result["route"] == "out_of_circulation":
+        where = "Out of circulation: its catalogue status says it should not go back on the shelf"
+    else:
+        where = "Back to the shelf"
+    return {"route": result["route"], "title": title, "barcode": loan["barcode"], "patron": loan["username"],
+            "where": where, "hold": hold, "message": f"Checked in “{title}” from {loan['username']}. {where}."}
+
+
+@bp.post("/desk/checkout")
+def desk_checkout():
     form = CheckoutForm()
     if not form.validate_on_submit():
-        flash("Give a patron's username and a book number.", "error")
-        return redirect(url_for("manage.loans_desk"))
-    loan, problem = attempt(
-        lambda: backend().borrow(current_user.token, form.book_id.data, username=form.username.data), "Loans")
-    if loan:
-        flash(f"Checked out to {loan['username']}, due {nice_date(loan['due_date'])}.", "success")
-    else:
-        flash(f"Not checked out: {problem}", "error")
-    return redirect(url_for("manage.loans_desk"))
+        errors = [message for field in (form.patron, form.barcode) for message in field.errors]
+        return desk_answer("checkout", form, problem=" ".join(errors) or "Give a patron and scan an item.")
+    username, problem = find_patron(form.patron.data)
+    if username is None:
+        return desk_answer("checkout", form, problem=problem)
+    loan, problem = attempt(lambda: backend().check_out_item(current_user.token, form.barcode.data, username),
+                            "Loans")
+    if loan is None:
+        return desk_answer("checkout", form, problem=f"Not checked out: {problem}")
+    title = loan.get("title") or f"Book {loan['book_id']}"
+    return desk_answer("checkout", form, outcome={
+        "route": "loan", "title": title, "barcode": loan["barcode"], "patron": loan["username"],
+        "where": f"Due {nice_date(loan['due_date'])}",
+        "message": f"Checked out “{title}” to {loan['username']}, due {nice_date(loan['due_date'])}."})
+
+
+def find_patron(typed):
+    """(username, None) for a username, or a name that matches one person; (None, why) otherwise."""
+    found, problem = attempt(lambda: backend().users(current_user.token, search=typed.strip()), "Accounts")
+    if found is None:
+        return None, problem
+    exact = [user for user in found.items if user["username"].lower() == typed.strip().lower()]
+    matches = exact or found.items
+    if len(matches) == 1:
+        return matches[0]["username"], None
+    if not matches:
+        return None, f"Nobody matches “{typed}”: check the spelling, or find them on the Users page."
+    listed = ", ".join(f"{user['username']} ({user['first_name']} {user['last_name']})" for user in matches[:5])
+    return None, f"{found.total} people match “{typed}”: {listed}{'…' if found.total > 5 else ''}. Type the username."
+
+
+@bp.get("/patrons/suggestions")
+def patron_suggestions():
+    """Options for the desk's patron field as the librarian types (a datalist; without JavaScript, the
+    desk finds the patron by name when the form is sent)."""
+    typed = request.args.get("patron", "").strip()[:100]
+    found, _problem = attempt(lambda: backend().users(current_user.token, search=typed), "Accounts") if typed \
+        else (None, None)
+    return render_template("manage/_patron_options.html", users=found.items if found else [])
 
 
 @bp.post("/loans/<int:loan_id>/checkin")
 def checkin(loan_id):
     loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
     if loan:
-        message, category = f"Checked in book {loan['book_id']} from {loan['username']}.", "success"
+        message, category = f"Checked in “{loan.get('title') or loan['book_id']}” from {loan['username']}.", "success"
     else:
         message, category = f"Not checked in: {problem}", "error"
     if is_htmx():
@@ -109,6 +245,36 @@ def checkin(loan_id):
     return redirect(url_for("manage.loans_desk"))
 
 
+@bp.post("/loans/<int:loan_id>/renew")
+def renew_for_patron(loan_id):
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
+    flash(f"Renewed for {loan['username']}: now due {nice_date(loan['due_date'])}." if loan else
+          f"Not renewed: {problem}", "success" if loan else "error")
+    username = request.form.get("username", "")
+    return redirect(url_for("manage.patron", username=username) if username else url_for("manage.loans_desk"))
+
+
+@bp.get("/holds")
+def hold_shelf():
+    """Ready holds by pickup deadline, and those that ended lately whose copies must come off the shelf."""
+    ready = backend().holds(current_user.token, status="ready", per_page=100)
+    ended = backend().holds(current_user.token, status=["expired", "cancelled"], per_page=50)
+    to_clear = [hold for hold in ended.items if hold.get("barcode") and hold.get("ready_at")]
+    return render_template("manage/holds.html", ready=ready, to_clear=to_clear)
+
+
+@bp.post("/holds/<int:hold_id>/cancel")
+def cancel_hold(hold_id):
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    flash(f"Cancelled {hold['username']}'s hold on “{hold['title']}”." if hold else f"Not cancelled: {problem}",
+          "success" if hold else "error")
+    back = request.form.get("username")
+    return redirect(url_for("manage.patron", username=back) if back else url_for("manage.hold_shelf"))
+
+
+# ---- users ------------------------------------------------------------------------------------------------
+
+
 @bp.get("/users")
 def users():
     search = request.args.get("q", "").strip()[:100]
@@ -116,10 +282,30 @@ def users():
     return render_template("manage/users.html", users=found, search=search, role_form=RoleForm())
 
 
+@bp.get("/users/<username>")
+def patron(username):
+    """A patron at a glance: their account, what they have (overdue first), what they wait for."""
+    token = current_user.token
+    try:
+        account = backend().user(token, username)
+    except BackendError as error:
+        if error.status == 404:
+            abort(404)
+        raise
+    summary, problem = attempt(lambda: backend().patron(token, account["username"]), "Loans")
+    loans = backend().loans(token, username=account["username"], active="true", per_page=100) if summary else None
+    holds = backend().holds(token, username=account["username"], status=["waiting", "ready"], per_page=100) \
+        if summary else None
+    return render_template("manage/patron.html", account=account, summary=summary, problem=problem, loans=loans,
+                           holds=holds, titles=backend().titles([loan["book_id"] for loan in
+                                                                 (loans.items if loans else [])
+                                                                 if not loan.get("title")]))
+
+
 @bp.get("/users/<username>/borrows")
 def patron_borrows(username):
     loans = backend().loans(current_user.token, username=username, page=page_number(), per_page=LOANS_PER_PAGE)
-    titles = backend().titles([loan["book_id"] for loan in loans.items])
+    titles = backend().titles([loan["book_id"] for loan in loans.items if not loan.get("title")])
     return render_template("manage/patron_borrows.html", username=username, loans=loans, titles=titles)
 
 
