@@ -5,11 +5,31 @@ import logging
 import requests
 from flask import g, has_request_context, request
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from .errors import DependencyUnavailable, OutcomeUnknown
 
 log = logging.getLogger(__name__)
+
+
+class _Retry(Retry):
+    """urllib3's Retry, except that a connection dropped before any answer came is, for an idempotent
+    request, retried like one that could not be made (from the connect budget) instead of being a read error.
+
+    A server may close a kept-alive connection whenever it has been idle for its keepalive (gunicorn: 5 s),
+    and it does so even if our next request on it has just arrived: we reuse the pooled connection, the
+    server resets it, and the request was never served. Sending an idempotent request again is safe, and
+    costs no timeout; a read timeout (a ReadTimeoutError, not a ProtocolError) is still never retried.
+    """
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if (isinstance(error, ProtocolError) and method is not None and self._is_method_retryable(method)
+                and self.connect):
+            # Spend a connect retry (and one of the total) instead of a read retry, then restore `read`.
+            spent = self.new(connect=self.connect - 1, read=None)
+            return Retry.increment(spent, method, url, response, error, _pool, _stacktrace).new(read=self.read)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class ServiceClient:
@@ -19,7 +39,7 @@ class ServiceClient:
         self.timeout = (connect_timeout, read_timeout)
         # Only idempotent reads are retried, and never after a read timeout:
         # a slow neighbour must cost one timeout, not several.
-        retry = Retry(
+        retry = _Retry(
             total=retries,
             connect=retries,
             read=0,
