@@ -24,6 +24,7 @@ PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", 
 # Deactivating or deleting a user takes effect within this long (tokens, and answers about them,
 # count as fresh for that period); kept short so the tests need not wait half a minute.
 ACCOUNT_CHECK_SECONDS = 2
+HOLD_PICKUP_SECONDS = 40
 
 # Suites that start the whole system (the `stack` below, or a system of their own) are marked `stack`:
 # `pytest -m "not stack"` (make test-quick) runs the service, unit and frontend suites alone in seconds.
@@ -106,6 +107,10 @@ def stack(postgres_server_url, tmp_path_factory):
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "30",  # the authorization matrix gives one patron three loans per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
+        # The worker runs its schedule every 2 s and a copy waits on the hold shelf for 40 s: the browser
+        # tests see an uncollected hold expire by itself.
+        "SCHEDULE_SECONDS": "2",
+        "HOLD_PICKUP_DAYS": str(HOLD_PICKUP_SECONDS / 86400),
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

@@ -61,6 +61,19 @@ def patron(stack, unique):
     return username
 
 
+@pytest.fixture
+def named_patron(stack, unique):
+    """Register a patron with the names given; returns the username."""
+    def register(first_name="Rita", last_name="Reader", prefix="reader"):
+        username = f"{prefix}-{unique}-{uuid.uuid4().hex[:4]}"
+        requests.post(f"{stack.users}/register", timeout=10, json={
+            "username": username, "password": PASSWORD, "first_name": first_name,
+            "last_name": last_name}).raise_for_status()
+        return username
+
+    return register
+
+
 def log_in(page, username, password=PASSWORD):
     page.goto("/login")
     page.get_by_label("Username").fill(username)

@@ -3,16 +3,24 @@
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
+from croniter import croniter
 
 from borrow_service.models import Hold, db
 from library_common.worker import cron_every, job_app, run_worker
 
 
-def test_the_schedule_becomes_cron_lines():
-    assert cron_every(5) == "*/5 * * * * *"
-    assert cron_every(60) == "0 */1 * * * *"
-    assert cron_every(300) == "0 */5 * * * *"
+@pytest.mark.parametrize("seconds, moments", [
+    (2, ["12:00:02", "12:00:04", "12:00:06"]),
+    (60, ["12:01:00", "12:02:00", "12:03:00"]),
+    (300, ["12:05:00", "12:10:00", "12:15:00"]),
+])
+def test_the_schedule_becomes_cron_lines(seconds, moments):
+    """Read the way procrastinate reads them (croniter, the seconds column last)."""
+    times = croniter(cron_every(seconds), datetime(2026, 11, 27, 12, 0, 0), second_at_beginning=False)
+
+    assert [times.get_next(datetime).strftime("%H:%M:%S") for _ in moments] == moments
 
 
 def test_the_worker_expires_an_uncollected_hold(app, client, as_user, borrow, hold, neighbours):
@@ -37,7 +45,5 @@ def test_the_worker_expires_an_uncollected_hold(app, client, as_user, borrow, ho
 
 
 def test_an_interval_cron_cannot_say_is_refused_at_start():
-    import pytest
-
     with pytest.raises(RuntimeError, match="divisor"):
         cron_every(7)

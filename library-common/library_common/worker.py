@@ -38,12 +38,13 @@ def conninfo(sqlalchemy_url):
 
 
 def cron_every(seconds):
-    """A cron line (with procrastinate's seconds column) firing every `seconds`; cron can only say
-    intervals that divide a minute or an hour evenly, so others are refused at start-up."""
+    """A cron line firing every `seconds` (procrastinate's optional sixth column, after the weekday, is the
+    seconds); cron can only say intervals that divide a minute or an hour evenly, so others are refused at
+    start-up."""
     if seconds < 60 and 60 % seconds == 0:
-        return f"*/{seconds} * * * * *"
+        return f"* * * * * */{seconds}"
     if seconds % 60 == 0 and 3600 % seconds == 0:
-        return f"0 */{seconds // 60} * * * *"
+        return f"*/{seconds // 60} * * * *"
     raise RuntimeError(f"An interval of {seconds} s cannot be scheduled: use a divisor of 60 s or of 3600 s")
 
 
