@@ -1,6 +1,6 @@
 import requests
 
-from .conftest import BOOKS, BORROWS, book, hold, listing, loan, patron
+from .conftest import BOOKS, BORROWS, book, listing, loan, patron
 
 
 def my_holds_and_settings(services, username="alice", holds=()):
