@@ -29,7 +29,7 @@ def test_two_patrons_race_for_the_last_copy(browser, base_url, stack, unique, ad
 
     outcomes = sorted(page.locator("#borrow-panel .message").inner_text() for page in pages)
     assert outcomes[0].startswith("Borrowed!")
-    assert outcomes[1] == "No copy of this book is free right now"
+    assert outcomes[1] == "No copy of this book is free right now: place a hold to be next"
     for page in pages:
         page.context.close()
 
