@@ -25,7 +25,7 @@ def my_borrows():
     current = backend().loans(token, active="true", per_page=100)
     holds = backend().holds(token, status=list(OPEN_HOLDS), per_page=100)
     history = backend().loans(token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
-    me, _unknown = attempt(lambda: backend().patron(token, current_user.username), "Loans")
+    me, _unknown = attempt(lambda: backend().patron(token, current_user.username), "The loans service")
     return render_template("my_borrows.html", current=current, holds=holds, history=history,
                            keep_history=bool(me and me["keep_history"]),
                            titles=untitled(current.items + history.items))
@@ -54,21 +54,21 @@ def _answer(loan, problem, success):
 @bp.post("/borrows/<int:loan_id>/renew")
 @login_required
 def renew(loan_id):
-    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "The loans service")
     return _answer(loan, problem, loan and f"Renewed: now due {nice_date(loan['due_date'])}.")
 
 
 @bp.post("/borrows/<int:loan_id>/return")
 @login_required
 def return_book(loan_id):
-    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "The loans service")
     return _answer(loan, problem, "Returned. Thank you!")
 
 
 @bp.post("/holds/<int:hold_id>/cancel")
 @login_required
 def cancel_hold(hold_id):
-    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "The loans service")
     if is_htmx():
         if problem:
             return with_message("", problem, "error", retarget=True)
@@ -82,7 +82,7 @@ def cancel_hold(hold_id):
 def keep_history():
     keep = request.form.get("keep_history") == "on"
     settings, problem = attempt(lambda: backend().keep_history(current_user.token, current_user.username, keep),
-                                "Loans")
+                                "The loans service")
     if settings:
         flash("Your reading history will be kept." if keep else
               "Returned books will leave your history after a month.", "success")
@@ -94,6 +94,6 @@ def keep_history():
 @bp.post("/history/delete")
 @login_required
 def delete_history():
-    _done, problem = attempt(lambda: backend().forget_history(current_user.token, current_user.username), "Loans")
+    _done, problem = attempt(lambda: backend().forget_history(current_user.token, current_user.username), "The loans service")
     flash(problem or "Your reading history is deleted.", "error" if problem else "success")
     return redirect(url_for("borrows.my_borrows") + "#history-heading")

@@ -10,7 +10,7 @@ from library_common.errors import DependencyUnavailable
 from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ALL_GENRES, SearchForm
-from ..formatting import nice_date, ordinal
+from ..formatting import nice_date
 from .common import attempt, backend, book_or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
@@ -45,7 +45,7 @@ def panel_context(book_id, **context):
     patron = None
     if current_user.is_authenticated:
         patron, _problem = attempt(lambda: backend().patron(current_user.token, current_user.username, book_id),
-                                   "Loans")
+                                   "The loans service")
     return {"book": book, "patron": patron, **context}
 
 
@@ -60,7 +60,7 @@ def book(book_id):
 def copies_context(book_id):
     """A librarian's view of a book's copies: each item, and who has the ones that are out."""
     items, problem = attempt(lambda: backend().items(book_id), "The catalogue")
-    out, _unknown = attempt(lambda: backend().copies_out(current_user.token, book_id), "Loans")
+    out, _unknown = attempt(lambda: backend().copies_out(current_user.token, book_id), "The loans service")
     return {"items": items or [], "items_problem": problem, "copies_out": (out or {}).get("items"),
             "new_barcodes": request.args.getlist("added")}
 
@@ -83,26 +83,26 @@ def borrow(book_id):
 @bp.post("/books/<int:book_id>/loans/<int:loan_id>/renew")
 @login_required
 def renew(book_id, loan_id):
-    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "The loans service")
     return panel_or_back(book_id, loan and f"Renewed: now due {nice_date(loan['due_date'])}.", problem)
 
 
 @bp.post("/books/<int:book_id>/loans/<int:loan_id>/return")
 @login_required
 def return_book(book_id, loan_id):
-    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "The loans service")
     return panel_or_back(book_id, loan and "Returned. Thank you!", problem)
 
 
 @bp.post("/books/<int:book_id>/hold")
 @login_required
 def place_hold(book_id):
-    hold, problem = attempt(lambda: backend().place_hold(current_user.token, book_id), "Holds")
-    return panel_or_back(book_id, hold and f"You are in line: {ordinal(hold['position'])}.", problem)
+    hold, problem = attempt(lambda: backend().place_hold(current_user.token, book_id), "The loans service")
+    return panel_or_back(book_id, hold and "Hold placed: we will keep a copy for you when one comes back.", problem)
 
 
 @bp.post("/books/<int:book_id>/holds/<int:hold_id>/cancel")
 @login_required
 def cancel_hold(book_id, hold_id):
-    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "The loans service")
     return panel_or_back(book_id, hold and "Your hold is cancelled.", problem)

@@ -18,7 +18,7 @@ def backend():
 def attempt(action, activity):
     """Call a service for a person: (result, None), or (None, a message to show them inline).
 
-    `activity` names what failed for the reader ("Borrowing", "Loans"): the service's own refusal is shown
+    `activity` names what failed for the reader ("Borrowing", "The loans service"): the service's own refusal is shown
     as it says it, a service that cannot answer becomes "<activity> is unavailable right now", and a change
     whose answer never came says so, since it may have been made.
     """

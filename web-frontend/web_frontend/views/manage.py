@@ -151,8 +151,9 @@ def desk_answer(mode, form, outcome=None, problem=None):
         form = CheckoutForm(formdata=None, patron=form.patron.data) if mode == "checkout" else CheckinForm(
             formdata=None)
     context = {"mode": mode, "form": form, "outcome": outcome, "problem": problem}
-    if is_htmx():
-        return render_template("manage/_scanner.html", **context)
+    if is_htmx():  # the list of active loans below reloads itself when something changed
+        return render_template("manage/_scanner.html", **context), 200, {"HX-Trigger": "desk-changed"} if outcome \
+            else {}
     if outcome:
         flash(outcome["message"], "success")
     elif problem:
@@ -165,7 +166,7 @@ def desk_checkin():
     form = CheckinForm()
     if not form.validate_on_submit():
         return desk_answer("checkin", form, problem=" ".join(form.barcode.errors) or "Scan an item.")
-    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data), "Loans")
+    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data), "The loans service")
     if result is None:
         return desk_answer("checkin", form, problem=f"Not checked in: {problem}")
     return desk_answer("checkin", form, outcome=checkin_slip(result))
@@ -195,7 +196,7 @@ def desk_checkout():
     if username is None:
         return desk_answer("checkout", form, problem=problem)
     loan, problem = attempt(lambda: backend().check_out_item(current_user.token, form.barcode.data, username),
-                            "Loans")
+                            "The loans service")
     if loan is None:
         return desk_answer("checkout", form, problem=f"Not checked out: {problem}")
     title = loan.get("title") or f"Book {loan['book_id']}"
@@ -207,7 +208,7 @@ def desk_checkout():
 
 def find_patron(typed):
     """(username, None) for a username, or a name that matches one person; (None, why) otherwise."""
-    found, problem = attempt(lambda: backend().users(current_user.token, search=typed.strip()), "Accounts")
+    found, problem = attempt(lambda: backend().users(current_user.token, search=typed.strip()), "The account service")
     if found is None:
         return None, problem
     exact = [user for user in found.items if user["username"].lower() == typed.strip().lower()]
@@ -225,14 +226,14 @@ def patron_suggestions():
     """Options for the desk's patron field as the librarian types (a datalist; without JavaScript, the
     desk finds the patron by name when the form is sent)."""
     typed = request.args.get("patron", "").strip()[:100]
-    found, _problem = attempt(lambda: backend().users(current_user.token, search=typed), "Accounts") if typed \
+    found, _problem = attempt(lambda: backend().users(current_user.token, search=typed), "The account service") if typed \
         else (None, None)
     return render_template("manage/_patron_options.html", users=found.items if found else [])
 
 
 @bp.post("/loans/<int:loan_id>/checkin")
 def checkin(loan_id):
-    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "The loans service")
     if loan:
         message, category = f"Checked in “{loan.get('title') or loan['book_id']}” from {loan['username']}.", "success"
     else:
@@ -247,7 +248,7 @@ def checkin(loan_id):
 
 @bp.post("/loans/<int:loan_id>/renew")
 def renew_for_patron(loan_id):
-    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "Loans")
+    loan, problem = attempt(lambda: backend().renew(current_user.token, loan_id), "The loans service")
     flash(f"Renewed for {loan['username']}: now due {nice_date(loan['due_date'])}." if loan else
           f"Not renewed: {problem}", "success" if loan else "error")
     username = request.form.get("username", "")
@@ -265,7 +266,7 @@ def hold_shelf():
 
 @bp.post("/holds/<int:hold_id>/cancel")
 def cancel_hold(hold_id):
-    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "Holds")
+    hold, problem = attempt(lambda: backend().cancel_hold(current_user.token, hold_id), "The loans service")
     flash(f"Cancelled {hold['username']}'s hold on “{hold['title']}”." if hold else f"Not cancelled: {problem}",
           "success" if hold else "error")
     back = request.form.get("username")
@@ -292,7 +293,7 @@ def patron(username):
         if error.status == 404:
             abort(404)
         raise
-    summary, problem = attempt(lambda: backend().patron(token, account["username"]), "Loans")
+    summary, problem = attempt(lambda: backend().patron(token, account["username"]), "The loans service")
     loans = backend().loans(token, username=account["username"], active="true", per_page=100) if summary else None
     holds = backend().holds(token, username=account["username"], status=["waiting", "ready"], per_page=100) \
         if summary else None
