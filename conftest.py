@@ -105,7 +105,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
         "WEB_CONCURRENCY": "2",
-        "MAX_ACTIVE_LOANS": "30",  # the authorization matrix gives one patron three loans per role
+        "MAX_ACTIVE_LOANS": "40", "MAX_HOLDS": "20",  # the authorization matrix gives one patron many per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
         # The worker runs its schedule every 2 s and a copy waits on the hold shelf for 40 s: the browser
         # tests see an uncollected hold expire by itself.

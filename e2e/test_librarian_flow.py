@@ -85,7 +85,7 @@ def test_the_desk_works_by_scanner_and_finds_patrons_by_name(page, stack, unique
     page.get_by_role("button", name="Find").click()
     screenshot(page, "users")
     page.get_by_role("link", name=username).click()
-    expect(page.get_by_text("0 of 30 books on loan")).to_be_visible()
+    expect(page.get_by_text("0 of 40 books on loan")).to_be_visible()
     page.get_by_role("link", name=f"Every loan of {username}").click()
     expect(page.get_by_role("heading", name=f"Loans of {username}")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile(f"Desk Copy {unique}"))).to_be_visible()

@@ -1,4 +1,5 @@
 import pytest
+from flask import url_for
 
 from web_frontend import create_app
 
@@ -167,3 +168,35 @@ def test_librarians_search_users(client, services, log_in_as):
 
     assert "q=ali" in services.calls[-1].request.url
     assert "No user matches “ali”." in html and 'value="ali"' in html
+
+
+def concrete_urls(app, prefix="", methods=("GET", "POST")):
+    """Every route of the app (under `prefix`) with sample values for its variables, per method."""
+    samples = {"book_id": 1, "loan_id": 1, "hold_id": 1, "username": "alice", "barcode": "1000000001",
+               "filename": "style.css"}
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.rule.startswith(prefix):
+                url = url_for(rule.endpoint, **{name: samples[name] for name in rule.arguments})
+                for method in sorted(set(methods) & rule.methods):
+                    yield method, url
+
+
+def test_every_librarian_page_and_action_needs_a_librarian(app, client, log_in_as):
+    routes = list(concrete_urls(app, "/manage"))
+    assert len(routes) > 15
+
+    for method, url in routes:
+        assert client.open(url, method=method).status_code == 302, (method, url)  # to the login page
+    log_in_as("alice", "patron")
+    for method, url in routes:
+        assert client.open(url, method=method).status_code == 403, (method, url)
+
+
+def test_every_form_post_needs_a_csrf_token(csrf_client):
+    posts = [url for method, url in concrete_urls(csrf_client.application) if method == "POST"]
+    assert len(posts) > 12
+
+    for url in posts:
+        response = csrf_client.post(url, data={"anything": "x"})
+        assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True), url

@@ -94,6 +94,7 @@ def keep_history():
 @bp.post("/history/delete")
 @login_required
 def delete_history():
-    _done, problem = attempt(lambda: backend().forget_history(current_user.token, current_user.username), "The loans service")
+    _done, problem = attempt(lambda: backend().forget_history(current_user.token, current_user.username),
+                             "The loans service")
     flash(problem or "Your reading history is deleted.", "error" if problem else "success")
     return redirect(url_for("borrows.my_borrows") + "#history-heading")

@@ -166,7 +166,8 @@ def desk_checkin():
     form = CheckinForm()
     if not form.validate_on_submit():
         return desk_answer("checkin", form, problem=" ".join(form.barcode.errors) or "Scan an item.")
-    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data), "The loans service")
+    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data),
+                              "The loans service")
     if result is None:
         return desk_answer("checkin", form, problem=f"Not checked in: {problem}")
     return desk_answer("checkin", form, outcome=checkin_slip(result))
@@ -226,8 +227,9 @@ def patron_suggestions():
     """Options for the desk's patron field as the librarian types (a datalist; without JavaScript, the
     desk finds the patron by name when the form is sent)."""
     typed = request.args.get("patron", "").strip()[:100]
-    found, _problem = attempt(lambda: backend().users(current_user.token, search=typed), "The account service") if typed \
-        else (None, None)
+    found = None
+    if typed:
+        found, _problem = attempt(lambda: backend().users(current_user.token, search=typed), "The account service")
     return render_template("manage/_patron_options.html", users=found.items if found else [])
 
 
