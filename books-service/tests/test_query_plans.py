@@ -14,7 +14,8 @@ def big_catalogue(app):
              "INSERT INTO books (title, author, genre) VALUES ('The Hitchhiker''s Guide', 'Douglas Adams', 'SF')")
     # Loaded with triggers off (as a bulk load would be): recounting 20,000 books' copies costs seconds a test.
     analysed(app, "items", "SET session_replication_role = replica",
-             "INSERT INTO items (book_id, barcode) SELECT id, 'Q' || id || '-' || n FROM books, generate_series(1, 2) AS n",
+             "INSERT INTO items (book_id, barcode) SELECT id, 'Q' || id || '-' || n "
+             "FROM books, generate_series(1, 2) AS n",
              "SET session_replication_role = DEFAULT")
 
 

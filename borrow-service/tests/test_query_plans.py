@@ -14,7 +14,8 @@ def many_loans(app):
              "FROM generate_series(1, 30000) AS g ON CONFLICT DO NOTHING")
     analysed(app, "holds",
              "INSERT INTO holds (book_id, title, username, status, placed_at, ready_at, pickup_by, barcode, closed_at) "
-             "SELECT g % 5000, 'Book', 'user' || (g % 2000), (ARRAY['waiting', 'ready', 'fulfilled', 'expired'])[1 + g % 4], "
+             "SELECT g % 5000, 'Book', 'user' || (g % 2000), "
+             "(ARRAY['waiting', 'ready', 'fulfilled', 'expired'])[1 + g % 4], "
              "now(), CASE WHEN g % 4 = 1 THEN now() END, CASE WHEN g % 4 = 1 THEN now() + interval '7 days' END, "
              "CASE WHEN g % 4 = 1 THEN 'B' || g END, CASE WHEN g % 4 > 1 THEN now() END "
              "FROM generate_series(1, 20000) AS g ON CONFLICT DO NOTHING")
