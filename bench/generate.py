@@ -89,6 +89,21 @@ def generate(scale, host, seed=2026):
     copy_rows(connect["books"], "books",
               ["id", "title", "author", "genre", "published_year", "copies", "created_at", "updated_at"], books())
     finish(connect["books"], "books")
+
+    def items():  # each copy an item with a barcode (books.copies already counts them: triggers stay off)
+        barcode = 1_000_000_000
+        for book_id, count in enumerate(copies, start=1):
+            for _ in range(count):
+                barcode += 1
+                yield book_id, str(barcode), NOW.isoformat(), NOW.isoformat()
+
+    connect["books"].cursor().execute("SET session_replication_role = replica")
+    copy_rows(connect["books"], "items", ["book_id", "barcode", "created_at", "updated_at"], items())
+    connect["books"].cursor().execute("SET session_replication_role = DEFAULT")
+    finish(connect["books"], "items")
+    connect["books"].cursor().execute(
+        "SELECT setval('item_barcodes', (SELECT max(barcode::bigint) FROM items))")
+    connect["books"].commit()
     timings["books"] = time.monotonic() - started
 
     started = time.monotonic()
