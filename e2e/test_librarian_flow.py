@@ -56,7 +56,7 @@ def test_the_desk_works_by_scanner_and_finds_patrons_by_name(page, stack, unique
     barcode = requests.get(f"{stack.books}/books/{book['id']}/items", timeout=10).json()[0]["barcode"]
     log_in(page, stack.librarian[0], stack.librarian[1])
     page.get_by_role("link", name="Loans desk").click()
-    page.get_by_role("link", name="Check out").click()
+    page.get_by_role("link", name="Check out", exact=True).click()
 
     page.get_by_label("Patron").fill(f"Scanwell{unique}")  # a name, not the username
     page.get_by_label("Barcode").fill(barcode)

@@ -20,7 +20,7 @@ def list_items(book_id):
 
 @blp.route("/books/<id:book_id>/items", methods=["POST"])
 @blp.librarian_required
-@blp.arguments(ItemInputSchema)
+@blp.arguments(ItemInputSchema, required=False)
 @blp.response(201, ItemSchema)
 @blp.errors(400, 401, 403, 404, 409)
 def add_item(fields, book_id):
