@@ -139,7 +139,7 @@ def test_production_refuses_the_default_secret(app):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"], "APP_ENV": "production"})
 
 
-@pytest.mark.parametrize("path", ["/users/nul%00byte", "/users/" + "a" * 40, "/users/a%20b"])
+@pytest.mark.parametrize("path", ["/users/nul%00byte", "/users/" + "a" * 40, "/users/a%20b", "/users/boss%0a"])
 def test_impossible_usernames_in_paths_are_404(client, make_user, login, path):
     make_user("boss", role="librarian")
 
