@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
-from library_common.errors import Conflict, NotFound
+from library_common.errors import Conflict, DependencyUnavailable, NotFound
 from library_common.transactions import transaction
 
 from .models import Book, GenreCount, db
@@ -154,42 +154,68 @@ def add_book(fields):
     return book
 
 
-def _on_loan(book_id, circulation):
-    return circulation.on_loan([book_id]).get(book_id, 0)
-
-
 # PUT replaces a book: what the request leaves out goes back to these.
 REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1}
 
 
-def replace_book(book_id, fields, circulation):
-    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation)
+def replace_book(book_id, fields, circulation, token):
+    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation, token)
 
 
-def update_book(book_id, changes, circulation):
-    """Apply changes; loans are asked about only when the number of copies goes down."""
+def update_book(book_id, changes, circulation, token):
+    """Apply changes. Fewer copies are applied first and then checked against the loans (see
+    `_confirm_or_undo`); the change is undone, and refused, when more copies than that are on loan."""
     book = get_book(book_id)
+    before = {field: getattr(book, field) for field in changes}
     new_copies = changes.get("copies", book.copies)
-    if new_copies < book.copies:
-        on_loan = _on_loan(book_id, circulation)
-        if new_copies < on_loan:
-            raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
-                           errors={"copies": f"At least {on_loan} (copies on loan)"})
+    lowered = new_copies < book.copies
 
-    def apply():
-        for field, value in changes.items():
-            setattr(book, field, value)
+    def apply(values):
+        def change():
+            current = get_book(book_id)
+            for field, value in values.items():
+                setattr(current, field, value)
+            return current
 
-    _store(apply)
+        return change
+
+    book = _store(apply(changes))
+    if lowered:
+        _confirm_or_undo(book_id, new_copies, circulation, token, undo=lambda: _store(apply(before)))
     return count_availability([book], circulation.on_loan_or_unknown([book_id]))[0]
 
 
-def delete_book(book_id, circulation):
+def delete_book(book_id, circulation, token):
+    """Remove a book: deleted first, then checked for loans (see `_confirm_or_undo`); put back, with the
+    same id and fields, and refused while copies are on loan."""
     book = get_book(book_id)
-    if _on_loan(book_id, circulation) > 0:
-        raise Conflict("This book has copies on loan; check them in before deleting it")
+    row = {column.key: getattr(book, column.key) for column in Book.__table__.columns if column.computed is None}
     with transaction():
         db.session.delete(book)
+
+    def put_back():
+        with transaction():
+            db.session.execute(sa.insert(Book).values(**row))
+
+    _confirm_or_undo(book_id, 0, circulation, token, undo=put_back)
+
+
+def _confirm_or_undo(book_id, copies, circulation, token, undo):
+    """A change leaving `copies` copies is committed; now ask borrow-service for the book's loans through the
+    call that waits for borrows in flight. Each borrow reads the copies while holding that same lock, so it
+    either read the old number and is counted here, or reads the new one: no borrow can slip between.
+    When the loans exceed `copies`, or cannot be counted, the change is undone."""
+    try:
+        on_loan = circulation.settled_on_loan(book_id, token)
+    except DependencyUnavailable:
+        undo()
+        raise
+    if on_loan > copies:
+        undo()
+        if copies == 0:
+            raise Conflict("This book has copies on loan; check them in before deleting it")
+        raise Conflict(f"{on_loan} copies are on loan; copies cannot go below that",
+                       errors={"copies": f"At least {on_loan} (copies on loan)"})
 
 
 def books_in_genre(genre=None):

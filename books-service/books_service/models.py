@@ -5,6 +5,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+from library_common.rate_limits import rate_limit_table
+
 db = SQLAlchemy()
 
 # 'simple' keeps words as typed (no stemming, no stop words), which suits titles,
@@ -58,3 +60,6 @@ class GenreCount(db.Model):
 
     genre: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     books: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+rate_limits = rate_limit_table(db.metadata)

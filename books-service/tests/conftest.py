@@ -18,7 +18,8 @@ def app(postgres_server_url, tokens):
 
 @pytest.fixture(autouse=True)
 def borrow_service(fake_neighbour):
-    """borrow-service's active-counts endpoint, answering from `on_loan` ({book_id: count})."""
+    """borrow-service's active-counts endpoints, answering from `on_loan` ({book_id: count}); `settled` records
+    each confirmation asked for and can run `before_settling(book_id)` first (a borrow finishing meanwhile)."""
     fake = fake_neighbour(BORROW_SERVICE)
     fake.on_loan = {}
 
@@ -28,7 +29,18 @@ def borrow_service(fake_neighbour):
             str(k): v for k, v in fake.on_loan.items() if v}
         return 200, {"counts": counts}
 
+    fake.settled = []
+    fake.before_settling = None
+
+    def settled_count(request, match):
+        book_id = int(match.group(1))
+        if fake.before_settling:
+            fake.before_settling(book_id)
+        fake.settled.append((book_id, request.headers.get("Authorization")))
+        return 200, {"book_id": book_id, "active": fake.on_loan.get(book_id, 0)}
+
     fake.route("GET", r"/borrows/active-counts.*", active_counts)
+    fake.route("GET", r"/borrows/book/(\d+)/active-count", settled_count)
     return fake
 
 

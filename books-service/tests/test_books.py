@@ -153,10 +153,42 @@ def test_copies_cannot_go_below_those_on_loan(client, librarian, add_book, borro
     book = add_book(copies=3)
     borrow_service.on_loan = {book["id"]: 2}
 
+    response = client.patch(f"/books/{book['id']}", json={"copies": 1, "title": "Renamed"}, headers=librarian)
+
+    assert response.status_code == 409
+    assert response.json["errors"] == {"copies": "At least 2 (copies on loan)"}
+    unchanged = client.get(f"/books/{book['id']}").json
+    assert (unchanged["copies"], unchanged["title"]) == (3, book["title"])  # the whole change was undone
+    assert client.patch(f"/books/{book['id']}", json={"copies": 2}, headers=librarian).status_code == 200
+    assert borrow_service.settled[-1] == (book["id"], librarian["Authorization"])
+
+
+def test_a_borrow_that_finishes_while_copies_are_lowered_is_counted(client, librarian, add_book, borrow_service):
+    """Issue 12, finding 7: the loans were counted before the change, so a borrow could slip in between."""
+    book = add_book(copies=2)
+
+    def a_borrow_finishes_first(book_id):  # it read the old copies; borrow-service's lock made us wait for it
+        borrow_service.on_loan[book_id] = 2
+
+    borrow_service.before_settling = a_borrow_finishes_first
+
     response = client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian)
 
     assert response.status_code == 409
-    assert client.patch(f"/books/{book['id']}", json={"copies": 2}, headers=librarian).status_code == 200
+    assert client.get(f"/books/{book['id']}").json["copies"] == 2
+
+
+def test_a_borrow_that_finishes_while_a_book_is_deleted_keeps_it(client, librarian, add_book, borrow_service):
+    book = add_book(isbn="9780345391803", description="Don't panic", copies=2)
+    borrow_service.before_settling = lambda book_id: borrow_service.on_loan.update({book_id: 1})
+
+    response = client.delete(f"/books/{book['id']}", headers=librarian)
+
+    assert response.status_code == 409
+    kept = client.get(f"/books/{book['id']}").json
+    assert {k: kept[k] for k in book if k not in ("available", "available_copies")} == {
+        k: book[k] for k in book if k not in ("available", "available_copies")}
+    assert client.get("/genres").json == [{"genre": "Science Fiction", "count": 1}]
 
 
 def test_a_book_on_loan_cannot_be_deleted(client, librarian, add_book, borrow_service):
@@ -177,6 +209,23 @@ def test_deleting_when_loans_cannot_be_checked_is_503(client, librarian, add_boo
 
     assert response.status_code == 503
     assert client.get(f"/books/{book['id']}").status_code == 200
+
+
+def test_lowering_copies_when_loans_cannot_be_checked_is_503_and_undone(client, librarian, add_book, borrow_service):
+    book = add_book(copies=3)
+    borrow_service.down = True
+
+    assert client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian).status_code == 503
+    borrow_service.down = False
+    assert client.get(f"/books/{book['id']}").json["copies"] == 3
+
+
+def test_adding_copies_or_renaming_asks_nobody(client, librarian, add_book, borrow_service):
+    book = add_book(copies=1)
+
+    assert client.patch(f"/books/{book['id']}", json={"copies": 4, "title": "More"}, headers=librarian).json[
+        "copies"] == 4
+    assert borrow_service.settled == []
 
 
 def test_genres_with_counts(client, add_book):

@@ -2,8 +2,13 @@
 
 The copy count and the per-patron limit are enforced inside PostgreSQL: a borrow takes
 transaction-scoped advisory locks on the patron and on the book (always in that order,
-so two borrows never deadlock), then counts and inserts. Every worker process and every
-replica goes through the same locks, so N copies yield exactly N loans.
+so two borrows never deadlock), then asks books-service how many copies the book has, counts
+and inserts. Every worker process and every replica goes through the same locks, so N copies
+yield exactly N loans.
+
+books-service lowers a book's copies (or deletes it) first and then asks for its loans through
+`settled_active_count`, which waits on the same book lock: a borrow in flight either read the
+old copies and is counted, or waits and reads the new ones. Neither side can over-lend.
 """
 
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from library_common.errors import Conflict, Forbidden, NotFound
 from library_common.transactions import transaction
 
 from .models import Loan, db
+from .neighbours import Account
 
 _PATRON_LOCKS = 1
 _BOOK_LOCKS = 2
@@ -44,11 +50,23 @@ class LoanFilters:
 
 def borrower(principal, requested_username, directory):
     """Whom a loan request is for: the caller, or (librarians only) an existing user they name."""
+    return _account_for(principal, requested_username, directory).username
+
+
+def lender_to(principal, requested_username, directory):
+    """Whom a borrow is for, as `borrower`; a deactivated account borrows nothing (Conflict)."""
+    account = _account_for(principal, requested_username, directory)
+    if not account.active:
+        raise Conflict(f"{account.username}'s account is deactivated: it cannot borrow")
+    return account.username
+
+
+def _account_for(principal, requested_username, directory):
     if not requested_username or requested_username.lower() == principal.username.lower():
-        return principal.username
+        return Account(principal.username, active=True)  # a valid token vouches for its own account
     if not principal.is_librarian:
         raise Forbidden("Patrons may only borrow and return for themselves")
-    return directory.canonical_username(requested_username, principal.token)
+    return directory.account(requested_username, principal.token)
 
 
 def whose_loans(principal, requested_username):
@@ -69,17 +87,22 @@ def _active_count(*conditions):
 
 
 def check_out(deps, principal, *, book_id, requested_username, now):
-    """The seed's borrow: a copy of `book_id` for the caller, or (librarians) for a patron they name."""
-    username = borrower(principal, requested_username, deps.directory)
-    return borrow(deps.policy, username=username, book=deps.catalogue.book(book_id), now=now)
+    """The seed's borrow: a copy of `book_id` for the caller, or (librarians) for an active patron they name."""
+    username = lender_to(principal, requested_username, deps.directory)
+    return borrow(deps.policy, deps.catalogue, username=username, book_id=book_id, now=now)
 
 
-def borrow(policy, *, username, book, now):
-    """Lend `book` (a BookCopies) to `username`; Conflict when the rules say no."""
+def borrow(policy, catalogue, *, username, book_id, now):
+    """Lend a copy of book `book_id` to `username`; Conflict when the rules say no.
+
+    The book's copies are asked of books-service (`catalogue`) while holding the book's lock, so a
+    lowering or deletion there cannot slip between that answer and the loan (see the module's doc).
+    """
     try:
         with transaction():
             _lock(_PATRON_LOCKS, "hashtext(:username)", {"username": username.lower()})
-            _lock(_BOOK_LOCKS, ":book_id", {"book_id": book.book_id})
+            _lock(_BOOK_LOCKS, ":book_id", {"book_id": book_id})
+            book = catalogue.book(book_id)
             if _active_count(Loan.username == username, Loan.book_id == book.book_id):
                 raise Conflict(f"{username} already has a copy of this book")
             if _active_count(Loan.username == username) >= policy.max_active_loans:
@@ -168,6 +191,13 @@ def find_loans(filters, now):
         statement.order_by(Loan.borrow_date.desc(), Loan.id.desc()).offset(filters.offset).limit(filters.limit)
     ).all()
     return loans, total
+
+
+def settled_active_count(book_id):
+    """Copies of `book_id` on loan once the borrows of it in flight have finished (they hold its lock)."""
+    with transaction():
+        _lock(_BOOK_LOCKS, ":book_id", {"book_id": book_id})
+        return _active_count(Loan.book_id == book_id)
 
 
 def active_counts(book_ids=None):

@@ -27,15 +27,22 @@ class Catalogue:
         return BookCopies(book_id=body["id"], title=body["title"], copies=body["copies"])
 
 
+@dataclass(frozen=True)
+class Account:
+    username: str  # as registered (usernames are case-insensitive)
+    active: bool
+
+
 class Directory:
     def __init__(self, client):
         self._client = client
 
-    def canonical_username(self, username, token):
-        """The username as registered (usernames are case-insensitive), asked with the caller's token."""
+    def account(self, username, token):
+        """The user of that name, asked with the caller's token; NotFound for no such (or a deleted) user."""
         response = self._client.get(f"/users/{username}", token=token)
         if response.status_code == 404:
             raise NotFound(f"No user named {username!r}")
         if response.status_code != 200:
             raise DependencyUnavailable("The user-service could not confirm this user")
-        return response.json()["username"]
+        body = response.json()
+        return Account(username=body["username"], active=body["active"] is True)

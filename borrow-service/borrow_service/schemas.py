@@ -52,3 +52,8 @@ class ActiveCountsArgs(ma.Schema):
 class ActiveCountsSchema(ma.Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
                          metadata={"description": "book id -> copies on loan"})
+
+
+class SettledCountSchema(ma.Schema):
+    book_id = fields.Integer()
+    active = fields.Integer(metadata={"description": "copies on loan, counted after the borrows in progress"})

@@ -19,17 +19,22 @@ def app(postgres_server_url, tokens):
 
 class Neighbours:
     """books-service's `GET /books/<id>` and user-service's `GET /users/<name>`, answering from
-    `copies` ({book_id: copies}) and `users`; `books.down` / `users.down` stop either."""
+    `copies` ({book_id: copies}), `users` and `deactivated`; `books.down` / `user_service.down` stop either.
+    While `books_wait` (a threading.Event) is set on it but not yet set itself, books-service does not answer."""
 
     def __init__(self, fake_neighbour):
         self.copies = {}
         self.users = {"alice", "bob", "boss"}
+        self.deactivated = set()
+        self.books_wait = None
         self.books = fake_neighbour(BOOKS_SERVICE)
         self.books.route("GET", r"/books/(\d+).*", self._book)
         self.user_service = fake_neighbour(USER_SERVICE)
         self.user_service.route("GET", r"/users/([^/?]+)", self._user)
 
     def _book(self, _request, match):
+        if self.books_wait is not None:
+            self.books_wait.wait(timeout=10)
         book_id = int(match.group(1))
         if book_id not in self.copies:
             return 404, {"message": "No book"}
@@ -37,7 +42,9 @@ class Neighbours:
 
     def _user(self, _request, match):
         found = next((user for user in self.users if user.lower() == match.group(1).lower()), None)
-        return (200, {"username": found}) if found else (404, {"message": "No user"})
+        if found is None:
+            return 404, {"message": "No user"}
+        return 200, {"username": found, "active": found not in self.deactivated}
 
 
 @pytest.fixture(autouse=True)

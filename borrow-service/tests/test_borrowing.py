@@ -108,16 +108,15 @@ def test_invalid_loan_requests_are_400(client, as_user, body, field):
 def test_thirty_simultaneous_borrows_of_two_copies_make_two_loans(app, neighbours):
     from borrow_service import loans
     from library_common import deps
-    from borrow_service.neighbours import BookCopies
 
     with app.app_context():
-        policy = deps.AppDeps.current().policy
-    book = BookCopies(book_id=7, title="Popular", copies=2)
+        policy, catalogue = deps.AppDeps.current().policy, deps.AppDeps.current().catalogue
+    neighbours.copies[7] = 2
 
     def attempt(number):
         with app.app_context():
             try:
-                loans.borrow(policy, username=f"patron{number}", book=book, now=datetime.now().astimezone())
+                loans.borrow(policy, catalogue, username=f"patron{number}", book_id=7, now=datetime.now().astimezone())
                 return "loan"
             except loans.Conflict:
                 return "conflict"

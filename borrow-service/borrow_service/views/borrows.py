@@ -7,7 +7,8 @@ from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import loans
 from ..deps import deps
-from ..schemas import ActiveCountsArgs, ActiveCountsSchema, HistoryArgs, LoanListArgs, LoanRequestSchema, LoanSchema
+from ..schemas import (ActiveCountsArgs, ActiveCountsSchema, HistoryArgs, LoanListArgs, LoanRequestSchema, LoanSchema,
+                       SettledCountSchema)
 
 blp = Blueprint("borrows", __name__, description="Borrowing and returning books")
 
@@ -25,7 +26,7 @@ def _page(filters_args, **filters):
 @blp.response(201, LoanSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 def borrow_book(request_body):
-    """Borrow a book (for yourself; librarians for any patron)"""
+    """Borrow a book (for yourself; librarians for any active patron)"""
     return loans.check_out(deps(), current_principal(), book_id=request_body["book_id"],
                            requested_username=request_body.get("username"), now=now())
 
@@ -89,6 +90,16 @@ def user_history(args, username):
 def book_history(args, book_id):
     """One book's loans, newest first (librarians)"""
     return _page(args, book_id=book_id, active=args.get("active"))
+
+
+@blp.route("/borrows/book/<id:book_id>/active-count")
+@blp.librarian_required
+@blp.response(200, SettledCountSchema)
+@blp.errors(401, 403)
+def settled_active_count(book_id):
+    """Copies of one book on loan, once the borrows of it in progress have finished (librarians; books-service
+    asks this after lowering a book's copies or deleting it)"""
+    return {"book_id": book_id, "active": loans.settled_active_count(book_id)}
 
 
 @blp.route("/borrows/active-counts")

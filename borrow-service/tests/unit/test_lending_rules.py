@@ -4,10 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borrow_service.loans import LoanPolicy, borrower, is_overdue, whose_loans
+from borrow_service.loans import LoanPolicy, borrower, is_overdue, lender_to, whose_loans
 from borrow_service.models import Loan
+from borrow_service.neighbours import Account
 from library_common.auth import Principal
-from library_common.errors import Forbidden
+from library_common.errors import Conflict, Forbidden
 
 ALICE = Principal("alice", "patron")
 BOSS = Principal("boss", "librarian")
@@ -15,8 +16,8 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
 
 class Directory:
-    def canonical_username(self, username, token):
-        return username.capitalize()
+    def account(self, username, token):
+        return Account(username.capitalize(), active=username.lower() != "gone")
 
 
 def test_a_loan_period_is_the_policy_s_days():
@@ -46,3 +47,11 @@ def test_whose_loans_a_caller_may_list():
     assert whose_loans(ALICE, None) == "alice" and whose_loans(ALICE, "Alice") == "alice"
     with pytest.raises(Forbidden):
         whose_loans(ALICE, "bob")
+
+
+def test_librarians_lend_only_to_active_accounts():
+    """Issue 12, finding 7: a librarian could check out to a deactivated account."""
+    assert lender_to(BOSS, "carol", Directory()) == "Carol"
+    with pytest.raises(Conflict, match="deactivated"):
+        lender_to(BOSS, "gone", Directory())
+    assert borrower(BOSS, "gone", Directory()) == "Gone"  # returning for it is still fine
