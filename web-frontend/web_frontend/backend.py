@@ -5,6 +5,7 @@ errors); one that cannot answer raises DependencyUnavailable; a token the servic
 accept raises SessionExpired.
 """
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -131,6 +132,11 @@ class Backend:
     def login(self, username, password):
         body = self._call(self.user_service, "POST", "/login", json={"username": username, "password": password}).json()
         return body["token"], body["user"]
+
+    def logout(self, token):
+        """End every session of the token's account at user-service (a token it already refuses is fine)."""
+        with contextlib.suppress(SessionExpired):
+            self._call(self.user_service, "POST", "/logout", token=token)
 
     def users(self, token, page=1, search=""):
         params = {"page": page, "per_page": 50} | ({"q": search} if search else {})
