@@ -28,6 +28,7 @@ class World:
     """Everything the rows refer to, made once through the APIs."""
 
     tokens: dict
+    usernames: dict  # role -> username
     victim: str  # patron A's username
     books: dict  # role -> a book of its own, for rows that change loans
     loans: dict  # role -> one of A's loans of its own, to return (id, book_id)
@@ -77,6 +78,7 @@ def world(stack):
     stack.wait_for_account_changes()
     return World(
         tokens=tokens,
+        usernames={"patron_a": patron_a, "patron_b": patron_b, "deactivated": deactivated, "deleted": deleted},
         victim=patron_a,
         books={role: add_book(f"To borrow for {role}") for role in ROLES},
         loans=loans,
@@ -102,6 +104,10 @@ MATRIX = [
     ("books", "DELETE", "/books/{spare}", None, (401, 403, 403, 204, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
+    ("users", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("borrows", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/docs/vendor/swagger-ui-bundle.js", None, (200, 200, 200, 200, 200, 200)),
     ("users", "GET", "/me", None, (401, 200, 200, 200, 401, 401)),
     ("users", "GET", "/users", None, (401, 403, 403, 200, 401, 401)),
     ("users", "GET", "/users/{victim}", None, (401, 200, 403, 200, 401, 401)),
@@ -111,12 +117,16 @@ MATRIX = [
     ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/book/{loan_book}", None, (401, 403, 403, 200, 401, 401)),
+    ("borrows", "GET", "/borrows/book/{loan_book}/active-count", None, (401, 403, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrowbook", {"book_id": "{book}", "username": "{victim}"}, (401, 201, 403, 201, 401, 401)),
     ("borrows", "POST", "/return", {"book_id": "{loan_book}", "username": "{victim}"}, (401, 200, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrows/{loan}/renew", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrows/{returnable}/return", None, (401, 200, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
+# Logging out ends the caller's own sessions: each role logs out with a token of its own, made for this row
+# (the deactivated and deleted keep their old ones), after every row above.
+LOGOUT = ("users", "POST", "/logout", None, (401, 204, 204, 204, 401, 401))
 
 
 def fill(template, world, role):
@@ -150,6 +160,22 @@ def test_each_role_gets_exactly_the_expected_status(stack, world, service, metho
             assert response.headers["Content-Type"].startswith("application/json")
             assert response.json()["message"]
     assert outcomes == dict(zip(ROLES, expected, strict=True))
+
+
+def test_each_role_gets_exactly_the_expected_status_when_logging_out(stack, world):
+    service, method, path, _body, expected = LOGOUT
+    usernames = {"patron_a": world.victim, "patron_b": world.usernames["patron_b"]}
+    fresh = {role: stack.login(username, PASSWORD) for role, username in usernames.items()}
+    tokens = world.tokens | fresh | {"librarian": stack.login(*stack.librarian)}
+    outcomes = {}
+    for role in ROLES:
+        response = requests.request(method, stack.url[service] + path, headers=tokens[role], timeout=10)
+        outcomes[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.json()["message"]
+    assert outcomes == dict(zip(ROLES, expected, strict=True))
+    for role in ("patron_a", "patron_b", "librarian"):  # ended at once where the sessions are kept
+        assert requests.get(f"{stack.users}/me", headers=tokens[role], timeout=10).status_code == 401
 
 
 # ---- forged tokens, against the real services ------------------------------------------------------------
