@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.processes import free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -106,12 +106,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "30",  # the authorization matrix gives one patron three loans per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
-        # Every test calls from this machine, one client address: the suites' own sign-ups, searches and
-        # wrong passwords must not add up to a limit (each limit has tests of its own, with its own numbers).
-        "RATE_LIMIT_REGISTER": "100000/hour",
-        "RATE_LIMIT_PASSWORD_CHANGE": "100000/hour",
-        "RATE_LIMIT_EXPENSIVE_SEARCH": "100000/minute",
-        "LOGIN_FAILURES_PER_CLIENT": "100000",
+        **ONE_MACHINE_LIMITS,
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

@@ -165,21 +165,22 @@ def run_foreground(command, env):
 
 
 def refuse_secrets_shared_between_services(env):
-    """In production, user-service's SECRET_KEY and the frontend's must differ. Each service checks its own
-    secrets as it starts; only here are both known (under compose, library_common.serve compares them)."""
+    """In production, user-service's SECRET_KEY and the frontend's (FRONTEND_SECRET_KEY) must differ. Each
+    service checks its own secrets as it starts; only here are both known (under compose, the container
+    entrypoint compares them). A frontend key made here is random, so only one given can be the same."""
     if env.get("APP_ENV") != "production":
         return
     problems = shared_secret_problems({"SECRET_KEY": env.get("SECRET_KEY", ""),
-                                       "FRONTEND_SECRET_KEY": env["FRONTEND_SECRET_KEY"]})
+                                       "FRONTEND_SECRET_KEY": env.get("FRONTEND_SECRET_KEY", "")})
     if problems:
         sys.exit("stack: refusing to start in production: " + "; ".join(problems))
 
 
 def run(args):
+    refuse_secrets_shared_between_services(os.environ)
     urls = database_urls(os.environ)
-    env = service_environment(os.environ, urls)
-    refuse_secrets_shared_between_services(env)
     migrate(urls)
+    env = service_environment(os.environ, urls)
     print_welcome(env)
     procfile = "Procfile.dev" if args.dev else "Procfile"
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)]

@@ -12,7 +12,7 @@ import requests
 
 pytestmark = pytest.mark.integration
 PATRONS = 8
-ROUNDS = 6
+ROUNDS = 10
 
 
 @pytest.fixture(scope="module")
