@@ -90,6 +90,7 @@ synth: $(DEPLOY_INSTALLED)  ## write the AWS CloudFormation templates to infra/c
 
 lint-deploy: $(DEPLOY_INSTALLED) $(ACTIONLINT) compose-cli synth  ## check containers, compose, workflows and the AWS stack
 	$(COMPOSE) --env-file .env.example -f docker-compose.yml config -q
+	$(COMPOSE) --env-file .env.example -f docker-compose.yml -f docker-compose.override.example.yml config -q
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(DEPLOY_VENV)/bin/hadolint books-service/Dockerfile user-service/Dockerfile borrow-service/Dockerfile web-frontend/Dockerfile
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

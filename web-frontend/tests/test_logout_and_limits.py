@@ -93,3 +93,21 @@ def test_too_many_expensive_searches_is_said_in_the_results(client, services, ht
 
     assert response.status_code == 200
     assert "try again in 40 seconds" in response.get_data(as_text=True)
+
+
+def test_behind_a_trusted_https_proxy_the_frontend_passes_on_the_persons_address_and_sends_hsts(tokens, services):
+    """Issue 12, finding 3: TRUSTED_PROXIES names the proxy in front; its X-Forwarded-* are believed, nobody else's."""
+    services.post(f"{USERS}/login", status=401, json={"message": "Invalid username or password"})
+    services.get(f"{BOOKS}/books", **listing([]))
+    behind_proxy = make_app(tokens, WTF_CSRF_ENABLED=False, TRUSTED_PROXIES="10.0.0.0/8").test_client()
+    proxy = {"REMOTE_ADDR": "10.1.2.3"}
+    forwarded = {"X-Forwarded-For": "203.0.113.50", "X-Forwarded-Proto": "https"}
+
+    behind_proxy.post("/login", data={"username": "alice", "password": "pw-123456"}, headers=forwarded,
+                      environ_base=proxy)
+    page = behind_proxy.get("/", headers=forwarded, environ_base=proxy)
+    stranger = behind_proxy.get("/", headers=forwarded, environ_base={"REMOTE_ADDR": "198.51.100.1"})
+
+    assert services.calls[0].request.headers["X-Forwarded-For"] == "203.0.113.50"
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in stranger.headers
