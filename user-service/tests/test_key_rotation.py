@@ -122,7 +122,8 @@ def test_a_rotated_key_signs_after_a_cache_period_and_a_removed_one_stops_verify
 
     rotated = users.test_cli_runner().invoke(args=["rotate-keys"])
     assert rotated.exit_code == 0, rotated.output
-    assert jwt.get_unverified_header(log_in())["kid"] == old_kid  # the new key is only published, for now
+    assert len(users.test_client().get("/.well-known/jwks.json").json["keys"]) == 2  # published at once
+    assert jwt.get_unverified_header(log_in())["kid"] == old_kid  # ... but not signing yet
     time.sleep(2.1)  # a cache period for every service to fetch it, and one for this process to notice
     second = log_in()
     assert jwt.get_unverified_header(second)["kid"] != old_kid

@@ -58,7 +58,9 @@ def rotate_keys(remove_retired, grace_seconds):
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     settings = current_app.config
-    click.echo(f"New signing key {kid}: published now, signing in {settings['JWKS_CACHE_SECONDS']} s.")
+    seconds = settings["JWKS_CACHE_SECONDS"]
+    click.echo(f"New signing key {kid}: published now; it signs after {seconds} s (in every worker within "
+               f"{2 * seconds} s).")
     if remove_retired:
         grace = timedelta(seconds=grace_seconds) if grace_seconds is not None \
             else token_lifetime_with_leeway(settings["JWT_TTL_SECONDS"])

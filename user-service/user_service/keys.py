@@ -5,9 +5,10 @@ needs one generates it under a PostgreSQL advisory lock and stores it sealed wit
 (AES-256-GCM under a key derived by scrypt), so a fresh install needs no key set-up and every
 worker signs with the same key.
 
-Rotation (`flask rotate-keys`): a new key is published at once but signs only once it has been
-published for JWKS_CACHE_SECONDS, so every service has fetched it before it meets a token it
-signed. The keys it replaced keep verifying until they are removed (`--remove-retired`), which
+Rotation (`flask rotate-keys`): a new key is published at once (the JWKS document is read from the
+database on every request) but signs only once it has been published for JWKS_CACHE_SECONDS, so
+every service has fetched it before it meets a token it signed; each worker notices within another
+such period. The keys it replaced keep verifying until they are removed (`--remove-retired`), which
 is safe once no token they signed can still be valid; a removed key stops verifying everywhere
 within JWKS_CACHE_SECONDS, since every process, this one too, reloads the keys that often.
 """
@@ -121,8 +122,7 @@ class KeyStore:
         return self._published.get(kid)
 
     def jwks(self):
-        if self._stale(self._published_loaded):
-            self._load_published()
+        self._load_published()
         keys = []
         for kid, public_key in self._published.items():
             jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public_key, as_dict=True)
@@ -178,12 +178,13 @@ class KeyStore:
         """Remove the keys that another has replaced for longer than `grace` (by default, as long as a token
         lives plus the clock leeway: no token they signed is valid any more). Returns their kids."""
         self._refuse_when_configured()
-        signing_started = timedelta(seconds=self._refresh_seconds)
+        # A key signs once published for a refresh period; every worker has switched within another.
+        everyone_switched = timedelta(seconds=2 * self._refresh_seconds)
         with transaction() as session:
             keys = session.execute(select(SigningKey.kid, SigningKey.created_at)
                                    .order_by(SigningKey.created_at)).all()
             replaced_long_ago = {older.kid for older, newer in zip(keys, keys[1:], strict=False)
-                                 if newer.created_at + signing_started + grace <= now}
+                                 if newer.created_at + everyone_switched + grace <= now}
             signing_now = self._signing_kid(now) if keys else None
             removable = sorted(replaced_long_ago - {signing_now})
             if removable:
