@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PACKAGES := library-common user-service books-service borrow-service web-frontend
 HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
+SWAGGER_UI := library-common/library_common/static/vendor/swagger-ui/swagger-ui-bundle.js
 
 DEPLOY_VENV := .venv-deploy
 DEPLOY_INSTALLED := $(DEPLOY_VENV)/.installed
@@ -36,7 +37,11 @@ $(HTMX): web-frontend/web_frontend/assets.py | $(INSTALLED)
 	@if command -v npm >/dev/null; then $(PY) -c 'from web_frontend.assets import vendor_htmx; vendor_htmx()'; \
 	else echo "npm not found: pages will load htmx from its CDN instead"; fi
 
-install: $(INSTALLED) $(HTMX)
+# Swagger UI for each service's /docs, pinned and checked against its integrity hashes (library_common/swagger_ui.py)
+$(SWAGGER_UI): library-common/library_common/swagger_ui.py | $(INSTALLED)
+	$(PY) -m library_common.swagger_ui || echo "Could not fetch Swagger UI: /docs will link to /openapi.json instead"
+
+install: $(INSTALLED) $(HTMX) $(SWAGGER_UI)
 
 # The deployment toolchain lives in its own virtualenv: aws-cdk-lib alone is ~600 MB.
 $(DEPLOY_INSTALLED): infra/requirements.txt
@@ -85,6 +90,7 @@ synth: $(DEPLOY_INSTALLED)  ## write the AWS CloudFormation templates to infra/c
 
 lint-deploy: $(DEPLOY_INSTALLED) $(ACTIONLINT) compose-cli synth  ## check containers, compose, workflows and the AWS stack
 	$(COMPOSE) --env-file .env.example -f docker-compose.yml config -q
+	$(COMPOSE) --env-file .env.example -f docker-compose.yml -f docker-compose.override.example.yml config -q
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(DEPLOY_VENV)/bin/hadolint books-service/Dockerfile user-service/Dockerfile borrow-service/Dockerfile web-frontend/Dockerfile
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml

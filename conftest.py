@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.processes import free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -111,6 +111,7 @@ def stack(postgres_server_url, tmp_path_factory):
         # tests see an uncollected hold expire by itself.
         "SCHEDULE_SECONDS": "2",
         "HOLD_PICKUP_DAYS": str(HOLD_PICKUP_SECONDS / 86400),
+        **ONE_MACHINE_LIMITS,
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

@@ -30,7 +30,7 @@ import psycopg2
 import requests
 
 from generate import SCALES, generate
-from library_common.processes import free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -135,7 +135,7 @@ def library_at_scale(scale):
     ports = {"BOOKS_PORT": books, "USER_PORT": users, "BORROW_PORT": borrows, "WEB_PORT": web}
     skeleton_ports = {"front": skeleton_front, "back": skeleton_back}
     env = {**os.environ, **ports, "DATA_DIR": str(work), "LOG_LEVEL": "WARNING", "MAX_ACTIVE_LOANS": "5",
-           "BOOTSTRAP_LIBRARIAN": "librarian:bench-librarian-pass"}
+           "BOOTSTRAP_LIBRARIAN": "librarian:bench-librarian-pass", **ONE_MACHINE_LIMITS}
     system = start([str(APP_PYTHON), str(ROOT / "scripts" / "stack.py"), "run"], env, work / "system.log")
     skeletons = []
     try:

@@ -12,6 +12,7 @@ The services run under honcho, which interleaves their logs and stops them all o
 """
 
 import argparse
+import ipaddress
 import os
 import secrets
 import signal
@@ -25,12 +26,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from library_common.config import DEV_LIBRARIAN_PASSWORD, shared_secret_problems
 from library_common.databases import ensure_database
 from library_common.observability import configure_logging
 from web_frontend.assets import LOCAL_HTMX
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_LIBRARIAN = "librarian:librarian-pass"
+DEV_LIBRARIAN = f"librarian:{DEV_LIBRARIAN_PASSWORD}"
 
 # service -> (its database, its port variable, its default port, its app package)
 SERVICES = {
@@ -96,11 +98,23 @@ def service_environment(env, urls):
         "BORROW_SERVICE_URL": f"http://{host}:{ports['borrows']}",
         "JWKS_URL": f"http://{host}:{ports['users']}/.well-known/jwks.json",
         "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
+        # The services believe X-Forwarded-For (the person's address) only from the frontend's calls.
+        "FRONTEND_ADDRESS": frontend_address(host),
         "PYTHONUNBUFFERED": "1",
         # The Procfile's gunicorn and flask are the ones installed beside this Python.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     }
     return {**env, **stack_env}
+
+
+def frontend_address(host):
+    """Where the web frontend's calls to the services come from: HOST itself, or loopback when HOST is
+    every interface or a name (the services' URLs then lead to them over loopback)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "127.0.0.1,::1"
+    return "127.0.0.1,::1" if address.is_unspecified else host
 
 
 def frontend_secret():
@@ -150,7 +164,20 @@ def run_foreground(command, env):
     return 0 if stopped else code
 
 
+def refuse_secrets_shared_between_services(env):
+    """In production, user-service's SECRET_KEY and the frontend's (FRONTEND_SECRET_KEY) must differ. Each
+    service checks its own secrets as it starts; only here are both known (under compose, the container
+    entrypoint compares them). A frontend key made here is random, so only one given can be the same."""
+    if env.get("APP_ENV") != "production":
+        return
+    problems = shared_secret_problems({"SECRET_KEY": env.get("SECRET_KEY", ""),
+                                       "FRONTEND_SECRET_KEY": env.get("FRONTEND_SECRET_KEY", "")})
+    if problems:
+        sys.exit("stack: refusing to start in production: " + "; ".join(problems))
+
+
 def run(args):
+    refuse_secrets_shared_between_services(os.environ)
     urls = database_urls(os.environ)
     migrate(urls)
     env = service_environment(os.environ, urls)

@@ -4,6 +4,7 @@ from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
 from library_common.config import load_settings
 from library_common.http import client_from_settings
+from library_common.rate_limits import Limit, RateLimiter
 
 from .deps import Deps
 from .models import db
@@ -14,13 +15,24 @@ DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     # Availability is a nicety: the catalogue answers without it rather than wait long for it.
     "AVAILABILITY_TIMEOUT": 1.0,
+    # Per client: searches that rank every match (sort=relevance) or ask borrow-service about every loan
+    # (available=true) cost far more than a page in title order.
+    "RATE_LIMIT_EXPENSIVE_SEARCH": "120/minute",
 }
 
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     app = create_service_app(__name__, settings, db, [views.books.blp, views.genres.blp, views.items.blp])
-    borrow_service = client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL",
-                                          read_timeout=settings["AVAILABILITY_TIMEOUT"])
-    app_deps.attach(app, Deps(token_verifier=token_verifier(settings), circulation=Circulation(borrow_service)))
+    app_deps.attach(app, Deps(
+        token_verifier=token_verifier(settings),
+        circulation=Circulation(
+            client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL",
+                                 read_timeout=settings["AVAILABILITY_TIMEOUT"]),
+            client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL"),
+        ),
+        rate_limiter=RateLimiter({"expensive_search": Limit.parse(
+            "RATE_LIMIT_EXPENSIVE_SEARCH", settings["RATE_LIMIT_EXPENSIVE_SEARCH"],
+            "searches by relevance or for available books")}),
+    ))
     return app

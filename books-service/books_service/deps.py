@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from library_common.deps import AppDeps
+from library_common.rate_limits import RateLimiter
 
 from .neighbours import Circulation
 
@@ -10,6 +11,7 @@ from .neighbours import Circulation
 @dataclass(frozen=True)
 class Deps(AppDeps):
     circulation: Circulation
+    rate_limiter: RateLimiter
 
 
 deps = Deps.current

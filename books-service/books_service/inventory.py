@@ -124,16 +124,15 @@ def withdraw_free_items(book, count, circulation, token):
     candidates = [item for item in reversed(book.items) if item.status == CIRCULATING]
     restore_status(candidates, "withdrawn")
     try:
-        items_out = circulation.book_state(book.id, token).items
+        state = circulation.book_state(book.id, token)
     except DependencyUnavailable:
         restore_status(candidates, CIRCULATING)
         raise
-    free = [item for item in candidates if items_out.get(item.barcode, {}).get("state") not in OUT]
-    if len(free) < count:
+    free = [item for item in candidates if state.items.get(item.barcode, {}).get("state") not in OUT]
+    if len(free) - state.unnumbered_loans < count:  # a loan from before barcodes holds one of the free ones
         restore_status(candidates, CIRCULATING)
-        out = len(candidates) - len(free)
-        raise Conflict(f"{out} copies are out (on loan or on the hold shelf); copies cannot go below that",
-                       errors={"copies": f"At least {out} (copies out)"})
+        raise Conflict(f"{state.out} copies are out (on loan or on the hold shelf); copies cannot go below that",
+                       errors={"copies": f"At least {state.out} (copies out)"})
     restore_status([item for item in candidates if item not in free[:count]], CIRCULATING)
 
 

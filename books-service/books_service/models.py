@@ -5,6 +5,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from library_common.rate_limits import rate_limit_table
+
 db = SQLAlchemy()
 
 # 'simple' keeps words as typed (no stemming, no stop words), which suits titles,
@@ -92,3 +94,6 @@ class Item(db.Model):
     @property
     def title(self):
         return self.book.title
+
+
+rate_limits = rate_limit_table(db.metadata)

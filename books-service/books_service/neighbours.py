@@ -19,15 +19,20 @@ class Counts:
 class BookState:
     items: dict  # barcode -> {"state": "on_loan" | "on_hold_shelf", "username", "due_date" | "pickup_by"}
     holds_waiting: int
+    unnumbered_loans: int = 0  # loans from before barcodes: each holds some copy, unknown which
 
     @property
     def out(self):
-        return len(self.items)
+        return len(self.items) + self.unnumbered_loans
 
 
 class Circulation:
-    def __init__(self, client):
-        self._client = client
+    """`availability` answers the catalogue's questions and gives up quickly (AVAILABILITY_TIMEOUT);
+    `changes` confirms a librarian's change and waits as long as any call (HTTP_READ_TIMEOUT)."""
+
+    def __init__(self, availability, changes):
+        self._client = availability
+        self._changes_client = changes
 
     def counts(self, book_ids=None):
         """Counts for these books (every book with a copy out when None), in one call.
@@ -50,8 +55,10 @@ class Circulation:
 
     def book_state(self, book_id, token):
         """Which of a book's items are out, asked under borrow-service's lock on the book (a librarian's call)."""
-        body = self._answer(self._client.get(f"/circulation/books/{book_id}", token=token), "report the copies out")
-        return BookState(items=body["items"], holds_waiting=body["holds_waiting"])
+        body = self._answer(self._changes_client.get(f"/circulation/books/{book_id}", token=token),
+                            "report the copies out")
+        return BookState(items=body["items"], holds_waiting=body["holds_waiting"],
+                         unnumbered_loans=body.get("unnumbered_loans", 0))
 
     @staticmethod
     def _answer(response, what):

@@ -19,7 +19,9 @@ def app(postgres_server_url, tokens):
 @pytest.fixture(autouse=True)
 def borrow_service(fake_neighbour):
     """borrow-service's counts and its per-book circulation, answering from `on_loan` ({book_id: count}),
-    `holds_waiting` ({book_id: count}) and `items_out` ({book_id: {barcode: state}})."""
+    `holds_waiting` ({book_id: count}) and `items_out` ({book_id: {barcode: state}}). `asked` records each
+    per-book question (book id, Authorization), and `before_answering(book_id)` runs first when set: a borrow
+    finishing while books-service waits for the answer."""
     fake = fake_neighbour(BORROW_SERVICE)
     fake.on_loan, fake.holds_waiting, fake.items_out = {}, {}, {}
 
@@ -30,11 +32,15 @@ def borrow_service(fake_neighbour):
         holds = {i: fake.holds_waiting.get(int(i), 0) for i in ids} if ids else {}
         return 200, {"counts": counts, "holds_waiting": holds}
 
-    def book_circulation(_request, match):
+    def book_circulation(request, match):
         book_id = int(match.group(1))
+        if fake.before_answering:
+            fake.before_answering(book_id)
+        fake.asked.append((book_id, request.headers.get("Authorization")))
         items = {barcode: {"state": state} for barcode, state in fake.items_out.get(book_id, {}).items()}
         return 200, {"items": items, "holds_waiting": fake.holds_waiting.get(book_id, 0)}
 
+    fake.asked, fake.before_answering = [], None
     fake.route("GET", r"/borrows/active-counts.*", active_counts)
     fake.route("GET", r"/circulation/books/(\d+)$", book_circulation)
     return fake

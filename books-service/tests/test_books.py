@@ -158,13 +158,46 @@ def test_copies_cannot_go_below_those_on_loan(client, librarian, add_book, borro
     first, second, _third = barcodes(client, book)
     borrow_service.items_out = {book["id"]: {first: "on_loan", second: "on_hold_shelf"}}
 
-    response = client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian)
+    response = client.patch(f"/books/{book['id']}", json={"copies": 1, "title": "Renamed"}, headers=librarian)
 
     assert response.status_code == 409
-    assert client.get(f"/books/{book['id']}").json["copies"] == 3
+    assert response.json["errors"] == {"copies": "At least 2 (copies out)"}
+    unchanged = client.get(f"/books/{book['id']}").json
+    assert (unchanged["copies"], unchanged["title"]) == (3, book["title"])  # the whole change was refused
     assert client.patch(f"/books/{book['id']}", json={"copies": 2}, headers=librarian).status_code == 200
     items = {item["barcode"]: item["status"] for item in client.get(f"/books/{book['id']}/items").json}
     assert items == {first: "available", second: "available", _third: "withdrawn"}
+    assert borrow_service.asked[-1] == (book["id"], librarian["Authorization"])
+
+
+def test_a_borrow_that_finishes_while_copies_are_lowered_is_counted(client, librarian, add_book, borrow_service):
+    """Issue 12, finding 7: the loans were counted before the change, so a borrow could slip in between."""
+    book = add_book(copies=2)
+    first, second = barcodes(client, book)
+
+    def borrows_finish_first(book_id):  # they took the copies before the change; the lock made us wait
+        borrow_service.items_out[book_id] = {first: "on_loan", second: "on_loan"}
+
+    borrow_service.before_answering = borrows_finish_first
+
+    response = client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian)
+
+    assert response.status_code == 409
+    assert client.get(f"/books/{book['id']}").json["copies"] == 2
+
+
+def test_a_borrow_that_finishes_while_a_book_is_deleted_keeps_it(client, librarian, add_book, borrow_service):
+    book = add_book(isbn="9780345391803", description="Don't panic", copies=2)
+    first = barcodes(client, book)[0]
+    borrow_service.before_answering = lambda book_id: borrow_service.items_out.update({book_id: {first: "on_loan"}})
+
+    response = client.delete(f"/books/{book['id']}", headers=librarian)
+
+    assert response.status_code == 409
+    kept = client.get(f"/books/{book['id']}").json
+    assert {k: kept[k] for k in book if k not in ("available", "available_copies")} == {
+        k: book[k] for k in book if k not in ("available", "available_copies")}
+    assert client.get("/genres").json == [{"genre": "Science Fiction", "count": 1}]
 
 
 def test_a_book_on_loan_cannot_be_deleted(client, librarian, add_book, borrow_service):
@@ -195,6 +228,23 @@ def test_deleting_when_loans_cannot_be_checked_is_503(client, librarian, add_boo
 
     assert response.status_code == 503
     assert client.get(f"/books/{book['id']}").status_code == 200
+
+
+def test_lowering_copies_when_loans_cannot_be_checked_is_503_and_undone(client, librarian, add_book, borrow_service):
+    book = add_book(copies=3)
+    borrow_service.down = True
+
+    assert client.patch(f"/books/{book['id']}", json={"copies": 1}, headers=librarian).status_code == 503
+    borrow_service.down = False
+    assert client.get(f"/books/{book['id']}").json["copies"] == 3
+
+
+def test_adding_copies_or_renaming_asks_nobody(client, librarian, add_book, borrow_service):
+    book = add_book(copies=1)
+
+    assert client.patch(f"/books/{book['id']}", json={"copies": 4, "title": "More"}, headers=librarian).json[
+        "copies"] == 4
+    assert borrow_service.asked == []
 
 
 def test_genres_with_counts(client, add_book):

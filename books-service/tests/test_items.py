@@ -135,7 +135,7 @@ def test_unknown_books_and_items_are_404(client, librarian):
 def test_the_migration_turns_counted_copies_into_items(postgres_server_url):
     app = migrated_app(create_app, postgres_server_url, "books_items_migration")
     with app.app_context():
-        downgrade(revision="0004")
+        downgrade(revision="0005")
         db.session.execute(sa.text("INSERT INTO books (title, author, genre, copies) VALUES ('Old', 'A', 'G', 3), "
                                    "('Older', 'B', 'G', 1)"))
         db.session.commit()

@@ -25,11 +25,13 @@ def barcode(book_id, copy=1):
 class Neighbours:
     """books-service's books and items and user-service's users, answering from `copies` ({book_id: copies},
     items barcoded with `barcode()`), `statuses` ({barcode: inventory status}, 'available' when absent),
-    `users` and `deactivated`; `books.down` / `user_service.down` stop either."""
+    `users` and `deactivated`; `books.down` / `user_service.down` stop either. While `books_wait` (a
+    threading.Event) is set on it but not yet set itself, books-service does not list a book's items."""
 
     def __init__(self, fake_neighbour):
         self.copies, self.statuses = {}, {}
         self.users, self.deactivated = {"alice", "bob", "boss", "carol", "dave"}, set()
+        self.books_wait = None
         self.books = fake_neighbour(BOOKS_SERVICE)
         self.books.route("GET", r"/books/(\d+)/items$", self._items)
         self.books.route("GET", r"/books/(\d+)(\?.*)?$", self._book)
@@ -43,6 +45,8 @@ class Neighbours:
                 "status": self.statuses.get(code, "available")}
 
     def _items(self, _request, match):
+        if self.books_wait is not None:
+            self.books_wait.wait(timeout=10)
         book_id = int(match.group(1))
         if book_id not in self.copies:
             return 404, {"message": "No book"}

@@ -159,6 +159,11 @@ class LibraryStack(cdk.Stack):
                 default_action=elbv2.ListenerAction.fixed_response(404, message_body="Not found"),
             )
         else:
+            cdk.Annotations.of(self).add_warning_v2(
+                "library:no-certificate",
+                "No certificateArn: the library is served over plain HTTP, where the web pages cannot log anyone in "
+                "(production session cookies are Secure) and passwords would cross the internet in the clear. "
+                "Give an ACM certificate (-c certificateArn=...) for any real use.")
             listener = load_balancer.add_listener(
                 "Http", port=80, default_action=elbv2.ListenerAction.fixed_response(404, message_body="Not found")
             )
@@ -169,7 +174,9 @@ class LibraryStack(cdk.Stack):
             "APP_ENV": "production",
             "BIND": f"0.0.0.0:{spec.port}",
             "WEB_CONCURRENCY": "2",
-            "TRUSTED_PROXIES": "1",  # the ALB (or, for user-service, the web frontend) says who the client is
+            # Only the load balancer and the services (the web frontend above all) live in the VPC: their
+            # X-Forwarded-For says who the client is; nobody else's is believed.
+            "TRUSTED_PROXIES": self.vpc.vpc_cidr_block,
             "JWKS_URL": f"{BY_NAME['users'].internal_url}/.well-known/jwks.json",
             **{NEIGHBOUR_SETTINGS[name]: BY_NAME[name].internal_url for name in spec.neighbours},
         }

@@ -171,4 +171,33 @@ def test_https_when_a_certificate_is_given():
     template, _ = synthesize(certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/abc")
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::Listener", {"Port": 443, "Protocol": "HTTPS"})
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::Listener", {
-        "Port": 80, "DefaultActions": [Match.object_like({"Type": "redirect"})]})
+        "Port": 80, "DefaultActions": [Match.object_like({
+            "Type": "redirect", "RedirectConfig": Match.object_like({"Protocol": "HTTPS", "Port": "443"})})]})
+    listeners = resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    assert not [listener for listener in listeners
+                if listener["Properties"].get("Protocol") == "HTTP"
+                and listener["Properties"]["DefaultActions"][0]["Type"] != "redirect"]
+
+
+def test_only_addresses_inside_the_vpc_may_say_who_the_client_is(template):
+    vpc = next(iter(resources(template, "AWS::EC2::VPC")))
+    for spec in SERVICES:
+        environment = {e["Name"]: e["Value"] for e in app_container(template, spec.name)["Environment"]}
+        assert environment["TRUSTED_PROXIES"] == {"Fn::GetAtt": [vpc, "CidrBlock"]}, spec.name
+
+
+def test_without_a_certificate_synthesis_warns_that_one_is_needed():
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Annotations
+
+    from library_infra.app_stack import LibraryStack, StackOptions
+    from library_infra.registry import RegistryStack
+
+    def stack(certificate_arn):
+        app = cdk.App()
+        registry = RegistryStack(app, "LibraryRegistry")
+        return LibraryStack(app, "Library", registry.repository_names, StackOptions(certificate_arn=certificate_arn))
+
+    Annotations.from_stack(stack("")).has_warning("/Library", Match.string_like_regexp("No certificateArn"))
+    with_certificate = Annotations.from_stack(stack("arn:aws:acm:eu-west-1:123456789012:certificate/abc"))
+    with_certificate.has_no_warning("/Library", Match.string_like_regexp("No certificateArn"))

@@ -11,7 +11,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, IntegerConverter
 
-from . import auth
+from . import auth, rate_limits
 from .errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class ErrorSchema(ma.Schema):
         values=ma.fields.String(),
         metadata={"description": "Per-field reasons, on validation errors"},
     )
+    retry_after = ma.fields.Integer(metadata={"description": "On 429: seconds to wait, as in Retry-After"})
 
 
 class _Parser(FlaskParser):
@@ -73,6 +74,15 @@ class Blueprint(flask_smorest.Blueprint):
         """Only for librarians (401 without a token, 403 for anyone else), and documented as such."""
         return auth.librarian_required(self.doc(security=BEARER_AUTH)(view))
 
+    def rate_limited(self, name, when=None):
+        """Count calls per client against the app's limit `name` (429 beyond it), and document the 429.
+        Goes nearest the view function, so `when` (see rate_limits.rate_limited) gets the parsed arguments."""
+
+        def decorate(view):
+            return self.errors(429)(rate_limits.rate_limited(name, when)(view))
+
+        return decorate
+
     def errors(self, *statuses):
         """Document the error responses a view can give, each with the shared error schema."""
 
@@ -105,10 +115,12 @@ def flatten_validation_errors(messages):
     return flat
 
 
-def _error_response(status, message, errors=None, headers=None):
+def _error_response(status, message, errors=None, headers=None, retry_after=None):
     body = {"message": message}
     if errors:
         body["errors"] = errors
+    if retry_after is not None:
+        body["retry_after"] = retry_after
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():
@@ -146,7 +158,8 @@ def register_error_handlers(app, api):
 
     @app.errorhandler(ServiceError)
     def service_error(error):
-        return _error_response(error.status_code, error.message, error.errors, error.headers)
+        return _error_response(error.status_code, error.message, error.errors, error.headers,
+                               getattr(error, "retry_after", None))
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):

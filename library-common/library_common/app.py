@@ -3,23 +3,24 @@
 import sys
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from flask_migrate import Migrate
 
-from . import health
+from . import health, swagger_ui
 from .api import Api, IdConverter, UsernameConverter, register_error_handlers, require_json_bodies
 from .auth import JwksKeyResolver, RemoteAccountCheck, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
 from .http import client_from_settings
 from .observability import configure_logging, init_request_ids, trust_proxies
 
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.17.14/"
+
+HSTS = "max-age=31536000"  # a year: browsers that once reached us over HTTPS never try plain HTTP
 
 
-def create_base_app(import_name, *, service_name, settings, secret_names=()):
+def create_base_app(import_name, *, service_name, settings, secret_names=(), other_secrets=None):
     """What every app is built from, the web frontend included: settings, the production secret guard,
-    logging, the proxies in front, request ids."""
-    refuse_insecure_production(settings, secret_names)
+    logging, the proxies in front, request ids, HSTS over HTTPS."""
+    refuse_insecure_production(settings, secret_names, other_secrets)
     app = Flask(import_name)
     app.config.update(settings)
     app.config["SERVICE_NAME"] = service_name
@@ -27,10 +28,17 @@ def create_base_app(import_name, *, service_name, settings, secret_names=()):
         configure_logging(service_name, settings["LOG_LEVEL"])
     trust_proxies(app, settings["TRUSTED_PROXIES"])
     init_request_ids(app)
+
+    @app.after_request
+    def strict_transport_security(response):
+        if request.is_secure:  # directly, or as a trusted proxy in front says (X-Forwarded-Proto)
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
     return app
 
 
-def create_service_app(package, settings, db, blueprints, *, secret_names=()):
+def create_service_app(package, settings, db, blueprints, *, secret_names=(), other_secrets=None):
     """A service's app: the base app plus its database, its migrations (the package's `migrations/`),
     OpenAPI blueprints and JSON errors. `books_service` is served as books-service.
 
@@ -40,7 +48,8 @@ def create_service_app(package, settings, db, blueprints, *, secret_names=()):
     migrations_dir = Path(sys.modules[package].__file__).parent / "migrations"
     if not settings["DATABASE_URL"]:
         raise RuntimeError(f"{service_name}: set DATABASE_URL (make run does this for you)")
-    app = create_base_app(package, service_name=service_name, settings=settings, secret_names=secret_names)
+    app = create_base_app(package, service_name=service_name, settings=settings, secret_names=secret_names,
+                          other_secrets=other_secrets)
     app.config.update(
         SQLALCHEMY_DATABASE_URI=sqlalchemy_url(settings["DATABASE_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS={
@@ -57,8 +66,6 @@ def create_service_app(package, settings, db, blueprints, *, secret_names=()):
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
     )
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["username"] = UsernameConverter
@@ -74,6 +81,7 @@ def create_service_app(package, settings, db, blueprints, *, secret_names=()):
     api.register_blueprint(health.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    app.register_blueprint(swagger_ui.blp)  # /docs, from the service's own pinned files
     register_error_handlers(app, api)
     require_json_bodies(app)
     return app

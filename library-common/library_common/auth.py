@@ -5,6 +5,7 @@ Services other than user-service resolve signing keys through user-service's JWK
 """
 
 import functools
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ LIBRARIAN = "librarian"
 PATRON = "patron"
 ROLES = (PATRON, LIBRARIAN)
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
+# Clocks of the services and their hosts differ a little: `iat`, `nbf` and `exp` are read with this slack.
+CLOCK_LEEWAY_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Principal:
     first_name: str = ""
     last_name: str = ""
     token: str = ""
-    issued_at: float = 0.0  # the token's `iat`, seconds since the epoch
+    issued_at: float = 0.0  # the token's `iat`, seconds since the epoch (with a fraction: see TokenIssuer)
 
     @property
     def is_librarian(self):
@@ -45,7 +48,9 @@ class JwksKeyResolver:
     """Finds the public key for a token's `kid` in user-service's JWKS document."""
 
     def __init__(self, jwks_url, cache_seconds, timeout):
-        self._client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=timeout)
+        # The key set is cached for `cache_seconds`, and nothing longer: PyJWT's per-key cache (cache_keys)
+        # never expires, so a key user-service removed would go on verifying tokens here for good.
+        self._client = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=cache_seconds, timeout=timeout)
 
     def __call__(self, token):
         try:
@@ -60,7 +65,8 @@ class RemoteAccountCheck:
     """Asks user-service whether a token's account still exists, is active and has the token's role.
 
     A token stays cryptographically valid until it expires; this is what makes deactivating,
-    deleting or demoting a user take effect within `cache_seconds` everywhere. Answers are cached
+    deleting or demoting a user, logging out and changing the password (user-service refuses tokens
+    issued before those) take effect within `cache_seconds` everywhere. Answers are cached
     per token so a busy client costs one call per period, not one per request, and a token issued
     less than `cache_seconds` ago needs no call at all: user-service issues tokens only to active
     accounts with that role, so the token is itself an answer that recent. (Without that, a burst
@@ -73,10 +79,11 @@ class RemoteAccountCheck:
         self._lock = threading.Lock()
 
     def __call__(self, principal):
-        if 0 <= time.time() - principal.issued_at < self._answers.ttl:
-            return
+        key = _cache_key(principal.token)
         with self._lock:
-            current = self._answers.get(principal.token)
+            current = self._answers.get(key)
+        if current is None and 0 <= time.time() - principal.issued_at < self._answers.ttl:
+            return
         if current is None:
             response = self._client.get("/me", token=principal.token)
             if response.status_code not in (200, 401, 403, 404):
@@ -84,9 +91,18 @@ class RemoteAccountCheck:
             body = response.json() if response.status_code == 200 else {}
             current = body.get("active") is True and body.get("role") == principal.role
             with self._lock:
-                self._answers[principal.token] = current
+                self._answers[key] = current
         if not current:
             raise Unauthorized(ACCOUNT_CHANGED)
+
+    def forget(self, token):
+        """This token was just ended here (logout): refuse it from now on in this process, young or not."""
+        with self._lock:
+            self._answers[_cache_key(token)] = False
+
+
+def _cache_key(token):
+    return hashlib.sha256(token.encode()).digest()
 
 
 ACCOUNT_CHANGED = "This account was deactivated, deleted or changed; log in again"
@@ -115,6 +131,7 @@ class TokenVerifier:
                 algorithms=["RS256"],
                 audience=self._audience,
                 issuer=self._issuer,
+                leeway=CLOCK_LEEWAY_SECONDS,
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError as exc:

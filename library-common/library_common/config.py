@@ -6,10 +6,16 @@ overridden by an environment variable of the same name, cast to the default's ty
 
 import os
 
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 # Marks a secret whose development default must never reach production.
 DEV_SECRET = "dev-only-insecure-secret"
+# The development librarian's password (`make run`): published here, so never a production secret.
+DEV_LIBRARIAN_PASSWORD = "librarian-pass"
+# Values published in this repository; .env.example's are all CHANGE-ME placeholders, refused as such.
+PUBLISHED_SECRETS = frozenset({DEV_SECRET, DEV_LIBRARIAN_PASSWORD})
+PLACEHOLDER_MARK = "change-me"
+MIN_KEY_BYTES = 32
 
 COMMON_DEFAULTS = {
     "APP_ENV": "development",
@@ -32,8 +38,9 @@ COMMON_DEFAULTS = {
     "HTTP_READ_TIMEOUT": 3.0,
     "HTTP_RETRIES": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    # How many proxies in front of this app append X-Forwarded-For/-Proto (0: none, trust nothing).
-    "TRUSTED_PROXIES": 0,
+    # Addresses or CIDR ranges of the proxies in front (the frontend, a load balancer), comma-separated:
+    # only their X-Forwarded-For/-Proto are believed (empty: nobody's).
+    "TRUSTED_PROXIES": "",
     "DB_POOL_SIZE": 5,
     "DB_POOL_TIMEOUT": 5,
     "DB_STATEMENT_TIMEOUT_MS": 5000,
@@ -89,12 +96,60 @@ def sqlalchemy_url(url):
     return url
 
 
-def refuse_insecure_production(settings, secret_names):
-    """Stop start-up in production when a secret is missing or still the development default."""
+def is_published(value):
+    """A value anyone can read in this repository: a CHANGE-ME placeholder or a development default."""
+    return PLACEHOLDER_MARK in value.lower() or value in PUBLISHED_SECRETS
+
+
+def secret_problems(keys, others=None):
+    """What is wrong with these secrets for production, as sentences (none: fine).
+
+    `keys` ({name: value}) must be set, unpublished and at least MIN_KEY_BYTES long; `others` (passwords,
+    optional keys) only unpublished when set. No two of them may be equal.
+    """
+    problems = []
+    for name, value in keys.items():
+        if not value:
+            problems.append(f"{name} is missing")
+        elif is_published(value):
+            problems.append(f"{name} is a published example or development value")
+        elif len(value.encode()) < MIN_KEY_BYTES:
+            problems.append(f"{name} is shorter than {MIN_KEY_BYTES} bytes")
+    for name, value in (others or {}).items():
+        if value and is_published(value):
+            problems.append(f"{name} is a published example or development value")
+    problems += shared_secret_problems({**keys, **(others or {})})
+    return problems
+
+
+def shared_secret_problems(secrets_by_name):
+    """Sentences naming every two secrets that are equal (one leaked would give away the other)."""
+    first_named = {}
+    problems = []
+    for name, value in secrets_by_name.items():
+        if not value:
+            continue
+        if value in first_named:
+            problems.append(f"{name} is the same as {first_named[value]}")
+        else:
+            first_named[value] = name
+    return problems
+
+
+def refuse_insecure_production(settings, secret_names, other_secrets=None):
+    """Stop start-up in production when a secret is missing, published, too short or used twice.
+
+    `secret_names`: the keys this process needs; `other_secrets` ({name: value}): passwords and optional
+    keys it knows besides the database password, which is always checked.
+    """
     if settings["APP_ENV"] != "production":
         return
-    weak = [name for name in secret_names if not settings.get(name) or settings[name] == DEV_SECRET]
-    if weak:
-        raise RuntimeError(
-            "Refusing to start in production with missing or default secrets: " + ", ".join(weak)
-        )
+    database_url_password = make_url(sqlalchemy_url(settings["DATABASE_URL"])).password \
+        if settings["DATABASE_URL"] else None
+    others = {"DB_PASSWORD": settings["DB_PASSWORD"], "the password in DATABASE_URL": database_url_password or "",
+              **(other_secrets or {})}
+    if others["the password in DATABASE_URL"] == others["DB_PASSWORD"]:  # one password, given two ways
+        del others["the password in DATABASE_URL"]
+    problems = secret_problems({name: settings.get(name) or "" for name in secret_names}, others)
+    if problems:
+        raise RuntimeError("Refusing to start in production: " + "; ".join(problems))

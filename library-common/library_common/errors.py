@@ -4,6 +4,8 @@ Domain functions stay free of Flask: they raise one of these, and
 :func:`library_common.api.register_error_handlers` maps it to its status code.
 """
 
+import math
+
 
 class ServiceError(Exception):
     status_code, message = 500, "Internal server error"
@@ -42,8 +44,9 @@ class Conflict(ServiceError):
 class TooManyRequests(ServiceError):
     status_code, message = 429, "Too many requests"
 
-    def __init__(self, message=None, *, retry_after: int, **kwargs):
-        kwargs.setdefault("headers", {"Retry-After": str(max(1, int(retry_after)))})
+    def __init__(self, message=None, *, retry_after: float, **kwargs):
+        self.retry_after = max(1, math.ceil(retry_after))  # whole seconds, as Retry-After counts them
+        kwargs.setdefault("headers", {"Retry-After": str(self.retry_after)})
         super().__init__(message, **kwargs)
 
 

@@ -4,10 +4,12 @@ import logging
 import re
 import sys
 import time
+import unicodedata
 import uuid
 
 from flask import g, has_request_context, request
-from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .proxies import TrustedProxies, parse_trusted_proxies
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 access_log = logging.getLogger("access")
@@ -49,10 +51,20 @@ def configure_logging(service_name, level):
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # its INFO lines narrate every start and stop
 
 
-def trust_proxies(app, hops):
-    """Read the client's address and scheme from the `hops` proxies in front (load balancer, frontend)."""
-    if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+def trust_proxies(app, setting):
+    """Read the client's address and scheme from the proxies in front that TRUSTED_PROXIES lists."""
+    networks = parse_trusted_proxies(setting)
+    if networks:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, networks)
+
+
+def printable(text):
+    """`text` with control and line-breaking characters escaped: a `%0a` in a path cannot forge a log line."""
+    return "".join(
+        character.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(character) in ("Cc", "Zl", "Zp") else character
+        for character in text
+    )
 
 
 def init_request_ids(app):
@@ -69,6 +81,7 @@ def init_request_ids(app):
             response.headers["X-Request-ID"] = request_id
             elapsed_ms = (time.perf_counter() - g.request_started) * 1000
             access_log.info(
-                "%s %s %s %.1fms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed_ms
+                "%s %s %s %.1fms", printable(request.method), printable(request.full_path.rstrip("?")),
+                response.status_code, elapsed_ms,
             )
         return response

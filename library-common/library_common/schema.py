@@ -2,9 +2,19 @@
 
 import marshmallow as ma
 
-USERNAME = ma.validate.Regexp(
-    r"^[A-Za-z0-9._-]{3,32}$", error="3 to 32 characters: letters, digits, '.', '_' or '-'"
-)
+
+class FullMatch(ma.validate.Regexp):
+    """A Regexp validator matched against the whole value: Python's `$` also matches before a final newline,
+    so "alice\n" would pass `^[a-z]+$`. The pattern is still published in the OpenAPI document, where
+    (ECMA-262) `$` means the end of the text."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+USERNAME = FullMatch(r"^[A-Za-z0-9._-]{3,32}$", error="3 to 32 characters: letters, digits, '.', '_' or '-'")
 
 
 class Strict(ma.Schema):

@@ -12,6 +12,7 @@ import sys
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
+from .config import shared_secret_problems
 from .databases import ensure_database
 
 
@@ -25,7 +26,19 @@ def prepare_database(package):
         upgrade()
 
 
+def refuse_secrets_shared_between_services(environ):
+    """Under compose, user-service's container is also given the frontend's SECRET_KEY as FRONTEND_SECRET_KEY,
+    only so that production refuses two equal keys. It is removed here, before the app starts."""
+    frontend_key = environ.pop("FRONTEND_SECRET_KEY", "")
+    if environ.get("APP_ENV") == "production" and frontend_key:
+        problems = shared_secret_problems({"SECRET_KEY": environ.get("SECRET_KEY", ""),
+                                           "FRONTEND_SECRET_KEY": frontend_key})
+        if problems:
+            sys.exit("Refusing to start in production: " + "; ".join(problems))
+
+
 def main(package):
+    refuse_secrets_shared_between_services(os.environ)
     if os.environ.get("MIGRATE_ON_START", "true").lower() in ("1", "true", "yes"):
         prepare_database(package)
     os.execvp("gunicorn", ["gunicorn", "-c", "python:library_common.gunicorn_conf", f"{package}:create_app()"])

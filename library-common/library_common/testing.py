@@ -135,8 +135,8 @@ class FakeNeighbour:
     """Another service, faked at the HTTP level (`responses`): each route answers from a Python function.
 
     `route(method, pattern, answer)`: `pattern` is a regular expression for the path and query after the
-    base URL; `answer(request, match)` returns (status, JSON body). While `down` is true every call fails
-    to connect, as it would with the service stopped.
+    base URL; `answer(request, match)` returns (status, JSON body) or (status, JSON body, headers). While
+    `down` is true every call fails to connect, as it would with the service stopped.
     """
 
     def __init__(self, mock, base_url):
@@ -150,8 +150,8 @@ class FakeNeighbour:
         def callback(request):
             if self.down:
                 raise requests.ConnectionError(f"{self.base_url} is down")
-            status, body = answer(request, regex.match(request.url))
-            return status, {"Content-Type": "application/json"}, json.dumps(body)
+            status, body, *headers = answer(request, regex.match(request.url))
+            return status, {"Content-Type": "application/json", **(headers[0] if headers else {})}, json.dumps(body)
 
         self._mock.add_callback(method, regex, callback=callback)
 

@@ -26,6 +26,16 @@ def test_a_good_token_names_its_principal(tokens):
     assert principal.may_act_for("ALICE") and principal.may_act_for("bob")
 
 
+def test_clocks_a_little_apart_are_tolerated(tokens):
+    """Up to 30 s: a token from a host whose clock runs ahead, or one that expired a moment ago."""
+    now = datetime.now(timezone.utc)
+    ahead = tokens.token(iat=now + timedelta(seconds=20), nbf=now + timedelta(seconds=20))
+    just_expired = tokens.token(exp=now - timedelta(seconds=10))
+
+    assert tokens.verifier().verify(ahead).username == "alice"
+    assert tokens.verifier().verify(just_expired).username == "alice"
+
+
 def _unsigned(tokens):
     header = b64(json.dumps({"alg": "none", "typ": "JWT", "kid": tokens.kid}).encode())
     payload = b64(json.dumps(tokens.claims("alice", "librarian") | {
@@ -56,8 +66,9 @@ BAD_TOKENS = {
     "alg none": _unsigned,
     "HS256 signed with the public key": _hs256_with_public_key,
     "role edited": _role_edited,
-    "expired": lambda t: t.token(exp=datetime.now(timezone.utc) - timedelta(seconds=1)),
+    "expired beyond the clock leeway": lambda t: t.token(exp=datetime.now(timezone.utc) - timedelta(seconds=31)),
     "not yet valid": lambda t: t.token(nbf=datetime.now(timezone.utc) + timedelta(hours=1)),
+    "issued in the future": lambda t: t.token(iat=datetime.now(timezone.utc) + timedelta(minutes=5)),
     "wrong issuer": lambda t: t.token(iss="someone-else"),
     "wrong audience": lambda t: t.token(aud="another-app"),
     "unknown kid": lambda t: t.token(kid="who-knows"),
@@ -79,13 +90,14 @@ class _JwksServer:
     """user-service's JWKS endpoint, served over real HTTP on a free local port."""
 
     def __init__(self, jwks):
-        document = json.dumps(jwks).encode()
+        self.jwks = jwks
         self.requests = 0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 outer.requests += 1
+                document = json.dumps(outer.jwks).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(document)))
@@ -117,6 +129,22 @@ def test_jwks_keys_are_fetched_once_and_cached(tokens, jwks_server):
     assert jwks_server.requests == 1
 
 
+def test_a_key_removed_from_the_jwks_stops_verifying_once_the_cache_expires(tokens, jwks_server):
+    import time
+
+    resolver = JwksKeyResolver(jwks_server.url, cache_seconds=1, timeout=2)
+    token = tokens.token()
+    resolver(token)
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks_server.jwks = {"keys": [jwt.algorithms.RSAAlgorithm.to_jwk(other.public_key(), as_dict=True)
+                                 | {"kid": "the-next-key", "use": "sig", "alg": "RS256"}]}
+
+    resolver(token)  # still cached: removal takes effect within the cache's lifespan, not at once
+    time.sleep(1.1)
+    with pytest.raises(Unauthorized):
+        resolver(token)
+
+
 def test_a_kid_missing_from_the_jwks_is_unauthorized(tokens, jwks_server):
     with pytest.raises(Unauthorized):
         JwksKeyResolver(jwks_server.url, cache_seconds=300, timeout=2)(tokens.token(kid="rotated-away"))
@@ -138,13 +166,19 @@ def account_service():
         yield mock
 
 
-def _checked_verifier(tokens, cache_seconds=30):
-    from library_common.auth import RemoteAccountCheck, TokenVerifier
+def _account_check(cache_seconds=30):
+    from library_common.auth import RemoteAccountCheck
     from library_common.http import ServiceClient
 
     client = ServiceClient("user-service", "http://users.test", connect_timeout=1, read_timeout=1, retries=0)
+    return RemoteAccountCheck(client, cache_seconds)
+
+
+def _checked_verifier(tokens, cache_seconds=30, account_check=None):
+    from library_common.auth import TokenVerifier
+
     resolver = tokens.verifier()._key_resolver
-    return TokenVerifier(resolver, "library-user-service", "library", RemoteAccountCheck(client, cache_seconds))
+    return TokenVerifier(resolver, "library-user-service", "library", account_check or _account_check(cache_seconds))
 
 
 def issued_a_minute_ago():
@@ -191,3 +225,16 @@ def test_no_answer_about_the_account_is_a_dependency_failure(tokens, account_ser
 
     with pytest.raises(DependencyUnavailable):
         _checked_verifier(tokens).verify(tokens.token("alice", **issued_a_minute_ago()))
+
+
+def test_a_token_ended_here_is_refused_here_at_once_even_when_young(tokens, account_service):
+    check = _account_check()
+    verifier = _checked_verifier(tokens, account_check=check)
+    token = tokens.token("alice")
+    verifier.verify(token)
+
+    check.forget(token)
+
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
+    assert len(account_service.calls) == 0

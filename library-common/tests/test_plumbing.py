@@ -21,17 +21,63 @@ def test_a_malformed_setting_stops_start_up_with_its_name():
         load_settings({"LIMIT": 5}, environ={"LIMIT": "many"})
 
 
-@pytest.mark.parametrize("secret", ["", DEV_SECRET])
-def test_production_refuses_missing_or_default_secrets(secret):
-    settings = load_settings({"SECRET_KEY": secret}, environ={"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x"})
+STRONG = "x7Gm2Qp9Lr4Tv8Wb1Zc6Nd3Fh5Jk0Ys-PaeRu"  # 38 bytes, published nowhere but here
 
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+
+def production(**environ):
+    return load_settings({"SECRET_KEY": DEV_SECRET},
+                         environ={"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x", **environ})
+
+
+@pytest.mark.parametrize("secret, reason", [
+    ("", "missing"),
+    (DEV_SECRET, "published"),
+    ("CHANGE-ME-user-service-secret-key", "published"),  # .env.example's placeholder, as copied
+    ("change-me-" + "x" * 40, "published"),
+    ("s3cr3t-from-vault", "shorter than 32 bytes"),
+])
+def test_production_refuses_missing_published_or_short_secrets(secret, reason):
+    with pytest.raises(RuntimeError, match=f"SECRET_KEY is .*{reason}"):
+        refuse_insecure_production(production(SECRET_KEY=secret), ["SECRET_KEY"])
+
+
+def test_production_refuses_a_published_database_password():
+    settings = production(SECRET_KEY=STRONG, DATABASE_URL="", DB_HOST="db", DB_USER="library",
+                          DB_PASSWORD="CHANGE-ME-postgres-password")
+
+    with pytest.raises(RuntimeError, match="DB_PASSWORD is a published"):
         refuse_insecure_production(settings, ["SECRET_KEY"])
 
 
+def test_production_refuses_one_secret_used_twice():
+    settings = production(SECRET_KEY=STRONG, DATABASE_URL="", DB_HOST="db", DB_USER="library", DB_PASSWORD=STRONG)
+
+    with pytest.raises(RuntimeError, match="DB_PASSWORD is the same as SECRET_KEY"):
+        refuse_insecure_production(settings, ["SECRET_KEY"])
+
+
+def test_production_refuses_the_development_librarian_password():
+    with pytest.raises(RuntimeError, match="BOOTSTRAP_LIBRARIAN"):
+        refuse_insecure_production(production(SECRET_KEY=STRONG), ["SECRET_KEY"],
+                                   {"BOOTSTRAP_LIBRARIAN's password": "librarian-pass"})
+
+
+def test_secrets_of_two_services_must_differ():
+    from library_common.config import shared_secret_problems
+
+    assert shared_secret_problems({"SECRET_KEY": STRONG, "FRONTEND_SECRET_KEY": STRONG}) == [
+        "FRONTEND_SECRET_KEY is the same as SECRET_KEY"]
+    assert shared_secret_problems({"SECRET_KEY": STRONG, "FRONTEND_SECRET_KEY": STRONG[::-1]}) == []
+
+
 def test_production_accepts_real_secrets():
-    settings = load_settings({"SECRET_KEY": DEV_SECRET},
-                             environ={"APP_ENV": "production", "SECRET_KEY": "s3cr3t-from-vault", "DATABASE_URL": "x"})
+    settings = production(SECRET_KEY=STRONG, DATABASE_URL="postgresql://library:An0ther-Passw0rd@db/x")
+
+    refuse_insecure_production(settings, ["SECRET_KEY"])
+
+
+def test_development_accepts_the_development_defaults():
+    settings = load_settings({"SECRET_KEY": DEV_SECRET}, environ={"DATABASE_URL": "postgresql://db/x"})
 
     refuse_insecure_production(settings, ["SECRET_KEY"])
 

@@ -20,7 +20,7 @@ APPS = {  # compose service -> (package, the seed's port, its database)
 SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY"}
 # Read by gunicorn_conf or the container entrypoint rather than by the app's settings.
 PROCESS_SETTINGS = {"BIND", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT", "WEB_GRACEFUL_TIMEOUT",
-                    "MIGRATE_ON_START", "SCRIPT_NAME"}
+                    "MIGRATE_ON_START", "SCRIPT_NAME", "FRONTEND_SECRET_KEY"}
 
 
 def environment(service):
@@ -36,7 +36,7 @@ def test_ports_agree_between_compose_dockerfile_and_the_seed(service):
     _package, port, _database = APPS[service]
     text = dockerfile(service)
 
-    assert COMPOSE["services"][service]["ports"] == [f"{port}:{port}"]
+    assert COMPOSE["services"][service]["ports"][0].endswith(f"{port}:{port}")
     assert f"EXPOSE {port}\n" in text
     assert f"BIND=0.0.0.0:{port}" in text
     assert f"http://127.0.0.1:{port}/health" in text
@@ -101,7 +101,51 @@ def test_the_jwks_url_is_user_services_route():
     assert path in {rule.rule for rule in app.url_map.iter_rules()}
 
 
+@pytest.mark.parametrize("service", [s for s in APPS if s != "web-frontend"])
+def test_the_services_are_published_on_loopback_only(service):
+    port = APPS[service][1]
+
+    assert COMPOSE["services"][service]["ports"] == [f"127.0.0.1:{port}:{port}"]
+
+
+def test_only_the_web_frontend_is_published_on_every_interface():
+    assert COMPOSE["services"]["web-frontend"]["ports"] == ["8000:8000"]
+
+
+def test_postgres_is_not_published_unless_an_override_asks():
+    override = yaml.safe_load((ROOT / "docker-compose.override.example.yml").read_text())
+
+    assert "ports" not in COMPOSE["services"]["db"]
+    assert override["services"]["db"]["ports"] == ["127.0.0.1:5432:5432"]
+
+
+def test_the_services_trust_forwarded_addresses_from_the_frontend_alone():
+    import ipaddress
+
+    frontend = COMPOSE["services"]["web-frontend"]["networks"]["library"]["ipv4_address"]
+    subnet = COMPOSE["networks"]["library"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(frontend) in ipaddress.ip_network(subnet)
+    for service in ("books-service", "user-service", "borrow-service"):
+        assert environment(service)["TRUSTED_PROXIES"] == frontend, service
+    assert environment("web-frontend")["TRUSTED_PROXIES"] == "${FRONTEND_TRUSTED_PROXIES:-}"
+
+
+def test_production_refuses_every_secret_the_env_example_shows():
+    from library_common.config import is_published
+
+    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    secrets = {name: value for name, value in example.items() if "KEY" in name or "PASSWORD" in name}
+
+    assert {"SECRET_KEY", "FRONTEND_SECRET_KEY", "POSTGRES_PASSWORD"} <= set(secrets)
+    assert all(is_published(value) for value in secrets.values())
+    assert is_published(example["BOOTSTRAP_LIBRARIAN"].partition(":")[2])
+
+
 def test_services_wait_for_what_they_call():
+    # user-service asks borrow-service about loans only when a librarian deletes an account (and answers
+    # 503 while it cannot); borrow-service waits for user-service, so the reverse would be a cycle.
+    assert "BORROW_SERVICE_URL" in environment("user-service")
     assert set(COMPOSE["services"]["books-service"]["depends_on"]) == {"db", "user-service"}
     assert set(COMPOSE["services"]["borrow-service"]["depends_on"]) == {"db", "books-service", "user-service"}
     assert set(COMPOSE["services"]["web-frontend"]["depends_on"]) == {"books-service", "user-service",

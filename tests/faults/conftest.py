@@ -19,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.processes import free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")
@@ -42,7 +42,7 @@ class FaultyStack:
         self.env = {**os.environ, **self.ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
                     "WEB_CONCURRENCY": "2", "MAX_ACTIVE_LOANS": "50", "HTTP_READ_TIMEOUT": "2",
                     "AVAILABILITY_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2",
-                    "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS)}
+                    "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS), **ONE_MACHINE_LIMITS}
         self.groups = {}
         self.postgres_dir = data_dir / "postgres"
 

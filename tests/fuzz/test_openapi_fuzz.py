@@ -20,8 +20,9 @@ EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("FUZZ_SEED", "20261125")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def credentials(stack):
+    """Fresh tokens for each run: the fuzzer calls POST /logout too, which rightly ends them."""
     username = f"fuzzer-{uuid.uuid4().hex[:8]}"
     requests.post(f"{stack.users}/register", timeout=10, json={
         "username": username, "password": "fuzzing-password", "first_name": "Fuzz", "last_name": "Er"})

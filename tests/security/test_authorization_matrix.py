@@ -28,6 +28,7 @@ class World:
     """Everything the rows refer to, made once through the APIs."""
 
     tokens: dict
+    usernames: dict  # role -> username
     victim: str  # patron A's username
     places: dict  # role -> {placeholder: value} for the rows' paths and bodies
 
@@ -97,7 +98,9 @@ def world(stack):
                        timeout=10).raise_for_status()
     requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
     stack.wait_for_account_changes()
-    return World(tokens=tokens, victim=patron_a, places=places)
+    return World(tokens=tokens, victim=patron_a, places=places,
+                 usernames={"patron_a": patron_a, "patron_b": patron_b, "deactivated": deactivated,
+                            "deleted": deleted})
 
 
 # (service, method, path, body, expected: visitor, patron A, patron B on A's data, librarian, deactivated, deleted)
@@ -124,6 +127,10 @@ MATRIX = [
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
+    ("users", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("borrows", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/docs/vendor/swagger-ui-bundle.js", None, (200, 200, 200, 200, 200, 200)),
     ("users", "GET", "/me", None, (401, 200, 200, 200, 401, 401)),
     ("users", "GET", "/users", None, (401, 403, 403, 200, 401, 401)),
     ("users", "GET", "/users/{victim}", None, (401, 200, 403, 200, 401, 401)),
@@ -133,6 +140,7 @@ MATRIX = [
     ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/book/{loan_book}", None, (401, 403, 403, 200, 401, 401)),
+    ("borrows", "GET", "/borrows/book/{loan_book}/active-count", None, (401, 403, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrowbook", {"book_id": "{book}", "username": "{victim}"}, (401, 201, 403, 201, 401, 401)),
     ("borrows", "POST", "/return", {"book_id": "{loan_book}", "username": "{victim}"}, (401, 200, 403, 200, 401, 401)),
     ("borrows", "POST", "/borrows/{loan}/renew", None, (401, 200, 403, 200, 401, 401)),
@@ -152,6 +160,9 @@ MATRIX = [
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
 INTEGER_PLACES = {"book", "loan_book", "all_out"}
+# Logging out ends the caller's own sessions: each role logs out with a token of its own, made for this row
+# (the deactivated and deleted keep their old ones), after every row above.
+LOGOUT = ("users", "POST", "/logout", None, (401, 204, 204, 204, 401, 401))
 
 
 def fill(template, world, role):
@@ -189,7 +200,8 @@ def test_every_operation_of_every_service_has_a_row(stack):
     """The matrix grows with every endpoint: an operation in a service's OpenAPI document without a row
     here fails (health probes and the documents themselves aside)."""
     unprobed = {"/health", "/ready"}
-    rows = {(service, method, re.sub(r"\{[^}]+\}", "{}", path.split("?")[0])) for service, method, path, *_ in MATRIX}
+    rows = {(service, method, re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]))
+            for service, method, path, *_ in [*MATRIX, LOGOUT]}
     missing = []
     for service in ("books", "users", "borrows"):
         document = requests.get(f"{stack.url[service]}/openapi.json", timeout=10).json()
@@ -200,6 +212,20 @@ def test_every_operation_of_every_service_has_a_row(stack):
                     if key not in rows:
                         missing.append(key)
     assert missing == [], f"add rows to MATRIX for {missing}"
+def test_each_role_gets_exactly_the_expected_status_when_logging_out(stack, world):
+    service, method, path, _body, expected = LOGOUT
+    usernames = {"patron_a": world.victim, "patron_b": world.usernames["patron_b"]}
+    fresh = {role: stack.login(username, PASSWORD) for role, username in usernames.items()}
+    tokens = world.tokens | fresh | {"librarian": stack.login(*stack.librarian)}
+    outcomes = {}
+    for role in ROLES:
+        response = requests.request(method, stack.url[service] + path, headers=tokens[role], timeout=10)
+        outcomes[role] = response.status_code
+        if response.status_code >= 400:
+            assert response.json()["message"]
+    assert outcomes == dict(zip(ROLES, expected, strict=True))
+    for role in ("patron_a", "patron_b", "librarian"):  # ended at once where the sessions are kept
+        assert requests.get(f"{stack.users}/me", headers=tokens[role], timeout=10).status_code == 401
 
 
 # ---- forged tokens, against the real services ------------------------------------------------------------

@@ -2,16 +2,27 @@ import pytest
 
 from library_common import deps
 from library_common.testing import migrated_app
-from user_service import create_app
+from user_service import build_deps, create_app
 from user_service.accounts import register
 
 # Hashing is deliberately slow in production (scrypt); the tests need not be.
 FAST_HASH = "pbkdf2:sha256:1000"
 
 
+BORROW_SERVICE = "http://borrow-service.test"
+
+
 @pytest.fixture(scope="session")
 def app(postgres_server_url):
-    return migrated_app(create_app, postgres_server_url, "users", PASSWORD_HASH_METHOD=FAST_HASH)
+    return migrated_app(create_app, postgres_server_url, "users", PASSWORD_HASH_METHOD=FAST_HASH,
+                        BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_deps(app):
+    """Every test empties the tables, signing keys included: each starts with objects that know none."""
+    yield
+    deps.attach(app, build_deps(app.config))
 
 
 def registration(username="alice", **overrides):
@@ -38,3 +49,17 @@ def login(client):
         return {"Authorization": f"Bearer {response.json['token']}"}
 
     return log_in
+
+
+@pytest.fixture(autouse=True)
+def borrow_service(fake_neighbour):
+    """borrow-service's `GET /borrows/user/<name>?active=true`, answering from `active_loans` ({username: count})."""
+    fake = fake_neighbour(BORROW_SERVICE)
+    fake.active_loans = {}
+
+    def active(request, match):
+        count = fake.active_loans.get(match.group(1), 0)
+        return 200, [{"id": number} for number in range(min(count, 1))], {"X-Total-Count": str(count)}
+
+    fake.route("GET", r"/borrows/user/([^/?]+)\?.*active=true.*", active)
+    return fake

@@ -31,6 +31,8 @@ def test_username_is_taken_case_insensitively(client):
         ({"username": "a" * 33}, "username"),
         ({"username": "alice smith"}, "username"),
         ({"username": "alice<script>"}, "username"),
+        ({"username": "alice\n"}, "username"),  # a ghost twin of alice (issue 12, finding 7)
+        ({"username": "alice\r\n"}, "username"),
         ({"password": "short"}, "password"),
         ({"password": "alice"}, "password"),
         ({"username": "alice123", "password": "ALICE123"}, "password"),

@@ -139,7 +139,20 @@ def test_production_refuses_the_default_secret(app):
         create_app({"DATABASE_URL": app.config["DATABASE_URL"], "APP_ENV": "production"})
 
 
-@pytest.mark.parametrize("path", ["/users/nul%00byte", "/users/" + "a" * 40, "/users/a%20b"])
+@pytest.mark.parametrize("config, problem", [
+    ({"SECRET_KEY": "CHANGE-ME-user-service-secret-key"}, "SECRET_KEY is a published example"),
+    ({"SECRET_KEY": "short-but-not-published"}, "SECRET_KEY is shorter than 32 bytes"),
+    ({"BOOTSTRAP_LIBRARIAN": "librarian:CHANGE-ME-librarian-password"}, "BOOTSTRAP_LIBRARIAN.s password"),
+    ({"BOOTSTRAP_LIBRARIAN": "librarian:librarian-pass"}, "BOOTSTRAP_LIBRARIAN's password is a published"),
+])
+def test_production_refuses_published_or_weak_secrets(app, config, problem):
+    """Issue 12, finding 6: production started with .env.example's placeholders."""
+    strong = {"SECRET_KEY": "pQ7vX2mL9sR4tW8yB3nC6hJ1kF5dG0aZ-strong"}
+    with pytest.raises(RuntimeError, match=problem):
+        create_app({"DATABASE_URL": app.config["DATABASE_URL"], "APP_ENV": "production", **strong, **config})
+
+
+@pytest.mark.parametrize("path", ["/users/nul%00byte", "/users/" + "a" * 40, "/users/a%20b", "/users/boss%0a"])
 def test_impossible_usernames_in_paths_are_404(client, make_user, login, path):
     make_user("boss", role="librarian")
 

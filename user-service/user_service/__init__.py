@@ -2,17 +2,23 @@
 
 import logging
 from datetime import timedelta
+
+import marshmallow as ma
 from sqlalchemy.exc import ProgrammingError
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
 from library_common.config import DEV_SECRET, load_settings
+from library_common.http import client_from_settings
+from library_common.rate_limits import Limit, RateLimiter
+from library_common.schema import USERNAME
 
 from .accounts import PasswordHasher, check_account, ensure_librarian
-from .cli import create_user
+from .cli import create_user, rotate_keys
 from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
+from .neighbours import Circulation
 from .throttle import ThrottlePolicy
 from . import views
 
@@ -21,9 +27,12 @@ DEFAULTS = {
     "JWT_PRIVATE_KEY": "",
     "JWT_TTL_SECONDS": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",
-    "LOGIN_MAX_FAILURES_PER_USER": 5,
-    "LOGIN_MAX_FAILURES_PER_CLIENT": 50,
+    "LOGIN_FAILURES_PER_USER_AND_CLIENT": 5,
+    "LOGIN_FAILURES_PER_CLIENT": 50,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    "RATE_LIMIT_REGISTER": "20/hour",
+    "RATE_LIMIT_PASSWORD_CHANGE": "10/hour",
+    "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "BOOTSTRAP_LIBRARIAN": "",
 }
 
@@ -32,32 +41,52 @@ log = logging.getLogger(__name__)
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    key_store = KeyStore(settings["SECRET_KEY"], settings["JWT_PRIVATE_KEY"])
+    librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
     app = create_service_app(__name__, settings, db, [views.accounts.blp, views.users.blp, views.keys.blp],
-                             secret_names=["SECRET_KEY"])
-    hasher = PasswordHasher(settings["PASSWORD_HASH_METHOD"])
-    app_deps.attach(app, Deps(
+                             secret_names=["SECRET_KEY"],
+                             other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
+                                            "BOOTSTRAP_LIBRARIAN's password": librarian_password})
+    app_deps.attach(app, build_deps(settings))
+    app.cli.add_command(create_user)
+    app.cli.add_command(rotate_keys)
+    if settings["BOOTSTRAP_LIBRARIAN"]:
+        _bootstrap_librarian(app, librarian, librarian_password)
+    return app
+
+
+def build_deps(settings):
+    key_store = KeyStore(settings["SECRET_KEY"], settings["JWT_PRIVATE_KEY"],
+                         refresh_seconds=settings["JWKS_CACHE_SECONDS"])
+    return Deps(
         token_verifier=token_verifier(settings, key_resolver=LocalKeyResolver(key_store), account_check=check_account),
-        hasher=hasher,
+        hasher=PasswordHasher(settings["PASSWORD_HASH_METHOD"]),
         key_store=key_store,
-        token_issuer=TokenIssuer(
-            key_store, settings["JWT_ISSUER"], settings["JWT_AUDIENCE"], settings["JWT_TTL_SECONDS"]
-        ),
+        token_issuer=TokenIssuer(key_store, settings["JWT_ISSUER"], settings["JWT_AUDIENCE"],
+                                 settings["JWT_TTL_SECONDS"]),
         throttle_policy=ThrottlePolicy(
-            max_failures_per_user=settings["LOGIN_MAX_FAILURES_PER_USER"],
-            max_failures_per_client=settings["LOGIN_MAX_FAILURES_PER_CLIENT"],
+            free_failures_per_user_and_client=settings["LOGIN_FAILURES_PER_USER_AND_CLIENT"],
+            free_failures_per_client=settings["LOGIN_FAILURES_PER_CLIENT"],
             window=timedelta(seconds=settings["LOGIN_THROTTLE_WINDOW_SECONDS"]),
         ),
-    ))
-    app.cli.add_command(create_user)
-    if settings["BOOTSTRAP_LIBRARIAN"]:
-        username, _, password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
-        if not password:
-            raise RuntimeError("BOOTSTRAP_LIBRARIAN must look like username:password")
-        with app.app_context():
-            try:
-                ensure_librarian(hasher, username, password, log)
-            except ProgrammingError:  # e.g. `flask db upgrade` itself, before the tables exist
-                db.session.rollback()
-                log.warning("Skipped BOOTSTRAP_LIBRARIAN: the database is not migrated yet")
-    return app
+        rate_limiter=RateLimiter({
+            "register": Limit.parse("RATE_LIMIT_REGISTER", settings["RATE_LIMIT_REGISTER"], "sign-ups"),
+            "password_change": Limit.parse("RATE_LIMIT_PASSWORD_CHANGE", settings["RATE_LIMIT_PASSWORD_CHANGE"],
+                                           "password changes"),
+        }),
+        circulation=Circulation(client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL")),
+    )
+
+
+def _bootstrap_librarian(app, username, password):
+    if not password:
+        raise RuntimeError("BOOTSTRAP_LIBRARIAN must look like username:password")
+    try:
+        USERNAME(username)
+    except ma.ValidationError as exc:
+        raise RuntimeError(f"BOOTSTRAP_LIBRARIAN's username: {exc.messages[0]}") from exc
+    with app.app_context():
+        try:
+            ensure_librarian(app_deps.AppDeps.current().hasher, username, password, log)
+        except ProgrammingError:  # e.g. `flask db upgrade` itself, before the tables exist
+            db.session.rollback()
+            log.warning("Skipped BOOTSTRAP_LIBRARIAN: the database is not migrated yet")

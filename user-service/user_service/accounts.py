@@ -8,9 +8,13 @@ from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from library_common.transactions import transaction
 
+from . import throttle
 from .models import User, db
 
 INVALID_LOGIN = "Invalid username or password"
+TAKEN = "That username is taken"
+# A deleted account's password hash: no password matches it (werkzeug finds no method in it).
+NO_PASSWORD = "!"
 
 
 class PasswordHasher:
@@ -27,8 +31,13 @@ class PasswordHasher:
         return check_password_hash(stored_hash or self._decoy, password)
 
 
+def _named(username):
+    return select(User).where(func.lower(User.username) == username.lower())
+
+
 def find_user(username):
-    return db.session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
+    """The live account of that name (any letter case), or None; deleted accounts are not found."""
+    return db.session.scalars(_named(username).where(User.deleted_at.is_(None))).first()
 
 
 def get_user(username):
@@ -46,8 +55,9 @@ def account_for(actor, username):
 
 
 def register(hasher, *, username, password, first_name, last_name, role=PATRON):
-    if find_user(username) is not None:
-        raise Conflict("That username is taken", errors={"username": "That username is taken"})
+    """A new account. A name is never given twice, not even a deleted account's: loans refer to it."""
+    if db.session.scalars(_named(username)).first() is not None:
+        raise Conflict(TAKEN, errors={"username": TAKEN})
     user = User(
         username=username,
         password_hash=hasher.hash(password),
@@ -59,7 +69,7 @@ def register(hasher, *, username, password, first_name, last_name, role=PATRON):
         with transaction():
             db.session.add(user)
     except IntegrityError as exc:  # registered by a concurrent request since our check
-        raise Conflict("That username is taken", errors={"username": "That username is taken"}) from exc
+        raise Conflict(TAKEN, errors={"username": TAKEN}) from exc
     return user
 
 
@@ -74,26 +84,49 @@ def authenticate(hasher, username, password):
 
 
 def check_account(principal):
-    """user-service's own check that a valid token's account still exists, is active, and has that role."""
+    """user-service's own check that a valid token's account still exists, is active, has that role, and
+    has not ended the token's session since (logout, password change, deactivation)."""
     user = find_user(principal.username)
-    if user is None or not user.active or user.role != principal.role:
+    if user is None or not user.active or user.role != principal.role or _ended(principal, user):
         raise Unauthorized(ACCOUNT_CHANGED)
 
 
-def delete_user(actor, username):
-    """Remove an account for good (librarians). Only deactivated ones, so nobody is deleted by one slip."""
+def _ended(principal, user):
+    return user.tokens_valid_after is not None and principal.issued_at < user.tokens_valid_after.timestamp()
+
+
+def end_sessions(user, now):
+    """Every token issued to `user` before `now` stops working: here at once, elsewhere within
+    ACCOUNT_CHECK_SECONDS (the other services ask /me that often)."""
+    user.tokens_valid_after = now
+
+
+def delete_user(actor, username, circulation, now):
+    """Delete an account for good (librarians): what stays is a tombstone that keeps its name taken.
+
+    Only deactivated accounts, so nobody is deleted by one slip, and only without active loans
+    (asked of borrow-service with the librarian's token; when it cannot say, nothing is deleted). The
+    name, first and last name and password go; the loans, which refer to the name, keep their history.
+    When holds exist, cancelling the account's waiting holds belongs here too.
+    """
     user = get_user(username)
     if user.username.lower() == actor.username.lower():
         raise Conflict("You cannot delete your own account")
     if user.active:
         raise Conflict("Deactivate the account before deleting it")
+    if circulation.has_active_loans(user.username, actor.token):
+        raise Conflict(f"{user.username} still has books on loan; check them in before deleting the account")
     with transaction():
-        db.session.delete(user)
+        user = get_user(username)
+        user.deleted_at = now
+        user.first_name = user.last_name = ""
+        user.password_hash = NO_PASSWORD
+        end_sessions(user, now)
 
 
 def list_users(offset, limit, search=None):
     """A page of users by username; `search` keeps those whose username or name starts with it."""
-    statement = select(User)
+    statement = select(User).where(User.deleted_at.is_(None))
     if search:
         prefix = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(func.lower(User.username).like(prefix),
@@ -114,34 +147,45 @@ def _would_leave_no_librarian(user, changes):
     return others == 0
 
 
-def update_user(hasher, actor, username, changes):
+def update_user(deps, actor, username, changes, *, client, now):
     """Apply `changes` to a user, as `actor` (a Principal) may.
 
     Librarians change anyone's names, role and active flag. Everyone changes their own
-    names and, given the current password, their own password.
+    names and, given the current password, their own password: a guess at it is counted like a
+    failed login (throttle), and a change ends every session issued before it, as deactivation does.
     """
+    user = get_user(username)
+    is_self = actor.username.lower() == user.username.lower()
+    if not (is_self or actor.is_librarian):
+        raise Forbidden("You may only change your own account")
+    if not actor.is_librarian and ({"role", "active"} & changes.keys()):
+        raise Forbidden("Only librarians change roles and deactivate accounts")
+    if "password" in changes:
+        if not is_self:
+            raise Forbidden("Only the account holder changes a password")
+        _check_current_password(deps, user, changes.get("current_password"), client, now)
+        if changes["password"].lower() == user.username.lower():
+            raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
     with transaction():
         user = get_user(username)
-        is_self = actor.username.lower() == user.username.lower()
-        if not (is_self or actor.is_librarian):
-            raise Forbidden("You may only change your own account")
-        if not actor.is_librarian and ({"role", "active"} & changes.keys()):
-            raise Forbidden("Only librarians change roles and deactivate accounts")
         if "password" in changes:
-            if not is_self:
-                raise Forbidden("Only the account holder changes a password")
-            current = changes.get("current_password")
-            if current is None or not hasher.matches(user.password_hash, current):
-                raise BadRequest("Current password is incorrect", errors={"current_password": "Incorrect password"})
-            if changes["password"].lower() == user.username.lower():
-                raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
-            user.password_hash = hasher.hash(changes["password"])
+            user.password_hash = deps.hasher.hash(changes["password"])
+            end_sessions(user, now)
         if _would_leave_no_librarian(user, changes):
             raise Conflict("The library must keep at least one active librarian")
+        if changes.get("active") is False and user.active:
+            end_sessions(user, now)
         for field in ("first_name", "last_name", "role", "active"):
             if field in changes:
                 setattr(user, field, changes[field])
         return user
+
+
+def _check_current_password(deps, user, current, client, now):
+    throttle.count_attempt(deps.throttle_policy, user.username, client, now)
+    if current is None or not deps.hasher.matches(user.password_hash, current):
+        raise BadRequest("Current password is incorrect", errors={"current_password": "Incorrect password"})
+    throttle.forget_attempt(deps.throttle_policy, user.username, client)
 
 
 def ensure_librarian(hasher, username, password, log):
@@ -151,8 +195,11 @@ def ensure_librarian(hasher, username, password, log):
         try:
             return register(hasher, username=username, password=password, first_name=username,
                             last_name="(librarian)", role=LIBRARIAN)
-        except Conflict:  # another worker created it a moment ago
-            return find_user(username)
+        except Conflict:  # another worker created it a moment ago, or a deleted account keeps the name
+            user = find_user(username)
+            if user is None:
+                log.warning("Bootstrap librarian %r: the name belonged to a deleted account; choose another", username)
+            return user
     if user.role != LIBRARIAN:
         # Never promote silently: someone else may have registered this name as a patron.
         log.warning("Bootstrap librarian %r exists as a %s; leaving it unchanged", username, user.role)

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 
 from library_common.deps import AppDeps
+from library_common.rate_limits import RateLimiter
 
 from .accounts import PasswordHasher
 from .keys import KeyStore, TokenIssuer
+from .neighbours import Circulation
 from .throttle import ThrottlePolicy
 
 
@@ -15,6 +17,8 @@ class Deps(AppDeps):
     key_store: KeyStore
     token_issuer: TokenIssuer
     throttle_policy: ThrottlePolicy
+    rate_limiter: RateLimiter
+    circulation: Circulation
 
 
 deps = Deps.current

@@ -4,6 +4,8 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Mapped, mapped_column
 
+from library_common.rate_limits import rate_limit_table
+
 db = SQLAlchemy()
 
 
@@ -12,8 +14,15 @@ def utcnow():
 
 
 class User(db.Model):
+    """An account. A deleted one stays as a tombstone (`deleted_at` set, personal data gone) so that its
+    name, which loans and history refer to, is never given to anyone else."""
+
     __tablename__ = "users"
-    __table_args__ = (sa.Index("users_username_lower_key", sa.func.lower(sa.column("username")), unique=True),)
+    __table_args__ = (
+        sa.Index("users_username_lower_key", sa.func.lower(sa.column("username")), unique=True),
+        # The API's own rule, once more where nothing can bypass it (PostgreSQL's `$` is the end of the text).
+        sa.CheckConstraint("username ~ '^[A-Za-z0-9._-]{3,32}$'", name="users_username_format"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(32))
@@ -23,24 +32,33 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), server_default="patron")
     active: Mapped[bool] = mapped_column(server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=utcnow())
+    # Tokens issued before this are refused: set by logout, a password change, deactivation and deletion.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class SigningKey(db.Model):
-    """An RS256 key pair generated on first use; the private half is encrypted with SECRET_KEY."""
+    """An RS256 key pair: the public half as PEM, the private half sealed with SECRET_KEY (keys.seal)."""
 
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    private_key_pem: Mapped[str] = mapped_column(sa.Text)
+    public_key: Mapped[str] = mapped_column(sa.Text)
+    sealed_private_key: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=utcnow())
 
 
 class LoginFailures(db.Model):
-    """Failed logins counted per username and per client, shared by every worker through PostgreSQL."""
+    """Login attempts not (yet) known to have succeeded, counted per username and client and per client,
+    shared by every worker through PostgreSQL. While `blocked_until` is ahead, that scope waits."""
 
     __tablename__ = "login_failures"
 
     scope: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     failures: Mapped[int]
-    window_started: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_attempt: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+rate_limits = rate_limit_table(db.metadata)

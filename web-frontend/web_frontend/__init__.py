@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from library_common import deps as app_deps
 from library_common.app import create_base_app, token_verifier
+from library_common.auth import RemoteAccountCheck
 from library_common.config import DEV_SECRET, load_settings
 from library_common.http import client_from_settings
 
@@ -47,13 +48,16 @@ def create_app(config=None):
     )
     CSRFProtect(app)
     login_manager.init_app(app)
+    users = client_from_settings(settings, "account service", "USER_SERVICE_URL")
+    account_check = RemoteAccountCheck(users, settings["ACCOUNT_CHECK_SECONDS"])
     app_deps.attach(app, Deps(
-        token_verifier=token_verifier(settings),
+        token_verifier=token_verifier(settings, account_check=account_check),
         backend=Backend(
             client_from_settings(settings, "catalogue service", "BOOKS_SERVICE_URL"),
-            client_from_settings(settings, "account service", "USER_SERVICE_URL"),
+            users,
             client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
         ),
+        account_check=account_check,
     ))
     for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp):
         app.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ errors); one that cannot answer raises DependencyUnavailable; a token the servic
 accept raises SessionExpired.
 """
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -151,6 +152,11 @@ class Backend:
 
     def user(self, token, username):
         return self._call(self.user_service, "GET", f"/users/{username}", token=token).json()
+
+    def logout(self, token):
+        """End every session of the token's account at user-service (a token it already refuses is fine)."""
+        with contextlib.suppress(SessionExpired):
+            self._call(self.user_service, "POST", "/logout", token=token)
 
     def users(self, token, page=1, search=""):
         params = {"page": page, "per_page": 50} | ({"q": search} if search else {})

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from library_common.auth import RemoteAccountCheck
 from library_common.deps import AppDeps
 
 from .backend import Backend
@@ -10,6 +11,7 @@ from .backend import Backend
 @dataclass(frozen=True)
 class Deps(AppDeps):
     backend: Backend
+    account_check: RemoteAccountCheck  # also inside token_verifier; logout tells it a token has ended
 
 
 deps = Deps.current

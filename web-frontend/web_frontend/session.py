@@ -13,6 +13,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from library_common.auth import Principal
 from library_common.errors import DependencyUnavailable, Unauthorized
 
+from .backend import BackendError
 from .deps import deps
 
 login_manager = LoginManager()
@@ -68,6 +69,24 @@ def start_session(token):
 def end_session():
     logout_user()
     session.clear()
+
+
+def log_out():
+    """Log out here and end the account's sessions everywhere: user-service stops accepting the token (and
+    every other one it issued the account before now), and this process stops at once; the frontend's other
+    processes follow within ACCOUNT_CHECK_SECONDS, so a copy of the session cookie then lands on the login page.
+
+    False when user-service could not be told: this browser is logged out, other sessions are not."""
+    token = session.get("token")
+    end_session()
+    if not token:
+        return True
+    deps().account_check.forget(token)
+    try:
+        deps().backend.logout(token)
+    except (DependencyUnavailable, BackendError):
+        return False
+    return True
 
 
 def librarian_required(view):

@@ -11,14 +11,20 @@ from ..schemas import BookChangesSchema, BookInputSchema, BookListArgs, BookLook
 blp = Blueprint("books", __name__, description="The catalogue")
 
 
+def _expensive(args):
+    return args.get("sort") == "relevance" or bool(args.get("available"))
+
+
 @blp.route("/books")
 @blp.arguments(BookListArgs, location="query")
 @blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC | CAPPED_HEADER_DOC)
 @blp.errors(400, 503)
+@blp.rate_limited("expensive_search", when=_expensive)
 def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked.
 
-    Searches and filters other than genre count at most 500 matches (see X-Total-Count-Capped)."""
+    Searches and filters other than genre count at most 500 matches (see X-Total-Count-Capped).
+    `sort=relevance` and `available=true` are limited per client (RATE_LIMIT_EXPENSIVE_SEARCH)."""
     query = catalogue.BookQuery(
         q=args.get("q"),
         ids=tuple(args["id"]) if "id" in args else None,

@@ -25,7 +25,7 @@ def _page(filters_args, **filters):
 @blp.response(201, LoanSchema)
 @blp.errors(400, 401, 403, 404, 409, 503)
 def borrow_book(request_body):
-    """Borrow a book (for yourself; librarians for any patron)"""
+    """Borrow a book (for yourself; librarians for any active patron)"""
     return loans.check_out(deps(), current_principal(), book_id=request_body["book_id"],
                            requested_username=request_body.get("username"), now=now())
 

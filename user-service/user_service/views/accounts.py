@@ -1,23 +1,25 @@
-"""Registration and login: the seed's `POST /register` and `POST /login`."""
+"""Registration, login and logout: the seed's `POST /register` and `POST /login`, and `POST /logout`."""
 
 from flask import request
 
 from library_common.api import Blueprint
+from library_common.auth import current_principal
 from library_common.clock import now
 
 from .. import accounts, sessions
 from ..deps import deps
 from ..schemas import LoginResultSchema, LoginSchema, RegisteredSchema, RegistrationSchema
 
-blp = Blueprint("accounts", __name__, description="Sign up and log in")
+blp = Blueprint("accounts", __name__, description="Sign up, log in and out")
 
 
 @blp.route("/register", methods=["POST"])
 @blp.arguments(RegistrationSchema)
 @blp.response(201, RegisteredSchema)
 @blp.errors(400, 409)
+@blp.rate_limited("register")
 def register(data):
-    """Create a patron account"""
+    """Create a patron account (each client address may sign up RATE_LIMIT_REGISTER times)"""
     user = accounts.register(deps().hasher, **data)
     return {"message": "User registered successfully", "data": user}
 
@@ -32,3 +34,13 @@ def login(credentials):
         deps(), credentials["username"], credentials["password"], request.remote_addr or "unknown", now()
     )
     return {"message": "Login successful", "token": token, "user": user}
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.login_required
+@blp.response(204)
+@blp.errors(401)
+def logout():
+    """End every session of your account: its tokens stop working here at once, everywhere within
+    ACCOUNT_CHECK_SECONDS"""
+    sessions.log_out(current_principal(), now())

@@ -1,7 +1,10 @@
 """User records: the seed's `GET /users` (now librarians only), one user, `/me`, and changes."""
 
+from flask import request
+
 from library_common.api import Blueprint
 from library_common.auth import current_principal
+from library_common.clock import now
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import accounts
@@ -40,20 +43,27 @@ def get_user(username):
     return accounts.account_for(current_principal(), username)
 
 
+def _changes_password(changes, **_):
+    return "password" in changes
+
+
 @blp.route("/users/<username:username>", methods=["PATCH"])
 @blp.login_required
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 @blp.errors(400, 401, 403, 404, 409)
+@blp.rate_limited("password_change", when=_changes_password)
 def update_user(changes, username):
-    """Change names or password (yourself), role or active flag (librarians)"""
-    return accounts.update_user(deps().hasher, current_principal(), username, changes)
+    """Change names or password (yourself), role or active flag (librarians). A password change or a
+    deactivation ends the account's sessions: its tokens stop working, this one included"""
+    return accounts.update_user(deps(), current_principal(), username, changes,
+                                client=request.remote_addr or "unknown", now=now())
 
 
 @blp.route("/users/<username:username>", methods=["DELETE"])
 @blp.librarian_required
 @blp.response(204)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409, 503)
 def delete_user(username):
-    """Delete a deactivated account (librarians)"""
-    accounts.delete_user(current_principal(), username)
+    """Delete a deactivated account without books on loan (librarians); its name stays taken"""
+    accounts.delete_user(current_principal(), username, deps().circulation, now())

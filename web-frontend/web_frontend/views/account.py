@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..backend import BackendError
 from ..forms import LoginForm, SignupForm
-from ..session import end_session, safe_next, start_session
+from ..session import log_out, safe_next, start_session
 from .common import apply_service_errors, backend
 
 bp = Blueprint("account", __name__)
@@ -44,6 +44,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    end_session()
-    flash("You have logged out.", "info")
+    if log_out():
+        flash("You have logged out, here and on your other devices.", "info")
+    else:
+        flash("You have logged out here, but the account service could not be reached to end your sessions "
+              "elsewhere. Log out again later to be sure.", "error")
     return redirect(url_for("catalogue.index"))
