@@ -58,7 +58,7 @@ def test_the_desk_works_by_scanner_and_finds_patrons_by_name(page, stack, unique
     page.get_by_role("link", name="Loans desk").click()
     page.get_by_role("link", name="Check out", exact=True).click()
 
-    page.get_by_label("Patron").fill(f"Scanwell{unique}")  # a name, not the username
+    page.get_by_label("Patron", exact=True).fill(f"Scanwell{unique}")  # a name, not the username
     page.get_by_label("Barcode").fill(barcode)
     page.get_by_label("Barcode").press("Enter")  # what a scanner does after typing the code
     expect(page.get_by_text(f"“Desk Copy {unique}”")).to_be_visible()
@@ -66,7 +66,8 @@ def test_the_desk_works_by_scanner_and_finds_patrons_by_name(page, stack, unique
     expect(page.locator(".slip")).to_contain_text("Due")
     expect(page.get_by_label("Barcode")).to_be_focused()
     expect(page.get_by_label("Barcode")).to_have_value("")
-    expect(page.get_by_label("Patron")).to_have_value(f"Scanwell{unique}")  # the same patron, for the next item
+    patron_field = page.get_by_label("Patron", exact=True)
+    expect(patron_field).to_have_value(f"Scanwell{unique}")  # the same patron, for the next item
 
     page.get_by_label("Barcode").fill("NOT-A-BARCODE-HERE")
     page.get_by_label("Barcode").press("Enter")

@@ -27,13 +27,28 @@ class Strict(ma.Schema):
 NO_NUL = "^[^\\u0000]*$"
 
 
-class Text(ma.fields.String):
-    """A string trimmed of surrounding white space, without NUL bytes (PostgreSQL refuses them)."""
+class StorableString(ma.fields.String):
+    """A string PostgreSQL and the password hasher can take: no NUL bytes, no lone surrogates. Kept as sent
+    (a password's spaces are part of it)."""
 
     default_error_messages = {
         "nul": "Must not contain NUL characters",
         "unicode": "Must be valid Unicode text",
     }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800": nothing downstream can take it
+            raise self.make_error("unicode") from exc
+        return text
+
+
+class Text(StorableString):
+    """A string trimmed of surrounding white space, without NUL bytes (PostgreSQL refuses them)."""
 
     def __init__(self, *args, **kwargs):
         validators = kwargs.get("validate") or []
@@ -44,14 +59,7 @@ class Text(ma.fields.String):
         super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise self.make_error("nul")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as exc:  # a lone surrogate such as "\ud800": no database can store it
-            raise self.make_error("unicode") from exc
-        return text.strip()
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class StrictBoolean(ma.fields.Boolean):

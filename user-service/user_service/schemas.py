@@ -3,7 +3,7 @@ from marshmallow import fields, validate
 
 from library_common.auth import ROLES
 from library_common.pagination import PageArgs
-from library_common.schema import USERNAME, NotEmpty, Strict, StrictBoolean, Text
+from library_common.schema import StorableString, USERNAME, NotEmpty, Strict, StrictBoolean, Text
 
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
@@ -11,7 +11,7 @@ NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
 
 class RegistrationSchema(Strict):
     username = fields.String(required=True, validate=USERNAME)
-    password = fields.String(required=True, load_only=True, validate=PASSWORD)
+    password = StorableString(required=True, load_only=True, validate=PASSWORD)
     first_name = Text(required=True, validate=NAME)
     last_name = Text(required=True, validate=NAME)
 
@@ -23,7 +23,7 @@ class RegistrationSchema(Strict):
 
 class LoginSchema(Strict):
     username = Text(required=True, validate=validate.Length(min=1, max=128))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    password = StorableString(required=True, load_only=True, validate=validate.Length(min=1, max=128))
 
 
 class UserSchema(ma.Schema):
@@ -51,10 +51,10 @@ class UserUpdateSchema(NotEmpty, Strict):
     last_name = Text(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
     active = StrictBoolean(metadata={"description": "Librarians only"})
-    password = fields.String(
+    password = StorableString(
         load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
     )
-    current_password = fields.String(load_only=True, validate=validate.Length(max=128))
+    current_password = StorableString(load_only=True, validate=validate.Length(max=128))
 
 
 class UserListArgs(PageArgs):
