@@ -166,3 +166,21 @@ def with_queue_places(holds, deps, now):
                 Hold.book_id == hold.book_id, Hold.status == "waiting", Hold.id < hold.id))
             hold.estimated_available = estimates.for_book(hold.book_id, hold.position, deps.policy, now)
     return holds
+
+
+def close_patron(deps, username, now, by):
+    """An account is being deleted: refused (Conflict) while it has books on loan; otherwise its open holds
+    are cancelled (a copy set aside for it goes to the next in line). Returns how many were cancelled."""
+    with transaction():
+        circulation.lock_patron(username)
+        if db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(Loan.username == username,
+                                                                                ~Loan.returned)):
+            raise Conflict(f"{username} still has books on loan; check them in before deleting the account")
+        open_holds = db.session.scalars(sa.select(Hold).where(Hold.username == username, Hold.status.in_(OPEN))
+                                        .order_by(Hold.book_id)).all()
+        for hold in open_holds:  # books in order: two closings never wait on each other's locks crosswise
+            circulation.lock_book(hold.book_id)
+            db.session.refresh(hold, with_for_update=True)
+            if hold.status in OPEN:
+                _close(hold, "cancelled", now, deps.policy, by=by)
+    return len(open_holds)

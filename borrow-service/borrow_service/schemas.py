@@ -149,3 +149,8 @@ class PatronSummarySchema(ma.Schema):
     keep_history = fields.Boolean()
     loan = fields.Nested(LoanSchema, allow_none=True, metadata={"description": "With book_id: your loan of it"})
     hold = fields.Nested(HoldSchema, allow_none=True, metadata={"description": "With book_id: your hold on it"})
+
+
+class PatronClosedSchema(ma.Schema):
+    username = fields.String()
+    holds_cancelled = fields.Integer()

@@ -322,3 +322,22 @@ def test_the_library_s_habits_come_from_its_history(app):
 
     assert habits.lateness == timedelta(days=2) and habits.loan_length == timedelta(days=12)
     assert habits.pickup_delay == policy.pickup_window / 2
+
+
+def test_closing_an_account_cancels_its_holds_and_passes_their_copies_on(client, as_user, hold, borrow, all_out):
+    mine = hold(1, "bob").json
+    hold(1, "carol")
+    client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))  # on the hold shelf for bob
+
+    response = client.post("/patrons/bob/close", headers=as_user(*LIBRARIAN))
+
+    assert response.status_code == 200 and response.json == {"username": "bob", "holds_cancelled": 1}
+    assert hold_status(client, as_user, mine["id"])["status"] == "cancelled"
+    assert client.get("/holds?username=carol", headers=as_user(*LIBRARIAN)).json[0]["status"] == "ready"
+
+
+def test_an_account_with_books_on_loan_is_not_closed(client, as_user, all_out):
+    response = client.post("/patrons/alice/close", headers=as_user(*LIBRARIAN))
+
+    assert response.status_code == 409 and "still has books on loan" in response.json["message"]
+    assert client.post("/patrons/alice/close", headers=as_user("alice")).status_code == 403

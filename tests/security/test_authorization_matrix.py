@@ -156,6 +156,7 @@ MATRIX = [
     ("borrows", "GET", "/patrons/{victim}/settings", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "PUT", "/patrons/{victim}/settings", {"keep_history": True}, (401, 200, 403, 403, 401, 401)),
     ("borrows", "DELETE", "/patrons/{victim}/history", None, (401, 204, 403, 403, 401, 401)),
+    ("borrows", "POST", "/patrons/{stranger}/close", None, (401, 403, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
 INTEGER_PLACES = {"book", "loan_book", "all_out"}

@@ -53,13 +53,16 @@ def login(client):
 
 @pytest.fixture(autouse=True)
 def borrow_service(fake_neighbour):
-    """borrow-service's `GET /borrows/user/<name>?active=true`, answering from `active_loans` ({username: count})."""
+    """borrow-service's `POST /patrons/<name>/close`: refused while `active_loans` ({username: count}) has
+    loans; `closed` lists the accounts whose holds were cancelled."""
     fake = fake_neighbour(BORROW_SERVICE)
-    fake.active_loans = {}
+    fake.active_loans, fake.closed = {}, []
 
-    def active(request, match):
-        count = fake.active_loans.get(match.group(1), 0)
-        return 200, [{"id": number} for number in range(min(count, 1))], {"X-Total-Count": str(count)}
+    def close(request, match):
+        if fake.active_loans.get(match.group(1), 0):
+            return 409, {"message": f"{match.group(1)} still has books on loan; check them in before deleting"}
+        fake.closed.append(match.group(1))
+        return 200, {"username": match.group(1), "holds_cancelled": 1}
 
-    fake.route("GET", r"/borrows/user/([^/?]+)\?.*active=true.*", active)
+    fake.route("POST", r"/patrons/([^/?]+)/close$", close)
     return fake

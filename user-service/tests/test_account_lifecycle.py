@@ -60,6 +60,7 @@ def test_an_account_with_books_on_loan_is_not_deleted(client, make_user, login, 
     assert borrow_service.calls[-1].request.headers["Authorization"] == boss["Authorization"]
     borrow_service.active_loans["alice"] = 0
     assert client.delete("/users/alice", headers=boss).status_code == 204
+    assert borrow_service.closed == ["alice"]  # its holds were cancelled before the account went
 
 
 def test_nothing_is_deleted_when_borrow_service_cannot_say(client, make_user, login, borrow_service):

@@ -104,18 +104,17 @@ def end_sessions(user, now):
 def delete_user(actor, username, circulation, now):
     """Delete an account for good (librarians): what stays is a tombstone that keeps its name taken.
 
-    Only deactivated accounts, so nobody is deleted by one slip, and only without active loans
-    (asked of borrow-service with the librarian's token; when it cannot say, nothing is deleted). The
-    name, first and last name and password go; the loans, which refer to the name, keep their history.
-    When holds exist, cancelling the account's waiting holds belongs here too.
+    Only deactivated accounts, so nobody is deleted by one slip, and only without active loans:
+    borrow-service, asked with the librarian's token, refuses while there are any and otherwise cancels the
+    account's holds (when it cannot answer, nothing is deleted). The name, first and last name and password
+    go; the loans, which refer to the name, keep their history.
     """
     user = get_user(username)
     if user.username.lower() == actor.username.lower():
         raise Conflict("You cannot delete your own account")
     if user.active:
         raise Conflict("Deactivate the account before deleting it")
-    if circulation.has_active_loans(user.username, actor.token):
-        raise Conflict(f"{user.username} still has books on loan; check them in before deleting the account")
+    circulation.close(user.username, actor.token)
     with transaction():
         user = get_user(username)
         user.deleted_at = now

@@ -1,18 +1,20 @@
-"""What user-service asks the other services: borrow-service (circulation) whether an account has books on loan."""
+"""What user-service asks the other services: borrow-service (circulation) to close an account's loans and
+holds before the account is deleted."""
 
-from library_common.errors import DependencyUnavailable
+from library_common.errors import Conflict, DependencyUnavailable
 
 
 class Circulation:
     def __init__(self, client):
         self._client = client
 
-    def has_active_loans(self, username, token):
-        """Whether `username` has a loan not yet returned, asked with the (librarian) caller's token.
-
-        Raises DependencyUnavailable when borrow-service cannot say: an account is never deleted blind.
-        """
-        response = self._client.get(f"/borrows/user/{username}", token=token, params={"active": "true", "per_page": 1})
+    def close(self, username, token):
+        """Before `username` is deleted: Conflict while it has books on loan; otherwise its holds are cancelled.
+        Asked with the (librarian) caller's token. Raises DependencyUnavailable when borrow-service cannot
+        answer: an account is never deleted blind."""
+        response = self._client.request("POST", f"/patrons/{username}/close", token=token)
+        if response.status_code == 409:
+            raise Conflict(response.json()["message"])
         if response.status_code != 200:
-            raise DependencyUnavailable("The borrow-service could not say whether this account has books on loan")
-        return int(response.headers.get("X-Total-Count", "0")) > 0
+            raise DependencyUnavailable("The borrow-service could not close this account's loans and holds")
+        return response.json()["holds_cancelled"]

@@ -5,9 +5,10 @@ from library_common.auth import current_principal
 
 from library_common.clock import now
 
-from .. import history, patrons
+from .. import history, holds, patrons
 from ..deps import deps
-from ..schemas import PatronSettingsInputSchema, PatronSettingsSchema, PatronSummaryArgs, PatronSummarySchema
+from ..schemas import (PatronClosedSchema, PatronSettingsInputSchema, PatronSettingsSchema, PatronSummaryArgs,
+                       PatronSummarySchema)
 
 blp = Blueprint("patrons", __name__, description="Patrons: at a glance, and their reading history choices")
 
@@ -49,3 +50,14 @@ def choose(settings, username):
 def forget(username):
     """Delete your reading history now: returned loans lose your name (the patron)"""
     history.forget(current_principal(), username, deps().history_key)
+
+
+@blp.route("/patrons/<username:username>/close", methods=["POST"])
+@blp.librarian_required
+@blp.response(200, PatronClosedSchema)
+@blp.errors(401, 403, 409)
+def close(username):
+    """Before an account is deleted (librarians; user-service asks): 409 while it has books on loan, otherwise
+    its open holds are cancelled"""
+    return {"username": username,
+            "holds_cancelled": holds.close_patron(deps(), username, now(), current_principal().username)}
