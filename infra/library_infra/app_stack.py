@@ -105,6 +105,8 @@ class LibraryStack(cdk.Stack):
         self.secrets = {
             "users": {"SECRET_KEY": self._generated_secret("UserServiceSecretKey", "user-service SECRET_KEY")},
             "web": {"SECRET_KEY": self._generated_secret("FrontendSecretKey", "web-frontend session key")},
+            "borrows": {"HISTORY_PSEUDONYM_KEY": self._generated_secret(
+                "HistoryPseudonymKey", "borrow-service key of anonymised borrowers' pseudonyms")},
         }
         self.signing_key = SigningKeySecret(self, "SigningKey")
         self.secrets["users"]["JWT_PRIVATE_KEY"] = self.signing_key.secret
@@ -121,6 +123,8 @@ class LibraryStack(cdk.Stack):
             self.target_groups[spec.name] = target_group
             self._scaling(spec, service, target_group)
             self._alarms(spec, target_group)
+            if spec.worker:
+                self.services[f"{spec.name}-worker"] = self._worker(spec, repository)
         self.services["users"].node.add_dependency(self.signing_key.resource)
 
         database_cpu = cloudwatch.Alarm(
@@ -266,6 +270,34 @@ class LibraryStack(cdk.Stack):
         else:
             self.listener.add_action(f"{title}Default", action=elbv2.ListenerAction.forward([target_group]))
         return service, target_group
+
+    def _worker(self, spec: ServiceSpec, repository):
+        """The service's worker: its image and settings, the worker command, no load balancer. One task is
+        enough (procrastinate hands each job to one worker; the schedule runs once however many there are)."""
+        title = f"{spec.name.title()}Worker"
+        task = ecs.FargateTaskDefinition(self, f"{title}Task", cpu=256, memory_limit_mib=512)
+        log_group = logs.LogGroup(
+            self, f"{title}Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        task.add_container(
+            f"{spec.name}-worker",
+            image=ecs.ContainerImage.from_ecr_repository(repository, tag=self.options.image_tag),
+            command=["python", "-m", "library_common.worker", spec.worker],
+            environment=self._environment(spec),
+            secrets=self._container_secrets(spec),
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{spec.name}-worker", log_group=log_group),
+        )
+        return ecs.FargateService(
+            self,
+            f"{title}Service",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=1,
+            min_healthy_percent=0,  # a deployment may stop the old worker first: jobs wait in the database
+            security_groups=[self.services_security_group],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
+        )
 
     def _scaling(self, spec, service, target_group):
         scaling = service.auto_scale_task_count(min_capacity=self.options.desired_count,

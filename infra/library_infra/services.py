@@ -1,4 +1,4 @@
-"""The four containers: what each one is called, listens on, and needs."""
+"""The containers: what each one is called, listens on, needs, and which worker runs beside it."""
 
 from dataclasses import dataclass
 
@@ -12,6 +12,7 @@ class ServiceSpec:
     path_prefix: str | None  # where the load balancer routes it; None: the default (the web pages)
     database: str | None = None
     neighbours: tuple[str, ...] = ()
+    worker: str | None = None  # the package whose worker runs beside it (library_common.worker), if any
 
     @property
     def internal_url(self):
@@ -26,7 +27,8 @@ class ServiceSpec:
 SERVICES = (
     ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users")),
     ServiceSpec("users", 5001, "/api/users", database="users"),
-    ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users")),
+    ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users"),
+                worker="borrow_service"),
     ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows")),
 )
 BY_NAME = {spec.name: spec for spec in SERVICES}

@@ -39,12 +39,25 @@ def test_one_image_repository_per_service(registry):
         "ImageTagMutability": "IMMUTABLE"})
 
 
-def test_four_fargate_services_run_the_tagged_images(template):
+def test_four_fargate_services_and_their_workers_run_the_tagged_images(template):
     template.resource_count_is("AWS::ECS::Cluster", 1)
-    template.resource_count_is("AWS::ECS::Service", 4)
+    template.resource_count_is("AWS::ECS::Service", len(SERVICES) + len([s for s in SERVICES if s.worker]))
     for spec in SERVICES:
         image = json.dumps(app_container(template, spec.name)["Image"])
         assert f"library/{spec.name}" in image and "abc123" in image
+
+
+def test_borrow_service_s_worker_runs_its_image_with_the_worker_command_and_its_settings(template):
+    worker, service = app_container(template, "borrows-worker"), app_container(template, "borrows")
+
+    assert worker["Command"] == ["python", "-m", "library_common.worker", "borrow_service"]
+    assert worker["Image"] == service["Image"]
+    assert {s["Name"] for s in worker["Secrets"]} == {s["Name"] for s in service["Secrets"]} >= {
+        "HISTORY_PSEUDONYM_KEY", "DB_PASSWORD"}
+    assert "PortMappings" not in worker or not worker["PortMappings"]
+    workers = [r for r in resources(template, "AWS::ECS::Service").values()
+               if not r["Properties"].get("LoadBalancers") and r["Properties"]["DesiredCount"] == 1]
+    assert len(workers) == 1
 
 
 def test_internal_calls_use_service_discovery_not_the_load_balancer(template):
@@ -99,7 +112,7 @@ def test_the_signing_key_is_generated_by_a_custom_resource(template):
 def test_logs_are_kept_for_a_month(template):
     groups = resources(template, "AWS::Logs::LogGroup")
     service_groups = [g for g in groups.values() if g["Properties"].get("RetentionInDays") == 30]
-    assert len(service_groups) == 4
+    assert len(service_groups) == len(SERVICES) + len([spec for spec in SERVICES if spec.worker])
 
 
 def test_every_service_scales_on_cpu_and_requests(template):

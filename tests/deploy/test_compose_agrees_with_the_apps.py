@@ -17,7 +17,8 @@ APPS = {  # compose service -> (package, the seed's port, its database)
     "borrow-service": ("borrow_service", 5002, "borrows"),
     "web-frontend": ("web_frontend", 8000, None),
 }
-SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY"}
+SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY", "borrow-service": "HISTORY_PSEUDONYM_KEY"}
+WORKERS = {"borrow-worker": ("borrow-service", "borrow_service")}  # compose worker -> (its service, package)
 # Read by gunicorn_conf or the container entrypoint rather than by the app's settings.
 PROCESS_SETTINGS = {"BIND", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT", "WEB_GRACEFUL_TIMEOUT",
                     "MIGRATE_ON_START", "SCRIPT_NAME", "FRONTEND_SECRET_KEY"}
@@ -167,3 +168,18 @@ def test_the_database_names_match_make_run():
     for _package, _port, database in APPS.values():
         if database:
             assert f'("{database}", ' in stack
+
+
+@pytest.mark.parametrize("worker", WORKERS)
+def test_a_worker_runs_its_service_s_image_and_settings_with_the_worker_command(worker):
+    service, package = WORKERS[worker]
+    definition = COMPOSE["services"][worker]
+
+    assert definition["build"] == COMPOSE["services"][service]["build"]
+    assert definition["command"] == ["python", "-m", "library_common.worker", package]
+    assert definition["depends_on"][service]["condition"] == "service_healthy"  # its database is migrated
+    assert "ports" not in definition
+    known = set(COMMON_DEFAULTS) | set(importlib.import_module(package).DEFAULTS)
+    assert set(definition["environment"]) - known == set()
+    assert definition["environment"]["DB_NAME"] == environment(service)["DB_NAME"]
+    assert (importlib.import_module(f"{package}.jobs").schedule(importlib.import_module(package).DEFAULTS))
