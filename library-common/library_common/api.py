@@ -83,6 +83,10 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorate
 
+    def service_required(self, view):
+        """Only for the library's services (and librarians), and documented as such."""
+        return auth.service_required(self.doc(security=BEARER_AUTH)(view))
+
     def errors(self, *statuses):
         """Document the error responses a view can give, each with the shared error schema."""
 

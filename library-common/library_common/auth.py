@@ -19,7 +19,10 @@ from .errors import DependencyUnavailable, Forbidden, Unauthorized
 
 LIBRARIAN = "librarian"
 PATRON = "patron"
-ROLES = (PATRON, LIBRARIAN)
+ROLES = (PATRON, LIBRARIAN)  # people's accounts
+# Another service of the library acting for itself (e.g. notification-service reading the event feeds): its
+# token comes from user-service's POST /service-tokens, lives minutes, and names no account.
+SERVICE = "service"
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
 # Clocks of the services and their hosts differ a little: `iat`, `nbf` and `exp` are read with this slack.
 CLOCK_LEEWAY_SECONDS = 30
@@ -39,6 +42,10 @@ class Principal:
     @property
     def is_librarian(self):
         return self.role == LIBRARIAN
+
+    @property
+    def is_service(self):
+        return self.role == SERVICE
 
     def may_act_for(self, username):
         return self.is_librarian or self.username.lower() == username.lower()
@@ -138,7 +145,7 @@ class TokenVerifier:
             raise Unauthorized("Token expired; log in again") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthorized("Invalid token") from exc
-        if claims["role"] not in ROLES or not isinstance(claims["sub"], str):
+        if claims["role"] not in (*ROLES, SERVICE) or not isinstance(claims["sub"], str):
             raise Unauthorized("Invalid token")
         principal = Principal(
             username=claims["sub"],
@@ -148,7 +155,7 @@ class TokenVerifier:
             token=token,
             issued_at=claims["iat"],
         )
-        if self._account_check:
+        if self._account_check and not principal.is_service:  # a service token has no account to check
             self._account_check(principal)
         return principal
 
@@ -174,9 +181,12 @@ def current_principal(optional=False):
 
 
 def login_required(view):
+    """For people's accounts: a service token is refused (it names no patron to act for)."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        current_principal()
+        if current_principal().is_service:
+            raise Forbidden("For people's accounts, not for services")
         return view(*args, **kwargs)
 
     return wrapper
@@ -187,6 +197,19 @@ def librarian_required(view):
     def wrapper(*args, **kwargs):
         if not current_principal().is_librarian:
             raise Forbidden("Librarians only")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def service_required(view):
+    """For the library's other services (and librarians, who may look): the event feeds."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        principal = current_principal()
+        if not (principal.is_service or principal.is_librarian):
+            raise Forbidden("For the library's services")
         return view(*args, **kwargs)
 
     return wrapper

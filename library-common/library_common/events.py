@@ -65,3 +65,17 @@ def read_feed(cursor, limit):
         " ORDER BY txid, id LIMIT :limit"), {"txid": after[0], "id": after[1], "limit": limit}).mappings().all()
     next_cursor = format_cursor(rows[-1]["txid"], rows[-1]["id"]) if rows else format_cursor(*after)
     return [dict(row) | {"cursor": format_cursor(row["txid"], row["id"])} for row in rows], next_cursor
+
+
+def create_events_table(op):
+    """For a producer's migration: its `events` table and the index its feed is read in."""
+    op.create_table(
+        "events",
+        sa.Column("id", sa.BigInteger, primary_key=True),
+        sa.Column("txid", sa.BigInteger, nullable=False, server_default=_CURRENT_TRANSACTION),
+        sa.Column("type", sa.String(64), nullable=False),
+        sa.Column("subject", sa.String(64)),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+    op.create_index("events_feed_order", "events", ["txid", "id"])

@@ -10,12 +10,14 @@ FAST_HASH = "pbkdf2:sha256:1000"
 
 
 BORROW_SERVICE = "http://borrow-service.test"
+NOTIFIER_SECRET = "notifier-secret-for-the-tests-0123456789"
 
 
 @pytest.fixture(scope="session")
 def app(postgres_server_url):
     return migrated_app(create_app, postgres_server_url, "users", PASSWORD_HASH_METHOD=FAST_HASH,
-                        BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0)
+                        BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0,
+                        SERVICE_CLIENTS=f"notification-service={NOTIFIER_SECRET}")
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import ProgrammingError
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
 from library_common.config import DEV_SECRET, load_settings
+from library_common.feeds import feed_blueprint
 from library_common.http import client_from_settings
 from library_common.rate_limits import Limit, RateLimiter
 from library_common.schema import USERNAME
@@ -19,6 +20,7 @@ from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
 from .neighbours import Circulation
+from .service_clients import parse_clients
 from .throttle import ThrottlePolicy
 from . import views
 
@@ -34,6 +36,8 @@ DEFAULTS = {
     "RATE_LIMIT_PASSWORD_CHANGE": "10/hour",
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "BOOTSTRAP_LIBRARIAN": "",
+    # The library's other services and their secrets, for POST /service-tokens: "name=secret,name=secret".
+    "SERVICE_CLIENTS": "",
 }
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,8 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
-    app = create_service_app(__name__, settings, db, [views.accounts.blp, views.users.blp, views.keys.blp],
+    blueprints = [views.accounts.blp, views.users.blp, views.keys.blp, views.service_tokens.blp, feed_blueprint()]
+    app = create_service_app(__name__, settings, db, blueprints,
                              secret_names=["SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
                                             "BOOTSTRAP_LIBRARIAN's password": librarian_password})
@@ -68,6 +73,7 @@ def build_deps(settings):
             free_failures_per_client=settings["LOGIN_FAILURES_PER_CLIENT"],
             window=timedelta(seconds=settings["LOGIN_THROTTLE_WINDOW_SECONDS"]),
         ),
+        service_clients=parse_clients(settings["SERVICE_CLIENTS"]),
         rate_limiter=RateLimiter({
             "register": Limit.parse("RATE_LIMIT_REGISTER", settings["RATE_LIMIT_REGISTER"], "sign-ups"),
             "password_change": Limit.parse("RATE_LIMIT_PASSWORD_CHANGE", settings["RATE_LIMIT_PASSWORD_CHANGE"],

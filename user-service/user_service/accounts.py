@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from library_common import events
 from library_common.transactions import transaction
 
 from . import throttle
@@ -68,6 +69,8 @@ def register(hasher, *, username, password, first_name, last_name, role=PATRON):
     try:
         with transaction():
             db.session.add(user)
+            events.record("account.registered", username, username=username, first_name=first_name,
+                          last_name=last_name, role=role)
     except IntegrityError as exc:  # registered by a concurrent request since our check
         raise Conflict(TAKEN, errors={"username": TAKEN}) from exc
     return user

@@ -17,6 +17,7 @@ class Deps(AppDeps):
     key_store: KeyStore
     token_issuer: TokenIssuer
     throttle_policy: ThrottlePolicy
+    service_clients: dict  # the library's other services: name -> secret
     rate_limiter: RateLimiter
     circulation: Circulation
 

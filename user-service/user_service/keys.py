@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select, text
 
-from library_common.auth import CLOCK_LEEWAY_SECONDS
+from library_common.auth import SERVICE, CLOCK_LEEWAY_SECONDS
 from library_common.errors import Unauthorized
 from library_common.transactions import transaction
 
@@ -225,6 +225,19 @@ class TokenIssuer:
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+
+
+def issue_service_token(issuer, service, now):
+    """A short token for another of the library's services acting for itself (role `service`)."""
+    kid, private_key = issuer.key_store.signing_key(now)
+    issued_at = now.timestamp()
+    claims = {"sub": service, "role": SERVICE, "iat": issued_at, "nbf": issued_at,
+              "exp": issued_at + SERVICE_TOKEN_SECONDS, "iss": issuer.issuer, "aud": issuer.audience,
+              "jti": uuid.uuid4().hex}
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+
+
+SERVICE_TOKEN_SECONDS = 900
 
 
 class LocalKeyResolver:

@@ -4,9 +4,11 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Mapped, mapped_column
 
+from library_common.events import event_model
 from library_common.rate_limits import rate_limit_table
 
 db = SQLAlchemy()
+Event = event_model(db)
 
 
 def utcnow():

@@ -6,8 +6,8 @@ Revises: 0002
 """
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB
 
+from library_common.events import create_events_table
 from library_common.worker import schema_sql
 
 revision = "0003"
@@ -61,16 +61,7 @@ def upgrade():
         sa.Column("keep_history", sa.Boolean, nullable=False, server_default=sa.false()),
     )
 
-    op.create_table(
-        "events",
-        sa.Column("id", sa.BigInteger, primary_key=True),
-        sa.Column("txid", sa.BigInteger, nullable=False, server_default=sa.text("pg_current_xact_id()::text::bigint")),
-        sa.Column("type", sa.String(64), nullable=False),
-        sa.Column("subject", sa.String(64)),
-        sa.Column("payload", JSONB, nullable=False),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    )
-    op.create_index("events_feed_order", "events", ["txid", "id"])
+    create_events_table(op)
     op.execute(schema_sql())
 
 

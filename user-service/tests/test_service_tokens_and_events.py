@@ -1,0 +1,56 @@
+"""The library's other services get short tokens for their secret, and read the accounts' event log with them."""
+
+import jwt
+import pytest
+
+from .conftest import NOTIFIER_SECRET, registration
+
+
+def service_token(client, secret=NOTIFIER_SECRET, service="notification-service"):
+    return client.post("/service-tokens", json={"service": service, "secret": secret})
+
+
+def test_a_known_service_gets_a_short_token_for_its_secret(client):
+    response = service_token(client)
+
+    assert response.status_code == 200 and response.json["expires_in"] == 900
+    claims = jwt.decode(response.json["token"], options={"verify_signature": False})
+    assert (claims["sub"], claims["role"], claims["exp"] - claims["iat"]) == ("notification-service", "service", 900)
+
+
+@pytest.mark.parametrize("service, secret", [("notification-service", "wrong"), ("stranger-service", NOTIFIER_SECRET)])
+def test_an_unknown_service_or_a_wrong_secret_gets_nothing(client, service, secret):
+    response = service_token(client, secret, service)
+
+    assert response.status_code == 401 and "token" not in response.json
+
+
+def test_registrations_appear_in_the_event_log_for_services(client):
+    client.post("/register", json=registration("alice"))
+    headers = {"Authorization": f"Bearer {service_token(client).json['token']}"}
+
+    feed = client.get("/events", headers=headers)
+    empty = client.get(f"/events?after={feed.json['next']}", headers=headers)
+
+    assert feed.status_code == 200
+    assert [(event["type"], event["subject"]) for event in feed.json["events"]] == [
+        ("account.registered", "alice")]
+    assert feed.json["events"][0]["payload"]["first_name"] == "Alice"
+    assert empty.json == {"events": [], "next": feed.json["next"]}
+
+
+def test_the_event_log_is_for_services_and_librarians(client, make_user, login):
+    make_user("alice")
+    make_user("boss", role="librarian")
+
+    assert client.get("/events").status_code == 401
+    assert client.get("/events", headers=login("alice")).status_code == 403
+    assert client.get("/events", headers=login("boss")).status_code == 200
+    assert client.get("/events?after=not-a-cursor", headers=login("boss")).status_code == 400
+
+
+def test_a_service_token_acts_for_no_account(client):
+    headers = {"Authorization": f"Bearer {service_token(client).json['token']}"}
+
+    assert client.get("/me", headers=headers).status_code == 403
+    assert client.get("/users", headers=headers).status_code == 403
