@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-PACKAGES := library-common user-service books-service borrow-service web-frontend
+PACKAGES := library-common user-service books-service borrow-service notification-service web-frontend
 HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 SWAGGER_UI := library-common/library_common/static/vendor/swagger-ui/swagger-ui-bundle.js
 

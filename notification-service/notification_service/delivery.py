@@ -1,0 +1,158 @@
+"""E-mail delivery: notices waiting to be mailed are claimed, sent, and marked, each on its own.
+
+A claim is a short transaction (`sending`, with the time), the SMTP conversation happens outside any
+transaction, and the result is written in another: a send that fails is tried again later with a growing
+delay, up to MAIL_MAX_ATTEMPTS, then marked `failed` for librarians to see; one failing address never holds
+up the others. A process killed between the SMTP server's "accepted" and our "sent" leaves the notice
+`sending`; after MAIL_CLAIM_SECONDS it is sent again, with the same Message-ID, so a duplicate can be told
+apart (mail is delivered at least once; the notice itself exists once).
+"""
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import sqlalchemy as sa
+
+from library_common.errors import NotFound
+from library_common.transactions import transaction
+
+from .models import Notice, db
+
+log = logging.getLogger(__name__)
+MESSAGE_ID_DOMAIN = "notifications.library"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str
+    max_attempts: int
+    retry_seconds: float
+    claim_seconds: float
+    batch: int = 50
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(sender=settings["MAIL_FROM"], max_attempts=settings["MAIL_MAX_ATTEMPTS"],
+                   retry_seconds=settings["MAIL_RETRY_SECONDS"], claim_seconds=settings["MAIL_CLAIM_SECONDS"])
+
+    def backoff(self, attempts):
+        """Seconds before attempt number `attempts + 1`: doubling, at most an hour."""
+        return min(3600, self.retry_seconds * 2 ** (attempts - 1))
+
+
+class SmtpTransport:
+    """SMTP (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS): the local mail catcher under
+    `make run`, any relay elsewhere."""
+
+    def __init__(self, host, port, user="", password="", starttls=False, timeout=10):
+        self.host, self.port, self.user, self.password, self.starttls, self.timeout = (
+            host, port, user, password, starttls, timeout)
+
+    def send(self, message):
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
+            smtp.send_message(message)
+
+
+class SesTransport:
+    """Amazon SES's API (MAIL_TRANSPORT=ses in AWS): the task's role may send as the verified identity."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def send(self, message):
+        self._client.send_email(Content={"Raw": {"Data": message.as_bytes()}})
+
+
+def transport_from_settings(settings):
+    if settings["MAIL_TRANSPORT"] == "ses":
+        import boto3  # only in AWS
+
+        return SesTransport(boto3.client("sesv2"))
+    return SmtpTransport(settings["SMTP_HOST"], settings["SMTP_PORT"], settings["SMTP_USER"],
+                         settings["SMTP_PASSWORD"], settings["SMTP_STARTTLS"])
+
+
+def message_for(notice, sender):
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = notice.email_to
+    message["Subject"] = notice.subject
+    message["Date"] = formatdate(localtime=False)
+    # The same notice always has the same Message-ID: a resend after a crash is recognisably the same mail.
+    message["Message-ID"] = f"<notice-{notice.dedupe_key.replace(':', '-')}@{MESSAGE_ID_DOMAIN}>"
+    message.set_content(notice.body_text)
+    message.add_alternative(notice.body_html, subtype="html")
+    return message
+
+
+def deliver_due(transport, mail, now):
+    """Send every notice whose time has come; (sent, failed for good) counts."""
+    release_stale_claims(mail, now)
+    sent = failed = 0
+    for notice_id in claim(mail, now):
+        notice = db.session.get(Notice, notice_id)
+        try:
+            transport.send(message_for(notice, mail.sender))
+        except (OSError, smtplib.SMTPException, RuntimeError) as error:  # RuntimeError: boto's ClientError family
+            failed += _failed(notice_id, str(error) or type(error).__name__, mail, now)
+            continue
+        with transaction():
+            db.session.execute(sa.update(Notice).where(Notice.id == notice_id)
+                               .values(email_status="sent", sent_at=now, claimed_at=None, last_error=None))
+        sent += 1
+    return sent, failed
+
+
+def claim(mail, now):
+    """Take a batch of due notices (skipping any another worker holds) and mark them being sent."""
+    with transaction():
+        due = sa.select(Notice.id).where(Notice.email_status == "pending", Notice.next_attempt_at <= now) \
+            .order_by(Notice.next_attempt_at, Notice.id).limit(mail.batch).with_for_update(skip_locked=True)
+        return db.session.scalars(sa.update(Notice).where(Notice.id.in_(due.scalar_subquery()))
+                                  .values(email_status="sending", claimed_at=now, attempts=Notice.attempts + 1)
+                                  .returning(Notice.id)).all()
+
+
+def _failed(notice_id, error, mail, now):
+    with transaction():
+        notice = db.session.get(Notice, notice_id)
+        gave_up = notice.attempts >= mail.max_attempts
+        notice.email_status = "failed" if gave_up else "pending"
+        notice.next_attempt_at = None if gave_up else now + timedelta(seconds=mail.backoff(notice.attempts))
+        notice.claimed_at, notice.last_error = None, error[:500]
+    log.warning("mail send failed for notice %s (attempt %s%s): %s", notice_id, notice.attempts,
+                ", giving up" if gave_up else "", error)
+    return 1 if gave_up else 0
+
+
+def release_stale_claims(mail, now):
+    """Notices claimed by a process that died mid-send go back to the queue (see the module's doc)."""
+    with transaction():
+        return db.session.execute(sa.update(Notice).where(
+            Notice.email_status == "sending", Notice.claimed_at < now - timedelta(seconds=mail.claim_seconds))
+            .values(email_status="pending", claimed_at=None, next_attempt_at=now)).rowcount
+
+
+def failed_notices(offset, limit):
+    statement = sa.select(Notice).where(Notice.email_status == "failed")
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    return db.session.scalars(statement.order_by(Notice.id.desc()).offset(offset).limit(limit)).all(), total
+
+
+def send_again(notice_id, now):
+    """A librarian asks for a failed notice to be tried again (after fixing the address, say)."""
+    with transaction():
+        notice = db.session.get(Notice, notice_id)
+        if notice is None or notice.email_status != "failed":
+            raise NotFound(f"No failed notice with id {notice_id}")
+        notice.email_status, notice.attempts, notice.next_attempt_at = "pending", 0, now
+    return notice

@@ -1,0 +1,17 @@
+"""notification-service's app-lifetime objects, built once by create_app (see library_common.deps)."""
+
+from dataclasses import dataclass
+
+from library_common.deps import AppDeps
+
+from .delivery import MailSettings
+
+
+@dataclass(frozen=True)
+class Deps(AppDeps):
+    feeds: dict  # source -> library_common.feeds.FeedClient
+    transport: object  # delivery.SmtpTransport or SesTransport
+    mail: MailSettings
+
+
+deps = Deps.current

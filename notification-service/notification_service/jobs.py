@@ -1,0 +1,26 @@
+"""notification-service's work outside requests, run by its worker (`python -m library_common.worker
+notification_service`): read the event logs into notices, and mail the notices that are due. Both every
+POLL_SECONDS; both safe to run twice or to interrupt anywhere."""
+
+import procrastinate
+
+from library_common.clock import now
+
+from . import delivery, reading
+from .deps import deps
+
+jobs = procrastinate.Blueprint()
+
+
+@jobs.task(name="read_events", lock="read_events", queueing_lock="read_events")
+def read_events(timestamp):
+    return reading.read_feeds(deps().feeds, now())
+
+
+@jobs.task(name="send_mail", lock="send_mail", queueing_lock="send_mail")
+def send_mail(timestamp):
+    return delivery.deliver_due(deps().transport, deps().mail, now())
+
+
+def schedule(settings):
+    return {"read_events": settings["POLL_SECONDS"], "send_mail": settings["POLL_SECONDS"]}

@@ -1,0 +1,3 @@
+from library_common.migration_env import run
+
+run()

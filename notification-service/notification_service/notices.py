@@ -1,0 +1,216 @@
+"""What the library tells its patrons, made from the library's event log.
+
+Each event read from a producer's feed (borrow-service: loans, holds, reminders; user-service: accounts)
+becomes at most one notice, keyed by the event's source and id: reading an event twice (the feed is read at
+least once) makes no second notice, and the cursor moves in the same transaction as the notices it led to,
+so a crash anywhere loses nothing and doubles nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.dialects.postgresql import insert
+
+from library_common.errors import NotFound
+from library_common.transactions import transaction
+
+from .models import FeedCursor, Notice, Preference, Recipient, db
+
+
+@dataclass(frozen=True)
+class Kind:
+    label: str  # for the preferences page
+    in_app_required: bool = False  # the app always shows it, whatever the patron chose
+    chosen_by_patron: bool = True  # False: links for the account itself, e-mailed only
+
+
+KINDS = {
+    "due_soon": Kind("Books due in a few days"),
+    "overdue": Kind("Overdue books"),
+    "hold_ready": Kind("A hold is ready to collect", in_app_required=True),
+    "hold_expiring": Kind("A hold is about to expire"),
+    "hold_ended": Kind("A hold expired, or staff cancelled it"),
+    "receipt": Kind("Checkout and return receipts"),
+    "account": Kind("Changes to your account (password changed)"),
+    "account_link": Kind("E-mail verification and password links", chosen_by_patron=False),
+}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notice to make: its kind, for whom, what the template needs, and (account links) where to mail it."""
+
+    kind: str
+    username: str
+    context: dict
+    link: str | None = None
+    email_to: str | None = None  # set: mailed to this address alone, never shown in the app
+
+
+def drafts_for(source, event, settings):
+    """The notices an event of `source` ("borrows" or "users") asks for (usually one, often none)."""
+    kind_of, payload, who = event["type"], event["payload"], event["subject"]
+    site = settings["SITE_URL"].rstrip("/")
+    book = f"{site}/books/{payload['book_id']}" if "book_id" in payload else None
+    if source == "borrows":
+        if kind_of == "hold.ready":
+            return [Draft("hold_ready", who, payload, book)]
+        if kind_of == "hold.expiring":
+            return [Draft("hold_expiring", who, payload, book)]
+        if kind_of == "hold.expired" or (kind_of == "hold.cancelled" and payload.get("by_staff")):
+            return [Draft("hold_ended", who, payload | {"how": kind_of.split(".")[1]}, book)]
+        if kind_of == "loans.due_soon":
+            return [Draft("due_soon", who, payload, f"{site}/my/borrows")]
+        if kind_of == "loans.overdue":
+            return [Draft("overdue", who, payload, f"{site}/my/borrows")]
+        if kind_of in ("loan.made", "loan.returned") and settings["SEND_RECEIPTS"]:
+            return [Draft("receipt", who, payload | {"what": kind_of.split(".")[1]}, f"{site}/my/borrows")]
+        return []
+    if kind_of == "account.email_verification_requested":
+        return [Draft("account_link", who, payload | {"purpose": "verify"},
+                      f"{site}/account/verify?token={payload['token']}", email_to=payload["email"])]
+    if kind_of == "account.password_reset_requested":
+        purpose = payload.get("purpose", "reset")
+        return [Draft("account_link", who, payload | {"purpose": purpose},
+                      f"{site}/reset-password?token={payload['token']}", email_to=payload["email"])]
+    if kind_of == "account.password_changed":
+        return [Draft("account", who, payload, f"{site}/account")]
+    return []
+
+
+def remember_account(event):
+    """What an account event tells about whom to greet and where to write (verified addresses only)."""
+    kind_of, payload, username = event["type"], event["payload"], event["subject"]
+    if not username:
+        return
+    if kind_of == "account.deleted":
+        db.session.execute(sa.delete(Notice).where(Notice.username == username))
+        db.session.execute(sa.delete(Preference).where(Preference.username == username))
+        values = {"deleted": True, "email": None, "first_name": ""}
+        db.session.execute(insert(Recipient).values(username=username, **values)
+                           .on_conflict_do_update(index_elements=["username"], set_=values))
+        return
+    values = {}
+    if "first_name" in payload:
+        values["first_name"] = payload["first_name"]
+    if kind_of == "account.email_verified":
+        values["email"] = payload["email"]
+    if kind_of in ("account.email_verification_requested", "account.email_removed"):
+        values["email"] = None  # not verified (any more): nothing but the verification goes to it
+    if values or kind_of == "account.registered":
+        db.session.execute(insert(Recipient).values(username=username, **values)
+                           .on_conflict_do_update(index_elements=["username"], set_=values or {"username": username}))
+
+
+_templates = Environment(loader=PackageLoader("notification_service", "templates"),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+_templates.filters["nice_date"] = lambda iso: f"{datetime.fromisoformat(iso):%-d %B %Y}" if iso else ""
+
+
+def render(draft, first_name, settings):
+    """(subject, plain text, HTML) of a draft, from its kind's templates."""
+    context = {**draft.context, "first_name": first_name or draft.username, "library": settings["LIBRARY_NAME"],
+               "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
+    text = _templates.get_template(f"notices/{draft.kind}.txt")
+    subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
+    return subject, text.render(context).strip() + "\n", _templates.get_template(f"notices/{draft.kind}.html").render(
+        context)
+
+
+def channels_for(username, kind):
+    """'both', 'email' or 'in_app': what the patron chose for this kind of notice."""
+    if not KINDS[kind].chosen_by_patron:
+        return "email"
+    chosen = db.session.get(Preference, (username, kind))
+    channels = chosen.channels if chosen else "both"
+    if KINDS[kind].in_app_required and channels == "email":
+        return "both"
+    return channels
+
+
+def apply_events(source, events, cursor, settings, now):
+    """Turn a page of `source`'s events into notices and move its cursor, in the caller's transaction.
+    Returns how many notices were made (events already turned into notices make none)."""
+    made = 0
+    for event in events:
+        if source == "users":
+            remember_account(event)
+        for draft in drafts_for(source, event, settings):
+            made += _make(f"{source}:{event['id']}", draft, settings, now)
+    db.session.execute(insert(FeedCursor).values(source=source, cursor=cursor)
+                       .on_conflict_do_update(index_elements=["source"], set_={"cursor": cursor}))
+    return made
+
+
+def _make(dedupe_key, draft, settings, now):
+    recipient = db.session.get(Recipient, draft.username)
+    if recipient is not None and recipient.deleted:
+        return 0
+    channels = channels_for(draft.username, draft.kind)
+    email_to = draft.email_to or (recipient.email if recipient and channels in ("both", "email") else None)
+    subject, body_text, body_html = render(draft, draft.context.get("first_name") or (
+        recipient.first_name if recipient else ""), settings)
+    inserted = db.session.execute(insert(Notice).values(
+        dedupe_key=dedupe_key, username=draft.username, kind=draft.kind, subject=subject[:300],
+        body_text=body_text, body_html=body_html, link=draft.link,
+        in_app=draft.email_to is None and channels in ("both", "in_app"),
+        email_to=email_to, email_status="pending" if email_to else "none",
+        next_attempt_at=now if email_to else None,
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notice.id)).first()
+    return 1 if inserted else 0
+
+
+def cursor_of(source):
+    found = db.session.get(FeedCursor, source)
+    return found.cursor if found else ""
+
+
+def inbox(username, unread_only, offset, limit):
+    """(a page of the patron's notices in the app, unread first then newest first; total)."""
+    statement = sa.select(Notice).where(Notice.username == username, Notice.in_app)
+    if unread_only:
+        statement = statement.where(Notice.read_at.is_(None))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    page = db.session.scalars(statement.order_by(Notice.read_at.is_not(None), Notice.id.desc())
+                              .offset(offset).limit(limit)).all()
+    return page, total
+
+
+def unread_count(username):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notice).where(
+        Notice.username == username, Notice.in_app, Notice.read_at.is_(None)))
+
+
+def mark_read(actor, notice_id, now: datetime):
+    with transaction():
+        notice = db.session.get(Notice, notice_id)
+        if notice is None or not notice.in_app or notice.username.lower() != actor.username.lower():
+            raise NotFound(f"No notice with id {notice_id}")  # another patron's notices are not theirs to know of
+        notice.read_at = notice.read_at or now
+    return notice
+
+
+def mark_all_read(username, now):
+    with transaction():
+        return db.session.execute(sa.update(Notice).where(Notice.username == username, Notice.in_app,
+                                                          Notice.read_at.is_(None)).values(read_at=now)).rowcount
+
+
+def preferences_of(username):
+    """Every kind a patron chooses for, with their choice (or the default)."""
+    return [{"kind": kind, "label": spec.label, "channels": channels_for(username, kind),
+             "in_app_required": spec.in_app_required} for kind, spec in KINDS.items() if spec.chosen_by_patron]
+
+
+def choose(username, choices):
+    """Set the patron's channels per kind; a kind the app must show keeps its notices in the app."""
+    with transaction():
+        for kind, channels in choices.items():
+            if KINDS[kind].in_app_required and channels == "email":
+                channels = "both"
+            db.session.execute(insert(Preference).values(username=username, kind=kind, channels=channels)
+                               .on_conflict_do_update(index_elements=["username", "kind"],
+                                                      set_={"channels": channels}))
+    return preferences_of(username)

@@ -1,0 +1,260 @@
+"""From the library's event log to notices in the app and by e-mail: each kind, with the right content and
+links, at most one per event, as each patron chose."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from notification_service import delivery, reading
+from notification_service.deps import deps
+from notification_service.models import Notice, db
+
+NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
+
+
+def read(app, now=NOW):
+    with app.app_context():
+        return reading.read_feeds(deps().feeds, now)
+
+
+def send(app, now=NOW):
+    with app.app_context():
+        return delivery.deliver_due(deps().transport, deps().mail, now)
+
+
+def verified(logs, username="alice", email="alice@example.org", first_name="Alice"):
+    logs["users"].add("account.registered", username, username=username, first_name=first_name,
+                      last_name="Liddell", role="patron")
+    logs["users"].add("account.email_verified", username, username=username, email=email)
+
+
+def hold_ready(logs, username="alice", hold_id=7):
+    logs["borrows"].add("hold.ready", username, hold_id=hold_id, book_id=3, title="Dune", barcode="1000000003",
+                        pickup_by="2026-12-04T12:00:00+00:00")
+
+
+def test_a_ready_hold_is_told_in_the_app_and_by_mail(app, client, logs, mailbox, patron):
+    verified(logs)
+    hold_ready(logs)
+
+    assert read(app) == {"users": 0, "borrows": 1}
+    assert send(app) == (1, 0)
+
+    inbox = client.get("/notifications", headers=patron).json
+    assert [(n["kind"], n["subject"], n["read"]) for n in inbox] == [
+        ("hold_ready", "Ready for you: “Dune” (until 4 December 2026)", False)]
+    assert inbox[0]["link"] == "http://library.test/books/3"
+    [mail] = mailbox.to("alice@example.org")
+    assert mail["Subject"] == "Ready for you: “Dune” (until 4 December 2026)"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Dear Alice," in text and "Riverside Library" in text and "http://library.test/books/3" in text
+    assert '<a href="http://library.test/books/3"' in html and "<strong>“Dune”</strong>" in html
+    assert mail["Message-ID"].startswith("<notice-borrows-")
+
+
+def test_an_event_read_twice_makes_one_notice(app, client, logs, mailbox, patron):
+    verified(logs)
+    hold_ready(logs)
+    read(app)
+    with app.app_context():  # as if the cursor had not been saved: the same events come again
+        db.session.execute(db.text("DELETE FROM feed_cursors"))
+        db.session.commit()
+
+    assert read(app) == {"users": 0, "borrows": 0}
+    send(app)
+    send(app)
+    assert len(client.get("/notifications", headers=patron).json) == 1
+    assert len(mailbox.to("alice@example.org")) == 1
+
+
+def test_several_loans_due_one_day_are_one_digest(app, client, logs, mailbox, patron):
+    verified(logs)
+    logs["borrows"].add("loans.due_soon", "alice", due_date="2026-11-30T10:00:00+00:00", loans=[
+        {"loan_id": 1, "book_id": 1, "title": "Dune", "due_date": "2026-11-30T10:00:00+00:00"},
+        {"loan_id": 2, "book_id": 2, "title": "Emma", "due_date": "2026-11-30T10:00:00+00:00"}])
+
+    read(app)
+    send(app)
+
+    [mail] = mailbox.to("alice@example.org")
+    assert mail["Subject"] == "2 books are due 30 November 2026"
+    assert "  - Dune\n  - Emma" in mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert client.get("/notifications", headers=patron).json[0]["link"] == "http://library.test/my/borrows"
+
+
+@pytest.mark.parametrize("event_type, payload, kind, subject", [
+    ("loans.overdue", {"days": 7, "loans": [{"loan_id": 1, "title": "Dune", "due_date": "2026-11-20T10:00:00+00:00"}]},
+     "overdue", "“Dune” is overdue"),
+    ("hold.expiring", {"hold_id": 1, "book_id": 3, "title": "Dune", "pickup_by": "2026-11-28T12:00:00+00:00"},
+     "hold_expiring", "Last day to collect “Dune”"),
+    ("hold.expired", {"hold_id": 1, "book_id": 3, "title": "Dune", "by_staff": False}, "hold_ended",
+     "Your hold on “Dune” has expired"),
+    ("hold.cancelled", {"hold_id": 1, "book_id": 3, "title": "Dune", "by_staff": True}, "hold_ended",
+     "Your hold on “Dune” was cancelled"),
+])
+def test_each_kind_of_notice(app, client, logs, mailbox, patron, event_type, payload, kind, subject):
+    verified(logs)
+    logs["borrows"].add(event_type, "alice", **payload)
+
+    read(app)
+    send(app)
+
+    assert [(n["kind"], n["subject"]) for n in client.get("/notifications", headers=patron).json] == [(kind, subject)]
+    assert [mail["Subject"] for mail in mailbox.to("alice@example.org")] == [subject]
+
+
+def test_nothing_is_told_of_what_a_patron_does_themselves(app, client, logs, patron):
+    verified(logs)
+    logs["borrows"].add("hold.cancelled", "alice", hold_id=1, book_id=3, title="Dune", by_staff=False)
+    logs["borrows"].add("loan.made", "alice", loan_id=1, book_id=3, title="Dune", barcode="1",
+                        due_date="2026-12-11T10:00:00+00:00")
+    logs["borrows"].add("hold.placed", "alice", hold_id=2, book_id=4, title="Emma")
+
+    read(app)
+
+    assert client.get("/notifications", headers=patron).json == []  # receipts are off by default
+
+
+def test_nothing_is_mailed_to_an_address_not_yet_verified(app, client, logs, mailbox, patron):
+    logs["users"].add("account.registered", "alice", username="alice", first_name="Alice", last_name="L",
+                      role="patron")
+    logs["users"].add("account.email_verification_requested", "alice", username="alice", first_name="Alice",
+                      email="alice@example.org", token="verify-token")
+    hold_ready(logs)
+
+    read(app)
+    send(app)
+
+    [mail] = mailbox.to("alice@example.org")  # the verification itself, and nothing else
+    assert mail["Subject"] == "Please confirm your e-mail address"
+    assert "http://library.test/account/verify?token=verify-token" in mail.get_body(("plain",)).get_content()
+    assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["hold_ready"]
+
+
+def test_password_links_and_a_changed_password(app, client, logs, mailbox, patron):
+    verified(logs)
+    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
+                      email="alice@example.org", token="reset-token")
+    logs["users"].add("account.password_changed", "alice", username="alice")
+
+    read(app)
+    send(app)
+
+    subjects = sorted(mail["Subject"] for mail in mailbox.to("alice@example.org"))
+    assert subjects == ["Reset your library password", "Your password was changed"]
+    reset = next(m for m in mailbox.to("alice@example.org") if m["Subject"].startswith("Reset"))
+    assert "http://library.test/reset-password?token=reset-token" in reset.get_body(("plain",)).get_content()
+    assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["account"]
+
+
+def test_preferences_choose_the_channels(app, client, logs, mailbox, patron):
+    verified(logs)
+    chosen = client.put("/preferences", headers=patron,
+                        json={"choices": {"hold_expiring": "in_app", "overdue": "email", "hold_ready": "email"}})
+    logs["borrows"].add("hold.expiring", "alice", hold_id=1, book_id=3, title="Dune",
+                        pickup_by="2026-11-28T12:00:00+00:00")
+    logs["borrows"].add("loans.overdue", "alice", days=1,
+                        loans=[{"loan_id": 1, "title": "Emma", "due_date": "2026-11-26T10:00:00+00:00"}])
+    hold_ready(logs)
+
+    read(app)
+    send(app)
+
+    assert {p["kind"]: p["channels"] for p in chosen.json}["hold_ready"] == "both"  # the app always shows it
+    assert sorted(n["kind"] for n in client.get("/notifications", headers=patron).json) == [
+        "hold_expiring", "hold_ready"]
+    assert sorted(m["Subject"] for m in mailbox.to("alice@example.org")) == [
+        "Ready for you: “Dune” (until 4 December 2026)", "“Emma” is overdue"]
+
+
+def test_receipts_when_the_library_turns_them_on(app, client, logs, mailbox, patron):
+    verified(logs)
+    logs["borrows"].add("loan.made", "alice", loan_id=1, book_id=3, title="Dune", barcode="1000000003",
+                        due_date="2026-12-11T10:00:00+00:00")
+    app.config["SEND_RECEIPTS"] = True
+    try:
+        read(app)
+    finally:
+        app.config["SEND_RECEIPTS"] = False
+
+    assert client.get("/notifications", headers=patron).json[0]["subject"] == "Borrowed: “Dune”, due 11 December 2026"
+
+
+def test_smtp_down_the_notices_wait_and_go_out_when_it_returns(app, logs, mailbox):
+    verified(logs)
+    hold_ready(logs)
+    read(app)
+    mailbox.refusing = True
+
+    assert send(app) == (0, 0)
+    mailbox.refusing = False
+    assert send(app) == (0, 0)  # not due yet: it waits its backoff
+    assert send(app, NOW.replace(second=2)) == (1, 0)
+    assert len(mailbox.to("alice@example.org")) == 1
+
+
+def test_a_notice_that_keeps_failing_is_marked_failed_and_blocks_no_other(app, client, logs, mailbox, tokens):
+    verified(logs, "alice", "alice@example.org")
+    verified(logs, "bob", "bob@example.org", "Bob")
+    hold_ready(logs, "alice", 1)
+    hold_ready(logs, "bob", 2)
+    read(app)
+
+    class RefusesAlice:
+        def send(self, message):
+            if message["To"] == "alice@example.org":
+                raise OSError("mailbox unavailable")
+            deps().transport.send(message)
+
+    def attempt(seconds_later):
+        with app.app_context():
+            return delivery.deliver_due(RefusesAlice(), deps().mail, NOW.replace(second=seconds_later))
+
+    outcomes = [attempt(0), attempt(10), attempt(20)]
+
+    assert outcomes == [(1, 0), (0, 0), (0, 1)]  # bob's went at once; alice's failed 3 times, then for good
+    assert len(mailbox.to("bob@example.org")) == 1
+    failed = client.get("/notices/failed", headers=tokens.headers("boss", "librarian")).json
+    assert [(n["username"], n["attempts"], n["last_error"]) for n in failed] == [("alice", 3, "mailbox unavailable")]
+    retried = client.post(f"/notices/{failed[0]['id']}/retry", headers=tokens.headers("boss", "librarian"))
+    assert retried.json["email_status"] == "pending"
+    assert client.get("/notices/failed", headers=tokens.headers("alice", "patron")).status_code == 403
+
+
+def test_reading_and_counting_in_the_app(app, client, logs, patron, tokens):
+    verified(logs)
+    hold_ready(logs, hold_id=1)
+    logs["borrows"].add("hold.expired", "alice", hold_id=2, book_id=4, title="Emma", by_staff=False)
+    read(app)
+    first, second = client.get("/notifications", headers=patron).json
+
+    assert client.get("/notifications/unread-count", headers=patron).json == {"unread": 2}
+    assert client.post(f"/notifications/{second['id']}/read", headers=patron).json["read"] is True
+    assert [n["id"] for n in client.get("/notifications", headers=patron).json] == [first["id"], second["id"]]
+    assert [n["id"] for n in client.get("/notifications?unread=true", headers=patron).json] == [first["id"]]
+    assert client.post(f"/notifications/{first['id']}/read", headers=tokens.headers("bob")).status_code == 404
+    assert client.post("/notifications/read", headers=patron).json == {"marked": 1}
+    assert client.get("/notifications/unread-count", headers=patron).json == {"unread": 0}
+
+
+def test_a_deleted_account_s_notices_go_with_it(app, client, logs, patron):
+    verified(logs)
+    hold_ready(logs)
+    logs["users"].add("account.deleted", "alice", username="alice")
+
+    read(app)
+
+    with app.app_context():
+        assert db.session.query(Notice).filter_by(username="alice").count() == 0
+
+
+def test_a_source_that_cannot_be_read_waits_and_the_other_goes_on(app, logs, client, patron):
+    verified(logs)
+    hold_ready(logs)
+    logs["users"].fake.down = True
+
+    assert read(app) == {"users": 0, "borrows": 1}
+    logs["users"].fake.down = False
+    assert read(app)["users"] == 0
+    assert client.get("/notifications/unread-count", headers=patron).json == {"unread": 1}
