@@ -12,6 +12,7 @@ from .deps import Deps
 from .models import db
 from .neighbours import Catalogue, Directory
 from .policy import CirculationPolicy
+from .reminders import ReminderPolicy
 from . import views
 
 DEFAULTS = {
@@ -23,6 +24,9 @@ DEFAULTS = {
     "HOLD_PICKUP_DAYS": 7.0,
     "HISTORY_RETENTION_DAYS": 30,
     "HISTORY_PSEUDONYM_KEY": DEV_SECRET,
+    "DUE_SOON_DAYS": 3,  # a courtesy reminder this long before a loan is due
+    "OVERDUE_NOTICE_DAYS": "1,7,14",  # overdue reminders this many days after the due date
+    "HOLD_EXPIRY_WARNING_HOURS": 24,  # a reminder this long before a ready hold's pickup window closes
     # How often the worker expires uncollected holds, hands new copies to waiting patrons and anonymises
     # old history (a divisor of 60 or of 3600).
     "SCHEDULE_SECONDS": 60,
@@ -39,5 +43,6 @@ def create_app(config=None):
         catalogue=Catalogue(client_from_settings(settings, "books-service", "BOOKS_SERVICE_URL")),
         directory=Directory(client_from_settings(settings, "user-service", "USER_SERVICE_URL")),
         history_key=settings["HISTORY_PSEUDONYM_KEY"],
+        reminder_policy=ReminderPolicy.from_settings(settings),
     ))
     return app

@@ -6,6 +6,7 @@ from library_common.deps import AppDeps
 
 from .neighbours import Catalogue, Directory
 from .policy import CirculationPolicy
+from .reminders import ReminderPolicy
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class Deps(AppDeps):
     catalogue: Catalogue
     directory: Directory
     history_key: str  # keys the pseudonyms of anonymised borrowers
+    reminder_policy: ReminderPolicy
 
 
 deps = Deps.current

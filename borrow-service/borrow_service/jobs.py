@@ -1,31 +1,38 @@
 """borrow-service's work outside requests, run by its worker (`python -m library_common.worker
-borrow_service`): uncollected holds expire, copies added while patrons wait go to them, old reading
-history is anonymised. Each runs every SCHEDULE_SECONDS."""
+borrow_service`): uncollected holds expire, copies added while patrons wait go to them, reminders are due
+(loans due soon or overdue, holds about to expire), old reading history is anonymised. Each runs every
+SCHEDULE_SECONDS."""
 
 import procrastinate
 
 from library_common.clock import now
 
-from . import history, holds
+from . import history, holds, reminders
 from .deps import deps
 
 jobs = procrastinate.Blueprint()
 
 
-@jobs.task(name="expire_holds")
+@jobs.task(name="expire_holds", lock="expire_holds", queueing_lock="expire_holds")
 def expire_holds(timestamp):
     return holds.expire_uncollected(deps(), now())
 
 
-@jobs.task(name="allocate_waiting")
+@jobs.task(name="allocate_waiting", lock="allocate_waiting", queueing_lock="allocate_waiting")
 def allocate_waiting(timestamp):
     return holds.allocate_waiting(deps(), now())
 
 
-@jobs.task(name="anonymise_history")
+@jobs.task(name="send_reminders", lock="send_reminders", queueing_lock="send_reminders")
+def send_reminders(timestamp):
+    return reminders.remind(deps().reminder_policy, now())
+
+
+@jobs.task(name="anonymise_history", lock="anonymise_history", queueing_lock="anonymise_history")
 def anonymise_history(timestamp):
     return history.anonymise_expired(deps().policy, deps().history_key, now())
 
 
 def schedule(settings):
-    return {name: settings["SCHEDULE_SECONDS"] for name in ("expire_holds", "allocate_waiting", "anonymise_history")}
+    return {name: settings["SCHEDULE_SECONDS"]
+            for name in ("expire_holds", "allocate_waiting", "send_reminders", "anonymise_history")}

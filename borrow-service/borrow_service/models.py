@@ -91,3 +91,12 @@ class PatronSettings(db.Model):
 
     username: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     keep_history: Mapped[bool] = mapped_column(server_default=sa.false())
+
+
+class Reminder(db.Model):
+    """A reminder given (its key: what it was about, see reminders.py), so none is given twice."""
+
+    __tablename__ = "reminders"
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
