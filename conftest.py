@@ -14,11 +14,12 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
-PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "WEB_PORT": "web"}
+PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "NOTIFICATION_PORT": "notifications",
+         "WEB_PORT": "web", "MAILBOX_PORT": "mailbox"}
 
 
 # Deactivating or deleting a user takes effect within this long (tokens, and answers about them,
@@ -42,7 +43,8 @@ class Stack:
     def __init__(self, ports, process, log_path, frontend_secret):
         self.ports = ports
         self.url = {name: f"http://127.0.0.1:{ports[variable]}" for variable, name in PORTS.items()}
-        self.books, self.users, self.borrows, self.web = (self.url[n] for n in ("books", "users", "borrows", "web"))
+        self.books, self.users, self.borrows, self.notifications, self.web, self.mailbox = (
+            self.url[n] for n in ("books", "users", "borrows", "notifications", "web", "mailbox"))
         self.process = process
         self.log_path = log_path
         self.frontend_secret = frontend_secret
@@ -55,7 +57,8 @@ class Stack:
 
     def wait_until_ready(self, timeout=90):
         deadline = time.monotonic() + timeout
-        probes = [f"{self.users}/ready", f"{self.books}/ready", f"{self.borrows}/ready", f"{self.web}/health"]
+        probes = [f"{self.users}/ready", f"{self.books}/ready", f"{self.borrows}/ready", f"{self.notifications}/ready",
+                  f"{self.web}/health", f"{self.mailbox}/messages"]
         for probe in probes:
             while True:
                 if self.process.poll() is not None:
@@ -93,7 +96,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(postgres_server_url, tmp_path_factory):
-    ports = {variable: str(port) for variable, port in zip(PORTS, free_ports(len(PORTS)), strict=True)}
+    ports = free_stack_ports()
     data_dir = tmp_path_factory.mktemp("stack-data")
     frontend_secret = "stack-frontend-secret-for-tests"
     env = {

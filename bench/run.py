@@ -30,7 +30,7 @@ import psycopg2
 import requests
 
 from generate import SCALES, generate
-from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_ports, free_stack_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -131,8 +131,8 @@ def library_at_scale(scale):
     """The whole system as `make run` starts it, in a throwaway data directory, filled at `scale`,
     with the skeleton beside it; yields what the load driver needs."""
     work = Path(tempfile.mkdtemp(prefix=f"library-bench-{scale}-"))
-    books, users, borrows, web, skeleton_front, skeleton_back = map(str, free_ports(6))
-    ports = {"BOOKS_PORT": books, "USER_PORT": users, "BORROW_PORT": borrows, "WEB_PORT": web}
+    ports = free_stack_ports()
+    skeleton_front, skeleton_back = map(str, free_ports(2))
     skeleton_ports = {"front": skeleton_front, "back": skeleton_back}
     env = {**os.environ, **ports, "DATA_DIR": str(work), "LOG_LEVEL": "WARNING", "MAX_ACTIVE_LOANS": "5",
            "BOOTSTRAP_LIBRARIAN": "librarian:bench-librarian-pass", **ONE_MACHINE_LIMITS}

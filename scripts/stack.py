@@ -39,7 +39,10 @@ SERVICES = {
     "books": ("books", "BOOKS_PORT", 5000, "books_service"),
     "users": ("users", "USER_PORT", 5001, "user_service"),
     "borrows": ("borrows", "BORROW_PORT", 5002, "borrow_service"),
+    "notifications": ("notifications", "NOTIFICATION_PORT", 5003, "notification_service"),
 }
+# The local mail catcher (library_common.mailcatcher): what notification-service sends, kept for the mailbox page.
+MAIL_PORTS = {"MAIL_SMTP_PORT": 1025, "MAILBOX_PORT": 1080}
 
 
 def data_dir():
@@ -86,17 +89,27 @@ def migrate(urls):
 def service_environment(env, urls):
     host = env.get("HOST", "127.0.0.1")
     ports = {name: env.get(port_var, str(port)) for name, (_db, port_var, port, _pkg) in SERVICES.items()}
+    mail_ports = {name: env.get(name, str(port)) for name, port in MAIL_PORTS.items()}
+    notifier_secret = env.get("NOTIFIER_SECRET") or kept_secret("notifier-secret")
     stack_env = {
         "HOST": host,
         "WEB_PORT": env.get("WEB_PORT", "8000"),
-        "FRONTEND_SECRET_KEY": env.get("FRONTEND_SECRET_KEY") or frontend_secret(),
+        "FRONTEND_SECRET_KEY": env.get("FRONTEND_SECRET_KEY") or kept_secret("frontend-secret-key"),
         "HTMX_SRC": env.get("HTMX_SRC") or ("local" if LOCAL_HTMX.exists() else "cdn"),
         **{port_var: ports[name] for name, (_db, port_var, _port, _pkg) in SERVICES.items()},
         **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()},
         "BOOKS_SERVICE_URL": f"http://{host}:{ports['books']}",
         "USER_SERVICE_URL": f"http://{host}:{ports['users']}",
         "BORROW_SERVICE_URL": f"http://{host}:{ports['borrows']}",
+        "NOTIFICATION_SERVICE_URL": f"http://{host}:{ports['notifications']}",
         "JWKS_URL": f"http://{host}:{ports['users']}/.well-known/jwks.json",
+        # notification-service reads the event logs as a service, with this secret (user-service knows it).
+        "NOTIFIER_SECRET": notifier_secret,
+        "SERVICE_CLIENTS": env.get("SERVICE_CLIENTS") or f"notification-service={notifier_secret}",
+        **mail_ports,
+        "MAIL_DIR": str(data_dir() / "mail"),
+        "MAILBOX_URL": f"http://{host}:{mail_ports['MAILBOX_PORT']}",
+        "SITE_URL": env.get("SITE_URL") or f"http://{host}:{env.get('WEB_PORT', '8000')}",
         "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
         # The services believe X-Forwarded-For (the person's address) only from the frontend's calls.
         "FRONTEND_ADDRESS": frontend_address(host),
@@ -117,9 +130,10 @@ def frontend_address(host):
     return "127.0.0.1,::1" if address.is_unspecified else host
 
 
-def frontend_secret():
-    """A random session key made once per data directory, so logins survive a restart."""
-    path = data_dir() / "frontend-secret-key"
+def kept_secret(name):
+    """A random key made once per data directory (the frontend's session key, so logins survive a restart;
+    notification-service's secret at user-service)."""
+    path = data_dir() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(32))
@@ -137,6 +151,8 @@ stack: the library is starting
   books-service   http://{host}:{env['BOOKS_PORT']}   (API docs: /docs)
   user-service    http://{host}:{env['USER_PORT']}
   borrow-service  http://{host}:{env['BORROW_PORT']}
+  notification-service http://{host}:{env['NOTIFICATION_PORT']}
+  the mail the library sends: http://{host}:{env['WEB_PORT']}/dev/mailbox (log in as the librarian)
   librarian login: username {librarian!r}, password {password!r}
     curl -s -X POST -H 'Content-Type: application/json' \\
       -d '{{"username": "{librarian}", "password": "{password}"}}' http://{host}:{env['USER_PORT']}/login

@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 import sqlalchemy as sa
 
-from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARIAN = "librarian:soak-librarian-pass"
@@ -137,7 +137,7 @@ def main():
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="library-soak-"))
-    ports = {variable: str(port) for variable, port in zip(SERVICES.values(), free_ports(len(SERVICES)), strict=True)}
+    ports = free_stack_ports()
     urls = {name: f"http://127.0.0.1:{ports[variable]}" for name, variable in SERVICES.items()}
     env = {**os.environ, **ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": LIBRARIAN,
            "MAX_ACTIVE_LOANS": "5", "LOG_LEVEL": "WARNING", **ONE_MACHINE_LIMITS}

@@ -20,6 +20,17 @@ def free_ports(count):
         return [probe.getsockname()[1] for probe in sockets]
 
 
+# Every port a whole system listens on (scripts/stack.py run): a system started beside another (a test's, the
+# soak's, the benchmark's) takes free ones for all of them.
+STACK_PORTS = ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "NOTIFICATION_PORT", "WEB_PORT", "MAIL_SMTP_PORT",
+               "MAILBOX_PORT")
+
+
+def free_stack_ports():
+    """{port variable: a free port} for every port of a whole system."""
+    return {name: str(port) for name, port in zip(STACK_PORTS, free_ports(len(STACK_PORTS)), strict=True)}
+
+
 def listening_pids(port):
     """Every process holding the socket that listens on `port` (a gunicorn master and its workers)."""
     listening = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout

@@ -19,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.processes import ONE_MACHINE_LIMITS, free_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")
@@ -34,8 +34,7 @@ ACCOUNT_CHECK_SECONDS = 3
 class FaultyStack:
     def __init__(self, data_dir):
         self.data_dir = data_dir
-        names = ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "WEB_PORT")
-        self.ports = {name: str(port) for name, port in zip(names, free_ports(len(names)), strict=True)}
+        self.ports = free_stack_ports()
         self.books = f"http://127.0.0.1:{self.ports['BOOKS_PORT']}"
         self.users = f"http://127.0.0.1:{self.ports['USER_PORT']}"
         self.borrows = f"http://127.0.0.1:{self.ports['BORROW_PORT']}"

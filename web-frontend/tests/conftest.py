@@ -11,11 +11,14 @@ from web_frontend.backend import Backend
 BOOKS = "http://books.test"
 USERS = "http://users.test"
 BORROWS = "http://borrows.test"
+NOTIFICATIONS = "http://notifications.test"
+MAILBOX = "http://mailbox.test"
 
 
 def make_app(tokens, **config):
     app = create_app({"TESTING": True, "BOOKS_SERVICE_URL": BOOKS, "USER_SERVICE_URL": USERS,
-                      "BORROW_SERVICE_URL": BORROWS, "HTTP_RETRIES": 0, "SECRET_KEY": "test-secret", **config})
+                      "BORROW_SERVICE_URL": BORROWS, "NOTIFICATION_SERVICE_URL": NOTIFICATIONS,
+                      "MAILBOX_URL": MAILBOX, "HTTP_RETRIES": 0, "SECRET_KEY": "test-secret", **config})
     deps.replace(app, token_verifier=tokens.verifier())
     return app
 
@@ -31,7 +34,8 @@ def fresh_backend_caches(app):
     """The session's app keeps its clients, but no test sees genres or titles cached by another."""
     with app.app_context():
         backend = deps.AppDeps.current().backend
-    deps.replace(app, backend=Backend(backend.books_service, backend.user_service, backend.borrow_service))
+    deps.replace(app, backend=Backend(backend.books_service, backend.user_service, backend.borrow_service,
+                                      backend.notification_service))
 
 
 @pytest.fixture

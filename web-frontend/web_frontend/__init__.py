@@ -21,6 +21,9 @@ DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
     "BOOKS_SERVICE_URL": "http://127.0.0.1:5000",
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
+    "NOTIFICATION_SERVICE_URL": "http://127.0.0.1:5003",
+    # The local mail catcher's API (make run): the development-only mailbox page shows what was sent.
+    "MAILBOX_URL": "",
     "HTMX_SRC": "cdn",
     "SESSION_COOKIE_SECURE": False,
     # Longer than any service's own calls to its neighbours, so a page hears their answer
@@ -56,10 +59,14 @@ def create_app(config=None):
             client_from_settings(settings, "catalogue service", "BOOKS_SERVICE_URL"),
             users,
             client_from_settings(settings, "loans service", "BORROW_SERVICE_URL"),
+            client_from_settings(settings, "notification service", "NOTIFICATION_SERVICE_URL"),
         ),
+        mailbox=client_from_settings(settings, "mail catcher", "MAILBOX_URL")
+        if settings["MAILBOX_URL"] and settings["APP_ENV"] == "development" else None,
         account_check=account_check,
     ))
-    for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp):
+    for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp, views.notifications.bp,
+                      views.mailbox.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])

@@ -40,10 +40,11 @@ class Page:
 
 
 class Backend:
-    def __init__(self, books, users, borrows, genres_seconds=60, titles_seconds=300):
+    def __init__(self, books, users, borrows, notifications, genres_seconds=60, titles_seconds=300):
         self.books_service = books
         self.user_service = users
         self.borrow_service = borrows
+        self.notification_service = notifications
         self._genres = cachetools.TTLCache(maxsize=1, ttl=genres_seconds)
         self._titles = cachetools.TTLCache(maxsize=10_000, ttl=titles_seconds)
         self._cache_lock = threading.Lock()
@@ -209,3 +210,29 @@ class Backend:
 
     def loans(self, token, **params):
         return self._page(self.borrow_service, "/borrows", params, token=token)
+
+    # Notifications
+    def notifications(self, token, **params):
+        return self._page(self.notification_service, "/notifications", params, token=token)
+
+    def unread_notifications(self, token):
+        return self._call(self.notification_service, "GET", "/notifications/unread-count", token=token).json()["unread"]
+
+    def mark_read(self, token, notice_id):
+        return self._call(self.notification_service, "POST", f"/notifications/{notice_id}/read", token=token).json()
+
+    def mark_all_read(self, token):
+        return self._call(self.notification_service, "POST", "/notifications/read", token=token).json()["marked"]
+
+    def notification_preferences(self, token):
+        return self._call(self.notification_service, "GET", "/preferences", token=token).json()
+
+    def choose_notifications(self, token, choices):
+        return self._call(self.notification_service, "PUT", "/preferences", token=token,
+                          json={"choices": choices}).json()
+
+    def failed_notices(self, token, page=1):
+        return self._page(self.notification_service, "/notices/failed", {"page": page, "per_page": 50}, token=token)
+
+    def retry_notice(self, token, notice_id):
+        return self._call(self.notification_service, "POST", f"/notices/{notice_id}/retry", token=token).json()

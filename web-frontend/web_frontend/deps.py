@@ -11,6 +11,7 @@ from .backend import Backend
 @dataclass(frozen=True)
 class Deps(AppDeps):
     backend: Backend
+    mailbox: object  # the local mail catcher's API (a ServiceClient), in development only; else None
     account_check: RemoteAccountCheck  # also inside token_verifier; logout tells it a token has ended
 
 

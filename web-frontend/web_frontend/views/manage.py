@@ -275,6 +275,21 @@ def cancel_hold(hold_id):
     return redirect(url_for("manage.patron", username=back) if back else url_for("manage.hold_shelf"))
 
 
+@bp.get("/notices/failed")
+def failed_mail():
+    """Mail that could not be sent after every attempt, with the last error; each can be tried again."""
+    found = backend().failed_notices(current_user.token, page=page_number())
+    return render_template("manage/failed_mail.html", notices=found)
+
+
+@bp.post("/notices/<int:notice_id>/retry")
+def retry_mail(notice_id):
+    notice, problem = attempt(lambda: backend().retry_notice(current_user.token, notice_id), "The notification service")
+    flash(f"We will try the mail to {notice['email_to']} again." if notice else f"Not retried: {problem}",
+          "success" if notice else "error")
+    return redirect(url_for("manage.failed_mail"))
+
+
 # ---- users ------------------------------------------------------------------------------------------------
 
 

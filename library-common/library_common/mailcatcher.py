@@ -1,0 +1,105 @@
+"""A local mail catcher for development (`make run`): an SMTP server (aiosmtpd) that accepts every message and
+keeps it as a file, and a small JSON API over them that the site's development-only mailbox page reads.
+
+    python -m library_common.mailcatcher --dir .data/mail --smtp-port 1025 --http-port 1080
+
+GET /messages lists them (newest first: id, from, to, subject, date, message_id); GET /messages/<id> adds
+the plain text, the HTML and the links found in it. Nothing leaves the machine.
+"""
+
+import argparse
+import json
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+class Keeper:
+    """aiosmtpd's handler: each message becomes `<time>-<id>.eml` in the folder."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+        (self.folder / f".{name}").write_bytes(envelope.content)
+        (self.folder / f".{name}").rename(self.folder / name)  # whole files only, for readers
+        return "250 Kept"
+
+
+def summary(path):
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    return message, {"id": path.stem, "from": message["From"], "to": message["To"], "subject": message["Subject"],
+                     "date": message["Date"], "message_id": message["Message-ID"]}
+
+
+def details(path):
+    message, about = summary(path)
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    about["text"] = text.get_content() if text else ""
+    about["html"] = html.get_content() if html else ""
+    about["links"] = sorted(set(LINK.findall(about["text"])))
+    return about
+
+
+def api(folder):
+    class Mailbox(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's method name)
+            if self.path.rstrip("/") == "/messages":
+                paths = sorted(folder.glob("*.eml"), reverse=True)
+                return self._json(200, [summary(path)[1] for path in paths])
+            found = re.fullmatch(r"/messages/([0-9a-f-]+)", self.path)
+            if found and (folder / f"{found.group(1)}.eml").exists():
+                return self._json(200, details(folder / f"{found.group(1)}.eml"))
+            return self._json(404, {"message": "No such message"})
+
+        def _json(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):  # the site asks often; nothing worth a log line
+            pass
+
+    return Mailbox
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", required=True, type=Path)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=1080)
+    args = parser.parse_args(argv)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    smtp = Controller(Keeper(args.dir), hostname=args.host, port=args.smtp_port)
+    smtp.start()
+    http = ThreadingHTTPServer((args.host, args.http_port), api(args.dir))
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    print(f"mail catcher: SMTP {args.host}:{args.smtp_port}, mailbox http://{args.host}:{args.http_port}/messages, "
+          f"messages kept in {args.dir}", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    http.shutdown()
+    smtp.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
