@@ -101,9 +101,12 @@ async def run_worker(flask_app, *, wait=True):
 
 def main(package):
     flask_app = importlib.import_module(package).create_app()
+    # A job every few seconds is the worker's ordinary life: its start and end are not worth a line each.
+    logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))
     log.info("%s worker starting", flask_app.config["SERVICE_NAME"])
     asyncio.run(run_worker(flask_app))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # Through the module's own name, so procrastinate's App is made in library_common.worker, not __main__.
+    importlib.import_module("library_common.worker").main(sys.argv[1])

@@ -86,7 +86,8 @@ def test_the_development_mailbox_for_librarians(client, log_in_as, services):
 
 
 def test_there_is_no_mailbox_outside_development(tokens):
-    app = make_app(tokens, WTF_CSRF_ENABLED=False, APP_ENV="production", SECRET_KEY="x" * 40, SESSION_COOKIE_SECURE=True)
+    app = make_app(tokens, WTF_CSRF_ENABLED=False, APP_ENV="production", SECRET_KEY="x" * 40,
+                   SESSION_COOKIE_SECURE=True)
     client = app.test_client()
     with client.session_transaction() as session:
         session["token"], session["_user_id"] = tokens.token("boss", "librarian"), "boss"
