@@ -105,7 +105,7 @@ def service_environment(env, urls):
         "JWKS_URL": f"http://{host}:{ports['users']}/.well-known/jwks.json",
         # notification-service reads the event logs as a service, with this secret (user-service knows it).
         "NOTIFIER_SECRET": notifier_secret,
-        "SERVICE_CLIENTS": env.get("SERVICE_CLIENTS") or f"notification-service={notifier_secret}",
+        "NOTIFICATION_SERVICE_SECRET": notifier_secret,
         **mail_ports,
         "MAIL_DIR": str(data_dir() / "mail"),
         "MAILBOX_URL": f"http://{host}:{mail_ports['MAILBOX_PORT']}",

@@ -14,7 +14,7 @@ from .neighbours import feeds_from_settings
 
 DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
-    # Its name and secret at user-service (one entry of user-service's SERVICE_CLIENTS), for reading the feeds.
+    # Its name and secret at user-service (user-service's NOTIFICATION_SERVICE_SECRET), for reading the feeds.
     "SERVICE_NAME_FOR_TOKENS": "notification-service",
     "SERVICE_SECRET": DEV_SECRET,
     "LIBRARY_NAME": "The Library",

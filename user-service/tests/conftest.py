@@ -17,7 +17,7 @@ NOTIFIER_SECRET = "notifier-secret-for-the-tests-0123456789"
 def app(postgres_server_url):
     return migrated_app(create_app, postgres_server_url, "users", PASSWORD_HASH_METHOD=FAST_HASH,
                         BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0,
-                        SERVICE_CLIENTS=f"notification-service={NOTIFIER_SECRET}")
+                        NOTIFICATION_SERVICE_SECRET=NOTIFIER_SECRET)
 
 
 @pytest.fixture(autouse=True)

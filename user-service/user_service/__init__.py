@@ -20,7 +20,7 @@ from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
 from .models import db
 from .neighbours import Circulation
-from .service_clients import parse_clients
+from .service_clients import clients_from_settings
 from .throttle import ThrottlePolicy
 from . import views
 
@@ -36,8 +36,9 @@ DEFAULTS = {
     "RATE_LIMIT_PASSWORD_CHANGE": "10/hour",
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "BOOTSTRAP_LIBRARIAN": "",
-    # The library's other services and their secrets, for POST /service-tokens: "name=secret,name=secret".
-    "SERVICE_CLIENTS": "",
+    # notification-service's secret for POST /service-tokens (the same value as its SERVICE_SECRET); empty: it
+    # may not read the event feeds.
+    "NOTIFICATION_SERVICE_SECRET": "",
 }
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def create_app(config=None):
     app = create_service_app(__name__, settings, db, blueprints,
                              secret_names=["SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
-                                            "BOOTSTRAP_LIBRARIAN's password": librarian_password})
+                                            "BOOTSTRAP_LIBRARIAN's password": librarian_password,
+                                            "NOTIFICATION_SERVICE_SECRET": settings["NOTIFICATION_SERVICE_SECRET"]})
     app_deps.attach(app, build_deps(settings))
     app.cli.add_command(create_user)
     app.cli.add_command(rotate_keys)
@@ -73,7 +75,7 @@ def build_deps(settings):
             free_failures_per_client=settings["LOGIN_FAILURES_PER_CLIENT"],
             window=timedelta(seconds=settings["LOGIN_THROTTLE_WINDOW_SECONDS"]),
         ),
-        service_clients=parse_clients(settings["SERVICE_CLIENTS"]),
+        service_clients=clients_from_settings(settings),
         rate_limiter=RateLimiter({
             "register": Limit.parse("RATE_LIMIT_REGISTER", settings["RATE_LIMIT_REGISTER"], "sign-ups"),
             "password_change": Limit.parse("RATE_LIMIT_PASSWORD_CHANGE", settings["RATE_LIMIT_PASSWORD_CHANGE"],

@@ -1,5 +1,6 @@
-"""The library's other services, by name, and their secrets (SERVICE_CLIENTS="notification-service=<secret>,...");
-each exchanges its secret for a short token (POST /service-tokens) to read the event feeds."""
+"""The library's other services that read the event feeds, by name, with their secrets (one setting each,
+e.g. NOTIFICATION_SERVICE_SECRET: a secret store injects it into both services as it is); each exchanges its
+secret for a short token (POST /service-tokens)."""
 
 import hmac
 from datetime import datetime
@@ -9,15 +10,10 @@ from library_common.errors import Unauthorized
 from .keys import SERVICE_TOKEN_SECONDS, issue_service_token
 
 
-def parse_clients(setting):
-    """'name=secret,name=secret' -> {name: secret}; RuntimeError at start-up for anything else."""
-    clients = {}
-    for entry in filter(None, (part.strip() for part in setting.split(","))):
-        name, _, secret = entry.partition("=")
-        if not name or not secret:
-            raise RuntimeError("SERVICE_CLIENTS must look like name=secret,name=secret")
-        clients[name] = secret
-    return clients
+def clients_from_settings(settings):
+    """{service name: secret} for the services given a secret (none: no service may read the feeds)."""
+    known = {"notification-service": settings["NOTIFICATION_SERVICE_SECRET"]}
+    return {name: secret for name, secret in known.items() if secret}
 
 
 def service_token(clients, issuer, service, secret, now: datetime):

@@ -28,6 +28,6 @@ class ServiceTokenSchema(ma.Schema):
 @blp.response(200, ServiceTokenSchema)
 @blp.errors(400, 401)
 def service_token(request_body):
-    """A token for one of the library's services (its name and secret, from SERVICE_CLIENTS)"""
+    """A token for one of the library's services (its name and its secret, e.g. NOTIFICATION_SERVICE_SECRET)"""
     return service_clients.service_token(deps().service_clients, deps().token_issuer, request_body["service"],
                                          request_body["secret"], now())
