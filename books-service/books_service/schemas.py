@@ -7,7 +7,7 @@ from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
-from .catalogue import SORTS, normalise_isbn
+from .catalogue import RELEVANCE, SORTS, normalise_isbn, normalise_language
 
 FIRST_PRINTED_BOOK_YEAR = 1450
 
@@ -19,6 +19,17 @@ class IsbnField(Text):
             return None
         try:
             return normalise_isbn(text)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from exc
+
+
+class LanguageField(Text):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text:
+            return None
+        try:
+            return normalise_language(text)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from exc
 
@@ -39,6 +50,10 @@ class BookInputSchema(Strict):
         validate=[validate.Range(min=FIRST_PRINTED_BOOK_YEAR, max=9999), _year_not_in_future],
     )
     description = Text(allow_none=True, validate=validate.Length(max=5000))
+    language = LanguageField(allow_none=True, metadata={
+        "description": "ISO 639 code (en, eng, en-US, fre); stored as ISO 639-1 where there is one (en, fr)"})
+    subjects = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
+                           metadata={"description": "Subject headings, searched below title and author"})
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
     available = StrictBoolean(
         load_only=True,
@@ -64,32 +79,72 @@ class BookSchema(ma.Schema):
     isbn = fields.String(allow_none=True)
     published_year = fields.Integer(allow_none=True)
     description = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    subjects = fields.List(fields.String())
     copies = fields.Integer()
     available_copies = fields.Integer(allow_none=True, metadata={"description": "null when unknown"})
     available = fields.Boolean(allow_none=True, metadata={"description": "null when unknown (borrow-service down)"})
     created_at = fields.DateTime()
 
 
-class BookListArgs(PageArgs):
+class BookFilterArgs(ma.Schema):
+    """What GET /books and GET /books/facets both filter by."""
+
     id = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=PG_INT_MAX)),
         validate=validate.Length(max=MAX_PER_PAGE),
         metadata={"description": "Only these books (repeat for each, at most 100): one call for many ids"},
     )
     q = Text(
-        validate=validate.Length(max=200), metadata={"description": "Words or word prefixes in title, author or ISBN"}
+        validate=validate.Length(max=200),
+        metadata={"description": "Words or word prefixes in title, author, ISBN, subjects or description; "
+                                 "accents and letter case never matter"},
     )
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
+    language = LanguageField(validate=validate.Length(max=20), metadata={"description": "ISO 639 code"})
+    decade = fields.Integer(validate=[validate.Range(min=0, max=9990), lambda year: year % 10 == 0],
+                            metadata={"description": "Published in this decade (1990: 1990-1999)"})
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})
+
+
+class BookListArgs(PageArgs, BookFilterArgs):
     availability = fields.Boolean(
         load_default=True,
         metadata={"description": "false skips asking borrow-service (available is then null), e.g. for titles only"},
     )
     sort = fields.String(
-        validate=validate.OneOf([*SORTS, "relevance"]),
-        metadata={"description": "Default: title. relevance ranks every match of a search, which costs more"},
+        validate=validate.OneOf([*SORTS, RELEVANCE]),
+        metadata={"description": "title (default; leading articles ignored), author (by surname), newest or "
+                                 "oldest (publication year), added (recently added), relevance (title matches "
+                                 "first; ranks every match of a search, which costs more)"},
     )
+
+
+class FacetValueSchema(ma.Schema):
+    value = fields.String(metadata={"description": "What to filter by (the parameter of the same name)"})
+    label = fields.String(metadata={"description": "How to show it"})
+    count = fields.Integer()
+
+
+class FacetsSchema(ma.Schema):
+    genre = fields.List(fields.Nested(FacetValueSchema))
+    author = fields.List(fields.Nested(FacetValueSchema), metadata={"description": "The 10 most frequent"})
+    language = fields.List(fields.Nested(FacetValueSchema))
+    decade = fields.List(fields.Nested(FacetValueSchema), metadata={"description": "In time order"})
+    available = fields.Integer(allow_none=True, metadata={
+        "description": "Matching books with a copy free; null where that is not counted (more than 100 matches)"})
+    complete = fields.Boolean(metadata={
+        "description": "false: the counts cover only the first 5,000 matches"})
+
+
+class SuggestionArgs(ma.Schema):
+    q = Text(required=True, validate=validate.Length(max=200))
+
+
+class SuggestionSchema(ma.Schema):
+    kind = fields.String(metadata={"description": "title or author"})
+    text = fields.String()
 
 
 class BookLookupArgs(ma.Schema):
@@ -99,5 +154,15 @@ class BookLookupArgs(ma.Schema):
 
 
 class GenreSchema(ma.Schema):
+    id = fields.Integer()
     genre = fields.String()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Books filed under it"})
+
+
+class GenreNameSchema(Strict):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+
+
+class GenreMergeSchema(Strict):
+    into = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=PG_INT_MAX),
+                          metadata={"description": "The genre whose name the merged books take"})
