@@ -1,5 +1,6 @@
 """The catalogue's rules, as plain functions: search, add, change and remove books."""
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -71,10 +72,8 @@ def query_words(text):
     found = []
     for word in words(text or ""):
         if _ISBN_LIKE.match(word):
-            try:
+            with contextlib.suppress(ValueError):  # not an ISBN after all: searched as typed
                 word = normalise_isbn(word.rjust(10, "0") if len(word) == 9 else word)
-            except ValueError:
-                pass
         found.append(word)
     return found
 

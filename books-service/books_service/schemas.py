@@ -87,6 +87,11 @@ class BookSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
+def _first_year_of_a_decade(year):
+    if year % 10:
+        raise ma.ValidationError("The first year of a decade, such as 1990")
+
+
 class BookFilterArgs(ma.Schema):
     """What GET /books and GET /books/facets both filter by."""
 
@@ -103,7 +108,7 @@ class BookFilterArgs(ma.Schema):
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
     language = LanguageField(validate=validate.Length(max=20), metadata={"description": "ISO 639 code"})
-    decade = fields.Integer(validate=[validate.Range(min=0, max=9990), lambda year: year % 10 == 0],
+    decade = fields.Integer(validate=[validate.Range(min=0, max=9990), _first_year_of_a_decade],
                             metadata={"description": "Published in this decade (1990: 1990-1999)"})
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})
 

@@ -1,9 +1,11 @@
 """"Did you mean …?": corrections built from the catalogue's own words (the `search_words` tally).
 
-A searched word is taken as meant when some catalogue word starts with it (searches match word
-prefixes, so "hobb" is not a typo). Otherwise its candidates are the catalogue's words within an edit
-distance of 2 (1 for words of up to 4 letters; a swap of two letters counts as one edit, so "Tolkein"
-is one edit from "Tolkien"), the closest first and, among equally close ones, the one most books use.
+A searched word that only starts some catalogue words is taken as meant (searches match word prefixes,
+so "hobb" is not a typo). Any other word's candidates are the catalogue's words within an edit distance
+of 2 (1 for words of up to 4 letters; a swap of two letters counts as one edit, so "Tolkein" is one edit
+from "Tolkien"), the closest first and, among equally close ones, the one most books use. A word the
+catalogue has is corrected only to a word more books use (a title with a typo in it does not make the
+typo right).
 """
 
 import bisect
@@ -54,10 +56,12 @@ class Vocabulary:
         if len(word) < SHORTEST_CORRECTED or word.isdigit():
             return word
         at = bisect.bisect_left(known, word)
-        if at < len(known) and known[at].startswith(word):
+        if at < len(known) and known[at].startswith(word) and known[at] != word:
             return word
-        limit = max_edits(word)
-        candidates = process.extract(word, known, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        used_by = books.get(word, 0)
+        candidates = [found for found in process.extract(word, known, scorer=OSA.distance,
+                                                         score_cutoff=max_edits(word), limit=None)
+                      if books[found[0]] > used_by]
         if not candidates:
             return word
         best, _distance, _index = min(candidates, key=lambda found: (found[1], -books[found[0]], found[0]))
