@@ -2,27 +2,29 @@
 
 A searched word that only starts some catalogue words is taken as meant (searches match word prefixes,
 so "hobb" is not a typo). Any other word's candidates are the catalogue's words within an edit distance
-of 2 (1 for words of up to 4 letters; a swap of two letters counts as one edit, so "Tolkein" is one edit
+of 2 (1 for words of 3 letters; a swap of two letters counts as one edit, so "Tolkein" is one edit
 from "Tolkien"), the closest first and, among equally close ones, the one most books use. A word the
 catalogue has is corrected only to a word more books use (a title with a typo in it does not make the
 typo right).
 """
 
 import bisect
+import itertools
 import threading
 import time
 
 import sqlalchemy as sa
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from .models import SearchWord, db
 
 SHORTEST_CORRECTED = 3  # shorter words have too many neighbours to guess from
+CANDIDATES_PER_WORD = 12
 
 
 def max_edits(word):
-    return 1 if len(word) <= 4 else 2
+    return 1 if len(word) <= 3 else 2
 
 
 class Vocabulary:
@@ -45,24 +47,52 @@ class Vocabulary:
                 self._loaded_at = time.monotonic()
             return self._words, self._books
 
-    def correct(self, query_words):
-        """The words with each unknown one replaced by its best correction; None when nothing changes."""
+    def corrections(self, query_words, found_some=False, at_most=12):
+        """Corrected searches, the likeliest first (at most `at_most`); none when nothing could be corrected.
+
+        Words the catalogue lacks are corrected, each to one of its CANDIDATES_PER_WORD best candidates,
+        in every combination, best candidates first. When the catalogue has every word, one word at a time
+        is replaced, the rarest words first (after a search that `found_some` books, only by a word more
+        books use: a title with a typo in it does not make the typo right). The caller tries the searches
+        in order and keeps the first that finds more books, as Solr's spellchecker does with "collations".
+        """
         known, books = self._current()
-        corrected = [self._correction(word, known, books) for word in query_words]
-        return corrected if corrected != list(query_words) else None
+        unknown = [self._unknown(word, known, books) for word in query_words]
+        if any(unknown):
+            per_word = [(self._candidates(word, known, books) or [word]) if unknown[at] else [word]
+                        for at, word in enumerate(query_words)]
+            ranked = [(sum(alternatives.index(word) for word, alternatives in zip(search, per_word, strict=True)),
+                       search) for search in itertools.product(*per_word)]
+        else:
+            ranked = [((rank, books.get(word, 0)), [*query_words[:at], candidate, *query_words[at + 1:]])
+                      for at, word in enumerate(query_words)
+                      for rank, candidate in enumerate(self._candidates(word, known, books, found_some))]
+        ranked.sort(key=lambda scored: scored[0])
+        return [list(search) for _score, search in ranked if list(search) != list(query_words)][:at_most]
 
     @staticmethod
-    def _correction(word, known, books):
-        if len(word) < SHORTEST_CORRECTED or word.isdigit():
-            return word
+    def _unknown(word, known, books):
+        """Neither a catalogue word nor the start of one (nor too short or a number to tell)."""
+        if len(word) < SHORTEST_CORRECTED or word.isdigit() or word in books:
+            return False
         at = bisect.bisect_left(known, word)
-        if at < len(known) and known[at].startswith(word) and known[at] != word:
-            return word
-        used_by = books.get(word, 0)
-        candidates = [found for found in process.extract(word, known, scorer=OSA.distance,
-                                                         score_cutoff=max_edits(word), limit=None)
-                      if books[found[0]] > used_by]
-        if not candidates:
-            return word
-        best, _distance, _index = min(candidates, key=lambda found: (found[1], -books[found[0]], found[0]))
-        return best
+        return not (at < len(known) and known[at].startswith(word))
+
+    @staticmethod
+    def _candidates(word, known, books, more_common_only=False):
+        """Catalogue words within max_edits of `word` (and used by more books, if asked), likeliest first:
+        the fewest edits; the same first letter (typos rarely change it); a letter left out, doubled or two
+        swapped rather than a wrong one ("hobit": "hobbit" before "habit"); then the word more books use."""
+        if len(word) < SHORTEST_CORRECTED or word.isdigit():
+            return []
+        at_least = books.get(word, 0) + 1 if more_common_only else 0
+        found = [candidate for candidate, _distance, _index in process.extract(
+            word, known, scorer=OSA.distance, score_cutoff=max_edits(word), limit=None)
+            if candidate != word and books[candidate] >= at_least]
+
+        def likelihood(candidate):
+            swapped = sorted(candidate) == sorted(word)
+            return (OSA.distance(word, candidate), candidate[0] != word[0],
+                    1 if swapped else Indel.distance(word, candidate), -books[candidate], candidate)
+
+        return sorted(found, key=likelihood)[:CANDIDATES_PER_WORD]

@@ -153,3 +153,13 @@ def prefix_tsquery(query_words, weights=""):
 
     `weights` ("AB") keeps matches to those parts of the document (e.g. titles and authors)."""
     return " & ".join(f"'{_quoted(word)}':*{weights}" for word in query_words) or None
+
+
+def book_search_columns(title, author, isbn=None, subjects=(), description=None, language=None):
+    """A book's columns derived for searching and sorting (title_sort, author_sort, search_vector): what
+    books-service stores with every book it writes, and what a bulk loader must write with each row."""
+    return {
+        "title_sort": title_sort_key(title, language),
+        "author_sort": author_sort_key(author),
+        "search_vector": search_document(title, author, isbn, subjects, description),
+    }

@@ -31,7 +31,8 @@ def test_titles_file_without_their_leading_article(title, language, key):
     ("J. R. R. Tolkien", "Tolkien, J. R. R."), ("Tolkien, J. R. R.", "Tolkien, J. R. R."),
     ("Ludwig van Beethoven", "Beethoven, Ludwig van"), ("Martin Luther King Jr.", "King, Martin Luther, Jr."),
     ("José Ortega y Gasset", "Ortega y Gasset, José"), ("García Márquez, Gabriel", "García Márquez, Gabriel"),
-    ("Terry Pratchett and Neil Gaiman", "Pratchett, Terry"), ("Homer", "Homer"), ("Vincent Van Gogh", "Gogh, Vincent Van")])
+    ("Terry Pratchett and Neil Gaiman", "Pratchett, Terry"), ("Homer", "Homer"),
+    ("Vincent Van Gogh", "Gogh, Vincent Van")])
 def test_authors_are_filed_by_surname(author, filed):
     assert author_filing_name(author) == filed
 

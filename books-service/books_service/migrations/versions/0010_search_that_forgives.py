@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from books_service.genres import genre_key
-from library_common.search_text import author_sort_key, search_document, title_sort_key
+from library_common.search_text import book_search_columns
 
 revision = "0010"
 down_revision = "0004"
@@ -152,8 +152,7 @@ def _index_existing_books(connection):
         connection.execute(sa.text(
             "UPDATE books SET title_sort = :title_sort, author_sort = :author_sort, "
             "search_vector = CAST(:search_vector AS tsvector) WHERE id = :id"),
-            [{"id": row.id, "title_sort": title_sort_key(row.title), "author_sort": author_sort_key(row.author),
-              "search_vector": search_document(row.title, row.author, row.isbn, (), row.description)}
+            [{"id": row.id, **book_search_columns(row.title, row.author, row.isbn, (), row.description)}
              for row in rows])
         last_id = rows[-1].id
 
