@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from library_common.errors import Conflict, NotFound
-from library_common.search_text import fold, words
+from library_common.search_text import name_key
 from library_common.transactions import transaction
 
 from .models import Book, FacetCount, Genre, db
@@ -13,7 +13,7 @@ from .models import Book, FacetCount, Genre, db
 def genre_key(name):
     """What makes two genre names the same genre: case, accents, spacing and punctuation do not count
     ("Science Fiction", "science  fiction", "Science-Fiction")."""
-    return " ".join(words(name)) or fold(name).strip()
+    return name_key(name)
 
 
 def find_genre(name):

@@ -31,6 +31,12 @@ def words(text):
     return _WORD.findall(_DIGIT_SEPARATOR.sub("", fold(text)))
 
 
+def name_key(name):
+    """What makes two names (of genres, say) the same: case, accents, spacing and punctuation do not count
+    ("Science Fiction", "science  fiction", "Science-Fiction" -> "science fiction")."""
+    return " ".join(words(name)) or fold(name).strip()
+
+
 # Leading articles a title is filed without, by ISO 639-1 language. Without a language: English's.
 LEADING_ARTICLES = {
     "en": ("the", "a", "an"),

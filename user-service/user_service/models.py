@@ -2,7 +2,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from library_common.search_text import fold
 
 db = SQLAlchemy()
 
@@ -13,7 +15,16 @@ def utcnow():
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (sa.Index("users_username_lower_key", sa.func.lower(sa.column("username")), unique=True),)
+    __table_args__ = (
+        sa.Index("users_username_lower_key", sa.func.lower(sa.column("username")), unique=True),
+        # prefix searches (LIKE 'x%') by index, whatever the database's collation
+        sa.Index("users_username_prefix_idx", sa.func.lower(sa.column("username")),
+                 postgresql_ops={"lower(username)": "text_pattern_ops"}),
+        sa.Index("users_first_name_prefix_idx", "first_name_folded",
+                 postgresql_ops={"first_name_folded": "text_pattern_ops"}),
+        sa.Index("users_last_name_prefix_idx", "last_name_folded",
+                 postgresql_ops={"last_name_folded": "text_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(32))
@@ -23,6 +34,15 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), server_default="patron")
     active: Mapped[bool] = mapped_column(server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=utcnow())
+    # The names folded (library_common.search_text.fold: lower-case, no accents), kept in step with them,
+    # so that a search for "zoe" finds Zoë (PostgreSQL's unaccent is not available everywhere).
+    first_name_folded: Mapped[str] = mapped_column(sa.String(100))
+    last_name_folded: Mapped[str] = mapped_column(sa.String(100))
+
+    @validates("first_name", "last_name")
+    def _keep_folded(self, field, name):
+        setattr(self, f"{field}_folded", fold(name))
+        return name
 
 
 class SigningKey(db.Model):
