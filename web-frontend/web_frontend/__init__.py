@@ -12,7 +12,7 @@ from library_common.http import client_from_settings
 from . import assets, errors
 from .backend import Backend
 from .deps import Deps
-from .formatting import nice_date
+from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date
 from .session import login_manager
 from .views import account, borrows, catalogue, manage
 
@@ -60,7 +60,8 @@ def create_app(config=None):
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
 
-    app.add_template_filter(nice_date)
+    for template_filter in (nice_date, cover_url, cover_initials, cover_hue):
+        app.add_template_filter(template_filter)
 
     @app.context_processor
     def page_helpers():
@@ -82,7 +83,7 @@ def _htmx_script(source):
 
 def _security_headers(app, htmx_source):
     script_src = "'self'" if htmx_source == "local" else f"'self' {assets.HTMX_CDN_URL}"
-    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
+    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: {COVERS_ORIGIN}; "
               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
     @app.after_request

@@ -1,6 +1,15 @@
-"""How dates read on the pages: "9 Dec 2026", in the library's time (UTC)."""
+"""How things read on the pages: dates ("9 Dec 2026", in the library's time, UTC) and book covers."""
 
+import zlib
 from datetime import datetime
+
+from library_common.search_text import words
+
+# Open Library's covers service: a cover by ISBN; `default=false` makes a missing cover a 404 (the generated
+# placeholder behind the image then shows) instead of a blank image. The Content-Security-Policy allows this
+# host for images and nothing else outside the site.
+COVERS_ORIGIN = "https://covers.openlibrary.org"
+COVER_HUES = 12  # .cover-hue-0 ... .cover-hue-11 in style.css (no inline styles under the CSP)
 
 
 def nice_date(iso_timestamp):
@@ -8,3 +17,17 @@ def nice_date(iso_timestamp):
         return ""
     moment = datetime.fromisoformat(iso_timestamp)
     return f"{moment.day} {moment:%b %Y}"
+
+
+def cover_url(isbn):
+    return f"{COVERS_ORIGIN}/b/isbn/{isbn}-M.jpg?default=false"
+
+
+def cover_initials(title):
+    """The placeholder cover's letters: the first letters of the title's first two words ("The Hobbit": TH)."""
+    return "".join(word[0] for word in words(title)[:2]).upper() or "?"
+
+
+def cover_hue(title):
+    """The same title always gets the same placeholder colour."""
+    return zlib.crc32(title.encode()) % COVER_HUES
