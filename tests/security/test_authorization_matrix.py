@@ -35,6 +35,7 @@ class World:
     renewable: dict  # role -> another of A's loans, to renew (id)
     spare_books: dict  # role -> a book with no loans, for deletion
     shelf_book: int  # a book everyone looks at
+    genres: tuple  # two genres' ids: the first to rename and merge into the second
 
 
 def register(stack, prefix):
@@ -84,6 +85,8 @@ def world(stack):
         returnable=returnable,
         spare_books={role: add_book(f"To delete for {role}") for role in ROLES},
         shelf_book=add_book("On the shelf", copies=3),
+        genres=tuple(requests.post(f"{stack.books}/genres", headers=librarian, timeout=10, json={"name": name})
+                     .json()["id"] for name in ("Matrix To Merge", "Matrix Kept")),
     )
 
 
@@ -100,6 +103,11 @@ MATRIX = [
     ("books", "PUT", "/books/{shelf}", {"title": "On the shelf", "author": "M. Atrix", "genre": "Matrix",
                                         "copies": 3}, (401, 403, 403, 200, 401, 401)),
     ("books", "DELETE", "/books/{spare}", None, (401, 403, 403, 204, 401, 401)),
+    ("books", "GET", "/books/facets?q=shelf", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/books/suggestions?q=shelf", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
+    ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
     ("users", "GET", "/me", None, (401, 200, 200, 200, 401, 401)),
@@ -122,11 +130,13 @@ MATRIX = [
 def fill(template, world, role):
     values = {"victim": world.victim, "book": world.books[role], "loan": world.renewable[role],
               "returnable": world.returnable[role],
-              "loan_book": world.loans[role][1], "spare": world.spare_books[role], "shelf": world.shelf_book}
+              "loan_book": world.loans[role][1], "spare": world.spare_books[role], "shelf": world.shelf_book,
+              "genre": world.genres[0], "genre_into": world.genres[1]}
     if isinstance(template, str):
         return template.format(**values)
     if isinstance(template, dict):
-        return {key: int(fill(v, world, role)) if v in ("{book}", "{loan_book}") else fill(v, world, role)
+        return {key: int(fill(v, world, role)) if v in ("{book}", "{loan_book}", "{genre_into}")
+                else fill(v, world, role)
                 for key, v in template.items()}
     return template
 
@@ -235,6 +245,8 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/books/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/loans", (302, 403, 403, 200, 302, 302)),
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
+    ("/manage/genres", (302, 403, 403, 200, 302, 302)),
+    ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
 ]
 
