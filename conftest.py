@@ -106,6 +106,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "30",  # the authorization matrix gives one patron three loans per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
+        "SPELLING_REFRESH_SECONDS": "0",  # a book added by a test brings its words to "Did you mean" at once
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:
