@@ -323,7 +323,7 @@ def plots(results):
     plt.close(figure)
     if len(results["scales"]) > 1:
         figure, axis = plt.subplots(figsize=(7, 5))
-        for scenario in ("list", "search", "checkout"):
+        for scenario in ("list", "search", "facets", "checkout"):
             points = sorted((s["data"]["books"], next(r["p95_ms"] for r in s["runs"]
                                                       if r["scenario"] == scenario and r["users"] == 8))
                             for s in results["scales"])
