@@ -8,7 +8,8 @@ Revises: 0004
 from collections import Counter, defaultdict
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
 
 from books_service.genres import genre_key
@@ -217,9 +218,7 @@ def downgrade():
     )
     op.execute("INSERT INTO book_genre_counts (genre, books) SELECT genre, count(*) FROM books GROUP BY genre")
     # the genre tally's functions and triggers, as revision 0003 made them
-    from importlib import import_module
-
-    genre_tally = import_module("books_service.migrations.versions.0003_genre_tally")
+    genre_tally = ScriptDirectory.from_config(context.config).get_revision("0003").module
     op.execute(genre_tally.TALLY_FUNCTION)
     for event, referencing in (("insert", "NEW TABLE AS new_rows"),
                                ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
