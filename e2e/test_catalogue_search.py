@@ -44,13 +44,15 @@ def test_a_typo_shows_the_corrected_results_at_once(page, shelf, word):
 
 def test_a_search_with_few_results_offers_did_you_mean(page, add_book, shelf, word):
     add_book(f"A Note on {typo_of(word).title()}", author="Sam Spell", genre=f"Maps {word}")
+    for volume in range(7):  # the word ten times as common as its typo: then it is offered
+        add_book(f"{word.title()} Almanac {volume}", genre=f"Maps {word}")
 
     page.goto(f"/?q={typo_of(word)}")
     expect(page.get_by_role("link", name=f"A Note on {typo_of(word).title()}")).to_be_visible()
     page.get_by_role("link", name=word, exact=True).click()
 
     expect(page).to_have_url(re.compile(rf"q={word}"))
-    expect(page.get_by_text("3 books")).to_be_visible()
+    expect(page.get_by_text("10 books")).to_be_visible()
 
 
 @pytest.mark.parametrize("query, titles", [

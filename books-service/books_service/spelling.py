@@ -4,7 +4,7 @@ A searched word that only starts some catalogue words is taken as meant (searche
 so "hobb" is not a typo). Any other word's candidates are the catalogue's words within an edit distance
 of 2 (1 for words of 3 letters; a swap of two letters counts as one edit, so "Tolkein" is one edit
 from "Tolkien"), the closest first and, among equally close ones, the one most books use. A word the
-catalogue has is corrected only to a word more books use (a title with a typo in it does not make the
+catalogue has is corrected only to a much commoner one (a title with a typo in it does not make the
 typo right).
 """
 
@@ -21,6 +21,11 @@ from .models import SearchWord, db
 
 SHORTEST_CORRECTED = 3  # shorter words have too many neighbours to guess from
 CANDIDATES_PER_WORD = 12
+# After a search that found some books, a word the catalogue has is replaced only by a neighbour this many
+# times as common ("tolkein" in one mistyped title, "tolkien" in dozens), and only the best few are tried:
+# a rare word is most often meant, and a search that finds books must not pay for a dozen more.
+COMMONER = 10
+TRIES_AFTER_SOME = 3
 
 
 def max_edits(word):
@@ -47,14 +52,15 @@ class Vocabulary:
                 self._loaded_at = time.monotonic()
             return self._words, self._books
 
-    def corrections(self, query_words, found_some=False, at_most=12):
+    def corrections(self, query_words, found_some=False):
         """Corrected searches, the likeliest first (at most `at_most`); none when nothing could be corrected.
 
         Words the catalogue lacks are corrected, each to one of its CANDIDATES_PER_WORD best candidates,
         in every combination, best candidates first. When the catalogue has every word, one word at a time
-        is replaced, the rarest words first (after a search that `found_some` books, only by a word more
-        books use: a title with a typo in it does not make the typo right). The caller tries the searches
-        in order and keeps the first that finds more books, as Solr's spellchecker does with "collations".
+        is replaced, the rarest words first (after a search that `found_some` books, only by a word COMMONER
+        times as common: a title with a typo in it does not make the typo right). The caller tries the searches
+        in order and keeps the first that finds more books, as Solr's spellchecker does with "collations":
+        at most CANDIDATES_PER_WORD of them, or TRIES_AFTER_SOME after a search that found some books.
         """
         known, books = self._current()
         unknown = [self._unknown(word, known, books) for word in query_words]
@@ -68,7 +74,8 @@ class Vocabulary:
                       for at, word in enumerate(query_words)
                       for rank, candidate in enumerate(self._candidates(word, known, books, found_some))]
         ranked.sort(key=lambda scored: scored[0])
-        return [list(search) for _score, search in ranked if list(search) != list(query_words)][:at_most]
+        tries = TRIES_AFTER_SOME if found_some else CANDIDATES_PER_WORD
+        return [list(search) for _score, search in ranked if list(search) != list(query_words)][:tries]
 
     @staticmethod
     def _unknown(word, known, books):
@@ -80,12 +87,12 @@ class Vocabulary:
 
     @staticmethod
     def _candidates(word, known, books, more_common_only=False):
-        """Catalogue words within max_edits of `word` (and used by more books, if asked), likeliest first:
+        """Catalogue words within max_edits of `word` (and COMMONER times as common, if asked), likeliest first:
         the fewest edits; the same first letter (typos rarely change it); a letter left out, doubled or two
         swapped rather than a wrong one ("hobit": "hobbit" before "habit"); then the word more books use."""
         if len(word) < SHORTEST_CORRECTED or word.isdigit():
             return []
-        at_least = books.get(word, 0) + 1 if more_common_only else 0
+        at_least = books.get(word, 0) * COMMONER if more_common_only else 0
         found = [candidate for candidate, _distance, _index in process.extract(
             word, known, scorer=OSA.distance, score_cutoff=max_edits(word), limit=None)
             if candidate != word and books[candidate] >= at_least]

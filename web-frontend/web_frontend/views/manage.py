@@ -73,7 +73,8 @@ def rename_genre(genre_id):
         flash("Give the genre a new name.", "error")
         return redirect(url_for("manage.genres"))
     genre, problem = attempt(lambda: backend().rename_genre(current_user.token, genre_id, form.name.data), "Genres")
-    flash(f"Renamed to “{genre['genre']}” ({genre['count']} books)." if genre else problem,
+    flash(f"Renamed to “{genre['genre']}” ({genre['count']:,} book{'' if genre['count'] == 1 else 's'})."
+          if genre else problem,
           "success" if genre else "error")
     return redirect(url_for("manage.genres"))
 
@@ -85,7 +86,8 @@ def merge_genre(genre_id):
         flash("Choose the genre to merge into.", "error")
         return redirect(url_for("manage.genres"))
     genre, problem = attempt(lambda: backend().merge_genre(current_user.token, genre_id, form.into.data), "Genres")
-    flash(f"Merged: “{genre['genre']}” now has {genre['count']} books." if genre else problem,
+    flash(f"Merged: “{genre['genre']}” now has {genre['count']:,} book{'' if genre['count'] == 1 else 's'}."
+          if genre else problem,
           "success" if genre else "error")
     return redirect(url_for("manage.genres"))
 
