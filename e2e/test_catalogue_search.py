@@ -117,6 +117,7 @@ def test_the_search_box_suggests_titles_and_authors(page, shelf, word):
     options = page.locator("#search-suggestions option")
     expect(options.first).to_be_attached()
     expect(page.locator(f'#search-suggestions option[value="Atlas of {word.title()}"]')).to_be_attached()
+    expect(page).not_to_have_url(re.compile("suggestions"))  # the address follows the results only
 
 
 def test_covers_fall_back_to_a_placeholder_offline(page, add_book, unique, word):
