@@ -107,6 +107,7 @@ class Total(NamedTuple):
 class Found(NamedTuple):
     books: list
     total: Total
+    by_title_instead: bool = False  # relevance was asked for, but the search is too broad to rank: title order
     did_you_mean: list | None = None  # a corrected search that finds more
     corrected: bool = False  # the books are the corrected search's (the search as typed found none)
 
@@ -121,15 +122,14 @@ def browse(query: BookQuery, circulation, vocabulary):
     """
     on_loan = circulation.on_loan() if query.only_available else None
     searched = query.words
-    books, total = search(query, on_loan, searched)
-    found = Found(books, total)
-    if searched and total.count <= FEW_MATCHES:
-        corrected = _better_search(query, on_loan, vocabulary.corrections(searched, total.count > 0),
-                                  total.count)
-        if corrected and total.count == 0:
-            found = Found(*search(query, on_loan, corrected), corrected, True)
+    found = search(query, on_loan, searched)
+    if searched and found.total.count <= FEW_MATCHES:
+        corrections = vocabulary.corrections(searched, found.total.count > 0)
+        corrected = _better_search(query, on_loan, corrections, found.total.count)
+        if corrected and found.total.count == 0:
+            found = search(query, on_loan, corrected)._replace(did_you_mean=corrected, corrected=True)
         elif corrected:
-            found = Found(books, total, corrected)
+            found = found._replace(did_you_mean=corrected)
     if on_loan is None and query.availability:
         on_loan = circulation.on_loan_or_unknown([book.id for book in found.books])
     count_availability(found.books, on_loan)
@@ -205,26 +205,30 @@ def count_matches(query: BookQuery, on_loan=None, searched=None):
 
 
 def search(query: BookQuery, on_loan=None, searched=None):
-    """(books of one page, Total of matches). `on_loan` ({book_id: count}) is needed only for only_available.
+    """Found: the books of one page and the Total of matches. `on_loan` ({book_id: count}) is needed only
+    for only_available.
 
     Searches list in title order unless asked for relevance: a common word's first page is then read
-    from the title index until 20 books match, instead of ranking every match.
+    from the title index until 20 books match, instead of ranking every match. Relevance ranks a search
+    of at most COUNT_LIMIT matches; a broader one is listed in title order (`by_title_instead`), since
+    ranking all 363,814 books with a common word costs a second at 1,000,000 books and tells a reader
+    little: another word helps more.
     """
     searched = query.words if searched is None else searched
     statement = matching(query, on_loan, searched)
     total = count_matches(query, on_loan, searched)
     sort = query.sort or "title"
-    if sort == RELEVANCE and searched:
+    if sort == RELEVANCE and searched and total.complete:
         page = statement.order_by(relevance(searched).desc(), Book.title_sort, Book.id)
         page = page.offset(query.offset).limit(query.limit)
-        return db.session.scalars(page).all(), total
+        return Found(db.session.scalars(page).all(), total)
     # Find the page's ids from a covering index alone (no table rows read for the OFFSET), then
     # fetch just those rows: page 2,500 of 100,000 books costs ~3 ms instead of ~30 ms.
     order = SORTS.get(sort, SORTS["title"])  # relevance without words to rank: title order
     page_ids = statement.with_only_columns(Book.id).order_by(*order).offset(query.offset).limit(query.limit)
     page_ids = page_ids.subquery()
     books = db.session.scalars(sa.select(Book).join(page_ids, Book.id == page_ids.c.id).order_by(*order)).all()
-    return books, total
+    return Found(books, total, by_title_instead=sort == RELEVANCE and bool(searched))
 
 
 def _count_up_to_limit(statement):
@@ -333,9 +337,9 @@ def count_availability(books, on_loan):
 FACETS = ("genre", "author", "language", "decade")
 FACET_VALUES_SHOWN = {"genre": 50, "author": 10, "language": 20, "decade": 30}
 # A search or filter counts its facets over at most this many matches (then `complete` is false): the
-# counts of "the" over 363,814 books would cost a second; over 5,000 they take milliseconds and still
-# show where the matches lie. The whole catalogue's facets come from the tally, exact and at once.
-FACET_COUNT_LIMIT = 5000
+# counts of "the" over 363,814 books would cost a second; over 1,000 they take a few milliseconds and
+# still show where the matches lie. The whole catalogue's facets come from the tally, exact and at once.
+FACET_COUNT_LIMIT = 1000
 
 
 def facet_counts(query: BookQuery, circulation):

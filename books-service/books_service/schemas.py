@@ -122,7 +122,7 @@ class BookListArgs(PageArgs, BookFilterArgs):
         validate=validate.OneOf([*SORTS, RELEVANCE]),
         metadata={"description": "title (default; leading articles ignored), author (by surname), newest or "
                                  "oldest (publication year), added (recently added), relevance (title matches "
-                                 "first; ranks every match of a search, which costs more)"},
+                                 "first; a search of more than 500 matches is listed by title: X-Sorted-By)"},
     )
 
 
@@ -140,7 +140,7 @@ class FacetsSchema(ma.Schema):
     available = fields.Integer(allow_none=True, metadata={
         "description": "Matching books with a copy free; null where that is not counted (more than 100 matches)"})
     complete = fields.Boolean(metadata={
-        "description": "false: the counts cover only the first 5,000 matches"})
+        "description": "false: the counts cover only the first 1,000 matches"})
 
 
 class SuggestionArgs(ma.Schema):

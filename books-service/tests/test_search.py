@@ -120,6 +120,10 @@ def test_a_search_stops_counting_at_the_limit(client, add_book, monkeypatch):
 
     assert common.headers["X-Total-Count"] == "3"
     assert common.headers["X-Total-Count-Capped"] == "true"
+    ranked = client.get("/books?q=common&sort=relevance")
+    assert ranked.headers["X-Sorted-By"] == "title"  # too broad to rank: title order, and said so
+    assert [book["title"] for book in ranked.json] == [f"Common Word {number}" for number in range(5)]
+    assert "X-Sorted-By" not in client.get("/books?q=rare&sort=relevance").headers
     assert 'page=2&per_page=2&q=common>; rel="last"' in common.headers["Link"]
     assert rare.headers["X-Total-Count"] == "0" and "X-Total-Count-Capped" not in rare.headers
     assert whole_catalogue.headers["X-Total-Count"] == "6" and "X-Total-Count-Capped" not in whole_catalogue.headers

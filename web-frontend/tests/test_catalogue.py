@@ -18,11 +18,13 @@ def test_catalogue_lists_books_with_availability(client, services):
 
 
 def test_a_search_with_too_many_matches_to_count_says_so(client, services):
-    services.get(f"{BOOKS}/books", json=[book()], headers={"X-Total-Count": "500", "X-Total-Count-Capped": "true"})
+    services.get(f"{BOOKS}/books", json=[book()], headers={"X-Total-Count": "500", "X-Total-Count-Capped": "true",
+                                                           "X-Sorted-By": "title"})
 
     html = client.get("/?q=the").get_data(as_text=True)
 
     assert "More than 500 books match" in html and "Add a word" in html
+    assert "listed by title (too many to rank by best match)" in html
     assert "Page 1 of 25" in html
 
 

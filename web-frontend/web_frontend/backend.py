@@ -34,6 +34,7 @@ class Page:
     complete: bool = True  # False: the service stopped counting at `total`
     did_you_mean: str | None = None  # a corrected search that finds more (catalogue searches)
     showing_results_for: str | None = None  # the items are that corrected search's: the search found none
+    by_title_instead: bool = False  # best match was asked for, but the search is too broad to rank
 
     @property
     def pages(self):
@@ -71,7 +72,8 @@ class Backend:
                                             ("showing_results_for", "X-Showing-Results-For"))}
         return Page(response.json(), int(response.headers.get("X-Total-Count", 0)),
                     int(params.get("page", 1)), int(params.get("per_page", 20)),
-                    response.headers.get("X-Total-Count-Capped") != "true", **corrections)
+                    response.headers.get("X-Total-Count-Capped") != "true", **corrections,
+                    by_title_instead=response.headers.get("X-Sorted-By") == "title")
 
     # Catalogue
     def books(self, **params):

@@ -21,6 +21,9 @@ SPELLING_HEADERS_DOC = {
     "X-Showing-Results-For": {
         "description": "Present when the search as typed found nothing: the books listed are the corrected "
                        "search's (percent-encoded UTF-8)", "schema": {"type": "string"}},
+    "X-Sorted-By": {
+        "description": "title: relevance was asked for, but the search has more than 500 matches, too many to "
+                       "rank; they are listed in title order", "schema": {"type": "string", "enum": ["title"]}},
 }
 
 
@@ -50,6 +53,8 @@ def list_books(args):
                        limit=args["per_page"])
     found = catalogue.browse(query, deps().circulation, deps().vocabulary)
     headers = page_headers(found.total.count, args["page"], args["per_page"], found.total.complete)
+    if found.by_title_instead:
+        headers["X-Sorted-By"] = "title"
     if found.did_you_mean:
         headers["X-Did-You-Mean"] = quote(" ".join(found.did_you_mean))
         if found.corrected:
