@@ -21,6 +21,9 @@ from .models import SearchWord, db
 
 SHORTEST_CORRECTED = 3  # shorter words have too many neighbours to guess from
 CANDIDATES_PER_WORD = 12
+MOST_WORDS_CORRECTED = 8  # a longer search keeps its later words as typed: each costs a pass over the words
+MOST_COMBINATIONS = 1000  # of several words' candidates (12 ** 5 would be 248,832)
+TRIES_AFTER_NONE = 12
 # After a search that found some books, a word the catalogue has is replaced only by a neighbour this many
 # times as common ("tolkein" in one mistyped title, "tolkien" in dozens), and only the best few are tried:
 # a rare word is most often meant, and a search that finds books must not pay for a dozen more.
@@ -53,28 +56,30 @@ class Vocabulary:
             return self._words, self._books
 
     def corrections(self, query_words, found_some=False):
-        """Corrected searches, the likeliest first (at most `at_most`); none when nothing could be corrected.
+        """Corrected searches, the likeliest first; none when nothing could be corrected.
 
-        Words the catalogue lacks are corrected, each to one of its CANDIDATES_PER_WORD best candidates,
-        in every combination, best candidates first. When the catalogue has every word, one word at a time
-        is replaced, the rarest words first (after a search that `found_some` books, only by a word COMMONER
-        times as common: a title with a typo in it does not make the typo right). The caller tries the searches
-        in order and keeps the first that finds more books, as Solr's spellchecker does with "collations":
-        at most CANDIDATES_PER_WORD of them, or TRIES_AFTER_SOME after a search that found some books.
+        Words the catalogue lacks are corrected, each to one of its best candidates, in every combination
+        (at most MOST_COMBINATIONS), best candidates first. When the catalogue has every word, one word at a
+        time is replaced, the rarest words first (after a search that `found_some` books, only by a word
+        COMMONER times as common: a title with a typo in it does not make the typo right). The caller tries
+        the searches in order and keeps the first that finds more books, as Solr's spellchecker does with
+        "collations": at most TRIES_AFTER_NONE of them, or TRIES_AFTER_SOME after a search that found some.
         """
         known, books = self._current()
-        unknown = [self._unknown(word, known, books) for word in query_words]
+        unknown = [at < MOST_WORDS_CORRECTED and self._unknown(word, known, books)
+                   for at, word in enumerate(query_words)]
         if any(unknown):
-            per_word = [(self._candidates(word, known, books) or [word]) if unknown[at] else [word]
+            per_word_limit = max(1, min(CANDIDATES_PER_WORD, int(MOST_COMBINATIONS ** (1 / sum(unknown)))))
+            per_word = [(self._candidates(word, known, books)[:per_word_limit] or [word]) if unknown[at] else [word]
                         for at, word in enumerate(query_words)]
             ranked = [(sum(alternatives.index(word) for word, alternatives in zip(search, per_word, strict=True)),
                        search) for search in itertools.product(*per_word)]
         else:
             ranked = [((rank, books.get(word, 0)), [*query_words[:at], candidate, *query_words[at + 1:]])
-                      for at, word in enumerate(query_words)
+                      for at, word in enumerate(query_words[:MOST_WORDS_CORRECTED])
                       for rank, candidate in enumerate(self._candidates(word, known, books, found_some))]
         ranked.sort(key=lambda scored: scored[0])
-        tries = TRIES_AFTER_SOME if found_some else CANDIDATES_PER_WORD
+        tries = TRIES_AFTER_SOME if found_some else TRIES_AFTER_NONE
         return [list(search) for _score, search in ranked if list(search) != list(query_words)][:tries]
 
     @staticmethod

@@ -52,3 +52,17 @@ def test_availability_is_copies_minus_loans_and_unknown_when_loans_are():
 
     count_availability(books, None)
     assert [(book.available_copies, book.available) for book in books] == [(None, None)] * 3
+
+
+def test_long_searches_cost_a_bounded_number_of_corrections():
+    from books_service.spelling import Vocabulary
+
+    vocabulary = Vocabulary(refresh_seconds=60)
+    words = {f"word{letter}{other}": 2 for letter in "abcdefghij" for other in "abcdefghij"}
+    vocabulary._current = lambda: (sorted(words), words)  # the catalogue's words, without a database
+
+    typed = [f"wrd{letter}x" for letter in "abcdefghijklmnop"]  # 16 unknown words, each with many neighbours
+    found = vocabulary.corrections(typed)
+
+    assert 0 < len(found) <= 12
+    assert all(search[8:] == typed[8:] for search in found)  # words after the eighth are kept as typed
