@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -414,21 +415,28 @@ def _facets_of_matches(query, on_loan):
     return counts, matched if complete else FACET_COUNT_LIMIT, complete
 
 
+# Suggestions come from a sample of the books matching what was typed, so that a prefix found in many
+# authors' names but few titles never walks the whole title index looking for title matches.
+SUGGESTION_SAMPLE = 200
+
+
 def suggestions(text, limit=8):
     """Titles and authors for a search box as someone types: [{"kind": "title"|"author", "text": ...}].
 
-    Titles whose words start with what was typed, in title order, and the authors most of whose matching
-    books (among the first 200) that is; every typed word must match (folded, so accents never matter)."""
+    Among the first SUGGESTION_SAMPLE books every typed word matches (folded, so accents never matter):
+    the authors most of them are by, whose names have the words, then titles with the words, in title
+    order."""
     searched = query_words(text)
     if not searched or len("".join(searched)) < 2:
         return []
-    titles = db.session.scalars(
-        sa.select(Book.title).where(Book.search_vector.op("@@")(_tsquery(searched, "A")))
-        .order_by(Book.title_sort, Book.id).limit(limit * 2)).all()
-    by_author = sa.select(Book.author).where(Book.search_vector.op("@@")(_tsquery(searched, "B"))).limit(200)
-    by_author = by_author.subquery()
-    authors = db.session.scalars(sa.select(by_author.c.author).group_by(by_author.c.author)
-                                 .order_by(sa.func.count().desc(), by_author.c.author).limit(3)).all()
-    unique_titles = list(dict.fromkeys(titles))[:limit - len(authors)]
-    return ([{"kind": "author", "text": author} for author in authors]
-            + [{"kind": "title", "text": title} for title in unique_titles])
+    in_title = Book.search_vector.op("@@")(_tsquery(searched, "A"))
+    in_author = Book.search_vector.op("@@")(_tsquery(searched, "B"))
+    sample = db.session.execute(
+        sa.select(Book.title, Book.title_sort, Book.author, in_title, in_author)
+        .where(Book.search_vector.op("@@")(_tsquery(searched))).limit(SUGGESTION_SAMPLE)).all()
+    authors = Counter(author for _title, _key, author, _in_title, by_author in sample if by_author)
+    named = [author for author, _count in sorted(authors.items(), key=lambda item: (-item[1], item[0]))[:3]]
+    titles = dict.fromkeys(title for title, _key, _author, titled, _by_author in sorted(sample, key=lambda row: row[1])
+                           if titled)
+    return ([{"kind": "author", "text": author} for author in named]
+            + [{"kind": "title", "text": title} for title in list(titles)[:limit - len(named)]])

@@ -129,25 +129,46 @@ def author_sort_key(author):
     return " ".join(words(author_filing_name(author))) or fold(author.strip())
 
 
+MAX_POSITION = 16383  # PostgreSQL's largest word position in a tsvector
 # The weights of a book's search document: matches in the title rank first, then author, subjects,
 # description (PostgreSQL's ts_rank weighs A, B, C, D as 1.0, 0.4, 0.2, 0.1).
 TITLE, AUTHOR, SUBJECTS, DESCRIPTION = "A", "B", "C", "D"
-MAX_POSITION = 16383  # PostgreSQL's largest word position in a tsvector
+# The document rides in the title-order index (INCLUDE), so a search listed in title order filters index
+# entries instead of fetching rows; a B-tree entry holds at most 2,704 bytes. The document is therefore
+# kept within DOCUMENT_BYTES as PostgreSQL stores it: every word of the title, ISBN and author (their
+# field lengths keep them under ~1,700 bytes even when made of two-letter words), then the subjects and
+# the description word by word while there is room (about 150 words of a description: a long summary is
+# searched by its beginning), and at most POSITIONS_PER_WORD places per word.
+DOCUMENT_BYTES = 2000
+POSITIONS_PER_WORD = 8
+
+
+def _stored_bytes(word, places):
+    """What one word takes in a stored tsvector: its entry (4), its bytes, alignment, a count and 2 per place."""
+    return 4 + len(word.encode()) + 1 + 2 + 2 * places
 
 
 def search_document(title, author, isbn=None, subjects=(), description=None):
     """A book's search document as tsvector text ("'hobbit':2A 'the':1A 'tolkien':3B ..."): folded words
-    with their positions and weights (ISBN with the title). Built here rather than by PostgreSQL's
-    to_tsvector so that it is folded, and split into words exactly as searches are."""
+    with their positions and weights (ISBN with the title), within DOCUMENT_BYTES. Built here rather than
+    by PostgreSQL's to_tsvector so that it is folded, and split into words exactly as searches are."""
     positions = {}
+    size = 8  # the tsvector's own header
+    parts = [(title, TITLE, True), (isbn or "", TITLE, True), (author, AUTHOR, True),
+             (" ".join(subjects or ()), SUBJECTS, False), (description or "", DESCRIPTION, False)]
     position = 0
-    parts = [(title, TITLE), (isbn or "", TITLE), (author, AUTHOR), (" ".join(subjects or ()), SUBJECTS),
-             (description or "", DESCRIPTION)]
-    for text, weight in parts:
+    for text, weight, whole in parts:
         for word in words(text):
-            position = min(position + 1, MAX_POSITION)
-            positions.setdefault(word, []).append(f"{position}{weight}")
-    return " ".join(f"'{_quoted(word)}':{','.join(places[:256])}" for word, places in positions.items())
+            position += 1
+            places = positions.get(word, [])
+            if len(places) >= POSITIONS_PER_WORD:
+                continue
+            grown = _stored_bytes(word, len(places) + 1) - (_stored_bytes(word, len(places)) if places else 0)
+            if not whole and size + grown > DOCUMENT_BYTES:
+                break
+            positions[word] = [*places, f"{min(position, MAX_POSITION)}{weight}"]
+            size += grown
+    return " ".join(f"'{_quoted(word)}':{','.join(places)}" for word, places in positions.items())
 
 
 def _quoted(word):

@@ -102,7 +102,8 @@ def upgrade():
 
     op.drop_index("books_author_order_idx", table_name="books")
     op.drop_index("books_genre_title_idx", table_name="books")
-    op.create_index("books_title_sort_idx", "books", ["title_sort", "id"])
+    # the search document rides along, as in 0004 (search_text keeps it within a B-tree entry's size)
+    op.create_index("books_title_sort_idx", "books", ["title_sort", "id"], postgresql_include=["search_vector"])
     op.create_index("books_author_sort_idx", "books", ["author_sort", "title_sort", "id"])
     op.create_index("books_year_newest_idx", "books",
                     [sa.literal_column("published_year DESC NULLS LAST"), "title_sort", "id"])
