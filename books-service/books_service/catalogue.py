@@ -259,7 +259,8 @@ def _store(change):
 def _file(book):
     """Everything derived from a book's own fields: its genre's name in the controlled list, its sort
     keys and its search document (library_common.search_text)."""
-    book.genre = genre_for_filing(book.genre)
+    with db.session.no_autoflush:  # a changed book must not be written before its genre is in the list
+        book.genre = genre_for_filing(book.genre)
     derived = book_search_columns(book.title, book.author, book.isbn, book.subjects, book.description, book.language)
     for column, value in derived.items():
         setattr(book, column, value)

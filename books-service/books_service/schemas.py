@@ -107,7 +107,7 @@ class BookFilterArgs(ma.Schema):
     )
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
-    language = LanguageField(validate=validate.Length(max=20), metadata={"description": "ISO 639 code"})
+    language = LanguageField(metadata={"description": "ISO 639 code (en, eng, fre); blank: any"})
     decade = fields.Integer(validate=[validate.Range(min=0, max=9990), _first_year_of_a_decade],
                             metadata={"description": "Published in this decade (1990: 1990-1999)"})
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})

@@ -89,6 +89,18 @@ def test_a_near_duplicate_genre_is_filed_under_the_existing_one(client, add_book
     assert client.get("/books?genre=SCIENCE%20FICTION").headers["X-Total-Count"] == "3"
 
 
+def test_a_book_moved_to_a_new_genre_adds_it_to_the_list(client, librarian, add_book):
+    book = add_book(genre="Fantasy")
+
+    moved = client.patch(f"/books/{book['id']}", json={"genre": "Cosy Mysteries"}, headers=librarian)
+    replaced = client.put(f"/books/{book['id']}", json={"title": "T", "author": "A", "genre": "Noir"},
+                          headers=librarian)
+
+    assert moved.status_code == 200 and replaced.status_code == 200
+    assert [(row["genre"], row["count"]) for row in client.get("/genres").json] == [
+        ("Cosy Mysteries", 0), ("Fantasy", 0), ("Noir", 1)]
+
+
 def test_librarians_add_rename_and_merge_genres(client, librarian, patron, add_book):
     add_book(title="Dune", genre="Sci-Fi")
     add_book(title="Solaris", genre="Science Fiction")

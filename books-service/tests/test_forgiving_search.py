@@ -123,10 +123,17 @@ def test_filters_by_language_decade_and_author(client, library):
         "The Fellowship of the Ring"]
 
 
-@pytest.mark.parametrize("query", ["language=zz", "decade=1955", "decade=abc", "sort=shelf"])
+@pytest.mark.parametrize("query", ["language=zz", "decade=1955", "decade=abc", "sort=shelf",
+                                   "language=" + "e" * 300])
 def test_bad_filters_are_400(client, query):
     response = client.get(f"/books?{query}")
     assert response.status_code == 400 and response.json["message"]
+
+
+@pytest.mark.parametrize("path", ["/books", "/books/facets"])
+def test_blank_filters_mean_any(client, library, path):
+    response = client.get(f"{path}?language=&genre=&author=&q=%20%20")
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("field, value", [("language", "klingon"), ("subjects", "Dragons"), ("subjects", [""]),
