@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from library_common.errors import Conflict, NotFound
+from library_common.errors import BadRequest, Conflict, NotFound
 from library_common.search_text import name_key
 from library_common.transactions import transaction
 
@@ -84,7 +84,9 @@ def merge_genres(genre_id, into_id):
     """File every book of one genre under another, and remove the first from the list."""
     if genre_id == into_id:
         raise Conflict("A genre cannot be merged into itself")
-    genre, into = _get(genre_id), _get(into_id)
+    genre, into = _get(genre_id), db.session.get(Genre, into_id)
+    if into is None:  # the genre named in the body, not the one in the address: the request is wrong
+        raise BadRequest(f"No genre with id {into_id} to merge into", errors={"into": "No such genre"})
     with transaction():
         db.session.execute(sa.update(Book).where(Book.genre == genre.name).values(genre=into.name))
         db.session.delete(genre)

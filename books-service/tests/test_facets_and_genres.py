@@ -131,7 +131,8 @@ def test_genre_changes_refuse_what_makes_no_sense(client, librarian, add_book):
     genre_id = client.get("/genres").json[0]["id"]
 
     assert client.post(f"/genres/{genre_id}/merge", json={"into": genre_id}, headers=librarian).status_code == 409
-    assert client.post(f"/genres/{genre_id}/merge", json={"into": 999}, headers=librarian).status_code == 404
+    assert client.post(f"/genres/{genre_id}/merge", json={"into": 999}, headers=librarian).status_code == 400
+    assert client.post("/genres/999/merge", json={"into": genre_id}, headers=librarian).status_code == 404
     assert client.patch("/genres/999", json={"name": "X"}, headers=librarian).status_code == 404
     assert client.patch(f"/genres/{genre_id}", json={"name": ""}, headers=librarian).status_code == 400
     assert client.post("/genres", json={"name": "X", "extra": 1}, headers=librarian).status_code == 400
