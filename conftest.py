@@ -115,6 +115,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "SCHEDULE_SECONDS": "2",
         "HOLD_PICKUP_DAYS": str(HOLD_PICKUP_SECONDS / 86400),
         **ONE_MACHINE_LIMITS,
+        "SPELLING_REFRESH_SECONDS": "0",  # a book added by a test brings its words to "Did you mean" at once
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:

@@ -17,6 +17,8 @@ import psycopg2
 from faker import Faker
 from werkzeug.security import generate_password_hash
 
+from library_common.search_text import book_search_columns, fold, name_key
+
 SCALES = {
     "small": {"books": 10_000, "users": 5_000, "history": 100_000, "active": 3_000},
     "default": {"books": 100_000, "users": 20_000, "history": 1_000_000, "active": 30_000},
@@ -27,6 +29,8 @@ GENRES = ["Fantasy", "Science Fiction", "Mystery", "Thriller", "Romance", "Horro
           "Science", "Mathematics", "Travel", "Cooking", "Art", "Music", "Politics", "Economics", "Law",
           "Medicine", "Psychology", "Sociology", "Education", "Sports", "Nature", "Technology", "Crime",
           "Humour", "Memoir", "Essays", "Short Stories", "Graphic Novels", "Reference", "Languages"]
+# Most books in English, some in other languages (the language facet and filter have something to count).
+LANGUAGES = ["en"] * 16 + ["fr", "de", "es", "it"]
 BENCH_PASSWORD = "bench-password"
 CHECKOUT_PATRONS = 500  # patrons bench0..bench499 start with no loans: the checkout scenario uses them
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -82,12 +86,17 @@ def generate(scale, host, seed=2026):
     def books():
         for number in range(sizes["books"]):
             title = " ".join(rng.choices(words, cum_weights=cumulative, k=rng.randint(2, 5))).title()
+            author, language = rng.choice(authors), LANGUAGES[number % len(LANGUAGES)]
             created = NOW - timedelta(days=rng.randint(0, 3650))
-            yield (number + 1, title, rng.choice(authors), GENRES[number % len(GENRES)], rng.randint(1900, 2025),
-                   copies[number], created.isoformat(), created.isoformat())
+            derived = book_search_columns(title, author, language=language)  # as books-service derives them
+            yield (number + 1, title, author, GENRES[number % len(GENRES)], rng.randint(1900, 2025), language,
+                   copies[number], created.isoformat(), created.isoformat(), derived["title_sort"],
+                   derived["author_sort"], derived["search_vector"])
 
+    copy_rows(connect["books"], "genres", ["name", "key"], ((genre, name_key(genre)) for genre in GENRES))
     copy_rows(connect["books"], "books",
-              ["id", "title", "author", "genre", "published_year", "copies", "created_at", "updated_at"], books())
+              ["id", "title", "author", "genre", "published_year", "language", "copies", "created_at", "updated_at",
+               "title_sort", "author_sort", "search_vector"], books())
     finish(connect["books"], "books")
 
     def items():  # each copy an item with a barcode (books.copies already counts them: triggers stay off)
@@ -113,11 +122,13 @@ def generate(scale, host, seed=2026):
 
     def users():
         for number in range(sizes["users"]):
-            yield (f"bench{number}", password_hash, rng.choice(first_names), rng.choice(last_names), "patron",
+            first, last = rng.choice(first_names), rng.choice(last_names)
+            yield (f"bench{number}", password_hash, first, last, fold(first), fold(last), "patron",
                    "true", (NOW - timedelta(days=rng.randint(0, 2000))).isoformat())
 
     copy_rows(connect["users"], "users",
-              ["username", "password_hash", "first_name", "last_name", "role", "active", "created_at"], users())
+              ["username", "password_hash", "first_name", "last_name", "first_name_folded", "last_name_folded",
+               "role", "active", "created_at"], users())
     finish(connect["users"], "users")
     timings["users"] = time.monotonic() - started
 

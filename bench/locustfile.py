@@ -1,5 +1,5 @@
-"""The benchmark's closed-loop clients (no think time), one scenario per run: SCENARIO=list|search|checkout|
-login|page, or skeleton-list|skeleton-search|skeleton-checkout against the floor."""
+"""The benchmark's closed-loop clients (no think time), one scenario per run: SCENARIO=list|search|facets|
+checkout|login|page, or skeleton-list|skeleton-search|skeleton-checkout against the floor."""
 
 import itertools
 import os
@@ -48,6 +48,8 @@ class Bench(CheckedCalls, FastHttpUser):
                 self.call("GET", f"{URL['books']}/books?page={random.randint(1, LIST_PAGES)}", "list")
             case "search":
                 self.call("GET", f"{URL['books']}/books?q={random.choice(WORDS)}", "search")
+            case "facets":  # a search's facets: counted over its matches (at most 5,000), not from the tally
+                self.call("GET", f"{URL['books']}/books/facets?q={random.choice(WORDS)}", "facets")
             case "checkout":
                 if self.call("POST", f"{URL['borrows']}/borrowbook", "borrow", json={"book_id": book_id},
                              headers=self.headers).status_code == 201:

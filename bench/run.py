@@ -35,7 +35,7 @@ from library_common.processes import ONE_MACHINE_LIMITS, free_ports, free_stack_
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS = ["list", "search", "checkout", "login", "page"]
+SCENARIOS = ["list", "search", "facets", "checkout", "login", "page"]
 FLOOR = {"list": "skeleton-list", "search": "skeleton-search", "checkout": "skeleton-checkout"}
 
 
@@ -283,7 +283,7 @@ def growth_table(results):
     lines = [f"### Growth: p95 at {users} clients by catalogue size", "",
              "| scenario | " + " | ".join(f"{s['scale']} ({s['data']['books']:,} books)" for s in scales)
              + f" | {scales[-1]['scale']} / {scales[0]['scale']} |", "|---|" + "---|" * (len(scales) + 1)]
-    for scenario in ("list", "search", "checkout", "page"):
+    for scenario in ("list", "search", "facets", "checkout", "page"):
         p95 = [next(r["p95_ms"] for r in s["runs"] if r["scenario"] == scenario and r["users"] == users)
                for s in scales]
         lines.append(f"| {scenario} | " + " | ".join(f"{value:.0f} ms" for value in p95)
@@ -323,7 +323,7 @@ def plots(results):
     plt.close(figure)
     if len(results["scales"]) > 1:
         figure, axis = plt.subplots(figsize=(7, 5))
-        for scenario in ("list", "search", "checkout"):
+        for scenario in ("list", "search", "facets", "checkout"):
             points = sorted((s["data"]["books"], next(r["p95_ms"] for r in s["runs"]
                                                       if r["scenario"] == scenario and r["users"] == 8))
                             for s in results["scales"])

@@ -53,8 +53,8 @@ def page_of(where, params, count_sql):
     total = query("books", count_sql, params)[0][0]
     page = int(request.args.get("page", 1))
     # the page's ids from the title index, then the rows: the product's query shape
-    rows = query("books", f"SELECT {COLUMNS} FROM books JOIN (SELECT id FROM books {where} ORDER BY lower(title), id "
-                          f"LIMIT 20 OFFSET %s) AS page USING (id) ORDER BY lower(title), id",
+    rows = query("books", f"SELECT {COLUMNS} FROM books JOIN (SELECT id FROM books {where} ORDER BY title_sort, id "
+                          f"LIMIT 20 OFFSET %s) AS page USING (id) ORDER BY title_sort, id",
                  (*params, (page - 1) * 20))
     counts = http.get(f"{BACK}/counts", params={"book_id": [row[0] for row in rows]}, timeout=3).json()
     books = [dict(zip(("id", "title", "author", "genre", "isbn", "published_year", "description", "copies"),
@@ -82,7 +82,7 @@ else:
 
     @app.get("/list")
     def list_books():
-        return page_of("", (), "SELECT coalesce(sum(books), 0) FROM book_genre_counts")
+        return page_of("", (), "SELECT coalesce(sum(books), 0) FROM book_facet_counts WHERE facet = 'genre'")
 
     @app.get("/search")
     def search():

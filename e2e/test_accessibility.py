@@ -19,8 +19,10 @@ def sample_book(add_book, unique):
     return add_book(f"Accessible Book {unique}", isbn=None, description="A book for checking the pages.")
 
 
-VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not-found": "/no-such-page"}
-LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users"}
+VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not-found": "/no-such-page",
+                 "search-with-facets": "/?q=accessible&genre=Testing"}
+LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
+                   "genres-page": "/manage/genres"}
 
 
 def test_visitor_pages(page, sample_book):

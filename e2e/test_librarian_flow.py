@@ -90,3 +90,29 @@ def test_the_desk_works_by_scanner_and_finds_patrons_by_name(page, stack, unique
     page.get_by_role("link", name=f"Every loan of {username}").click()
     expect(page.get_by_role("heading", name=f"Loans of {username}")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile(f"Desk Copy {unique}"))).to_be_visible()
+
+
+def test_genres_are_a_controlled_list(page, stack, unique, add_book):
+    add_book(f"Dune {unique}", genre=f"Science Fiction {unique}")
+    add_book(f"Solaris {unique}", genre=f"Sci-Fi {unique}")
+    log_in(page, stack.librarian[0], stack.librarian[1])
+
+    page.get_by_role("link", name="Add book").click()
+    page.get_by_label("Title").fill(f"Foundation {unique}")
+    page.get_by_label("Author").fill("Isaac Asimov")
+    page.get_by_label("Genre").fill(f"science  fiction {unique}")
+    page.get_by_role("button", name="Add book").click()
+    expect(page.get_by_text(f"Filed under the existing genre “Science Fiction {unique}”.")).to_be_visible()
+
+    page.get_by_role("link", name="Genres").click()
+    row = page.get_by_role("row", name=re.compile(f"Sci-Fi {unique}"))
+    row.get_by_label(f"New name for Sci-Fi {unique}").fill(f"SF {unique}")
+    row.get_by_role("button", name="Rename").click()
+    expect(page.get_by_text(f"Renamed to “SF {unique}” (1 book).")).to_be_visible()
+
+    row = page.get_by_role("row", name=re.compile(f"SF {unique}"))
+    row.get_by_label(f"Merge SF {unique} into").select_option(label=f"Science Fiction {unique}")
+    row.get_by_role("button", name="Merge").click()
+    expect(page.get_by_text(f"Merged: “Science Fiction {unique}” now has 3 books.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(f"SF {unique}"))).to_have_count(0)
+    screenshot(page, "genres")

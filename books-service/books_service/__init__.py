@@ -10,6 +10,7 @@ from .deps import Deps
 from .models import db
 from .neighbours import Circulation
 from . import views
+from .spelling import Vocabulary
 
 DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
@@ -18,6 +19,8 @@ DEFAULTS = {
     # Per client: searches that rank every match (sort=relevance) or ask borrow-service about every loan
     # (available=true) cost far more than a page in title order.
     "RATE_LIMIT_EXPENSIVE_SEARCH": "120/minute",
+    # How long each process keeps the catalogue's words for "Did you mean" before reading them again.
+    "SPELLING_REFRESH_SECONDS": 60,
 }
 
 
@@ -31,6 +34,7 @@ def create_app(config=None):
                                  read_timeout=settings["AVAILABILITY_TIMEOUT"]),
             client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL"),
         ),
+        vocabulary=Vocabulary(settings["SPELLING_REFRESH_SECONDS"]),
         rate_limiter=RateLimiter({"expensive_search": Limit.parse(
             "RATE_LIMIT_EXPENSIVE_SEARCH", settings["RATE_LIMIT_EXPENSIVE_SEARCH"],
             "searches by relevance or for available books")}),

@@ -1,30 +1,47 @@
 """The catalogue's rules, as plain functions: search, add, change and remove books."""
 
+import contextlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import pycountry
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
 from library_common.errors import Conflict, DependencyUnavailable, NotFound
+from library_common.search_text import author_sort_key, book_search_columns, prefix_tsquery, words
 from library_common.transactions import transaction
 
 from . import inventory
-from .models import Book, GenreCount, db
+from .genres import find_genre, genre_for_filing
+from .models import Book, FacetCount, db
 
+# Orders a page can be listed in; every one ends in the id, so pages never overlap. Books without a
+# year come last whether the newest or the oldest are first.
 SORTS = {
-    "title": (sa.func.lower(Book.title), Book.id),
-    "author": (sa.func.lower(Book.author), sa.func.lower(Book.title), Book.id),
-    "newest": (Book.created_at.desc(), Book.id.desc()),
+    "title": (Book.title_sort, Book.id),
+    "author": (Book.author_sort, Book.title_sort, Book.id),
+    "newest": (Book.published_year.desc().nulls_last(), Book.title_sort, Book.id),
+    "oldest": (Book.published_year.asc().nulls_last(), Book.title_sort, Book.id),
+    "added": (Book.created_at.desc(), Book.id.desc()),
 }
+RELEVANCE = "relevance"
 # A search counts at most this many matches (25 pages): "more than 500" tells a reader as much as
 # "363,814" would, and counting every match of a common word costs time that grows with the
 # catalogue (at 1,000,000 books, a cap of 1,000 cost 2.6 ms a search on average, 500 costs 1.5 ms).
 COUNT_LIMIT = 500
-_DIGIT_HYPHEN = re.compile(r"(?<=\d)[-\s](?=\d)")
-_WORD = re.compile(r"[^\W_]+")
+# A search finding this many books or fewer is offered a correction, as Blacklight does.
+FEW_MATCHES = 5
+# Relevance is PostgreSQL's cover density ranking (ts_rank_cd: the searched words close together, as often
+# as they are, weighted A-D), normalisation 1 dividing by 1 + log(words in the document): among books
+# matching in the title, the one whose record says little else ranks first, and "The Hunger Games (The
+# Hunger Games, #1)" above "The Hunger Games Tribute Guide". Chosen on the search-quality set
+# (tests/search_quality): 69 of 88 with ts_rank_cd, 67-68 with ts_rank, before typos were corrected.
+RANK_NORMALISATION = 1
+_ISBN_LIKE = re.compile(r"^(\d{8,9}|\d{9}[\dx]|\d{12}[\dx])$")
 
 
 def normalise_isbn(raw):
@@ -35,10 +52,34 @@ def normalise_isbn(raw):
         raise ValueError("Not a valid ISBN-10 or ISBN-13") from exc
 
 
-def prefix_tsquery(text):
-    """'hitch adam' -> 'hitch:* & adam:*'; ISBNs typed with hyphens become one word. None if no words."""
-    words = _WORD.findall(_DIGIT_HYPHEN.sub("", text.lower()))
-    return " & ".join(f"{word}:*" for word in words) or None
+def normalise_language(raw):
+    """An ISO 639 code ("en", "eng", "en-US", "fre") as ISO 639-1 where the language has one ("en", "fr"),
+    else its ISO 639-2 code; ValueError otherwise."""
+    code = re.split(r"[-_]", raw.strip(), maxsplit=1)[0].lower()
+    if len(code) == 2:
+        language = pycountry.languages.get(alpha_2=code)
+    else:
+        language = pycountry.languages.get(alpha_3=code) or pycountry.languages.get(bibliographic=code)
+    if language is None:
+        raise ValueError("Not an ISO 639 language code (such as en, eng or fr)")
+    return getattr(language, "alpha_2", language.alpha_3)
+
+
+def language_name(code):
+    language = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    return language.name if language else code
+
+
+def query_words(text):
+    """The folded words of a search; one that reads as an ISBN (hyphens or not, ISBN-10 even without its
+    leading zeros, as spreadsheets write them) becomes the ISBN-13 the catalogue stores."""
+    found = []
+    for word in words(text or ""):
+        if _ISBN_LIKE.match(word):
+            with contextlib.suppress(ValueError):  # not an ISBN after all: searched as typed
+                word = normalise_isbn(word.rjust(10, "0") if len(word) < 10 else word)
+        found.append(word)
+    return found
 
 
 @dataclass(frozen=True)
@@ -47,11 +88,17 @@ class BookQuery:
     ids: tuple[int, ...] | None = None
     genre: str | None = None
     author: str | None = None
+    language: str | None = None
+    decade: int | None = None
     only_available: bool = False
     availability: bool = True
     sort: str | None = None
     offset: int = 0
     limit: int = 20
+
+    @property
+    def words(self):
+        return query_words(self.q)
 
 
 class Total(NamedTuple):
@@ -59,17 +106,45 @@ class Total(NamedTuple):
     complete: bool  # False: there are more than `count` (COUNT_LIMIT) matches
 
 
-def browse(query: BookQuery, circulation):
-    """One page of the catalogue with each book's availability, and the Total of matches.
+class Found(NamedTuple):
+    books: list
+    total: Total
+    by_title_instead: bool = False  # relevance was asked for, but the search is too broad to rank: title order
+    did_you_mean: list | None = None  # a corrected search that finds more
+    corrected: bool = False  # the books are the corrected search's (the search as typed found none)
+
+
+def browse(query: BookQuery, circulation, vocabulary):
+    """One page of the catalogue with each book's availability, the Total of matches, and a correction
+    when a search finds few books (FEW_MATCHES) and a corrected one finds more; when the search as typed
+    finds nothing, the books are the corrected search's.
 
     `circulation` (borrow-service) is asked once for the page, or once for every loan when only
     available books are wanted (which then fails rather than guess).
     """
     counts = circulation.counts() if query.only_available else None
-    books, total = search(query, counts.out if counts else None)
+    on_loan = counts.out if counts else None
+    searched = query.words
+    found = search(query, on_loan, searched)
+    if searched and found.total.count <= FEW_MATCHES:
+        corrections = vocabulary.corrections(searched, found.total.count > 0)
+        corrected = _better_search(query, on_loan, corrections, found.total.count)
+        if corrected and found.total.count == 0:
+            found = search(query, on_loan, corrected)._replace(did_you_mean=corrected, corrected=True)
+        elif corrected:
+            found = found._replace(did_you_mean=corrected)
     if counts is None and query.availability:
-        counts = circulation.counts_or_unknown([book.id for book in books])
-    return count_availability(books, counts), total
+        counts = circulation.counts_or_unknown([book.id for book in found.books])
+    count_availability(found.books, counts)
+    return found
+
+
+def _better_search(query, on_loan, corrections, matches):
+    """The first corrected search that finds more books than `matches`; None when none does."""
+    for corrected in corrections:
+        if count_matches(query, on_loan, corrected).count > matches:
+            return corrected
+    return None
 
 
 def describe(book_id, circulation, availability=True):
@@ -78,45 +153,85 @@ def describe(book_id, circulation, availability=True):
     return count_availability([book], circulation.counts_or_unknown([book_id]) if availability else None)[0]
 
 
-def search(query: BookQuery, out=None):
-    """(books of one page, Total of matches). `out` ({book_id: copies out}) is needed only for only_available.
+def relevance(searched):
+    return sa.func.ts_rank_cd(Book.search_vector, _tsquery(searched), RANK_NORMALISATION)
 
-    Searches list in title order unless asked for relevance: a common word's first page is then read
-    from the title index until 20 books match, instead of ranking every match.
-    """
+
+def _tsquery(searched, weights=""):
+    return sa.func.to_tsquery("simple", prefix_tsquery(searched, weights))
+
+
+def decade_of(year_column):
+    return year_column // 10 * 10
+
+
+def matching(query: BookQuery, on_loan=None, searched=None):
+    """SELECT books matching the query's filters and words (`searched`, default the query's own)."""
+    searched = query.words if searched is None else searched
     statement = sa.select(Book)
-    tsquery = prefix_tsquery(query.q) if query.q else None
     if query.ids is not None:
         statement = statement.where(Book.id.in_(query.ids))
-    if tsquery:
-        statement = statement.where(Book.search_vector.op("@@")(sa.func.to_tsquery("simple", tsquery)))
+    if searched:
+        statement = statement.where(Book.search_vector.op("@@")(_tsquery(searched)))
     if query.genre:
-        statement = statement.where(sa.func.lower(Book.genre) == query.genre.lower())
+        genre = find_genre(query.genre)
+        statement = statement.where(Book.genre == (genre.name if genre else query.genre))
     if query.author:
-        statement = statement.where(sa.func.lower(Book.author) == query.author.lower())
-    if query.only_available and out:
+        # the sort key finds the author's books in its index; the name itself tells apart two authors
+        # whose names fold to the same key
+        statement = statement.where(Book.author_sort == author_sort_key(query.author),
+                                    sa.func.lower(Book.author) == query.author.lower())
+    if query.language:
+        statement = statement.where(Book.language == query.language)
+    if query.decade is not None:
+        statement = statement.where(Book.published_year.between(query.decade, query.decade + 9))
+    if query.only_available and on_loan:
         loans = sa.values(sa.column("book_id", sa.Integer), sa.column("count", sa.Integer), name="loans").data(
             list(out.items())
         )
         statement = statement.outerjoin(loans, loans.c.book_id == Book.id).where(
             sa.func.coalesce(loans.c.count, 0) < Book.copies
         )
-    if tsquery or query.ids is not None or query.author or query.only_available:
-        total = _count_up_to_limit(statement)
-    else:
-        total = Total(books_in_genre(query.genre), True)
+    return statement
+
+
+def _only_genre_filter(query, searched):
+    return not (searched or query.ids is not None or query.author or query.language or query.decade is not None
+                or query.only_available)
+
+
+def count_matches(query: BookQuery, on_loan=None, searched=None):
+    searched = query.words if searched is None else searched
+    if _only_genre_filter(query, searched):
+        return Total(books_in_genre(query.genre), True)
+    return _count_up_to_limit(matching(query, on_loan, searched))
+
+
+def search(query: BookQuery, on_loan=None, searched=None):
+    """Found: the books of one page and the Total of matches. `on_loan` ({book_id: count}) is needed only
+    for only_available.
+
+    Searches list in title order unless asked for relevance: a common word's first page is then read
+    from the title index until 20 books match, instead of ranking every match. Relevance ranks a search
+    of at most COUNT_LIMIT matches; a broader one is listed in title order (`by_title_instead`), since
+    ranking all 363,814 books with a common word costs a second at 1,000,000 books and tells a reader
+    little: another word helps more.
+    """
+    searched = query.words if searched is None else searched
+    statement = matching(query, on_loan, searched)
+    total = count_matches(query, on_loan, searched)
     sort = query.sort or "title"
-    if sort == "relevance" and tsquery:
-        rank = sa.func.ts_rank(Book.search_vector, sa.func.to_tsquery("simple", tsquery))
-        page = statement.order_by(rank.desc(), Book.id).offset(query.offset).limit(query.limit)
-        return db.session.scalars(page).all(), total
+    if sort == RELEVANCE and searched and total.complete:
+        page = statement.order_by(relevance(searched).desc(), Book.title_sort, Book.id)
+        page = page.offset(query.offset).limit(query.limit)
+        return Found(db.session.scalars(page).all(), total)
     # Find the page's ids from a covering index alone (no table rows read for the OFFSET), then
     # fetch just those rows: page 2,500 of 100,000 books costs ~3 ms instead of ~30 ms.
     order = SORTS.get(sort, SORTS["title"])  # relevance without words to rank: title order
     page_ids = statement.with_only_columns(Book.id).order_by(*order).offset(query.offset).limit(query.limit)
     page_ids = page_ids.subquery()
     books = db.session.scalars(sa.select(Book).join(page_ids, Book.id == page_ids.c.id).order_by(*order)).all()
-    return books, total
+    return Found(books, total, by_title_instead=sort == RELEVANCE and bool(searched))
 
 
 def _count_up_to_limit(statement):
@@ -143,13 +258,24 @@ def _store(change):
         raise
 
 
+def _file(book):
+    """Everything derived from a book's own fields: its genre's name in the controlled list, its sort
+    keys and its search document (library_common.search_text)."""
+    with db.session.no_autoflush:  # a changed book must not be written before its genre is in the list
+        book.genre = genre_for_filing(book.genre)
+    derived = book_search_columns(book.title, book.author, book.isbn, book.subjects, book.description, book.language)
+    for column, value in derived.items():
+        setattr(book, column, value)
+
+
 def add_book(fields):
     """A new book with `copies` items (1 unless said), each with a generated barcode."""
     fields = dict(fields)
     copies = fields.pop("copies", 1)
 
     def insert():
-        book = Book(**fields)
+        book = Book(**{"subjects": [], **fields})
+        _file(book)
         db.session.add(book)
         db.session.flush()
         inventory.insert_items(book.id, copies)
@@ -162,7 +288,8 @@ def add_book(fields):
 
 
 # PUT replaces a book: what the request leaves out goes back to these.
-REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1}
+REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1, "language": None,
+                     "subjects": []}
 
 
 def replace_book(book_id, fields, circulation, token):
@@ -181,6 +308,7 @@ def update_book(book_id, changes, circulation, token):
     def apply():
         for field, value in changes.items():
             setattr(book, field, value)
+        _file(book)
         if new_copies > book.copies:
             inventory.insert_items(book.id, new_copies - book.copies)
 
@@ -215,17 +343,12 @@ def delete_book(book_id, circulation, token):
 
 
 def books_in_genre(genre=None):
-    """Books in the catalogue, or in `genre` (any letter case), from the tally the triggers keep."""
-    tally = sa.select(sa.func.coalesce(sa.func.sum(GenreCount.books), 0))
+    """Books in the catalogue, or in `genre` (any letter case or spacing), from the tally the triggers keep."""
+    tally = sa.select(sa.func.coalesce(sa.func.sum(FacetCount.books), 0)).where(FacetCount.facet == "genre")
     if genre:
-        tally = tally.where(sa.func.lower(GenreCount.genre) == genre.lower())
+        filed = find_genre(genre)
+        tally = tally.where(FacetCount.value == (filed.name if filed else genre))
     return db.session.scalar(tally)
-
-
-def genre_counts():
-    rows = db.session.execute(sa.select(GenreCount.genre, GenreCount.books).where(GenreCount.books > 0)
-                              .order_by(sa.func.lower(GenreCount.genre), GenreCount.genre))
-    return [{"genre": genre, "count": count} for genre, count in rows]
 
 
 def count_availability(books, counts):
@@ -238,3 +361,111 @@ def count_availability(books, counts):
             book.available_copies = max(0, book.copies - counts.out.get(book.id, 0))
             book.holds_waiting = counts.holds_waiting.get(book.id, 0)
     return books
+
+
+# Facets: how many of the matching books have each genre, author, language and publication decade.
+FACETS = ("genre", "author", "language", "decade")
+FACET_VALUES_SHOWN = {"genre": 50, "author": 10, "language": 20, "decade": 30}
+# A search or filter counts its facets over at most this many matches (then `complete` is false): the
+# counts of "the" over 363,814 books would cost a second; over 1,000 they take a few milliseconds and
+# still show where the matches lie. The whole catalogue's facets come from the tally, exact and at once.
+FACET_COUNT_LIMIT = 1000
+
+
+def facet_counts(query: BookQuery, circulation):
+    """{facet: [{value, label, count}], "available": count or None, "complete": bool} for the query's
+    matches (the same filters as browse). Books available now are counted only where that is cheap: when
+    the matches are at most a page of 100 (one question to borrow-service), or all available."""
+    on_loan = circulation.counts().out if query.only_available else None
+    if _only_genre_filter(query, query.words) and not query.genre:
+        counts, matched, complete = _facets_from_tally(), None, True
+    else:
+        counts, matched, complete = _facets_of_matches(query, on_loan)
+    available = None
+    if complete and matched is not None:
+        if query.only_available:
+            available = matched
+        elif matched <= 100:
+            copies = dict(db.session.execute(matching(query).with_only_columns(Book.id, Book.copies)).all())
+            loans = circulation.counts_or_unknown(list(copies))
+            if loans is not None:
+                available = sum(1 for book_id, count in copies.items() if count > loans.out.get(book_id, 0))
+    facets = {facet: _shown(facet, counts.get(facet, {})) for facet in FACETS}
+    return {**facets, "available": available, "complete": complete}
+
+
+def _shown(facet, counts):
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:FACET_VALUES_SHOWN[facet]]
+    if facet == "decade":  # decades read best in time order
+        ranked.sort(key=lambda item: int(item[0]))
+    return [{"value": value, "label": _facet_label(facet, value), "count": count} for value, count in ranked]
+
+
+def _facet_label(facet, value):
+    if facet == "language":
+        return language_name(value)
+    if facet == "decade":
+        return f"{value}s"
+    return value
+
+
+def _facets_from_tally():
+    """The whole catalogue's most common values of each facet, from the tally (an index walk per facet)."""
+    per_facet = [
+        sa.select(FacetCount.facet, FacetCount.value, FacetCount.books)
+        .where(FacetCount.facet == facet, FacetCount.books > 0)
+        .order_by(FacetCount.books.desc(), FacetCount.value).limit(FACET_VALUES_SHOWN[facet]).subquery().select()
+        for facet in FACETS
+    ]
+    counts = {}
+    for facet, value, books in db.session.execute(sa.union_all(*per_facet)):
+        counts.setdefault(facet, {})[value] = books
+    return counts
+
+
+def _facets_of_matches(query, on_loan):
+    """(counts, number of matches, complete), counted over at most FACET_COUNT_LIMIT matches in one
+    grouped query (GROUPING SETS: one group per facet, and () for the number of matches)."""
+    sample = (matching(query, on_loan)
+              .with_only_columns(Book.genre, Book.author, Book.language,
+                                 sa.cast(decade_of(Book.published_year), sa.Text).label("decade"))
+              .limit(FACET_COUNT_LIMIT + 1).subquery())
+    columns = [sample.c[facet] for facet in FACETS]
+    grouped = sa.select(*columns, sa.func.count()).group_by(
+        sa.func.grouping_sets(*[sa.tuple_(column) for column in columns], sa.tuple_()))
+    counts, matched = {}, 0
+    for *values, count in db.session.execute(grouped):
+        present = [(facet, value) for facet, value in zip(FACETS, values, strict=True) if value is not None]
+        if present:
+            counts.setdefault(present[0][0], {})[present[0][1]] = count
+        elif not any(values):
+            matched = max(matched, count)  # the () group; a facet whose value is null gives a smaller row
+    complete = matched <= FACET_COUNT_LIMIT
+    return counts, matched if complete else FACET_COUNT_LIMIT, complete
+
+
+# Suggestions come from a sample of the books matching what was typed, so that a prefix found in many
+# authors' names but few titles never walks the whole title index looking for title matches.
+SUGGESTION_SAMPLE = 200
+
+
+def suggestions(text, limit=8):
+    """Titles and authors for a search box as someone types: [{"kind": "title"|"author", "text": ...}].
+
+    Among the first SUGGESTION_SAMPLE books every typed word matches (folded, so accents never matter):
+    the authors most of them are by, whose names have the words, then titles with the words, in title
+    order."""
+    searched = query_words(text)
+    if not searched or len("".join(searched)) < 2:
+        return []
+    in_title = Book.search_vector.op("@@")(_tsquery(searched, "A"))
+    in_author = Book.search_vector.op("@@")(_tsquery(searched, "B"))
+    sample = db.session.execute(
+        sa.select(Book.title, Book.title_sort, Book.author, in_title, in_author)
+        .where(Book.search_vector.op("@@")(_tsquery(searched))).limit(SUGGESTION_SAMPLE)).all()
+    authors = Counter(author for _title, _key, author, _in_title, by_author in sample if by_author)
+    named = [author for author, _count in sorted(authors.items(), key=lambda item: (-item[1], item[0]))[:3]]
+    titles = dict.fromkeys(title for title, _key, _author, titled, _by_author in sorted(sample, key=lambda row: row[1])
+                           if titled)
+    return ([{"kind": "author", "text": author} for author in named]
+            + [{"kind": "title", "text": title} for title in list(titles)[:limit - len(named)]])

@@ -6,12 +6,14 @@ from library_common.deps import AppDeps
 from library_common.rate_limits import RateLimiter
 
 from .neighbours import Circulation
+from .spelling import Vocabulary
 
 
 @dataclass(frozen=True)
 class Deps(AppDeps):
     circulation: Circulation
     rate_limiter: RateLimiter
+    vocabulary: Vocabulary
 
 
 deps = Deps.current

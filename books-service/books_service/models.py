@@ -2,16 +2,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library_common.rate_limits import rate_limit_table
 
 db = SQLAlchemy()
 
-# 'simple' keeps words as typed (no stemming, no stop words), which suits titles,
-# names and ISBNs; prefix queries on it are served by the GIN index.
-SEARCH_DOCUMENT = "to_tsvector('simple', title || ' ' || author || ' ' || coalesce(isbn, ''))"
+# Book.search_vector, title_sort and author_sort are built in Python (library_common.search_text: folded,
+# so accents never matter) whenever a book is written; see catalogue._index_for_search.
+# Sort keys hold folded ASCII-ish text and compare byte by byte ("C"): the same order on every server.
+SORT_COLLATION = "C"
 
 
 class Book(db.Model):
@@ -19,31 +20,37 @@ class Book(db.Model):
     __table_args__ = (
         sa.CheckConstraint("copies >= 0", name="books_copies_not_negative"),
         sa.Index("books_search_idx", "search_vector", postgresql_using="gin"),
-        # INCLUDE makes them covering, so a deep page's ids come from the index alone (index-only scan)
-        # ... and the title order also carries the search document, so a search in title order can
-        # skip non-matching books without reading their rows
-        sa.Index("books_title_order_idx", sa.func.lower(sa.column("title")), "id",
-                 postgresql_include=["title", "search_vector"]),
-        sa.Index("books_author_order_idx", sa.func.lower(sa.column("author")), sa.func.lower(sa.column("title")), "id",
-                 postgresql_include=["author", "title"]),
+        # (sort key, id): a deep page's ids come from the index alone (index-only scan), then 20 rows are read;
+        # the title order also carries the search document (kept small enough: search_text.DOCUMENT_BYTES),
+        # so a search in title order filters index entries instead of fetching rows
+        sa.Index("books_title_sort_idx", "title_sort", "id", postgresql_include=["search_vector"]),
+        sa.Index("books_author_sort_idx", "author_sort", "title_sort", "id"),
         sa.Index("books_newest_idx", sa.column("created_at").desc(), sa.column("id").desc()),
-        sa.Index("books_genre_title_idx", sa.func.lower(sa.column("genre")), sa.func.lower(sa.column("title")), "id"),
+        sa.Index("books_year_newest_idx", sa.column("published_year").desc().nulls_last(), "title_sort", "id"),
+        sa.Index("books_year_oldest_idx", sa.column("published_year").asc().nulls_last(), "title_sort", "id"),
+        sa.Index("books_genre_title_idx", "genre", "title_sort", "id"),
+        sa.Index("books_language_title_idx", "language", "title_sort", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     author: Mapped[str] = mapped_column(sa.String(200))
-    genre: Mapped[str] = mapped_column(sa.String(100))
+    # A name from the controlled list (genres); renaming a genre renames it here too.
+    genre: Mapped[str] = mapped_column(sa.String(100), sa.ForeignKey("genres.name", onupdate="CASCADE"))
     isbn: Mapped[str | None] = mapped_column(sa.String(13), unique=True)
     published_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
     description: Mapped[str | None] = mapped_column(sa.Text)
+    language: Mapped[str | None] = mapped_column(sa.String(3))  # ISO 639-1 where there is one, else 639-2
+    subjects: Mapped[list[str]] = mapped_column(ARRAY(sa.String(100)), server_default="{}")
     # The items that can circulate (status 'available'), kept by triggers on `items` (migration 0020).
     copies: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()
     )
-    search_vector = mapped_column(TSVECTOR, sa.Computed(SEARCH_DOCUMENT, persisted=True), deferred=True)
+    title_sort: Mapped[str] = mapped_column(sa.Text(collation=SORT_COLLATION))
+    author_sort: Mapped[str] = mapped_column(sa.Text(collation=SORT_COLLATION))
+    search_vector = mapped_column(TSVECTOR, nullable=False, deferred=True)
 
     items: Mapped[list["Item"]] = relationship(back_populates="book", order_by="Item.barcode",
                                                passive_deletes=True)
@@ -57,13 +64,37 @@ class Book(db.Model):
         return None if self.available_copies is None else self.available_copies > 0
 
 
-class GenreCount(db.Model):
-    """How many books each genre has, kept by triggers on `books` (migration 0003): the catalogue's
-    totals and genre list read a few dozen rows here instead of counting every book."""
+class Genre(db.Model):
+    """The controlled list of genres librarians manage. `key` (folded, spacing and punctuation ignored)
+    is unique, so "science fiction" and "Science  Fiction" can never be two genres."""
 
-    __tablename__ = "book_genre_counts"
+    __tablename__ = "genres"
 
-    genre: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+
+
+class FacetCount(db.Model):
+    """How many books have each genre, author, language and decade, kept by triggers on `books`
+    (migration 0010): totals, the genre list and unfiltered facets read a few rows here instead of
+    counting every book."""
+
+    __tablename__ = "book_facet_counts"
+    __table_args__ = (sa.Index("book_facet_counts_top_idx", "facet", sa.column("books").desc(), "value"),)
+
+    facet: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    books: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class SearchWord(db.Model):
+    """The catalogue's own words (titles, authors, subjects) and how many books use each, kept by
+    triggers on `books` (migration 0010): what "Did you mean" corrections are chosen from."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     books: Mapped[int] = mapped_column(sa.BigInteger)
 
 

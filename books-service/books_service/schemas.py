@@ -7,7 +7,7 @@ from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
-from .catalogue import SORTS, normalise_isbn
+from .catalogue import RELEVANCE, SORTS, normalise_isbn, normalise_language
 from .models import ITEM_STATUSES
 
 FIRST_PRINTED_BOOK_YEAR = 1450
@@ -20,6 +20,17 @@ class IsbnField(Text):
             return None
         try:
             return normalise_isbn(text)
+        except ValueError as exc:
+            raise ma.ValidationError(str(exc)) from exc
+
+
+class LanguageField(Text):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text:
+            return None
+        try:
+            return normalise_language(text)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from exc
 
@@ -40,6 +51,10 @@ class BookInputSchema(Strict):
         validate=[validate.Range(min=FIRST_PRINTED_BOOK_YEAR, max=9999), _year_not_in_future],
     )
     description = Text(allow_none=True, validate=validate.Length(max=5000))
+    language = LanguageField(allow_none=True, metadata={
+        "description": "ISO 639 code (en, eng, en-US, fre); stored as ISO 639-1 where there is one (en, fr)"})
+    subjects = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
+                           metadata={"description": "Subject headings, searched below title and author"})
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
     available = StrictBoolean(
         load_only=True,
@@ -65,6 +80,8 @@ class BookSchema(ma.Schema):
     isbn = fields.String(allow_none=True)
     published_year = fields.Integer(allow_none=True)
     description = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    subjects = fields.List(fields.String())
     copies = fields.Integer()
     available_copies = fields.Integer(allow_none=True, metadata={"description": "null when unknown"})
     available = fields.Boolean(allow_none=True, metadata={"description": "null when unknown (borrow-service down)"})
@@ -73,26 +90,69 @@ class BookSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
-class BookListArgs(PageArgs):
+def _first_year_of_a_decade(year):
+    if year % 10:
+        raise ma.ValidationError("The first year of a decade, such as 1990")
+
+
+class BookFilterArgs(ma.Schema):
+    """What GET /books and GET /books/facets both filter by."""
+
     id = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=PG_INT_MAX)),
         validate=validate.Length(max=MAX_PER_PAGE),
         metadata={"description": "Only these books (repeat for each, at most 100): one call for many ids"},
     )
     q = Text(
-        validate=validate.Length(max=200), metadata={"description": "Words or word prefixes in title, author or ISBN"}
+        validate=validate.Length(max=200),
+        metadata={"description": "Words or word prefixes in title, author, ISBN, subjects or description; "
+                                 "accents and letter case never matter"},
     )
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
+    language = LanguageField(metadata={"description": "ISO 639 code (en, eng, fre); blank: any"})
+    decade = fields.Integer(validate=[validate.Range(min=0, max=9990), _first_year_of_a_decade],
+                            metadata={"description": "Published in this decade (1990: 1990-1999)"})
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})
+
+
+class BookListArgs(PageArgs, BookFilterArgs):
     availability = fields.Boolean(
         load_default=True,
         metadata={"description": "false skips asking borrow-service (available is then null), e.g. for titles only"},
     )
     sort = fields.String(
-        validate=validate.OneOf([*SORTS, "relevance"]),
-        metadata={"description": "Default: title. relevance ranks every match of a search, which costs more"},
+        validate=validate.OneOf([*SORTS, RELEVANCE]),
+        metadata={"description": "title (default; leading articles ignored), author (by surname), newest or "
+                                 "oldest (publication year), added (recently added), relevance (title matches "
+                                 "first; a search of more than 500 matches is listed by title: X-Sorted-By)"},
     )
+
+
+class FacetValueSchema(ma.Schema):
+    value = fields.String(metadata={"description": "What to filter by (the parameter of the same name)"})
+    label = fields.String(metadata={"description": "How to show it"})
+    count = fields.Integer()
+
+
+class FacetsSchema(ma.Schema):
+    genre = fields.List(fields.Nested(FacetValueSchema))
+    author = fields.List(fields.Nested(FacetValueSchema), metadata={"description": "The 10 most frequent"})
+    language = fields.List(fields.Nested(FacetValueSchema))
+    decade = fields.List(fields.Nested(FacetValueSchema), metadata={"description": "In time order"})
+    available = fields.Integer(allow_none=True, metadata={
+        "description": "Matching books with a copy free; null where that is not counted (more than 100 matches)"})
+    complete = fields.Boolean(metadata={
+        "description": "false: the counts cover only the first 1,000 matches"})
+
+
+class SuggestionArgs(ma.Schema):
+    q = Text(required=True, validate=validate.Length(max=200))
+
+
+class SuggestionSchema(ma.Schema):
+    kind = fields.String(metadata={"description": "title or author"})
+    text = fields.String()
 
 
 class BookLookupArgs(ma.Schema):
@@ -102,8 +162,18 @@ class BookLookupArgs(ma.Schema):
 
 
 class GenreSchema(ma.Schema):
+    id = fields.Integer()
     genre = fields.String()
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "Books filed under it"})
+
+
+class GenreNameSchema(Strict):
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+
+
+class GenreMergeSchema(Strict):
+    into = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=PG_INT_MAX),
+                          metadata={"description": "The genre whose name the merged books take"})
 
 
 BARCODE = validate.Regexp(r"^[!-~]{4,32}\Z", error="4 to 32 printable characters, no spaces")

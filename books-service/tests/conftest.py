@@ -11,7 +11,8 @@ BORROW_SERVICE = "http://borrow-service.test"
 
 @pytest.fixture(scope="session")
 def app(postgres_server_url, tokens):
-    app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0)
+    app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0,
+                       SPELLING_REFRESH_SECONDS=0)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
 

@@ -98,6 +98,10 @@ def world(stack):
                        timeout=10).raise_for_status()
     requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
     stack.wait_for_account_changes()
+    genres = [requests.post(f"{stack.books}/genres", headers=librarian, timeout=10, json={"name": name}).json()["id"]
+              for name in ("Matrix To Merge", "Matrix Kept")]
+    for role in ROLES:
+        places[role] |= {"genre": genres[0], "genre_into": genres[1]}
     return World(tokens=tokens, victim=patron_a, places=places,
                  usernames={"patron_a": patron_a, "patron_b": patron_b, "deactivated": deactivated,
                             "deleted": deleted})
@@ -124,6 +128,11 @@ MATRIX = [
     ("books", "GET", "/items/{shelf_item}", None, (200, 200, 200, 200, 200, 200)),
     ("books", "PATCH", "/items/{shelf_item}", {"status": "available"}, (401, 403, 403, 200, 401, 401)),
     ("books", "DELETE", "/items/{spare_item}", None, (401, 403, 403, 204, 401, 401)),
+    ("books", "GET", "/books/facets?q=shelf", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/books/suggestions?q=shelf", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
+    ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
@@ -162,7 +171,7 @@ MATRIX = [
     ("borrows", "POST", "/patrons/{stranger}/close", None, (401, 403, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
-INTEGER_PLACES = {"book", "loan_book", "all_out"}
+INTEGER_PLACES = {"book", "loan_book", "all_out", "genre_into"}
 # Logging out ends the caller's own sessions: each role logs out with a token of its own, made for this row
 # (the deactivated and deleted keep their old ones), after every row above.
 LOGOUT = ("users", "POST", "/logout", None, (401, 204, 204, 204, 401, 401))
@@ -314,6 +323,8 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/books/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/loans", (302, 403, 403, 200, 302, 302)),
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
+    ("/manage/genres", (302, 403, 403, 200, 302, 302)),
+    ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
     ("/manage/users/{victim}", (302, 403, 403, 200, 302, 302)),
     ("/manage/holds", (302, 403, 403, 200, 302, 302)),

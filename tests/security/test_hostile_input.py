@@ -59,7 +59,8 @@ def json_endpoints(stack, librarian, patron):
          {"X-Forwarded-For": "198.51.100.200"}),
         ("PATCH", f"{stack.users}/users/{username}", {"first_name": "A"}, ["first_name", "last_name"], patron_headers),
         ("POST", f"{stack.books}/books", {"title": "T", "author": "A", "genre": "G"},
-         ["title", "author", "genre", "isbn", "description"], librarian),
+         ["title", "author", "genre", "isbn", "description", "language"], librarian),
+        ("POST", f"{stack.books}/genres", {"name": "G"}, ["name"], librarian),
         ("POST", f"{stack.borrows}/borrowbook", {"book_id": 1, "username": username}, ["username"], librarian),
         ("POST", f"{stack.borrows}/return", {"book_id": 1}, ["username"], patron_headers),
     ]
@@ -116,10 +117,13 @@ def url_encoded(value):
 @pytest.mark.parametrize("kind", HOSTILE_TEXT)
 def test_hostile_search_terms(stack, kind):
     value = url_encoded(HOSTILE_TEXT[kind])
-    for name in ("q", "genre", "author", "sort"):
-        assert_clear_error_or_success(requests.get(f"{stack.books}/books?{name}={value}", timeout=10))
-    page = requests.get(f"{stack.web}/?q={value}", timeout=10)
-    assert page.status_code in (200, 400, 414) and "text/html" in page.headers["Content-Type"]
+    for name in ("q", "genre", "author", "sort", "language", "decade"):
+        for path in ("/books", "/books/facets"):
+            assert_clear_error_or_success(requests.get(f"{stack.books}{path}?{name}={value}", timeout=10))
+    assert_clear_error_or_success(requests.get(f"{stack.books}/books/suggestions?q={value}", timeout=10))
+    for path in (f"/?q={value}", f"/?genre={value}&language={value}&decade={value}", f"/suggestions?q={value}"):
+        page = requests.get(f"{stack.web}{path}", timeout=10)
+        assert page.status_code in (200, 400, 414) and "text/html" in page.headers["Content-Type"]
 
 
 def test_stored_hostile_text_comes_back_as_typed_and_is_shown_escaped(stack, librarian):

@@ -198,3 +198,28 @@ def test_librarians_find_users_by_the_start_of_a_name(client, make_user, login):
     assert client.get("/users?q=Bob", headers=headers).headers["X-Total-Count"] == "1"
     assert client.get("/users?q=%25", headers=headers).json == []  # LIKE wildcards are taken literally
     assert client.get("/users?q=_", headers=headers).json == []
+
+
+def test_the_user_search_ignores_accents(client, make_user, login):
+    make_user("boss", role="librarian")
+    headers = login("boss")
+    for username, first, last in [("zoe", "Zoë", "Brontë"), ("jose", "José", "García Márquez"), ("ole", "Øle", "Ås")]:
+        client.post("/register", json={"username": username, "password": "long enough", "first_name": first,
+                                       "last_name": last})
+
+    def found(query):
+        return [user["username"] for user in client.get("/users", query_string={"q": query}, headers=headers).json]
+
+    assert found("zoe") == found("ZOË") == found("bronte") == ["zoe"]
+    assert found("garcia") == found("García") == ["jose"]
+    assert found("ole") == found("as") == ["ole"]
+
+
+def test_renamed_users_are_found_by_their_new_name(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("alice")
+    headers = login("boss")
+
+    client.patch("/users/alice", json={"first_name": "Élodie"}, headers=headers)
+
+    assert [user["username"] for user in client.get("/users?q=elod", headers=headers).json] == ["alice"]

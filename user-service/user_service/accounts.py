@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from library_common import events
+from library_common.search_text import fold
 from library_common.transactions import transaction
 
 from . import throttle
@@ -127,13 +128,14 @@ def delete_user(actor, username, circulation, now):
 
 
 def list_users(offset, limit, search=None):
-    """A page of users by username; `search` keeps those whose username or name starts with it."""
+    """A page of users by username; `search` keeps those whose username or name starts with it (accents and
+    letter case do not matter: "zoe" finds Zoë)."""
     statement = select(User).where(User.deleted_at.is_(None))
     if search:
-        prefix = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        prefix = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(func.lower(User.username).like(prefix),
-                                        func.lower(User.first_name).like(prefix),
-                                        func.lower(User.last_name).like(prefix)))
+                                        User.first_name_folded.like(prefix),
+                                        User.last_name_folded.like(prefix)))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     users = db.session.scalars(statement.order_by(User.username).offset(offset).limit(limit)).all()
     return users, total

@@ -47,7 +47,8 @@ def csrf_client(tokens):
 def services():
     """The three backends, faked: each test registers the answers it needs."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.get(f"{BOOKS}/genres", json=[{"genre": "Science Fiction", "count": 1}])
+        mock.get(f"{BOOKS}/genres", json=[{"id": 1, "genre": "Science Fiction", "count": 1}])
+        mock.get(f"{BOOKS}/books/facets", json=facets())
         yield mock
 
 
@@ -55,6 +56,13 @@ def book(book_id=1, **fields):
     return {"id": book_id, "title": "The Hitchhiker's Guide to the Galaxy", "author": "Douglas Adams",
             "genre": "Science Fiction", "isbn": None, "published_year": 1979, "description": None, "copies": 2,
             "available_copies": 1, "available": True, "created_at": "2026-11-01T10:00:00+00:00", **fields}
+
+
+def facets(**counts):
+    """A books-service facets answer: `counts` {facet: [(value, label, count)]}; one Science Fiction book by default."""
+    counts = {"genre": [("Science Fiction", "Science Fiction", 1)]} | counts
+    return {facet: [{"value": value, "label": label, "count": count} for value, label, count in counts.get(facet, [])]
+            for facet in ("genre", "author", "language", "decade")} | {"available": None, "complete": True}
 
 
 def loan(loan_id=1, book_id=1, **fields):

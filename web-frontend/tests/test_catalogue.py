@@ -1,7 +1,7 @@
 import pytest
 import requests
 
-from .conftest import BOOKS, BORROWS, book, listing, loan, patron
+from .conftest import BOOKS, BORROWS, book, facets, listing, loan, patron
 
 
 def test_catalogue_lists_books_with_availability(client, services):
@@ -18,22 +18,27 @@ def test_catalogue_lists_books_with_availability(client, services):
 
 
 def test_a_search_with_too_many_matches_to_count_says_so(client, services):
-    services.get(f"{BOOKS}/books", json=[book()], headers={"X-Total-Count": "500", "X-Total-Count-Capped": "true"})
+    services.get(f"{BOOKS}/books", json=[book()], headers={"X-Total-Count": "500", "X-Total-Count-Capped": "true",
+                                                           "X-Sorted-By": "title"})
 
     html = client.get("/?q=the").get_data(as_text=True)
 
     assert "More than 500 books match" in html and "Add a word" in html
+    assert "listed by title (too many to rank by best match)" in html
     assert "Page 1 of 25" in html
 
 
 def test_search_parameters_are_passed_on(client, services):
     services.get(f"{BOOKS}/books", **listing([]))
 
-    client.get("/?q=hitch&genre=Science+Fiction&available=y&sort=title&page=2")
+    client.get("/?q=hitch&genre=Science+Fiction&available=y&sort=title&page=2&language=en&decade=1970&author=X")
 
-    sent = services.calls[-1].request.url
-    for part in ("q=hitch", "genre=Science+Fiction", "available=true", "sort=title", "page=2", "per_page=20"):
+    sent = next(call.request.url for call in services.calls if "/books?" in call.request.url)
+    for part in ("q=hitch", "genre=Science+Fiction", "available=true", "sort=title", "page=2", "per_page=20",
+                 "language=en", "decade=1970", "author=X"):
         assert part in sent
+    facets_asked = next(call.request.url for call in services.calls if "/books/facets" in call.request.url)
+    assert "q=hitch" in facets_asked and "decade=1970" in facets_asked and "page" not in facets_asked
 
 
 def test_htmx_search_gets_only_the_results_fragment(client, services):
@@ -114,13 +119,116 @@ def test_borrowing_needs_a_login(client):
     assert "/login?next=" in response.headers["Location"]
 
 
-def test_genres_are_asked_for_once_a_minute_not_on_every_view(tokens, services):
+def test_the_whole_catalogue_facets_are_asked_for_once_a_minute_not_on_every_view(tokens, services):
     from .conftest import make_app
 
     client = make_app(tokens, WTF_CSRF_ENABLED=False).test_client()
-    services.get(f"{BOOKS}/books", **listing([]))
+    services.get(f"{BOOKS}/books", **listing([book()]))
 
     for _ in range(3):
-        assert "Science Fiction (1)" in client.get("/").get_data(as_text=True)
+        assert "Science Fiction <span class=\"facet-count\">1</span>" in client.get("/").get_data(as_text=True)
 
-    assert sum(1 for call in services.calls if call.request.url.endswith("/genres")) == 1
+    assert sum(1 for call in services.calls if call.request.url.endswith("/books/facets")) == 1
+
+
+def test_a_search_is_listed_by_best_match_unless_another_order_is_chosen(client, services):
+    services.get(f"{BOOKS}/books", **listing([book()]))
+
+    client.get("/?q=hitch")
+    client.get("/")
+    client.get("/?q=hitch&sort=author")
+
+    sent = [call.request.url for call in services.calls if "/books?" in call.request.url]
+    assert "sort=relevance" in sent[0] and "sort" not in sent[1] and "sort=author" in sent[2]
+
+
+def test_facets_beside_the_results_add_and_remove_filters(client, services):
+    services.get(f"{BOOKS}/books", **listing([book()]))
+    services.replace("GET", f"{BOOKS}/books/facets", json=facets(
+        language=[("en", "English", 1)], decade=[("1970", "1970s", 1)]) | {"available": 1})
+
+    html = client.get("/?q=hitch&genre=Science+Fiction").get_data(as_text=True)
+
+    assert 'href="/?genre=Science+Fiction&amp;q=hitch&amp;language=en"' in html
+    assert 'aria-current="true" class="chosen">Science Fiction' in html  # in use: its link removes it
+    assert 'href="/?q=hitch"' in html and "Remove filter Genre: Science Fiction" in html
+    assert "1970s" in html and "Available now" in html
+    assert '<input type="hidden" name="genre" value="Science Fiction">' in html  # kept by the next search
+
+
+def test_htmx_results_carry_the_filters_for_the_search_form(client, services):
+    services.get(f"{BOOKS}/books", **listing([book()]))
+
+    html = client.get("/?genre=Science+Fiction", headers={"HX-Request": "true", "HX-Target": "results"}).get_data(
+        as_text=True)
+
+    assert 'id="filter-inputs" hx-swap-oob="true"' in html and 'name="genre" value="Science Fiction"' in html
+
+
+def test_a_search_that_found_nothing_shows_the_corrected_results(client, services):
+    services.get(f"{BOOKS}/books", json=[book(title="The Hobbit")],
+                 headers={"X-Total-Count": "1", "X-Did-You-Mean": "hobbit", "X-Showing-Results-For": "hobbit"})
+
+    html = client.get("/?q=hobit").get_data(as_text=True)
+
+    assert "No books match “hobit”. Showing results for <strong>hobbit</strong>" in html
+    assert "The Hobbit" in html
+    facets_asked = next(call.request.url for call in services.calls if "/books/facets" in call.request.url)
+    assert "q=hobbit" in facets_asked  # the facets of the books shown
+
+
+def test_a_search_that_found_few_offers_a_correction(client, services):
+    services.get(f"{BOOKS}/books", json=[book(title="Tolkein's Typo")],
+                 headers={"X-Total-Count": "1", "X-Did-You-Mean": "tolkien%20hobbit"})
+
+    html = client.get("/?q=tolkein+hobbit&genre=Fantasy").get_data(as_text=True)
+
+    assert "Did you mean" in html and "<strong>tolkien hobbit</strong>" in html
+    assert 'href="/?genre=Fantasy&amp;q=tolkien+hobbit"' in html
+
+
+def test_the_search_box_suggests_titles_and_authors(client, services):
+    services.get(f"{BOOKS}/books/suggestions", json=[{"kind": "author", "text": "J. R. R. Tolkien"},
+                                                     {"kind": "title", "text": "The Hobbit"}])
+
+    html = client.get("/suggestions?q=tolk", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert '<option value="J. R. R. Tolkien" label="Author">' in html
+    assert '<option value="The Hobbit" label="Title">' in html
+
+
+def test_suggestions_are_quietly_absent_when_books_service_is(client, services):
+    services.get(f"{BOOKS}/books/suggestions", body=requests.ConnectionError("down"))
+
+    response = client.get("/suggestions?q=tolk")
+
+    assert response.status_code == 200 and "<option" not in response.get_data(as_text=True)
+
+
+def test_covers_come_from_open_library_by_isbn_over_a_placeholder(client, services):
+    services.get(f"{BOOKS}/books", **listing([book(isbn="9780345391803"), book(2, title="Dune")]))
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert '<img src="https://covers.openlibrary.org/b/isbn/9780345391803-M.jpg?default=false" alt=""' in html
+    assert html.count('<img src="https://covers.openlibrary.org') == 1  # no ISBN, no image: the placeholder alone
+    assert '<span class="cover-initials">TH</span>' in html and '<span class="cover-initials">D</span>' in html
+
+
+def test_the_content_security_policy_allows_images_from_exactly_the_covers_host(client, services):
+    services.get(f"{BOOKS}/books", **listing([]))
+
+    policy = client.get("/").headers["Content-Security-Policy"]
+
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["img-src"] == "'self' data: https://covers.openlibrary.org"
+    assert directives["default-src"] == "'self'" and "script-src 'self'" in policy
+
+
+def test_the_facets_are_left_out_when_they_cannot_be_counted(client, services):
+    services.get(f"{BOOKS}/books", **listing([book()]))
+    services.replace("GET", f"{BOOKS}/books/facets", body=requests.ConnectionError("down"))
+
+    html = client.get("/?q=hitch").get_data(as_text=True)
+
+    assert "The Hitchhiker" in html and 'class="facets"' not in html

@@ -8,7 +8,7 @@ accept raises SessionExpired.
 import contextlib
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import cachetools
 
@@ -33,6 +33,9 @@ class Page:
     page: int
     per_page: int
     complete: bool = True  # False: the service stopped counting at `total`
+    did_you_mean: str | None = None  # a corrected search that finds more (catalogue searches)
+    showing_results_for: str | None = None  # the items are that corrected search's: the search found none
+    by_title_instead: bool = False  # best match was asked for, but the search is too broad to rank
 
     @property
     def pages(self):
@@ -45,7 +48,8 @@ class Backend:
         self.user_service = users
         self.borrow_service = borrows
         self.notification_service = notifications
-        self._genres = cachetools.TTLCache(maxsize=1, ttl=genres_seconds)
+        # the genre list and the whole catalogue's facets, which most catalogue views show
+        self._lists = cachetools.TTLCache(maxsize=2, ttl=genres_seconds)
         self._titles = cachetools.TTLCache(maxsize=10_000, ttl=titles_seconds)
         self._cache_lock = threading.Lock()
 
@@ -65,13 +69,33 @@ class Backend:
 
     def _page(self, client, path, params, token=None):
         response = self._call(client, "GET", path, token=token, params=params)
+        corrections = {name: unquote(response.headers[header]) if header in response.headers else None
+                       for name, header in (("did_you_mean", "X-Did-You-Mean"),
+                                            ("showing_results_for", "X-Showing-Results-For"))}
         return Page(response.json(), int(response.headers.get("X-Total-Count", 0)),
                     int(params.get("page", 1)), int(params.get("per_page", 20)),
-                    response.headers.get("X-Total-Count-Capped") != "true")
+                    response.headers.get("X-Total-Count-Capped") != "true", **corrections,
+                    by_title_instead=response.headers.get("X-Sorted-By") == "title")
 
     # Catalogue
     def books(self, **params):
         return self._page(self.books_service, "/books", params)
+
+    def facets(self, **filters):
+        """Counts per genre, author, language and decade of the books matching `filters`; the whole
+        catalogue's are kept a minute (every unfiltered view shows them, and they come from a tally)."""
+        if filters:
+            return self._call(self.books_service, "GET", "/books/facets", params=filters).json()
+        with self._cache_lock:
+            if "facets" in self._lists:
+                return self._lists["facets"]
+        facets = self._call(self.books_service, "GET", "/books/facets").json()
+        with self._cache_lock:
+            self._lists["facets"] = facets
+        return facets
+
+    def suggestions(self, text):
+        return self._call(self.books_service, "GET", "/books/suggestions", params={"q": text}).json()
 
     def book(self, book_id):
         return self._call(self.books_service, "GET", f"/books/{book_id}").json()
@@ -99,16 +123,16 @@ class Backend:
         return known | fetched
 
     def genres(self):
-        """Genres for the search form; kept a minute, since every catalogue view shows them."""
+        """The genre list (for the book form and the librarians' genre page); kept a minute."""
         with self._cache_lock:
-            if "genres" in self._genres:
-                return self._genres["genres"]
+            if "genres" in self._lists:
+                return self._lists["genres"]
         try:
             genres = self._call(self.books_service, "GET", "/genres").json()
         except DependencyUnavailable:
             return []
         with self._cache_lock:
-            self._genres["genres"] = genres
+            self._lists["genres"] = genres
         return genres
 
     def items(self, book_id):
@@ -127,12 +151,30 @@ class Backend:
         found = self._call(self.books_service, "GET", "/books", params={"q": isbn, "availability": "false"}).json()
         return next((book for book in found if book["isbn"] == isbn), None)
 
+    def _forget_genres(self):
+        with self._cache_lock:
+            self._lists.clear()
+
+    def rename_genre(self, token, genre_id, name):
+        genre = self._call(self.books_service, "PATCH", f"/genres/{genre_id}", token=token, json={"name": name}).json()
+        self._forget_genres()
+        return genre
+
+    def merge_genre(self, token, genre_id, into_id):
+        genre = self._call(self.books_service, "POST", f"/genres/{genre_id}/merge", token=token,
+                           json={"into": into_id}).json()
+        self._forget_genres()
+        return genre
+
     def add_book(self, token, fields):
-        return self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
+        book = self._call(self.books_service, "POST", "/books", token=token, json=fields).json()
+        self._forget_genres()
+        return book
 
     def update_book(self, token, book_id, fields):
         book = self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields).json()
         self._forget_title(book_id)
+        self._forget_genres()
         return book
 
     def _forget_title(self, book_id):

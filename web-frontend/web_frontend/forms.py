@@ -3,12 +3,14 @@ these check only what a browser can get wrong before asking them."""
 
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
-SORTS = [SelectChoice("", "Title"), SelectChoice("author", "Author"), SelectChoice("newest", "Newest"),
-         SelectChoice("relevance", "Best match")]
-ALL_GENRES = SelectChoice("", "All genres")
+# The default lists a search by best match (title matches first) and the whole catalogue by title.
+SORTS = [SelectChoice("", "Best match"), SelectChoice("title", "Title"), SelectChoice("author", "Author"),
+         SelectChoice("newest", "Newest"), SelectChoice("oldest", "Oldest"), SelectChoice("added", "Recently added")]
+# What the facets beside the results filter by: the books-service parameters of the same names.
+FILTERS = ("genre", "author", "language", "decade", "available")
 
 
 class SearchForm(FlaskForm):
@@ -16,8 +18,6 @@ class SearchForm(FlaskForm):
         csrf = False  # a GET form: bookmarkable, changes nothing
 
     q = StringField("Search", validators=[Optional(), Length(max=200)])
-    genre = SelectField("Genre", choices=[ALL_GENRES], validate_choice=False)
-    available = BooleanField("Available now")
     sort = SelectField("Sort by", choices=SORTS, validate_choice=False)
 
 
@@ -39,17 +39,31 @@ class LoginForm(FlaskForm):
 
 class BookForm(FlaskForm):
     title = StringField("Title", validators=[InputRequired(), Length(max=300)])
-    author = StringField("Author", validators=[InputRequired(), Length(max=200)])
-    genre = StringField("Genre", validators=[InputRequired(), Length(max=100)])
+    author = StringField("Author", validators=[InputRequired(), Length(max=200)],
+                         description="Sorted by the last word of the name; write “García Márquez, Gabriel” "
+                                     "for a surname of more words")
+    genre = StringField("Genre", validators=[InputRequired(), Length(max=100)],
+                        description="Choose an existing genre where one fits")
     isbn = StringField("ISBN", validators=[Optional(), Length(max=20)], description="ISBN-10 or ISBN-13")
     published_year = IntegerField("Year published", validators=[Optional()])
+    language = StringField("Language", validators=[Optional(), Length(max=20)],
+                           description="ISO 639 code, such as en, fr or deu")
+    subjects = StringField("Subjects", validators=[Optional(), Length(max=2000)],
+                           description="Separated by semicolons, such as “Dragons; Quests”")
     copies = IntegerField("Copies", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+
+    def __init__(self, *args, data=None, **kwargs):
+        if data and isinstance(data.get("subjects"), list):  # a book from the service: subjects as one line
+            data = {**data, "subjects": "; ".join(data["subjects"])}
+        super().__init__(*args, data=data, **kwargs)
 
     def book_fields(self):
         return {
             "title": self.title.data, "author": self.author.data, "genre": self.genre.data,
             "isbn": self.isbn.data or None, "published_year": self.published_year.data,
+            "language": self.language.data or None,
+            "subjects": [subject.strip() for subject in (self.subjects.data or "").split(";") if subject.strip()],
             "copies": self.copies.data, "description": self.description.data or None,
         }
 
@@ -76,6 +90,14 @@ class ItemForm(FlaskForm):
 class ItemStatusForm(FlaskForm):
     status = SelectField("Status", choices=[SelectChoice(status, status.capitalize()) for status in
                                             ("available", "missing", "lost", "damaged", "withdrawn")])
+
+
+class GenreRenameForm(FlaskForm):
+    name = StringField("New name", validators=[InputRequired(), Length(max=100)])
+
+
+class GenreMergeForm(FlaskForm):
+    into = IntegerField("Merge into", validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
 class RoleForm(FlaskForm):

@@ -1,4 +1,7 @@
-"""The seed's `GET/POST /books` and `GET /books/<id>`, plus changes and removal by librarians."""
+"""The seed's `GET/POST /books` and `GET /books/<id>`, plus changes and removal by librarians, facets and
+search-box suggestions."""
+
+from urllib.parse import quote
 
 from library_common.api import Blueprint
 from library_common.auth import current_principal
@@ -6,9 +9,36 @@ from library_common.pagination import CAPPED_HEADER_DOC, PAGE_HEADERS_DOC, offse
 
 from .. import catalogue
 from ..deps import deps
-from ..schemas import BookChangesSchema, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema
+from ..schemas import (BookChangesSchema, BookFilterArgs, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema,
+                       FacetsSchema, SuggestionArgs, SuggestionSchema)
 
 blp = Blueprint("books", __name__, description="The catalogue")
+
+
+SPELLING_HEADERS_DOC = {
+    "X-Did-You-Mean": {
+        "description": "A search that found 5 books or fewer: the corrected search (percent-encoded UTF-8) that "
+                       "finds more", "schema": {"type": "string"}},
+    "X-Showing-Results-For": {
+        "description": "Present when the search as typed found nothing: the books listed are the corrected "
+                       "search's (percent-encoded UTF-8)", "schema": {"type": "string"}},
+    "X-Sorted-By": {
+        "description": "title: relevance was asked for, but the search has more than 500 matches, too many to "
+                       "rank; they are listed in title order", "schema": {"type": "string", "enum": ["title"]}},
+}
+
+
+def book_query(args, **page):
+    return catalogue.BookQuery(
+        q=args.get("q"),
+        ids=tuple(args["id"]) if "id" in args else None,
+        genre=args.get("genre"),
+        author=args.get("author"),
+        language=args.get("language"),
+        decade=args.get("decade"),
+        only_available=bool(args.get("available")),
+        **page,
+    )
 
 
 def _expensive(args):
@@ -17,27 +47,44 @@ def _expensive(args):
 
 @blp.route("/books")
 @blp.arguments(BookListArgs, location="query")
-@blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC | CAPPED_HEADER_DOC)
+@blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC | CAPPED_HEADER_DOC | SPELLING_HEADERS_DOC)
 @blp.errors(400, 503)
 @blp.rate_limited("expensive_search", when=_expensive)
 def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked.
 
-    Searches and filters other than genre count at most 500 matches (see X-Total-Count-Capped).
+    Searches and filters other than genre count at most 500 matches (see X-Total-Count-Capped). A search
+    that finds nothing answers with a corrected search's books when one finds some (X-Did-You-Mean).
     `sort=relevance` and `available=true` are limited per client (RATE_LIMIT_EXPENSIVE_SEARCH)."""
-    query = catalogue.BookQuery(
-        q=args.get("q"),
-        ids=tuple(args["id"]) if "id" in args else None,
-        genre=args.get("genre"),
-        author=args.get("author"),
-        only_available=bool(args.get("available")),
-        availability=args["availability"],
-        sort=args.get("sort"),
-        offset=offset(args),
-        limit=args["per_page"],
-    )
-    books, total = catalogue.browse(query, deps().circulation)
-    return books, 200, page_headers(total.count, args["page"], args["per_page"], total.complete)
+    query = book_query(args, availability=args["availability"], sort=args.get("sort"), offset=offset(args),
+                       limit=args["per_page"])
+    found = catalogue.browse(query, deps().circulation, deps().vocabulary)
+    headers = page_headers(found.total.count, args["page"], args["per_page"], found.total.complete)
+    if found.by_title_instead:
+        headers["X-Sorted-By"] = "title"
+    if found.did_you_mean:
+        headers["X-Did-You-Mean"] = quote(" ".join(found.did_you_mean))
+        if found.corrected:
+            headers["X-Showing-Results-For"] = headers["X-Did-You-Mean"]
+    return found.books, 200, headers
+
+
+@blp.route("/books/facets")
+@blp.arguments(BookFilterArgs, location="query")
+@blp.response(200, FacetsSchema)
+@blp.errors(400, 503)
+def book_facets(args):
+    """How many matching books have each genre, author, language and decade (the same filters as GET /books)"""
+    return catalogue.facet_counts(book_query(args), deps().circulation)
+
+
+@blp.route("/books/suggestions")
+@blp.arguments(SuggestionArgs, location="query")
+@blp.response(200, SuggestionSchema(many=True))
+@blp.errors(400)
+def book_suggestions(args):
+    """Titles and authors whose words start with what was typed, for a search box"""
+    return catalogue.suggestions(args["q"])
 
 
 @blp.route("/books", methods=["POST"])

@@ -3,39 +3,75 @@ borrow it, place a hold when every copy is out, or see your loan of it or your p
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
 
 from library_common.errors import DependencyUnavailable
 
 from ..backend import BackendError
 from ..errors import is_htmx
-from ..forms import ALL_GENRES, SearchForm
+from ..forms import FILTERS, SearchForm
 from ..formatting import nice_date
 from .common import attempt, backend, book_or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
 PER_PAGE = 20
+FILTER_NAMES = {"genre": "Genre", "author": "Author", "language": "Language", "decade": "Published",
+                "available": "Available now"}
 
 
 @bp.get("/")
 def index():
+    """The catalogue: a search and its filters (facets) come from the address, so every view is bookmarkable
+    and the back button works; the facets beside the results add and remove filters."""
     form = SearchForm(request.args)
-    genres = backend().genres()
-    form.genre.choices = [ALL_GENRES] + [SelectChoice(g["genre"], f"{g['genre']} ({g['count']})") for g in genres]
-    params = {"page": page_number(), "per_page": PER_PAGE}
-    params |= {name: value for name in ("q", "genre", "sort") if (value := (form[name].data or "").strip())}
-    if form.available.data:
-        params["available"] = "true"
-    books, problem = None, None
+    search = (form.q.data or "").strip()
+    filters = {name: value[:200] for name in FILTERS if (value := request.args.get(name, "").strip())}
+    if "available" in filters:
+        filters["available"] = "true"
+    state = filters | ({"q": search} if search else {}) | ({"sort": form.sort.data} if form.sort.data else {})
+    params = {"page": page_number(), "per_page": PER_PAGE, **state}
+    if search and not form.sort.data:
+        params["sort"] = "relevance"  # best match, the default for a search
+    books, facets, problem = None, None, None
     try:
         books = backend().books(**params)
     except DependencyUnavailable:
         problem = "The catalogue is unavailable right now. Please try again in a moment."
     except BackendError as error:
         problem = error.message
-    filters = {k: v for k, v in params.items() if k not in ("page", "per_page")}
-    return page_or_fragment("catalogue.html", "_results.html", "results",
-                            form=form, books=books, problem=problem, filters=filters)
+    if books is not None:
+        searched = books.showing_results_for or search  # the facets of the books shown
+        try:
+            facets = backend().facets(**filters, **({"q": searched} if searched else {}))
+        except (DependencyUnavailable, BackendError):
+            facets = None  # the results stand on their own
+    return page_or_fragment("catalogue.html", "_results.html", "results", form=form, books=books, facets=facets,
+                            problem=problem, state=state, filters=filters, filter_names=FILTER_NAMES,
+                            filter_labels={name: _label(name, value, facets) for name, value in filters.items()})
+
+
+def _label(name, value, facets):
+    """How a filter in use reads: the facet's own label ("English" for en) when the facets carry it."""
+    for entry in (facets or {}).get(name) or []:
+        if entry["value"] == value:
+            return entry["label"]
+    return f"{value}s" if name == "decade" else value
+
+
+@bp.app_template_global()
+def params_with(params, **changes):
+    """`params` with some changed, and those changed to None left out: the address of a facet's link."""
+    return {name: value for name, value in (params | changes).items() if value is not None}
+
+
+@bp.get("/suggestions")
+def suggestions():
+    """Titles and authors for the search box's list as someone types (htmx fills a <datalist>)."""
+    text = request.args.get("q", "").strip()[:200]
+    try:
+        found = backend().suggestions(text) if len(text) >= 2 else []
+    except (BackendError, DependencyUnavailable):
+        found = []  # a nicety: without it the search box still searches
+    return render_template("_suggestions.html", suggestions=found)
 
 
 def panel_context(book_id, **context):

@@ -1,5 +1,5 @@
-"""Librarians' pages: add, edit and delete books and their copies; the loans desk, worked by scanner; the hold
-shelf; users, each patron at a glance, and their roles; barcode labels to print."""
+"""Librarians' pages: add, edit and delete books and their copies; genres; the loans desk, worked by scanner;
+the hold shelf; users, each patron at a glance, and their roles; barcode labels to print."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -7,7 +7,8 @@ from stdnum import isbn
 
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
-from ..forms import BookForm, CheckinForm, CheckoutForm, ItemForm, ItemStatusForm, RoleForm
+from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, ItemForm, ItemStatusForm,
+                     RoleForm)
 from ..formatting import nice_date
 from ..labels import code128_data_uri
 from ..session import librarian_required
@@ -33,7 +34,7 @@ def add_book():
             apply_service_errors(form, error)
             existing = clashing_isbn(form, error)
         else:
-            flash(f"Added “{book['title']}” to the catalogue.", "success")
+            flash(f"Added “{book['title']}” to the catalogue.{_filed_under(form, book)}", "success")
             return redirect(url_for("manage.add_book", added=book["id"]))
     else:
         existing = None
@@ -41,7 +42,7 @@ def add_book():
     added_book = book_or_404(int(added)) if added.isdigit() and int(added) < 2**31 else None
     status = 400 if form.errors or form.form_errors else 200
     return render_template("manage/book_form.html", form=form, book=None, added_book=added_book,
-                           existing=existing), status
+                           existing=existing, genres=backend().genres()), status
 
 
 def clashing_isbn(form, error):
@@ -64,15 +65,53 @@ def edit_book(book_id):
     existing = None
     if form.validate_on_submit():
         try:
-            backend().update_book(current_user.token, book_id, form.book_fields())
+            saved = backend().update_book(current_user.token, book_id, form.book_fields())
         except BackendError as error:
             apply_service_errors(form, error)
             existing = clashing_isbn(form, error)
         else:
-            flash("Saved.", "success")
+            flash(f"Saved.{_filed_under(form, saved)}", "success")
             return redirect(url_for("catalogue.book", book_id=book_id))
     status = 400 if form.errors or form.form_errors else 200
-    return render_template("manage/book_form.html", form=form, book=book, added_book=None, existing=existing), status
+    return render_template("manage/book_form.html", form=form, book=book, added_book=None, existing=existing,
+                           genres=backend().genres()), status
+
+
+def _filed_under(form, book):
+    """Says so when the service filed the book under an existing genre spelt differently."""
+    return "" if book["genre"] == form.genre.data else f" Filed under the existing genre “{book['genre']}”."
+
+
+@bp.get("/genres")
+def genres():
+    return render_template("manage/genres.html", genres=backend().genres(), rename_form=GenreRenameForm(),
+                           merge_form=GenreMergeForm())
+
+
+@bp.post("/genres/<int:genre_id>/rename")
+def rename_genre(genre_id):
+    form = GenreRenameForm()
+    if not form.validate_on_submit():
+        flash("Give the genre a new name.", "error")
+        return redirect(url_for("manage.genres"))
+    genre, problem = attempt(lambda: backend().rename_genre(current_user.token, genre_id, form.name.data), "Genres")
+    flash(f"Renamed to “{genre['genre']}” ({genre['count']:,} book{'' if genre['count'] == 1 else 's'})."
+          if genre else problem,
+          "success" if genre else "error")
+    return redirect(url_for("manage.genres"))
+
+
+@bp.post("/genres/<int:genre_id>/merge")
+def merge_genre(genre_id):
+    form = GenreMergeForm()
+    if not form.validate_on_submit():
+        flash("Choose the genre to merge into.", "error")
+        return redirect(url_for("manage.genres"))
+    genre, problem = attempt(lambda: backend().merge_genre(current_user.token, genre_id, form.into.data), "Genres")
+    flash(f"Merged: “{genre['genre']}” now has {genre['count']:,} book{'' if genre['count'] == 1 else 's'}."
+          if genre else problem,
+          "success" if genre else "error")
+    return redirect(url_for("manage.genres"))
 
 
 @bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])

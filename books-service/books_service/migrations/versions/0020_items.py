@@ -2,13 +2,13 @@
 that can circulate, kept by statement-level triggers; today's counted copies become items
 
 Revision ID: 0020
-Revises: 0005
+Revises: 0010
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

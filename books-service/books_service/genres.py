@@ -1,0 +1,93 @@
+"""The controlled list of genres: found or added as books are filed, renamed and merged by librarians."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from library_common.errors import BadRequest, Conflict, NotFound
+from library_common.search_text import name_key
+from library_common.transactions import transaction
+
+from .models import Book, FacetCount, Genre, db
+
+
+def genre_key(name):
+    """What makes two genre names the same genre: case, accents, spacing and punctuation do not count
+    ("Science Fiction", "science  fiction", "Science-Fiction")."""
+    return name_key(name)
+
+
+def find_genre(name):
+    return db.session.scalar(sa.select(Genre).where(Genre.key == genre_key(name)))
+
+
+def genre_for_filing(name):
+    """The name a book is filed under: an existing genre that differs from `name` only in case, spacing or
+    punctuation, or `name` itself, added to the list. Call inside the book's transaction."""
+    key = genre_key(name)
+    filed = sa.select(Genre.name).where(Genre.key == key)
+    existing = db.session.scalar(filed)
+    if existing is not None:
+        return existing
+    # ON CONFLICT: a concurrent request may add the same new genre a moment before us
+    db.session.execute(insert(Genre).values(name=name, key=key).on_conflict_do_nothing())
+    return db.session.scalar(filed)
+
+
+def _with_count(genre):
+    count = db.session.scalar(sa.select(FacetCount.books).where(FacetCount.facet == "genre",
+                                                                 FacetCount.value == genre.name))
+    return {"id": genre.id, "genre": genre.name, "count": count or 0}
+
+
+def list_genres():
+    """Every genre in the list, by name, with its number of books (from the tally; none: 0)."""
+    rows = db.session.execute(
+        sa.select(Genre.id, Genre.name, sa.func.coalesce(FacetCount.books, 0))
+        .outerjoin(FacetCount, sa.and_(FacetCount.facet == "genre", FacetCount.value == Genre.name))
+        .order_by(Genre.key, Genre.name))
+    return [{"id": genre_id, "genre": name, "count": count} for genre_id, name, count in rows]
+
+
+def _get(genre_id):
+    genre = db.session.get(Genre, genre_id)
+    if genre is None:
+        raise NotFound(f"No genre with id {genre_id}")
+    return genre
+
+
+def _refuse_near_duplicate(name, except_id=None):
+    existing = find_genre(name)
+    if existing is not None and existing.id != except_id:
+        raise Conflict(f"The genre “{existing.name}” already exists"
+                       + ("" if existing.name == name else " (it differs only in case, spacing or punctuation)"),
+                       errors={"name": f"Already in the list as “{existing.name}”"})
+
+
+def add_genre(name):
+    _refuse_near_duplicate(name)
+    with transaction():
+        genre = Genre(name=name, key=genre_key(name))
+        db.session.add(genre)
+    return _with_count(genre)
+
+
+def rename_genre(genre_id, name):
+    """Rename a genre and every book filed under it; a name another genre already has is refused (merge instead)."""
+    genre = _get(genre_id)
+    _refuse_near_duplicate(name, except_id=genre_id)
+    with transaction():
+        genre.name, genre.key = name, genre_key(name)  # books follow: ON UPDATE CASCADE
+    return _with_count(genre)
+
+
+def merge_genres(genre_id, into_id):
+    """File every book of one genre under another, and remove the first from the list."""
+    if genre_id == into_id:
+        raise Conflict("A genre cannot be merged into itself")
+    genre, into = _get(genre_id), db.session.get(Genre, into_id)
+    if into is None:  # the genre named in the body, not the one in the address: the request is wrong
+        raise BadRequest(f"No genre with id {into_id} to merge into", errors={"into": "No such genre"})
+    with transaction():
+        db.session.execute(sa.update(Book).where(Book.genre == genre.name).values(genre=into.name))
+        db.session.delete(genre)
+    return _with_count(into)

@@ -1,0 +1,68 @@
+"""The librarians' catalogue pages: the book form's genres, language and subjects, and the genre list."""
+
+from .conftest import BOOKS, book, json_body
+
+
+def test_the_book_form_suggests_existing_genres(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+
+    html = client.get("/manage/books/new").get_data(as_text=True)
+
+    assert 'list="genre-list"' in html and '<option value="Science Fiction"></option>' in html
+
+
+def test_adding_a_book_sends_language_and_subjects_and_says_which_genre_it_went_under(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    added = services.post(f"{BOOKS}/books", status=201, json=book(7, genre="Science Fiction"))
+
+    response = client.post("/manage/books/new", data={
+        "title": "Dune", "author": "Frank Herbert", "genre": "science  fiction", "copies": "1", "language": "en",
+        "subjects": "Deserts; Politics ;"})
+
+    assert response.status_code == 302
+    sent = json_body(added.calls[0])
+    assert sent["language"] == "en" and sent["subjects"] == ["Deserts", "Politics"]
+    with client.session_transaction() as session:
+        assert any("Filed under the existing genre “Science Fiction”" in message for _, message in session["_flashes"])
+
+
+def test_editing_shows_subjects_as_one_line(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{BOOKS}/books/1", json=book(subjects=["Towels", "Galaxies"], language="en"))
+
+    html = client.get("/manage/books/1/edit").get_data(as_text=True)
+
+    assert 'value="Towels; Galaxies"' in html and 'name="language"' in html and 'value="en"' in html
+
+
+def test_librarians_rename_and_merge_genres(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.replace("GET", f"{BOOKS}/genres", json=[{"id": 1, "genre": "Sci-Fi", "count": 2},
+                                                     {"id": 2, "genre": "Science Fiction", "count": 5}])
+    renamed = services.patch(f"{BOOKS}/genres/1", json={"id": 1, "genre": "SF", "count": 2})
+    merged = services.post(f"{BOOKS}/genres/1/merge", json={"id": 2, "genre": "Science Fiction", "count": 7})
+
+    page = client.get("/manage/genres").get_data(as_text=True)
+    client.post("/manage/genres/1/rename", data={"name": "SF"})
+    client.post("/manage/genres/1/merge", data={"into": "2"})
+
+    assert "Sci-Fi" in page and "<td>5</td>" in page and 'action="/manage/genres/1/merge"' in page
+    assert json_body(renamed.calls[0]) == {"name": "SF"} and json_body(merged.calls[0]) == {"into": 2}
+    with client.session_transaction() as session:
+        messages = [message for _, message in session["_flashes"]]
+    assert "Renamed to “SF” (2 books)." in messages and "Merged: “Science Fiction” now has 7 books." in messages
+
+
+def test_a_refused_rename_says_why(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.patch(f"{BOOKS}/genres/1", status=409, json={"message": "The genre “Science Fiction” already exists"})
+
+    client.post("/manage/genres/1/rename", data={"name": "science fiction"})
+
+    with client.session_transaction() as session:
+        assert ("error", "The genre “Science Fiction” already exists") in session["_flashes"]
+
+
+def test_the_genre_page_is_for_librarians(client, log_in_as):
+    log_in_as("alice")
+    assert client.get("/manage/genres").status_code == 403
