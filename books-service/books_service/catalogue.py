@@ -187,7 +187,7 @@ def matching(query: BookQuery, on_loan=None, searched=None):
         statement = statement.where(Book.published_year.between(query.decade, query.decade + 9))
     if query.only_available and on_loan:
         loans = sa.values(sa.column("book_id", sa.Integer), sa.column("count", sa.Integer), name="loans").data(
-            list(out.items())
+            list(on_loan.items())
         )
         statement = statement.outerjoin(loans, loans.c.book_id == Book.id).where(
             sa.func.coalesce(loans.c.count, 0) < Book.copies

@@ -135,9 +135,11 @@ def test_unknown_books_and_items_are_404(client, librarian):
 def test_the_migration_turns_counted_copies_into_items(postgres_server_url):
     app = migrated_app(create_app, postgres_server_url, "books_items_migration")
     with app.app_context():
-        downgrade(revision="0005")
-        db.session.execute(sa.text("INSERT INTO books (title, author, genre, copies) VALUES ('Old', 'A', 'G', 3), "
-                                   "('Older', 'B', 'G', 1)"))
+        downgrade(revision="0010")
+        db.session.execute(sa.text("INSERT INTO genres (name, key) VALUES ('G', 'g')"))
+        db.session.execute(sa.text(
+            "INSERT INTO books (title, author, genre, copies, title_sort, author_sort, search_vector) "
+            "VALUES ('Old', 'A', 'G', 3, 'old', 'a', ''), ('Older', 'B', 'G', 1, 'older', 'b', '')"))
         db.session.commit()
         upgrade()
         per_book = db.session.execute(sa.text(
