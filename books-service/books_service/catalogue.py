@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import pycountry
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
@@ -158,7 +159,9 @@ def relevance(searched):
 
 
 def _tsquery(searched, weights=""):
-    return sa.func.to_tsquery("simple", prefix_tsquery(searched, weights))
+    # a cast, not to_tsquery: the words are already folded and split (as the documents were), and
+    # to_tsquery's parser would split them again ("4e5a2e5b" into "4e5" and "a2e5b", like a number)
+    return sa.cast(prefix_tsquery(searched, weights), TSQUERY)
 
 
 def decade_of(year_column):

@@ -38,6 +38,14 @@ def test_search_matches_word_prefixes_in_title_author_and_isbn(client, shelf, qu
     assert titles(response) == expected
 
 
+@pytest.mark.parametrize("query", ["4e5a2e5b", "4e5", "x1-2", "1e10"])
+def test_words_that_look_like_numbers_are_found_as_they_are_written(client, add_book, query):
+    """Searches are split into words exactly as documents are (PostgreSQL's parser would read 4e5 as a number)."""
+    add_book(title="Catalogue 4e5a2e5b x1-2 and 1e10", isbn=None)
+
+    assert titles(client.get("/books", query_string={"q": query})) == ["Catalogue 4e5a2e5b x1-2 and 1e10"]
+
+
 def test_filters_by_genre_and_author_ignore_case(client, shelf):
     assert titles(client.get("/books?genre=classics")) == ["Emma", "Persuasion"]
     assert titles(client.get("/books?author=frank%20herbert")) == ["Dune"]

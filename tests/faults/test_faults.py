@@ -147,7 +147,7 @@ def test_backups_round_trip_into_a_new_data_directory(faulty, library, tmp_path)
                    check=True, cwd=ROOT, capture_output=True)
     (archive,) = archive_dir.glob("library-*.tar")
     with tarfile.open(archive) as contents:
-        assert sorted(contents.getnames()) == ["books.dump", "borrows.dump", "users.dump"]
+        assert sorted(contents.getnames()) == ["books.dump", "borrows.dump", "notifications.dump", "users.dump"]
     with faulty.database("books").connect() as db:
         titles = sorted(db.scalars(sa.text("SELECT title FROM books")))
     with faulty.database("borrows").connect() as db:
