@@ -1,6 +1,7 @@
 import pytest
 
 from library_common import deps
+from library_common.clock import now
 from library_common.testing import migrated_app
 from user_service import build_deps, create_app
 from user_service.accounts import register
@@ -36,8 +37,8 @@ def registration(username="alice", **overrides):
 def make_user(app):
     def make(username="alice", role="patron", password="correct horse"):
         with app.app_context():
-            register(deps.AppDeps.current().hasher, username=username, password=password,
-                     first_name=username.title(), last_name="Example", role=role)
+            register(deps.AppDeps.current(), username=username, password=password,
+                     first_name=username.title(), last_name="Example", role=role, now=now())
         return username
 
     return make

@@ -24,6 +24,8 @@ class User(db.Model):
         sa.Index("users_username_lower_key", sa.func.lower(sa.column("username")), unique=True),
         # The API's own rule, once more where nothing can bypass it (PostgreSQL's `$` is the end of the text).
         sa.CheckConstraint("username ~ '^[A-Za-z0-9._-]{3,32}$'", name="users_username_format"),
+        # One account per address, whatever its letter case; tombstones keep none (see accounts.delete_user).
+        sa.Index("users_email_lower_key", sa.func.lower(sa.column("email")), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,13 @@ class User(db.Model):
     # Tokens issued before this are refused: set by logout, a password change, deactivation and deletion.
     tokens_valid_after: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Optional; nothing but its verification link is mailed to it until `email_verified_at` is set.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def email_verified(self):
+        return self.email is not None and self.email_verified_at is not None
 
 
 class SigningKey(db.Model):
