@@ -15,7 +15,8 @@ EMAIL = [validate.Length(max=254, error="At most 254 characters"),
          FullMatch(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", error=NOT_AN_EMAIL),
          validate.Email(error=NOT_AN_EMAIL)]
 # itsdangerous's URL-safe tokens: base64url parts joined by dots.
-LINK_TOKEN = FullMatch(r"^[A-Za-z0-9_=.-]{1,1000}$", error="Not a link we sent")
+LINK_TOKEN = FullMatch(r"^[A-Za-z0-9_=.-]{1,1000}$",
+                       error="This link is incomplete or not one we sent: copy the whole link from the e-mail")
 
 
 def email_field(**kwargs):
