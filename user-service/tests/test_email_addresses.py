@@ -9,7 +9,7 @@ from user_service import create_app
 
 from .conftest import FAST_HASH, registration
 
-EXPIRED_OR_USED = "This link has expired or was already used; ask for a new one"
+EXPIRED_OR_USED = "This link has expired or was already used"
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from user_service import create_app
 from .conftest import FAST_HASH
 
 RESET_ANSWER = {"message": "If an account matches, we have sent a link to its e-mail address"}
-EXPIRED_OR_USED = "This link has expired or was already used; ask for a new one"
+EXPIRED_OR_USED = "This link has expired or was already used"
 
 
 @pytest.fixture

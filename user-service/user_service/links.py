@@ -20,7 +20,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from library_common.errors import BadRequest
 
-EXPIRED_OR_USED = "This link has expired or was already used; ask for a new one"
+EXPIRED_OR_USED = "This link has expired or was already used"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import pytest
 
 from .conftest import BORROWS, USERS, account, json_body, patron
 
-EXPIRED = "This link has expired or was already used; ask for a new one"
+EXPIRED = "This link has expired or was already used"
 RESET_ANSWER = {"message": "If an account matches, we have sent a link to its e-mail address"}
 
 

@@ -13,7 +13,7 @@ from ..session import end_session, log_out, renew_session, safe_next, start_sess
 from .common import apply_service_errors, attempt, backend
 
 bp = Blueprint("account", __name__)
-INCOMPLETE_LINK = "This link is incomplete: copy the whole link from the e-mail into the address bar."
+INCOMPLETE_LINK = "This link is incomplete: copy the whole link from the e-mail into the address bar"
 
 
 def status_of(*forms):
