@@ -179,6 +179,21 @@ def test_an_address_belongs_to_one_account_whatever_its_letter_case(client, make
     assert client.post("/login", json={"username": "carol", "password": "correct horse"}).status_code == 401
 
 
+def test_an_address_taken_between_the_check_and_the_commit_is_a_409_too(client, make_user, login, monkeypatch):
+    """Two requests at once both pass the check; the unique index refuses the second, named by its field."""
+    make_user("alice", email="alice@example.org")
+    make_user("bob")
+    monkeypatch.setattr("user_service.accounts._email_belongs_to_another", lambda *args: False)
+
+    signed_up = client.post("/register", json=registration("carol", email="Alice@example.org"))
+    changed = client.patch("/users/bob", json={"email": "ALICE@example.org", "current_password": "correct horse"},
+                           headers=login("bob"))
+
+    for response in (signed_up, changed):
+        assert response.status_code == 409
+        assert response.json["errors"] == {"email": "Another account already uses this e-mail address"}
+
+
 def test_a_deleted_account_keeps_no_address_and_frees_it(app, client, make_user, login, recorded):
     make_user("boss", role="librarian")
     make_user("alice", email="alice@example.org")
