@@ -275,6 +275,9 @@ def _email_changes(user, changes):
 
 
 def _apply_changes(deps, actor, user, changes, email_changes, now):
+    for field in ("first_name", "last_name"):  # first: the events below greet the holder by the new name
+        if field in changes:
+            setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = deps.hasher.hash(changes["password"])
         end_sessions(user, now)
@@ -290,7 +293,7 @@ def _apply_changes(deps, actor, user, changes, email_changes, now):
         _set_email(deps.links, user, changes["email"], now)
     elif "email" in changes:  # the same address in another letter case: still the same, still verified
         user.email = changes["email"]
-    for field in ("first_name", "last_name", "role", "active"):
+    for field in ("role", "active"):
         if field in changes:
             setattr(user, field, changes[field])
     return user
