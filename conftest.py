@@ -18,6 +18,8 @@ from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, liste
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
+# notification-service's name and secret at user-service: tests read the event feeds as it does.
+NOTIFIER = ("notification-service", "stack-notifier-secret-for-tests")
 PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "NOTIFICATION_PORT": "notifications",
          "WEB_PORT": "web", "MAILBOX_PORT": "mailbox"}
 
@@ -75,6 +77,14 @@ class Stack:
     def pids(self, name):
         return listening_pids(self.ports[next(variable for variable, service in PORTS.items() if service == name)])
 
+    def service_headers(self):
+        """notification-service's credentials: what it reads the event feeds with (mailed links' tokens included)."""
+        service, secret = NOTIFIER
+        response = requests.post(f"{self.users}/service-tokens", json={"service": service, "secret": secret},
+                                 timeout=10)
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
     def login(self, username, password):
         response = requests.post(f"{self.users}/login", json={"username": username, "password": password}, timeout=10)
         response.raise_for_status()
@@ -107,6 +117,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "DATA_DIR": str(data_dir),
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
+        "NOTIFIER_SECRET": NOTIFIER[1],
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "40", "MAX_HOLDS": "20",  # the authorization matrix gives one patron many per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),

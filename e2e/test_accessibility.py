@@ -20,9 +20,11 @@ def sample_book(add_book, unique):
 
 
 VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not-found": "/no-such-page",
-                 "search-with-facets": "/?q=accessible&genre=Testing"}
+                 "search-with-facets": "/?q=accessible&genre=Testing",
+                 "forgot-password": "/forgot-password", "reset-password": "/reset-password?token=abc",
+                 "reset-password-without-token": "/reset-password", "verify-email": "/account/verify?token=abc"}
 LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
-                   "genres-page": "/manage/genres"}
+                   "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new"}
 
 
 def test_visitor_pages(page, sample_book):
@@ -41,11 +43,18 @@ def test_patron_pages(page, patron, sample_book):
     assert serious_violations(page) == []
     page.goto("/my/borrows")
     assert serious_violations(page) == []
+    page.goto("/account")
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="Change my password").click()  # empty: every field explains itself
+    page.get_by_text("This field is required.").first.wait_for()
+    assert serious_violations(page) == []
 
 
-def test_librarian_pages(page, stack, sample_book):
+def test_librarian_pages(page, stack, sample_book, patron):
     log_in(page, *stack.librarian)
     for name, path in {**LIBRARIAN_PAGES, "edit-book": f"/manage/books/{sample_book['id']}/edit",
-                       "delete-book": f"/manage/books/{sample_book['id']}/delete"}.items():
+                       "delete-book": f"/manage/books/{sample_book['id']}/delete",
+                       "patron-page": f"/manage/users/{patron}",
+                       "deactivate-patron": f"/manage/users/{patron}/deactivate"}.items():
         page.goto(path)
         assert serious_violations(page) == [], name

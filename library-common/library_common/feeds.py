@@ -12,11 +12,15 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from .api import Blueprint
+from .auth import current_principal
 from .errors import BadRequest, DependencyUnavailable
 from .events import parse_cursor, read_feed
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 500
+# The token of a link to be mailed (verify an address, choose a password) is for the service that mails it: a
+# librarian looking at the feed sees it withheld, or could open the link and take over the account.
+MAILED_SECRETS = ("token",)
 
 
 class FeedArgs(ma.Schema):
@@ -30,7 +34,8 @@ class EventSchema(ma.Schema):
     cursor = fields.String(metadata={"description": "Ask for what follows it with ?after="})
     type = fields.String(metadata={"description": "e.g. loan.made, hold.ready, account.registered"})
     subject = fields.String(allow_none=True, metadata={"description": "Whom it concerns (a username)"})
-    payload = fields.Dict()
+    payload = fields.Dict(metadata={"description": "What happened; a mailed link's `token` only for services "
+                                                   "(null for librarians)"})
     occurred_at = fields.DateTime()
 
 
@@ -55,9 +60,16 @@ def feed_blueprint():
         except ValueError as exc:
             raise BadRequest("Not a cursor", errors={"after": "Not a cursor"}) from exc
         found, cursor = read_feed(args["after"], args["limit"])
+        if not current_principal().is_service:
+            found = [_without_mailed_secrets(event) for event in found]
         return {"events": found, "next": cursor}
 
     return blp
+
+
+def _without_mailed_secrets(event):
+    payload = event["payload"]
+    return event | {"payload": {key: None if key in MAILED_SECRETS else value for key, value in payload.items()}}
 
 
 class FeedClient:

@@ -148,6 +148,13 @@ MATRIX = [
     ("users", "GET", "/users/{victim}", None, (401, 200, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"first_name": "Alice"}, (401, 200, 403, 200, 401, 401)),
     ("users", "DELETE", "/users/{victim}", None, (401, 403, 403, 409, 401, 401)),
+    ("users", "POST", "/users", "fresh-desk-registration", (401, 403, 403, 201, 401, 401)),
+    # Links from mailed e-mails: anyone may use one (the token is the proof); patron A has no address (409).
+    ("users", "POST", "/email-verifications", {"token": "not.a.link"}, (400,) * 6),
+    ("users", "POST", "/users/{victim}/email-verifications", None, (401, 409, 403, 403, 401, 401)),
+    ("users", "POST", "/password-resets", {"username_or_email": "{victim}"}, (202,) * 6),
+    ("users", "POST", "/password-resets/confirm", {"token": "not.a.link", "password": PASSWORD}, (400,) * 6),
+    ("users", "POST", "/users/{victim}/password-reset", None, (401, 403, 403, 409, 401, 401)),
     ("borrows", "GET", "/borrows/active-counts?book_id={shelf}", None, (200, 200, 200, 200, 200, 200)),
     ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
@@ -190,6 +197,9 @@ def fill(template, world, role):
 def body_for(template, world, role):
     if template == "fresh-registration":
         return {"username": f"new-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "first_name": "N", "last_name": "U"}
+    if template == "fresh-desk-registration":
+        return {"username": f"desk-{uuid.uuid4().hex[:8]}", "first_name": "D", "last_name": "Esk",
+                "email": f"desk-{uuid.uuid4().hex[:8]}@example.org"}
     return fill(template, world, role)
 
 
@@ -320,6 +330,10 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/", (200, 200, 200, 200, 200, 200)),
     ("/login", (200, 200, 200, 200, 200, 200)),
     ("/my/borrows", (302, 200, 200, 200, 302, 302)),
+    ("/account", (302, 200, 200, 200, 302, 302)),
+    ("/forgot-password", (200, 200, 200, 200, 200, 200)),
+    ("/reset-password?token=abc", (200, 200, 200, 200, 200, 200)),
+    ("/account/verify?token=abc", (200, 200, 200, 200, 200, 200)),
     ("/manage/books/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/loans", (302, 403, 403, 200, 302, 302)),
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
@@ -327,6 +341,8 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
     ("/manage/users/{victim}", (302, 403, 403, 200, 302, 302)),
+    ("/manage/users/{victim}/deactivate", (302, 403, 403, 200, 302, 302)),
+    ("/manage/patrons/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/holds", (302, 403, 403, 200, 302, 302)),
     ("/manage/patrons/suggestions?patron=a", (302, 403, 403, 200, 302, 302)),
 ]
@@ -347,7 +363,8 @@ def test_each_role_gets_exactly_the_expected_page(stack, browsers, path, expecte
 def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
     sessions, _ = browsers
 
-    for path in ("/logout", "/books/1/borrow", "/my/borrows/1/renew"):
+    for path in ("/logout", "/books/1/borrow", "/my/borrows/1/renew", "/account/password", "/account/email",
+                 "/forgot-password", "/reset-password", "/account/verify"):
         response = sessions["patron_a"].post(stack.web + path, timeout=10, allow_redirects=False)
         assert response.status_code == 400, path
     assert sessions["patron_a"].get(f"{stack.web}/my/borrows", timeout=10, allow_redirects=False).status_code == 200

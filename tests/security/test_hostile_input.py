@@ -54,10 +54,18 @@ def json_endpoints(stack, librarian, patron):
     return [
         ("POST", f"{stack.users}/register", {"username": f"u{uuid.uuid4().hex[:6]}", "password": "long-password",
                                               "first_name": "A", "last_name": "B"},
-         ["username", "password", "first_name", "last_name"], {}),
+         ["username", "password", "first_name", "last_name", "email"], {}),
+        ("POST", f"{stack.users}/users", {"username": f"d{uuid.uuid4().hex[:6]}", "first_name": "A", "last_name": "B"},
+         ["username", "first_name", "last_name", "email"], librarian),
+        ("POST", f"{stack.users}/email-verifications", {"token": "not.a.link"}, ["token"], {}),
+        ("POST", f"{stack.users}/password-resets", {"username_or_email": "nobody-here"}, ["username_or_email"], {}),
+        ("POST", f"{stack.users}/password-resets/confirm", {"token": "not.a.link", "password": "long-password"},
+         ["token", "password"], {}),
         ("POST", f"{stack.users}/login", {"username": "nobody-here", "password": "whatever"}, ["username", "password"],
          {"X-Forwarded-For": "198.51.100.200"}),
         ("PATCH", f"{stack.users}/users/{username}", {"first_name": "A"}, ["first_name", "last_name"], patron_headers),
+        ("PATCH", f"{stack.users}/users/{username}", {"email": "h@example.org", "current_password": "hostile-password"},
+         ["email", "current_password"], patron_headers),
         ("POST", f"{stack.books}/books", {"title": "T", "author": "A", "genre": "G"},
          ["title", "author", "genre", "isbn", "description", "language"], librarian),
         ("POST", f"{stack.books}/genres", {"name": "G"}, ["name"], librarian),
@@ -161,9 +169,12 @@ def web_form_session(stack, *credentials):
 def test_hostile_text_in_every_form(stack, kind):
     value = HOSTILE_TEXT[kind]
     visitor, token = web_form_session(stack)
-    for path, fields in (("/signup", {"username": value, "first_name": value, "last_name": value,
+    for path, fields in (("/signup", {"username": value, "first_name": value, "last_name": value, "email": value,
                                       "password": value, "confirm": value}),
-                         ("/login", {"username": value, "password": value, "next": value})):
+                         ("/login", {"username": value, "password": value, "next": value}),
+                         ("/forgot-password", {"username_or_email": value}),
+                         ("/reset-password", {"token": value, "password": value, "confirm": value}),
+                         ("/account/verify", {"token": value})):
         response = visitor.post(stack.web + path, data=form_body({**fields, "csrf_token": token}), timeout=10,
                                 allow_redirects=False, headers={**FORM, "X-Forwarded-For": "198.51.100.201"})
         assert response.status_code in (200, 302, 400), (path, response.status_code)

@@ -1,6 +1,8 @@
 import pytest
+import sqlalchemy as sa
 
 from library_common import deps
+from library_common.clock import now
 from library_common.testing import migrated_app
 from user_service import build_deps, create_app
 from user_service.accounts import register
@@ -34,13 +36,27 @@ def registration(username="alice", **overrides):
 
 @pytest.fixture
 def make_user(app):
-    def make(username="alice", role="patron", password="correct horse"):
+    def make(username="alice", role="patron", password="correct horse", email=None):
         with app.app_context():
-            register(deps.AppDeps.current().hasher, username=username, password=password,
-                     first_name=username.title(), last_name="Example", role=role)
+            register(deps.AppDeps.current(), username=username, password=password,
+                     first_name=username.title(), last_name="Example", role=role, now=now(), email=email)
         return username
 
     return make
+
+
+@pytest.fixture
+def recorded(app):
+    """`recorded(type)`: the payloads of the events of that type in the event log, oldest first."""
+    def payloads(event_type):
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            rows = session.execute(sa.text("SELECT payload FROM events WHERE type = :type ORDER BY id"),
+                                   {"type": event_type}).scalars().all()
+            session.rollback()
+        return rows
+
+    return payloads
 
 
 @pytest.fixture

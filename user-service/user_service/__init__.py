@@ -8,6 +8,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
+from library_common.clock import now
 from library_common.config import DEV_SECRET, load_settings
 from library_common.feeds import feed_blueprint
 from library_common.http import client_from_settings
@@ -18,6 +19,7 @@ from .accounts import PasswordHasher, check_account, ensure_librarian
 from .cli import create_user, rotate_keys
 from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
+from .links import LinkTokens
 from .models import db
 from .neighbours import Circulation
 from .service_clients import clients_from_settings
@@ -34,6 +36,11 @@ DEFAULTS = {
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
     "RATE_LIMIT_REGISTER": "20/hour",
     "RATE_LIMIT_PASSWORD_CHANGE": "10/hour",
+    "RATE_LIMIT_PASSWORD_RESET": "10/hour",
+    "RATE_LIMIT_VERIFICATION_MAIL": "5/hour",
+    "RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT": "3/hour",
+    "EMAIL_VERIFICATION_HOURS": 48,
+    "PASSWORD_RESET_MINUTES": 60,
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
     "BOOTSTRAP_LIBRARIAN": "",
     # notification-service's secret for POST /service-tokens (the same value as its SERVICE_SECRET); empty: it
@@ -47,7 +54,8 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
-    blueprints = [views.accounts.blp, views.users.blp, views.keys.blp, views.service_tokens.blp, feed_blueprint()]
+    blueprints = [views.accounts.blp, views.users.blp, views.email_links.blp, views.keys.blp,
+                  views.service_tokens.blp, feed_blueprint()]
     app = create_service_app(__name__, settings, db, blueprints,
                              secret_names=["SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
@@ -80,8 +88,18 @@ def build_deps(settings):
             "register": Limit.parse("RATE_LIMIT_REGISTER", settings["RATE_LIMIT_REGISTER"], "sign-ups"),
             "password_change": Limit.parse("RATE_LIMIT_PASSWORD_CHANGE", settings["RATE_LIMIT_PASSWORD_CHANGE"],
                                            "password changes"),
+            "password_reset": Limit.parse("RATE_LIMIT_PASSWORD_RESET", settings["RATE_LIMIT_PASSWORD_RESET"],
+                                          "password reset requests"),
+            "verification_mail": Limit.parse("RATE_LIMIT_VERIFICATION_MAIL", settings["RATE_LIMIT_VERIFICATION_MAIL"],
+                                             "requests for a verification link"),
+            # Counted per account, not per client (recovery.request_password_reset); never answered with a 429.
+            "password_links_per_account": Limit.parse("RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT",
+                                                      settings["RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT"],
+                                                      "password links"),
         }),
         circulation=Circulation(client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL")),
+        links=LinkTokens(settings["SECRET_KEY"], timedelta(hours=settings["EMAIL_VERIFICATION_HOURS"]),
+                         timedelta(minutes=settings["PASSWORD_RESET_MINUTES"])),
     )
 
 
@@ -94,7 +112,7 @@ def _bootstrap_librarian(app, username, password):
         raise RuntimeError(f"BOOTSTRAP_LIBRARIAN's username: {exc.messages[0]}") from exc
     with app.app_context():
         try:
-            ensure_librarian(app_deps.AppDeps.current().hasher, username, password, log)
+            ensure_librarian(app_deps.AppDeps.current(), username, password, log, now())
         except ProgrammingError:  # e.g. `flask db upgrade` itself, before the tables exist
             db.session.rollback()
             log.warning("Skipped BOOTSTRAP_LIBRARIAN: the database is not migrated yet")

@@ -15,8 +15,12 @@ from .models import User, db
 
 INVALID_LOGIN = "Invalid username or password"
 TAKEN = "That username is taken"
-# A deleted account's password hash: no password matches it (werkzeug finds no method in it).
+EMAIL_TAKEN = "Another account already uses this e-mail address"
+DEACTIVATED = "This account is deactivated; ask a librarian"
+# Password hashes no password matches (werkzeug finds no method in them): a deleted account's, and that of an
+# account registered at the desk whose holder has not chosen a password yet (its welcome link sets one).
 NO_PASSWORD = "!"
+NO_PASSWORD_YET = "!not-chosen-yet"
 
 
 class PasswordHasher:
@@ -37,9 +41,26 @@ def _named(username):
     return select(User).where(func.lower(User.username) == username.lower())
 
 
-def find_user(username):
-    """The live account of that name (any letter case), or None; deleted accounts are not found."""
-    return db.session.scalars(_named(username).where(User.deleted_at.is_(None))).first()
+def find_user(username, lock=False):
+    """The live account of that name (any letter case), or None; deleted accounts are not found.
+    `lock`: its row stays locked until the transaction ends (for a change that must happen once)."""
+    statement = _named(username).where(User.deleted_at.is_(None))
+    return db.session.scalars(statement.with_for_update() if lock else statement).first()
+
+
+def find_by_username_or_email(text):
+    """The live account with that username, or that e-mail address (a username has no '@'); any letter case."""
+    if "@" not in text:
+        return find_user(text)
+    return db.session.scalars(select(User).where(func.lower(User.email) == text.lower(),
+                                                 User.deleted_at.is_(None))).first()
+
+
+def _email_belongs_to_another(email, user=None):
+    statement = select(User.id).where(func.lower(User.email) == email.lower())
+    if user is not None:
+        statement = statement.where(User.id != user.id)
+    return db.session.scalar(statement) is not None
 
 
 def get_user(username):
@@ -56,13 +77,18 @@ def account_for(actor, username):
     return get_user(username)
 
 
-def register(hasher, *, username, password, first_name, last_name, role=PATRON):
-    """A new account. A name is never given twice, not even a deleted account's: loans refer to it."""
+def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON):
+    """A new account. A name is never given twice, not even a deleted account's: loans refer to it; an
+    e-mail address belongs to one live account. `password` None: registered at the desk, the holder chooses
+    one through the welcome link mailed to `email` (without one, only the desk can lend to them until a
+    librarian adds an address)."""
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
+    if email is not None and _email_belongs_to_another(email):
+        raise Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
     user = User(
         username=username,
-        password_hash=hasher.hash(password),
+        password_hash=deps.hasher.hash(password) if password is not None else NO_PASSWORD_YET,
         first_name=first_name,
         last_name=last_name,
         role=role,
@@ -72,9 +98,70 @@ def register(hasher, *, username, password, first_name, last_name, role=PATRON):
             db.session.add(user)
             events.record("account.registered", username, username=username, first_name=first_name,
                           last_name=last_name, role=role)
+            if email is not None:
+                _set_email(deps.links, user, email, now)
     except IntegrityError as exc:  # registered by a concurrent request since our check
-        raise Conflict(TAKEN, errors={"username": TAKEN}) from exc
+        raise _conflict(exc) from exc
     return user
+
+
+def register_at_desk(deps, *, username, first_name, last_name, now, email=None):
+    """A patron registered by a librarian: no password from anyone; the welcome link (to `email`) sets the
+    first one and, being proof that the mail arrived, verifies the address."""
+    return register(deps, username=username, password=None, first_name=first_name, last_name=last_name,
+                    now=now, email=email)
+
+
+def _conflict(error):
+    """The 409 for a unique index a concurrent request beat us to."""
+    if getattr(error.orig.diag, "constraint_name", None) == "users_email_lower_key":
+        return Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
+    return Conflict(TAKEN, errors={"username": TAKEN})
+
+
+def _set_email(links, user, email, now):
+    """Give `user` this address, unverified (None: no address), inside the caller's transaction, and record
+    what must be mailed: the verification link, or, to an account without a password yet, the welcome link.
+    `previous_email` (the address verified until now) lets notification-service tell its owner."""
+    previous = user.email if user.email_verified else None
+    user.email, user.email_verified_at = email, None
+    if email is None:
+        events.record("account.email_removed", user.username, username=user.username, previous_email=previous)
+    elif user.password_hash == NO_PASSWORD_YET:
+        record_password_link(links, user, now)
+    else:
+        record_verification_link(links, user, now, previous_email=previous)
+
+
+def record_verification_link(links, user, now, previous_email=None):
+    """Ask for a link that verifies the account's (unverified) address to be mailed to it."""
+    events.record("account.email_verification_requested", user.username, username=user.username,
+                  first_name=user.first_name, email=user.email,
+                  token=links.email_verification(user.username, user.email),
+                  expires_at=(now + links.verification_lifetime).isoformat(), previous_email=previous_email)
+
+
+def may_receive_password_link(user):
+    """A password link goes to a verified address, or, as the welcome link, to the address a librarian gave
+    when registering an account that has no password yet."""
+    return user.email is not None and (user.email_verified or user.password_hash == NO_PASSWORD_YET)
+
+
+def record_password_link(links, user, now):
+    """Ask for a link that sets the account's password to be mailed to its address: `purpose` "welcome" for
+    the first password of an account registered at the desk, "reset" otherwise."""
+    welcome = user.password_hash == NO_PASSWORD_YET
+    events.record("account.password_reset_requested", user.username, username=user.username,
+                  first_name=user.first_name, email=user.email,
+                  token=links.password(user.username, user.email, user.password_hash, welcome),
+                  purpose="welcome" if welcome else "reset",
+                  expires_at=(now + links.password_lifetime(welcome)).isoformat())
+
+
+def record_password_changed(user, via):
+    """notification-service tells the holder (at a verified address) that the password changed."""
+    events.record("account.password_changed", user.username, username=user.username, first_name=user.first_name,
+                  email=user.email if user.email_verified else None, via=via)
 
 
 def authenticate(hasher, username, password):
@@ -83,7 +170,7 @@ def authenticate(hasher, username, password):
     if not hasher.matches(user.password_hash if user else None, password) or user is None:
         raise Unauthorized(INVALID_LOGIN)
     if not user.active:
-        raise Forbidden("This account is deactivated; ask a librarian")
+        raise Forbidden(DEACTIVATED)
     return user
 
 
@@ -123,8 +210,10 @@ def delete_user(actor, username, circulation, now):
         user = get_user(username)
         user.deleted_at = now
         user.first_name = user.last_name = ""
+        user.email = user.email_verified_at = None
         user.password_hash = NO_PASSWORD
         end_sessions(user, now)
+        events.record("account.deleted", user.username, username=user.username)
 
 
 def list_users(offset, limit, search=None):
@@ -154,9 +243,11 @@ def _would_leave_no_librarian(user, changes):
 def update_user(deps, actor, username, changes, *, client, now):
     """Apply `changes` to a user, as `actor` (a Principal) may.
 
-    Librarians change anyone's names, role and active flag. Everyone changes their own
-    names and, given the current password, their own password: a guess at it is counted like a
-    failed login (throttle), and a change ends every session issued before it, as deactivation does.
+    Librarians change anyone's names, e-mail address, role and active flag. Everyone changes their own
+    names and, given the current password, their own password and e-mail address (a stolen session must not
+    be enough to take the account over through a reset link): a guess at it is counted like a failed login
+    (throttle). A password change ends every session issued before it, as deactivation does. A new address
+    is unverified until its link is used.
     """
     user = get_user(username)
     is_self = actor.username.lower() == user.username.lower()
@@ -164,25 +255,50 @@ def update_user(deps, actor, username, changes, *, client, now):
         raise Forbidden("You may only change your own account")
     if not actor.is_librarian and ({"role", "active"} & changes.keys()):
         raise Forbidden("Only librarians change roles and deactivate accounts")
-    if "password" in changes:
-        if not is_self:
-            raise Forbidden("Only the account holder changes a password")
+    if "password" in changes and not is_self:
+        raise Forbidden("Only the account holder changes a password")
+    email_changes = _email_changes(user, changes)
+    if "password" in changes or (email_changes and is_self):
         _check_current_password(deps, user, changes.get("current_password"), client, now)
-        if changes["password"].lower() == user.username.lower():
-            raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
-    with transaction():
-        user = get_user(username)
-        if "password" in changes:
-            user.password_hash = deps.hasher.hash(changes["password"])
-            end_sessions(user, now)
-        if _would_leave_no_librarian(user, changes):
-            raise Conflict("The library must keep at least one active librarian")
-        if changes.get("active") is False and user.active:
-            end_sessions(user, now)
-        for field in ("first_name", "last_name", "role", "active"):
-            if field in changes:
-                setattr(user, field, changes[field])
-        return user
+    if "password" in changes and changes["password"].lower() == user.username.lower():
+        raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
+    if email_changes and changes["email"] is not None and _email_belongs_to_another(changes["email"], user):
+        raise Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
+    try:
+        with transaction():
+            return _apply_changes(deps, actor, get_user(username), changes, email_changes, now)
+    except IntegrityError as exc:  # the address was taken by a concurrent request since our check
+        raise _conflict(exc) from exc
+
+
+def _email_changes(user, changes):
+    """Whether `changes` gives another address than the account's (letter case aside), or takes it away."""
+    return "email" in changes and (changes["email"] or "").lower() != (user.email or "").lower()
+
+
+def _apply_changes(deps, actor, user, changes, email_changes, now):
+    for field in ("first_name", "last_name"):  # first: the events below greet the holder by the new name
+        if field in changes:
+            setattr(user, field, changes[field])
+    if "password" in changes:
+        user.password_hash = deps.hasher.hash(changes["password"])
+        end_sessions(user, now)
+        record_password_changed(user, via="current_password")
+    if _would_leave_no_librarian(user, changes):
+        raise Conflict("The library must keep at least one active librarian")
+    if changes.get("active") is False and user.active:
+        end_sessions(user, now)
+        events.record("account.deactivated", user.username, username=user.username, by=actor.username)
+    if changes.get("active") is True and not user.active:
+        events.record("account.reactivated", user.username, username=user.username, by=actor.username)
+    if email_changes:
+        _set_email(deps.links, user, changes["email"], now)
+    elif "email" in changes:  # the same address in another letter case: still the same, still verified
+        user.email = changes["email"]
+    for field in ("role", "active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    return user
 
 
 def _check_current_password(deps, user, current, client, now):
@@ -192,13 +308,13 @@ def _check_current_password(deps, user, current, client, now):
     throttle.forget_attempt(deps.throttle_policy, user.username, client)
 
 
-def ensure_librarian(hasher, username, password, log):
+def ensure_librarian(deps, username, password, log, now):
     """Make sure a librarian account exists (BOOTSTRAP_LIBRARIAN, `flask create-user`)."""
     user = find_user(username)
     if user is None:
         try:
-            return register(hasher, username=username, password=password, first_name=username,
-                            last_name="(librarian)", role=LIBRARIAN)
+            return register(deps, username=username, password=password, first_name=username,
+                            last_name="(librarian)", role=LIBRARIAN, now=now)
         except Conflict:  # another worker created it a moment ago, or a deleted account keeps the name
             user = find_user(username)
             if user is None:

@@ -35,7 +35,7 @@ def create_user(username, role, first_name, last_name, password):
     except ma.ValidationError as exc:
         raise click.ClickException(str(exc.messages)) from exc
     try:
-        accounts.register(deps().hasher, role=role, **fields)
+        accounts.register(deps(), role=role, now=now(), **fields)
     except Conflict as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created {role} {username!r}.")

@@ -7,6 +7,7 @@ from library_common.rate_limits import RateLimiter
 
 from .accounts import PasswordHasher
 from .keys import KeyStore, TokenIssuer
+from .links import LinkTokens
 from .neighbours import Circulation
 from .throttle import ThrottlePolicy
 
@@ -20,6 +21,7 @@ class Deps(AppDeps):
     service_clients: dict  # the library's other services: name -> secret
     rate_limiter: RateLimiter
     circulation: Circulation
+    links: LinkTokens  # the signed tokens of mailed links (verify an address, choose a password)
 
 
 deps = Deps.current

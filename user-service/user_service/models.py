@@ -33,6 +33,8 @@ class User(db.Model):
                  postgresql_ops={"first_name_folded": "text_pattern_ops"}),
         sa.Index("users_last_name_prefix_idx", "last_name_folded",
                  postgresql_ops={"last_name_folded": "text_pattern_ops"}),
+        # One account per address, whatever its letter case; tombstones keep none (see accounts.delete_user).
+        sa.Index("users_email_lower_key", sa.func.lower(sa.column("email")), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +48,9 @@ class User(db.Model):
     # Tokens issued before this are refused: set by logout, a password change, deactivation and deletion.
     tokens_valid_after: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Optional; nothing but its verification link is mailed to it until `email_verified_at` is set.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # The names folded (library_common.search_text.fold: lower-case, no accents), kept in step with them,
     # so that a search for "zoe" finds Zoë (PostgreSQL's unaccent is not available everywhere).
     first_name_folded: Mapped[str] = mapped_column(sa.String(100))
@@ -55,6 +60,10 @@ class User(db.Model):
     def _keep_folded(self, field, name):
         setattr(self, f"{field}_folded", fold(name))
         return name
+
+    @property
+    def email_verified(self):
+        return self.email is not None and self.email_verified_at is not None
 
 
 class SigningKey(db.Model):

@@ -3,10 +3,24 @@ from marshmallow import fields, validate
 
 from library_common.auth import ROLES
 from library_common.pagination import PageArgs
-from library_common.schema import StorableString, USERNAME, NotEmpty, Strict, StrictBoolean, Text
+from library_common.schema import FullMatch, StorableString, USERNAME, NotEmpty, Strict, StrictBoolean, Text
 
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
+NOT_AN_EMAIL = "Not a valid e-mail address"
+# What an address may look like, published in the OpenAPI document (the fuzzer's invalid examples must all be
+# refused, so the check is at least this strict); marshmallow's own Email check then refuses what the pattern
+# lets through (dots in a row, a label ending in '-'). Addresses with non-ASCII letters are not taken.
+EMAIL = [validate.Length(max=254, error="At most 254 characters"),
+         FullMatch(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", error=NOT_AN_EMAIL),
+         validate.Email(error=NOT_AN_EMAIL)]
+# itsdangerous's URL-safe tokens: base64url parts joined by dots.
+LINK_TOKEN = FullMatch(r"^[A-Za-z0-9_=.-]{1,1000}$",
+                       error="This link is incomplete or not one we sent: copy the whole link from the e-mail")
+
+
+def email_field(**kwargs):
+    return Text(allow_none=True, validate=EMAIL, **kwargs)
 
 
 class RegistrationSchema(Strict):
@@ -14,6 +28,7 @@ class RegistrationSchema(Strict):
     password = StorableString(required=True, load_only=True, validate=PASSWORD)
     first_name = Text(required=True, validate=NAME)
     last_name = Text(required=True, validate=NAME)
+    email = email_field(metadata={"description": "Optional; a link to verify it is mailed to it"})
 
     @ma.validates_schema
     def password_is_not_username(self, data, **kwargs):
@@ -33,6 +48,9 @@ class UserSchema(ma.Schema):
     role = fields.String(metadata={"enum": list(ROLES)})
     active = fields.Boolean()
     created_at = fields.DateTime()
+    email = fields.String(allow_none=True)
+    email_verified = fields.Boolean(metadata={"description": "Whether the verification link was used; only a "
+                                                             "verified address gets mail other than that link"})
 
 
 class RegisteredSchema(ma.Schema):
@@ -54,7 +72,35 @@ class UserUpdateSchema(NotEmpty, Strict):
     password = StorableString(
         load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
     )
-    current_password = StorableString(load_only=True, validate=validate.Length(max=128))
+    current_password = StorableString(load_only=True, validate=validate.Length(max=128),
+                                      metadata={"description": "Needed to change your own password or e-mail"})
+    email = email_field(metadata={"description": "Yours (with current_password) or, for librarians, anyone's; "
+                                                 "null removes it. A new address is unverified until its link "
+                                                 "is used"})
+
+
+class DeskRegistrationSchema(Strict):
+    username = fields.String(required=True, validate=USERNAME)
+    first_name = Text(required=True, validate=NAME)
+    last_name = Text(required=True, validate=NAME)
+    email = email_field(metadata={"description": "Where the link to choose a first password goes"})
+
+
+class EmailVerificationSchema(Strict):
+    token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
+
+
+class PasswordResetRequestSchema(Strict):
+    username_or_email = Text(required=True, validate=validate.Length(min=1, max=254))
+
+
+class PasswordResetSchema(Strict):
+    token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
+    password = StorableString(required=True, load_only=True, validate=PASSWORD)
+
+
+class MessageSchema(ma.Schema):
+    message = fields.String()
 
 
 class UserListArgs(PageArgs):

@@ -84,6 +84,13 @@ def patron(username="alice", **fields):
             "loan": None, "hold": None, **fields}
 
 
+def account(username="alice", **fields):
+    """user-service's account: GET /users/<username>, /me, and what a change answers."""
+    return {"username": username, "first_name": username.title(), "last_name": "Liddell", "role": "patron",
+            "active": True, "created_at": "2026-01-01T10:00:00+00:00", "email": None, "email_verified": False,
+            **fields}
+
+
 def listing(items):
     return {"json": items, "headers": {"X-Total-Count": str(len(items))}}
 

@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from .conftest import BOOKS, BORROWS, USERS, book, hold, listing, loan, patron
+from .conftest import BOOKS, BORROWS, USERS, account, book, hold, listing, loan, patron
 
 pytestmark = pytest.mark.usefixtures("services")
 
@@ -51,7 +51,7 @@ def test_placing_a_hold_updates_the_panel(client, log_in_as, services):
     assert "Hold placed" in html and "1st in line" in html and "<html" not in html
 
 
-def test_my_borrows_lists_holds_and_the_history_choice(client, log_in_as, services):
+def test_my_borrows_lists_holds_and_says_whether_history_is_kept(client, log_in_as, services):
     log_in_as("alice")
     services.get(f"{BORROWS}/borrows", **listing([]))
     services.get(f"{BORROWS}/holds", **listing([hold(1, position=2), hold(2, 2, title="Emma", status="ready",
@@ -62,7 +62,7 @@ def test_my_borrows_lists_holds_and_the_history_choice(client, log_in_as, servic
 
     assert "You are 2nd in line; expected around 14 Dec" in html
     assert "Ready for you until 4 Dec" in html
-    assert 'id="keep_history" name="keep_history" checked' in html
+    assert "We keep your reading history" in html and 'href="/account#history"' in html
 
 
 def test_choosing_to_keep_history_and_deleting_it(client, log_in_as, services):
@@ -161,9 +161,7 @@ def test_the_hold_shelf(client, log_in_as, services):
 
 def test_a_patron_at_a_glance(client, log_in_as, services):
     log_in_as("boss", "librarian")
-    services.get(f"{USERS}/users/alice", json={"username": "alice", "first_name": "Alice", "last_name": "Liddell",
-                                               "role": "patron", "active": True,
-                                               "created_at": "2026-01-01T10:00:00+00:00"})
+    services.get(f"{USERS}/users/alice", json=account())
     services.get(f"{BORROWS}/patrons/alice", json=patron(overdue_loans=1))
     services.get(f"{BORROWS}/borrows", **listing([loan(title="Dune", overdue=True)]))
     services.get(f"{BORROWS}/holds", **listing([hold()]))

@@ -208,6 +208,31 @@ class Backend:
     def set_role(self, token, username, role):
         return self._call(self.user_service, "PATCH", f"/users/{username}", token=token, json={"role": role}).json()
 
+    def change_account(self, token, username, changes):
+        """Names, e-mail address, password (with `current_password`), `active`: what user-service lets the caller."""
+        return self._call(self.user_service, "PATCH", f"/users/{username}", token=token, json=changes).json()
+
+    def resend_verification(self, token, username):
+        return self._call(self.user_service, "POST", f"/users/{username}/email-verifications", token=token).json()
+
+    def verify_email(self, link_token):
+        return self._call(self.user_service, "POST", "/email-verifications", json={"token": link_token}).json()
+
+    def request_password_reset(self, username_or_email):
+        return self._call(self.user_service, "POST", "/password-resets",
+                          json={"username_or_email": username_or_email}).json()
+
+    def reset_password(self, link_token, password):
+        return self._call(self.user_service, "POST", "/password-resets/confirm",
+                          json={"token": link_token, "password": password}).json()
+
+    def register_patron(self, token, fields):
+        """A patron registered at the desk (librarians): no password; a welcome link goes to their address."""
+        return self._call(self.user_service, "POST", "/users", token=token, json=fields).json()
+
+    def send_password_reset(self, token, username):
+        return self._call(self.user_service, "POST", f"/users/{username}/password-reset", token=token).json()
+
     # Loans
     def borrow(self, token, book_id, username=None):
         body = {"book_id": book_id} | ({"username": username} if username else {})

@@ -3,7 +3,8 @@ these check only what a browser can get wrong before asking them."""
 
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 # The default lists a search by best match (title matches first) and the whole catalogue by title.
@@ -21,14 +22,70 @@ class SearchForm(FlaskForm):
     sort = SelectField("Sort by", choices=SORTS, validate_choice=False)
 
 
+def email_field(label="E-mail address (optional)", description=None):
+    return EmailField(label, validators=[Optional(), Length(max=254)], description=description)
+
+
+def new_password_fields():
+    return (PasswordField("New password", validators=[InputRequired(), Length(max=128)],
+                          description="At least 8 characters"),
+            PasswordField("Repeat the new password",
+                          validators=[InputRequired(), EqualTo("password", "The passwords differ")]))
+
+
 class SignupForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=32)],
                            description="3 to 32 letters, digits, '.', '_' or '-'")
     first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
     last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+    email = email_field(description="So that we can send you a link if you forget your password. We will e-mail "
+                                    "you a link to confirm it.")
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)],
                              description="At least 8 characters")
     confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ")])
+
+
+# The account page has three forms; each has a prefix, so their fields' names and ids never clash.
+class NamesForm(FlaskForm):
+    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+
+
+class EmailForm(FlaskForm):
+    email = email_field("E-mail address", description="Leave it empty to remove your address.")
+    current_password = PasswordField("Your current password", validators=[InputRequired(), Length(max=128)],
+                                     description="So that nobody who finds you logged in can take your account")
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=128)])
+    password, confirm = new_password_fields()
+
+
+class ForgotPasswordForm(FlaskForm):
+    username_or_email = StringField("Username or e-mail address", validators=[InputRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    token = HiddenField()
+    password, confirm = new_password_fields()
+
+
+class VerifyEmailForm(FlaskForm):
+    token = HiddenField()
+
+
+class RegisterPatronForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=32)],
+                           description="3 to 32 letters, digits, '.', '_' or '-': the patron logs in with it")
+    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+    email = email_field(description="We e-mail the patron a link to choose a password. Without an address, "
+                                    "only the desk can lend to them until one is added.")
+
+    def patron_fields(self):
+        return {"username": self.username.data, "first_name": self.first_name.data,
+                "last_name": self.last_name.data} | ({"email": self.email.data} if self.email.data else {})
 
 
 class LoginForm(FlaskForm):
@@ -98,6 +155,11 @@ class GenreRenameForm(FlaskForm):
 
 class GenreMergeForm(FlaskForm):
     into = IntegerField("Merge into", validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
+
+
+class PatronEmailForm(FlaskForm):
+    email = email_field("E-mail address", description="Leave it empty to remove the address. A new address gets a "
+                                                      "link to confirm it.")
 
 
 class RoleForm(FlaskForm):

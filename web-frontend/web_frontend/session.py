@@ -66,6 +66,16 @@ def start_session(token):
     return principal
 
 
+def renew_session(username, password):
+    """After a password change, which ended every session of the account (this one too): a new one, logged in
+    with the new password, so the reader stays logged in here while their other devices are logged out."""
+    ended = session.get("token")
+    if ended:
+        deps().account_check.forget(ended)
+    token, _user = deps().backend.login(username, password)
+    start_session(token)
+
+
 def end_session():
     logout_user()
     session.clear()

@@ -19,8 +19,9 @@ blp = Blueprint("accounts", __name__, description="Sign up, log in and out")
 @blp.errors(400, 409)
 @blp.rate_limited("register")
 def register(data):
-    """Create a patron account (each client address may sign up RATE_LIMIT_REGISTER times)"""
-    user = accounts.register(deps().hasher, **data)
+    """Create a patron account (each client address may sign up RATE_LIMIT_REGISTER times); with an e-mail
+    address, a link to verify it is mailed to it"""
+    user = accounts.register(deps(), now=now(), **data)
     return {"message": "User registered successfully", "data": user}
 
 

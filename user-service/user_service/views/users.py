@@ -8,7 +8,7 @@ from library_common.clock import now
 from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
 
 from .. import accounts
-from ..schemas import UserListArgs, UserSchema, UserUpdateSchema
+from ..schemas import DeskRegistrationSchema, UserListArgs, UserSchema, UserUpdateSchema
 from ..deps import deps
 
 blp = Blueprint("users", __name__, description="User accounts")
@@ -23,6 +23,17 @@ def list_users(page):
     """List users (librarians), optionally those whose username or name starts with `q`"""
     users, total = accounts.list_users(offset(page), page["per_page"], page.get("q"))
     return users, 200, page_headers(total, page["page"], page["per_page"])
+
+
+@blp.route("/users", methods=["POST"])
+@blp.librarian_required
+@blp.arguments(DeskRegistrationSchema)
+@blp.response(201, UserSchema)
+@blp.errors(400, 401, 403, 409)
+def register_at_desk(data):
+    """Register a patron at the desk (librarians): no password; with an e-mail address, a link to choose one is
+    mailed to it (account.password_reset_requested, purpose "welcome"), which also verifies the address"""
+    return accounts.register_at_desk(deps(), now=now(), **data)
 
 
 @blp.route("/me")
@@ -54,8 +65,9 @@ def _changes_password(changes, **_):
 @blp.errors(400, 401, 403, 404, 409)
 @blp.rate_limited("password_change", when=_changes_password)
 def update_user(changes, username):
-    """Change names or password (yourself), role or active flag (librarians). A password change or a
-    deactivation ends the account's sessions: its tokens stop working, this one included"""
+    """Change names, e-mail address or password (yourself; the password and address with current_password),
+    names, e-mail address, role or active flag (librarians). A password change or a deactivation ends the
+    account's sessions: its tokens stop working, this one included. A new address gets a verification link"""
     return accounts.update_user(deps(), current_principal(), username, changes,
                                 client=request.remote_addr or "unknown", now=now())
 

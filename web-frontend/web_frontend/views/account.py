@@ -1,13 +1,25 @@
-"""Sign up, log in, log out."""
+"""Sign up, log in, log out; your account (names, e-mail address, password, reading history); "forgot password"
+and the pages the mailed links open (confirm an address, choose a password)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from library_common.errors import DependencyUnavailable
 
 from ..backend import BackendError
-from ..forms import LoginForm, SignupForm
-from ..session import log_out, safe_next, start_session
-from .common import apply_service_errors, backend
+from ..forms import (EmailForm, ForgotPasswordForm, LoginForm, NamesForm, PasswordChangeForm, ResetPasswordForm,
+                     SignupForm, VerifyEmailForm)
+from ..session import end_session, log_out, renew_session, safe_next, start_session
+from .common import apply_service_errors, attempt, backend
+from .notifications import preferences_context
 
 bp = Blueprint("account", __name__)
+INCOMPLETE_LINK = "This link is incomplete: copy the whole link from the e-mail into the address bar"
+
+
+def status_of(*forms):
+    """400 when a form on the page has errors to show, 200 otherwise."""
+    return 400 if any(form.errors or form.form_errors for form in forms) else 200
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -15,6 +27,8 @@ def signup():
     form = SignupForm()
     if form.validate_on_submit():
         fields = {name: form[name].data for name in ("username", "password", "first_name", "last_name")}
+        if form.email.data:
+            fields["email"] = form.email.data
         try:
             backend().register(fields)
             token, user = backend().login(fields["username"], fields["password"])
@@ -22,9 +36,11 @@ def signup():
             apply_service_errors(form, error)
         else:
             start_session(token)
-            flash(f"Welcome, {user['first_name']}! Your account is ready.", "success")
+            flash(f"Welcome, {user['first_name']}! Your account is ready." +
+                  (f" We have sent a link to {fields['email']}: open it to confirm your address."
+                   if "email" in fields else ""), "success")
             return redirect(url_for("catalogue.index"))
-    return render_template("signup.html", form=form), 400 if form.errors or form.form_errors else 200
+    return render_template("signup.html", form=form), status_of(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +55,7 @@ def login():
             start_session(token)
             flash(f"Welcome back, {user['first_name']}.", "success")
             return redirect(safe_next(form.next.data))
-    return render_template("login.html", form=form), 400 if form.errors or form.form_errors else 200
+    return render_template("login.html", form=form), status_of(form)
 
 
 @bp.post("/logout")
@@ -50,3 +66,153 @@ def logout():
         flash("You have logged out here, but the account service could not be reached to end your sessions "
               "elsewhere. Log out again later to be sure.", "error")
     return redirect(url_for("catalogue.index"))
+
+
+# ---- your account ---------------------------------------------------------------------------------------------
+
+
+def account_page(names_form=None, email_form=None, password_form=None):
+    """The account page, with the form just sent (and its errors) or each form fresh."""
+    token, username = current_user.token, current_user.username
+    account = backend().user(token, username)
+    circulation, history_problem = attempt(lambda: backend().patron(token, username), "The loans service")
+    forms = {
+        "names_form": names_form or NamesForm(prefix="names", formdata=None, data=account),
+        "email_form": email_form or EmailForm(prefix="email", formdata=None, data={"email": account["email"]}),
+        "password_form": password_form or PasswordChangeForm(prefix="password", formdata=None),
+    }
+    return render_template("account/account.html", account=account, history_problem=history_problem,
+                           keep_history=bool(circulation and circulation["keep_history"]),
+                           **preferences_context(), **forms), status_of(*forms.values())
+
+
+def change_account(form, changes):
+    """The account after `changes`, or None with the service's reasons shown on `form`."""
+    try:
+        return backend().change_account(current_user.token, current_user.username, changes)
+    except BackendError as error:
+        apply_service_errors(form, error)
+        return None
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return account_page()
+
+
+@bp.post("/account/names")
+@login_required
+def change_names():
+    form = NamesForm(prefix="names")
+    if form.validate_on_submit() and change_account(form, {"first_name": form.first_name.data,
+                                                           "last_name": form.last_name.data}):
+        flash("Your name is saved.", "success")
+        return redirect(url_for("account.account"))
+    return account_page(names_form=form)
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    form = EmailForm(prefix="email")
+    if form.validate_on_submit():
+        address = form.email.data.strip() or None
+        if address == backend().user(current_user.token, current_user.username)["email"]:
+            flash("That is your address already.", "info")
+            return redirect(url_for("account.account") + "#email")
+        changed = change_account(form, {"email": address, "current_password": form.current_password.data})
+        if changed:
+            flash(email_news(changed), "success")
+            return redirect(url_for("account.account") + "#email")
+    return account_page(email_form=form)
+
+
+def email_news(account):
+    if account["email"] is None:
+        return "Your e-mail address is removed."
+    if account["email_verified"]:
+        return "Your e-mail address is saved."
+    return f"We have sent a link to {account['email']}: open it to confirm your address."
+
+
+@bp.post("/account/email/verification")
+@login_required
+def resend_verification():
+    sent, problem = attempt(lambda: backend().resend_verification(current_user.token, current_user.username),
+                            "The account service")
+    flash(f"{sent['message']}: open it to confirm your address." if sent else problem,
+          "success" if sent else "error")
+    return redirect(url_for("account.account") + "#email")
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    """A password change ends every session of the account, this one too; the reader is logged in again with
+    the new password, so only their other devices are logged out."""
+    form = PasswordChangeForm(prefix="password")
+    if form.validate_on_submit() and change_account(form, {"password": form.password.data,
+                                                           "current_password": form.current_password.data}):
+        try:
+            renew_session(current_user.username, form.password.data)
+        except (BackendError, DependencyUnavailable):
+            end_session()
+            flash("Your password is changed. Please log in with it.", "success")
+            return redirect(url_for("account.login", next=url_for("account.account")))
+        flash("Your password is changed, and you are logged out on your other devices.", "success")
+        return redirect(url_for("account.account"))
+    return account_page(password_form=form)
+
+
+# ---- links from e-mails, and forgotten passwords --------------------------------------------------------------
+
+
+@bp.route("/account/verify", methods=["GET", "POST"])
+def verify_email():
+    """The verification link opens this page; its button confirms. A GET changes nothing, so mail scanners
+    that open every link cannot confirm an address for its reader."""
+    form = VerifyEmailForm(token=request.args.get("token", ""))
+    problem = None if form.token.data else INCOMPLETE_LINK
+    if form.validate_on_submit() and form.token.data:
+        try:
+            verified = backend().verify_email(form.token.data)
+        except BackendError as error:
+            problem = error.errors.get("token", error.message)
+        else:
+            flash(f"Thank you: {verified['email']} is confirmed as your e-mail address.", "success")
+            return redirect(url_for("account.account") if current_user.is_authenticated
+                            else url_for("catalogue.index"))
+    return render_template("account/verify.html", form=form, problem=problem), 400 if problem else 200
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            answer = backend().request_password_reset(form.username_or_email.data.strip())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"{answer['message']}. It can take a few minutes to arrive: look in your spam folder too.",
+                  "success")
+            return redirect(url_for("account.login"))
+    return render_template("account/forgot_password.html", form=form), status_of(form)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    """The password link opens this page (a forgotten password, a librarian's reset, or a new patron's first)."""
+    form = ResetPasswordForm(token=request.args.get("token", ""))
+    if form.validate_on_submit():
+        try:
+            backend().reset_password(form.token.data, form.password.data)
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash("Your new password is set: log in with it.", "success")
+            return redirect(url_for("account.login"))
+    if not form.token.data:
+        form.token.errors = [INCOMPLETE_LINK]
+    return render_template("account/reset_password.html", form=form), status_of(form)

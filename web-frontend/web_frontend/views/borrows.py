@@ -1,5 +1,5 @@
 """My borrows: the patron's loans with Renew and Return, their holds, and their reading history (kept only
-if they choose)."""
+if they choose, on the account page)."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -88,7 +88,7 @@ def keep_history():
               "Returned books will leave your history after a month.", "success")
     else:
         flash(problem, "error")
-    return redirect(url_for("borrows.my_borrows") + "#history-heading")
+    return redirect(url_for("account.account") + "#history")
 
 
 @bp.post("/history/delete")

@@ -1,5 +1,6 @@
 """Librarians' pages: add, edit and delete books and their copies; genres; the loans desk, worked by scanner;
-the hold shelf; users, each patron at a glance, and their roles; barcode labels to print."""
+the hold shelf; users, each patron at a glance (their address, a reset link, deactivation), their roles, and
+registering a patron at the desk; barcode labels to print."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -8,7 +9,7 @@ from stdnum import isbn
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
 from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, ItemForm, ItemStatusForm,
-                     RoleForm)
+                     PatronEmailForm, RegisterPatronForm, RoleForm)
 from ..formatting import nice_date
 from ..labels import code128_data_uri
 from ..session import librarian_required
@@ -339,24 +340,102 @@ def users():
     return render_template("manage/users.html", users=found, search=search, role_form=RoleForm())
 
 
-@bp.get("/users/<username>")
-def patron(username):
-    """A patron at a glance: their account, what they have (overdue first), what they wait for."""
-    token = current_user.token
+@bp.route("/patrons/new", methods=["GET", "POST"])
+def register_patron():
+    """A patron registered at the desk: no password from the librarian; the patron chooses one through the
+    link we e-mail them."""
+    form = RegisterPatronForm()
+    if form.validate_on_submit():
+        try:
+            registered = backend().register_patron(current_user.token, form.patron_fields())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(welcome_news(registered), "success")
+            return redirect(url_for("manage.patron", username=registered["username"]))
+    return render_template("manage/register_patron.html", form=form), 400 if form.errors or form.form_errors else 200
+
+
+def welcome_news(registered):
+    username = registered["username"]
+    if registered["email"]:
+        return f"We have e-mailed {username} a link to choose a password."
+    return (f"{username} is registered, and the desk can lend to them now. To use the website they need an e-mail "
+            "address: add one below, and we will e-mail them a link to choose a password.")
+
+
+def account_or_404(username):
     try:
-        account = backend().user(token, username)
+        return backend().user(current_user.token, username)
     except BackendError as error:
         if error.status == 404:
             abort(404)
         raise
+
+
+@bp.get("/users/<username>")
+def patron(username):
+    return patron_page(username)
+
+
+def patron_page(username, email_form=None):
+    """A patron at a glance: their account, what they have (overdue first), what they wait for."""
+    token = current_user.token
+    account = account_or_404(username)
     summary, problem = attempt(lambda: backend().patron(token, account["username"]), "The loans service")
     loans = backend().loans(token, username=account["username"], active="true", per_page=100) if summary else None
     holds = backend().holds(token, username=account["username"], status=["waiting", "ready"], per_page=100) \
         if summary else None
+    email_form = email_form or PatronEmailForm(formdata=None, data={"email": account["email"]})
+    status = 400 if email_form.errors or email_form.form_errors else 200
     return render_template("manage/patron.html", account=account, summary=summary, problem=problem, loans=loans,
-                           holds=holds, titles=backend().titles([loan["book_id"] for loan in
-                                                                 (loans.items if loans else [])
-                                                                 if not loan.get("title")]))
+                           holds=holds, email_form=email_form,
+                           titles=backend().titles([loan["book_id"] for loan in (loans.items if loans else [])
+                                                    if not loan.get("title")])), status
+
+
+@bp.post("/users/<username>/email")
+def change_patron_email(username):
+    form = PatronEmailForm()
+    if form.validate_on_submit():
+        address = form.email.data.strip() or None
+        try:
+            changed = backend().change_account(current_user.token, username, {"email": address})
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"Saved. We have e-mailed a link to {address}: {changed['username']} confirms the address by "
+                  "opening it." if address and not changed["email_verified"] else "Saved.", "success")
+            return redirect(url_for("manage.patron", username=username))
+    return patron_page(username, email_form=form)
+
+
+@bp.post("/users/<username>/password-reset")
+def send_password_reset(username):
+    """The patron gets a link to choose a new password; nobody else ever sees it."""
+    sent, problem = attempt(lambda: backend().send_password_reset(current_user.token, username),
+                            "The account service")
+    flash(f"{sent['message']}." if sent else f"No link sent: {problem}", "success" if sent else "error")
+    return redirect(url_for("manage.patron", username=username))
+
+
+@bp.route("/users/<username>/<any(deactivate, reactivate):action>", methods=["GET", "POST"])
+def change_active(username, action):
+    """Asks first (GET), then deactivates or reactivates the account (POST)."""
+    account = account_or_404(username)
+    if request.method == "GET":
+        return render_template("manage/confirm_active.html", account=account, action=action)
+    changed, problem = attempt(lambda: backend().change_account(current_user.token, account["username"],
+                                                                {"active": action == "reactivate"}),
+                               "The account service")
+    if changed is None:
+        flash(f"Nothing changed: {problem}", "error")
+    elif changed["active"]:
+        flash(f"{changed['username']} is active again: they can log in and borrow.", "success")
+    else:
+        flash(f"{changed['username']} is deactivated: they are logged out everywhere and cannot log in or borrow.",
+              "success")
+    return redirect(url_for("manage.patron", username=account["username"]))
 
 
 @bp.get("/users/<username>/borrows")

@@ -63,4 +63,4 @@ def choose():
     chosen, problem = attempt(lambda: backend().choose_notifications(current_user.token, choices),
                               "The notification service")
     flash("Saved: we will tell you things the way you chose." if chosen else problem, "success" if chosen else "error")
-    return redirect("/account#notifications")
+    return redirect(url_for("account.account", _anchor="notifications"))

@@ -2,7 +2,7 @@
 searches by index
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from library_common.search_text import fold
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,158 @@
+"""The account flows through the running system's pages, up to the mail: user-service records each link in its
+event log (notification-service, which mails them, is not part of this system yet), so the test reads the links'
+tokens from GET /events with notification-service's credentials (librarians see them withheld) and follows them
+through the pages as the reader would."""
+
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+PASSWORD = "first-password"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CONFIRMED = '<span class="badge badge-in">confirmed</span>'
+
+
+class Reader:
+    """A browser without JavaScript: a cookie jar that sends the pages' forms with their CSRF token."""
+
+    def __init__(self, stack):
+        self.web = stack.web
+        self.session = requests.Session()
+
+    def get(self, path):
+        return self.session.get(self.web + path, timeout=10)
+
+    def submit(self, form_page, action, fields):
+        """Open `form_page`, then send `fields` to `action` with the page's token; the answer, redirects followed."""
+        token = CSRF.search(self.get(form_page).text).group(1)
+        return self.session.post(self.web + action, data={**fields, "csrf_token": token}, timeout=10)
+
+    def log_in(self, username, password):
+        return self.submit("/login", "/login", {"username": username, "password": password})
+
+    def log_out(self):
+        return self.submit("/", "/logout", {})
+
+
+def link_token(stack, event_type, username, timeout=10):
+    """The token of the latest `event_type` event about `username` in user-service's event log (read as
+    notification-service). The feed shows an event once no older transaction is still running: it may wait."""
+    notifier = stack.service_headers()
+    deadline = time.monotonic() + timeout
+    cursor, found = "", None
+    while True:
+        page = requests.get(f"{stack.users}/events", params={"after": cursor, "limit": 500}, headers=notifier,
+                            timeout=10).json()
+        found = next((event for event in reversed(page["events"])
+                      if event["type"] == event_type and event["subject"] == username), found)
+        cursor = page["next"]
+        if page["events"]:
+            continue
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert found, f"no {event_type} about {username} in the event log"
+    return found["payload"]["token"]
+
+
+def test_sign_up_confirm_the_address_forget_the_password_and_choose_another(stack):
+    username = f"reader-{uuid.uuid4().hex[:6]}"
+    address = f"{username}@example.org"
+    reader = Reader(stack)
+
+    signed_up = reader.submit("/signup", "/signup", {
+        "username": username, "first_name": "Rita", "last_name": "Reader", "email": address,
+        "password": PASSWORD, "confirm": PASSWORD})
+    assert f"We have sent a link to {address}" in signed_up.text
+    assert "not confirmed yet" in reader.get("/account").text
+
+    token = link_token(stack, "account.email_verification_requested", username)
+    verification = f"/account/verify?token={token}"
+    assert "Confirm my address" in reader.get(verification).text
+    confirmed = reader.submit(verification, "/account/verify", {"token": token})
+    assert f"Thank you: {address} is confirmed" in confirmed.text
+    assert CONFIRMED in reader.get("/account").text
+
+    reader.log_out()
+    asked = reader.submit("/forgot-password", "/forgot-password", {"username_or_email": address.upper()})
+    assert "If an account matches, we have sent a link to its e-mail address" in asked.text
+
+    token = link_token(stack, "account.password_reset_requested", username)
+    reset_page = f"/reset-password?token={token}"
+    chosen = reader.submit(reset_page, "/reset-password", {"token": token, "password": "second-password",
+                                                           "confirm": "second-password"})
+    assert "Your new password is set: log in with it." in chosen.text
+
+    assert "Invalid username or password" in reader.log_in(username, PASSWORD).text
+    assert f"Signed in as <strong>{username}</strong>" in reader.log_in(username, "second-password").text
+
+    again = Reader(stack).submit(reset_page, "/reset-password", {"token": token, "password": "third-password",
+                                                                 "confirm": "third-password"})
+    assert again.status_code == 400 and "This link has expired or was already used" in again.text
+    assert f"Signed in as <strong>{username}</strong>" in Reader(stack).log_in(username, "second-password").text
+
+
+def test_forgot_password_answers_the_same_for_nobody_and_sends_nothing(stack):
+    reader = Reader(stack)
+
+    answer = reader.submit("/forgot-password", "/forgot-password", {"username_or_email": "nobody@example.org"})
+
+    assert answer.status_code == 200 and "If an account matches, we have sent a link to its e-mail address" in \
+        answer.text
+
+
+def test_an_unconfirmed_address_gets_no_reset_link(stack):
+    username = f"unsure-{uuid.uuid4().hex[:6]}"
+    requests.post(f"{stack.users}/register", timeout=10, json={
+        "username": username, "password": PASSWORD, "first_name": "Una", "last_name": "Sure",
+        "email": f"{username}@example.org"}).raise_for_status()
+
+    Reader(stack).submit("/forgot-password", "/forgot-password", {"username_or_email": username})
+
+    with pytest.raises(AssertionError, match="no account.password_reset_requested"):
+        link_token(stack, "account.password_reset_requested", username, timeout=1)
+
+
+def test_a_patron_registered_at_the_desk_chooses_a_password_through_the_welcome_link(stack):
+    username = f"walkin-{uuid.uuid4().hex[:6]}"
+    librarian = Reader(stack)
+    librarian.log_in(*stack.librarian)
+
+    registered = librarian.submit("/manage/patrons/new", "/manage/patrons/new", {
+        "username": username, "first_name": "Walter", "last_name": "Kin", "email": f"{username}@example.org"})
+    assert f"We have e-mailed {username} a link to choose a password." in registered.text
+    assert "not confirmed yet" in registered.text  # the patron's page, with the address
+
+    patron = Reader(stack)
+    token = link_token(stack, "account.password_reset_requested", username)
+    patron.submit(f"/reset-password?token={token}", "/reset-password", {
+        "token": token, "password": "walters-own", "confirm": "walters-own"})
+
+    assert f"Signed in as <strong>{username}</strong>" in patron.log_in(username, "walters-own").text
+    assert CONFIRMED in patron.get("/account").text  # the welcome link proved the address
+    reset = librarian.submit(f"/manage/users/{username}", f"/manage/users/{username}/password-reset", {})
+    assert f"We have e-mailed {username} a link to choose a new password." in reset.text
+
+
+def test_librarians_looking_at_the_event_log_see_no_links_token(stack):
+    """Else a librarian could have a patron sent a reset link, read it, and take the account over."""
+    username = f"private-{uuid.uuid4().hex[:6]}"
+    requests.post(f"{stack.users}/register", timeout=10, json={
+        "username": username, "password": PASSWORD, "first_name": "Pri", "last_name": "Vate",
+        "email": f"{username}@example.org"}).raise_for_status()
+    link_token(stack, "account.email_verification_requested", username)  # there for the service
+    librarian = stack.login(*stack.librarian)
+
+    cursor, seen = "", []
+    while True:
+        page = requests.get(f"{stack.users}/events", params={"after": cursor, "limit": 500}, headers=librarian,
+                            timeout=10).json()
+        seen += [event["payload"] for event in page["events"] if event["subject"] == username]
+        if not page["events"]:
+            break
+        cursor = page["next"]
+    assert [payload["token"] for payload in seen if "token" in payload] == [None]

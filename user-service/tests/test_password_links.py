@@ -1,0 +1,336 @@
+"""Passwords set by mailed link: "forgot password" (the same answer whoever asks), the librarian's reset, the
+welcome link of a patron registered at the desk; each link signed, single use, bound to the address; and the
+events of an account's life that notification-service turns into mail."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from user_service import create_app
+
+from .conftest import FAST_HASH
+
+RESET_ANSWER = {"message": "If an account matches, we have sent a link to its e-mail address"}
+EXPIRED_OR_USED = "This link has expired or was already used"
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    moment = {"now": datetime.now(timezone.utc)}
+    monkeypatch.setattr("user_service.views.email_links.now", lambda: moment["now"])
+    return moment
+
+
+@pytest.fixture
+def verified_user(client, make_user, recorded):
+    """`verified_user(name)`: a patron whose address <name>@example.org is verified."""
+    def make(username="alice", **kwargs):
+        make_user(username, email=f"{username}@example.org", **kwargs)
+        token = recorded("account.email_verification_requested")[-1]["token"]
+        assert client.post("/email-verifications", json={"token": token}).status_code == 200
+        return username
+
+    return make
+
+
+def forgot(client, username_or_email):
+    return client.post("/password-resets", json={"username_or_email": username_or_email})
+
+
+def reset(client, token, password="a brand new password"):
+    return client.post("/password-resets/confirm", json={"token": token, "password": password})
+
+
+def reset_link(recorded, index=-1):
+    return recorded("account.password_reset_requested")[index]["token"]
+
+
+def logs_in(client, username, password):
+    return client.post("/login", json={"username": username, "password": password}).status_code == 200
+
+
+# ---- forgot password ------------------------------------------------------------------------------------------
+
+
+def test_forgot_password_sends_a_link_to_a_verified_address(client, verified_user, recorded):
+    verified_user("alice")
+
+    response = forgot(client, "alice")
+
+    assert response.status_code == 202 and response.json == RESET_ANSWER
+    [event] = recorded("account.password_reset_requested")
+    assert set(event) == {"username", "first_name", "email", "token", "purpose", "expires_at"}
+    assert (event["username"], event["first_name"], event["email"], event["purpose"]) == (
+        "alice", "Alice", "alice@example.org", "reset")
+    expires_at = datetime.fromisoformat(event["expires_at"])
+    assert timedelta(minutes=59) < expires_at - datetime.now(timezone.utc) <= timedelta(hours=1)
+
+
+def test_the_address_finds_the_account_too_whatever_its_letter_case(client, verified_user, recorded):
+    verified_user("alice")
+
+    assert forgot(client, "ALICE@example.org").json == RESET_ANSWER
+    assert recorded("account.password_reset_requested")[0]["username"] == "alice"
+
+
+@pytest.mark.parametrize("who", ["nobody", "nobody@example.org", "bob", "carol", "dave", "dave@example.org"])
+def test_the_same_answer_and_no_link_when_no_account_may_have_one(client, make_user, login, recorded, who):
+    """Unknown, without an address (bob), with an unverified one (carol), deactivated (dave)."""
+    make_user("boss", role="librarian")
+    make_user("bob")
+    make_user("carol", email="carol@example.org")
+    make_user("dave", email="dave@example.org")
+    token = recorded("account.email_verification_requested")[-1]["token"]
+    client.post("/email-verifications", json={"token": token})
+    client.patch("/users/dave", json={"active": False}, headers=login("boss"))
+
+    response = forgot(client, who)
+
+    assert response.status_code == 202 and response.json == RESET_ANSWER
+    assert recorded("account.password_reset_requested") == []
+
+
+def test_forgot_password_is_limited_per_client(app, verified_user):
+    site = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PASSWORD_HASH_METHOD": FAST_HASH,
+                       "TESTING": True, "RATE_LIMIT_PASSWORD_RESET": "2/hour"}).test_client()
+    site.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+
+    outcomes = [forgot(site, f"someone-{number}").status_code for number in range(3)]
+
+    assert outcomes == [202, 202, 429]
+    assert forgot(site, "someone").json["message"].startswith("Too many password reset requests from your address")
+
+
+def test_nobody_floods_a_mailbox_with_links_from_many_addresses(app, verified_user, recorded):
+    verified_user("alice")
+    site = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PASSWORD_HASH_METHOD": FAST_HASH,
+                       "TESTING": True, "RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT": "2/hour"})
+    answers = []
+    for number in range(4):
+        client = site.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        answers.append(forgot(client, "alice").json)
+
+    assert answers == [RESET_ANSWER] * 4
+    assert len(recorded("account.password_reset_requested")) == 2
+
+
+# ---- choosing the new password --------------------------------------------------------------------------------
+
+
+def test_the_link_sets_the_password_once_and_ends_earlier_sessions(client, verified_user, login, recorded):
+    verified_user("alice")
+    stolen = login("alice")
+    forgot(client, "alice")
+    link = reset_link(recorded)
+
+    response = reset(client, link)
+
+    assert response.status_code == 200 and response.json["username"] == "alice"
+    assert logs_in(client, "alice", "a brand new password") and not logs_in(client, "alice", "correct horse")
+    assert client.get("/me", headers=stolen).status_code == 401
+    assert recorded("account.password_changed") == [{"username": "alice", "first_name": "Alice",
+                                                     "email": "alice@example.org", "via": "reset_link"}]
+    again = reset(client, link, "yet another password")
+    assert again.status_code == 400 and again.json["message"] == EXPIRED_OR_USED
+    assert logs_in(client, "alice", "a brand new password")
+
+
+def test_the_link_lasts_an_hour(client, verified_user, recorded, clock):
+    verified_user("alice")
+    forgot(client, "alice")
+
+    clock["now"] += timedelta(minutes=61)
+
+    late = reset(client, reset_link(recorded))
+    assert late.status_code == 400 and late.json["message"] == EXPIRED_OR_USED
+    assert logs_in(client, "alice", "correct horse")
+
+
+def test_the_link_dies_when_the_password_changes_another_way(client, verified_user, login, recorded):
+    verified_user("alice")
+    forgot(client, "alice")
+    client.patch("/users/alice", json={"password": "changed meanwhile", "current_password": "correct horse"},
+                 headers=login("alice"))
+
+    assert reset(client, reset_link(recorded)).status_code == 400
+    assert logs_in(client, "alice", "changed meanwhile")
+
+
+def test_the_link_dies_when_the_address_changes(client, verified_user, login, recorded):
+    verified_user("alice")
+    forgot(client, "alice")
+    client.patch("/users/alice", json={"email": "elsewhere@example.org", "current_password": "correct horse"},
+                 headers=login("alice"))
+
+    assert reset(client, reset_link(recorded)).status_code == 400
+
+
+def test_of_two_links_the_first_used_ends_the_other(client, verified_user, recorded):
+    verified_user("alice")
+    forgot(client, "alice")
+    forgot(client, "alice")
+
+    assert reset(client, reset_link(recorded, 1)).status_code == 200
+    assert reset(client, reset_link(recorded, 0), "another password").status_code == 400
+
+
+def test_a_verification_link_is_no_password_link(client, make_user, recorded):
+    make_user("alice", email="alice@example.org")
+
+    response = reset(client, recorded("account.email_verification_requested")[0]["token"])
+
+    assert response.status_code == 400 and response.json["message"] == EXPIRED_OR_USED
+
+
+@pytest.mark.parametrize("password, field", [("short", "password"), ("ALICE", "password"), ("x" * 129, "password")])
+def test_the_new_password_follows_the_sign_up_rules(client, verified_user, recorded, password, field):
+    verified_user("alice")
+    forgot(client, "alice")
+
+    response = reset(client, reset_link(recorded), password)
+
+    assert response.status_code == 400 and field in response.json["errors"]
+    assert reset(client, reset_link(recorded)).status_code == 200  # a refused password does not use the link up
+
+
+def test_a_deactivated_account_gets_no_password_from_an_earlier_link(client, make_user, verified_user, login,
+                                                                     recorded):
+    make_user("boss", role="librarian")
+    verified_user("alice")
+    forgot(client, "alice")
+    client.patch("/users/alice", json={"active": False}, headers=login("boss"))
+
+    response = reset(client, reset_link(recorded))
+
+    assert response.status_code == 403 and response.json["message"] == "This account is deactivated; ask a librarian"
+
+
+@pytest.mark.parametrize("token", ["", "not a token", "a" * 1001, "abc\x00def"])
+def test_impossible_tokens_are_400(client, token):
+    assert reset(client, token).status_code == 400
+    assert client.post("/email-verifications", json={"token": token}).status_code == 400
+
+
+# ---- the desk -------------------------------------------------------------------------------------------------
+
+
+def test_librarians_register_a_patron_who_chooses_a_password_through_the_welcome_link(client, make_user, login,
+                                                                                      recorded):
+    make_user("boss", role="librarian")
+
+    response = client.post("/users", headers=login("boss"), json={
+        "username": "rosa", "first_name": "Rosa", "last_name": "Parks", "email": "rosa@example.org"})
+
+    assert response.status_code == 201
+    assert {key: response.json[key] for key in ("username", "role", "active", "email", "email_verified")} == {
+        "username": "rosa", "role": "patron", "active": True, "email": "rosa@example.org", "email_verified": False}
+    assert not logs_in(client, "rosa", "!not-chosen-yet") and not logs_in(client, "rosa", "")
+    [welcome] = recorded("account.password_reset_requested")
+    assert (welcome["username"], welcome["email"], welcome["purpose"]) == ("rosa", "rosa@example.org", "welcome")
+    assert recorded("account.email_verification_requested") == []  # one mail: the welcome link verifies too
+    assert recorded("account.registered")[-1]["username"] == "rosa"
+
+    chosen = reset(client, welcome["token"], "rosa's own password")
+
+    assert chosen.status_code == 200 and chosen.json["email_verified"] is True
+    assert recorded("account.email_verified") == [{"username": "rosa", "email": "rosa@example.org"}]
+    assert logs_in(client, "rosa", "rosa's own password")
+
+
+def test_a_welcome_link_lasts_as_long_as_a_verification_link(client, make_user, login, recorded, clock):
+    make_user("boss", role="librarian")
+    client.post("/users", headers=login("boss"), json={
+        "username": "rosa", "first_name": "Rosa", "last_name": "Parks", "email": "rosa@example.org"})
+
+    clock["now"] += timedelta(hours=47)
+
+    assert reset(client, reset_link(recorded)).status_code == 200
+
+
+def test_a_patron_registered_without_an_address_gets_the_welcome_link_once_one_is_added(client, make_user, login,
+                                                                                       recorded):
+    make_user("boss", role="librarian")
+    boss = login("boss")
+    client.post("/users", headers=boss, json={"username": "rosa", "first_name": "Rosa", "last_name": "Parks"})
+    assert recorded("account.password_reset_requested") == []
+    assert forgot(client, "rosa").json == RESET_ANSWER and recorded("account.password_reset_requested") == []
+
+    client.patch("/users/rosa", json={"email": "rosa@example.org"}, headers=boss)
+
+    assert recorded("account.password_reset_requested")[0]["purpose"] == "welcome"
+    assert recorded("account.email_verification_requested") == []
+    forgot(client, "rosa")  # lost the mail: "forgot password" sends the welcome link again
+    assert [event["purpose"] for event in recorded("account.password_reset_requested")] == ["welcome", "welcome"]
+
+
+def test_desk_registration_is_for_librarians_and_checks_names_and_addresses(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("alice", email="alice@example.org")
+    patron = {"username": "rosa", "first_name": "Rosa", "last_name": "Parks"}
+
+    assert client.post("/users", json=patron).status_code == 401
+    assert client.post("/users", json=patron, headers=login("alice")).status_code == 403
+    taken = client.post("/users", json=patron | {"username": "ALICE"}, headers=login("boss"))
+    assert taken.status_code == 409 and taken.json["errors"] == {"username": "That username is taken"}
+    address = client.post("/users", json=patron | {"email": "alice@example.org"}, headers=login("boss"))
+    assert address.status_code == 409 and "email" in address.json["errors"]
+    with_password = client.post("/users", json=patron | {"password": "chosen by the librarian"},
+                                headers=login("boss"))
+    assert with_password.status_code == 400 and "password" in with_password.json["errors"]
+
+
+# ---- a librarian's reset ----------------------------------------------------------------------------------------
+
+
+def test_a_librarian_has_a_reset_link_mailed_and_sees_no_password(client, make_user, verified_user, login,
+                                                                  recorded):
+    make_user("boss", role="librarian")
+    verified_user("alice")
+
+    response = client.post("/users/alice/password-reset", headers=login("boss"))
+
+    assert response.status_code == 202
+    assert response.json == {"message": "We have e-mailed alice a link to choose a new password"}
+    assert recorded("account.password_reset_requested")[0]["purpose"] == "reset"
+    assert logs_in(client, "alice", "correct horse")  # the old password works until the link is used
+
+
+def test_a_librarians_reset_needs_an_active_account_with_a_verified_address(client, make_user, login):
+    make_user("boss", role="librarian")
+    make_user("bob")
+    make_user("carol", email="carol@example.org")
+    make_user("dave", email="dave@example.org")
+    boss = login("boss")
+    client.patch("/users/dave", json={"active": False}, headers=boss)
+
+    outcomes = {name: client.post(f"/users/{name}/password-reset", headers=boss) for name in ("bob", "carol", "dave")}
+
+    assert {name: response.status_code for name, response in outcomes.items()} == {"bob": 409, "carol": 409,
+                                                                                    "dave": 409}
+    assert outcomes["bob"].json["message"] == "bob has no e-mail address: add one, and we will send the link to it"
+    assert "not verified yet" in outcomes["carol"].json["message"]
+    assert "deactivated" in outcomes["dave"].json["message"]
+    assert client.post("/users/nobody/password-reset", headers=boss).status_code == 404
+    assert client.post("/users/carol/password-reset", headers=login("carol")).status_code == 403
+
+
+# ---- the account's life, in events ------------------------------------------------------------------------------
+
+
+def test_deactivation_reactivation_and_password_changes_are_recorded(client, make_user, verified_user, login,
+                                                                     recorded):
+    make_user("boss", role="librarian")
+    verified_user("alice")
+    client.patch("/users/alice", json={"password": "a new password", "current_password": "correct horse"},
+                 headers=login("alice"))
+    boss = login("boss")
+
+    client.patch("/users/alice", json={"active": False}, headers=boss)
+    client.patch("/users/alice", json={"active": False}, headers=boss)  # no change, no event
+    client.patch("/users/alice", json={"active": True}, headers=boss)
+
+    assert recorded("account.password_changed") == [{"username": "alice", "first_name": "Alice",
+                                                     "email": "alice@example.org", "via": "current_password"}]
+    assert recorded("account.deactivated") == [{"username": "alice", "by": "boss"}]
+    assert recorded("account.reactivated") == [{"username": "alice", "by": "boss"}]

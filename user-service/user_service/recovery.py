@@ -1,0 +1,108 @@
+"""E-mail verification and passwords set by mailed link: the rules behind the links (links.py) that
+notification-service mails after reading the events recorded here, in the same transaction as the change."""
+
+import hmac
+
+from library_common.errors import BadRequest, Conflict, Forbidden, TooManyRequests
+from library_common import events
+from library_common.transactions import transaction
+
+from .accounts import (DEACTIVATED, end_sessions, find_by_username_or_email, find_user, get_user,
+                       may_receive_password_link, record_password_changed, record_password_link,
+                       record_verification_link)
+from .links import EXPIRED_OR_USED
+
+FOR_ANOTHER_ADDRESS = "This link is for another e-mail address; use the link we sent to your current address"
+RESET_ANSWER = "If an account matches, we have sent a link to its e-mail address"
+
+
+def verify_email(links, token, now):
+    """The account whose current address the link was sent to, now verified. Using the link again is
+    harmless (nothing changes); a link sent to an address the account no longer has verifies nothing."""
+    claim = links.read_email_verification(token, now)
+    with transaction():
+        user = find_user(claim.username, lock=True)
+        if user is None:
+            raise BadRequest(EXPIRED_OR_USED)
+        if (user.email or "").lower() != claim.email:
+            raise BadRequest(FOR_ANOTHER_ADDRESS)
+        _mark_verified(user, now)
+        return user
+
+
+def _mark_verified(user, now):
+    if user.email_verified_at is None:
+        user.email_verified_at = now
+        events.record("account.email_verified", user.username, username=user.username, email=user.email)
+
+
+def resend_verification(links, actor, username, now):
+    """Mail the verification link again, to the account holder's own unverified address."""
+    user = get_user(username)
+    if actor.username.lower() != user.username.lower():
+        raise Forbidden("You may only ask for a link to your own address")
+    if user.email is None:
+        raise Conflict("Your account has no e-mail address: add one first")
+    if user.email_verified:
+        raise Conflict("Your e-mail address is already verified")
+    with transaction():
+        record_verification_link(links, user, now)
+    return {"message": f"We have sent a new link to {user.email}"}
+
+
+def request_password_reset(deps, username_or_email, now):
+    """"Forgot password": a link to the account's address when a live, active account matches by username
+    or address and may receive one (may_receive_password_link). The answer is the same either way, so it
+    tells nobody whether an account exists or has an address. Each account gets at most
+    RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT links, whoever asks from wherever: nobody can flood a reader's
+    mailbox with them."""
+    user = find_by_username_or_email(username_or_email)
+    if user is not None and user.active and may_receive_password_link(user) and _one_more_link(deps, user, now):
+        with transaction():
+            record_password_link(deps.links, user, now)
+    return {"message": RESET_ANSWER}
+
+
+def _one_more_link(deps, user, now):
+    try:
+        deps.rate_limiter.hit("password_links_per_account", f"account {user.username.lower()}", now)
+    except TooManyRequests:
+        return False
+    return True
+
+
+def send_password_reset(links, username, now):
+    """A librarian has a link mailed to a patron (who then chooses the password; nobody else ever sees it)."""
+    user = get_user(username)
+    if not user.active:
+        raise Conflict(f"{user.username}'s account is deactivated: reactivate it first")
+    if user.email is None:
+        raise Conflict(f"{user.username} has no e-mail address: add one, and we will send the link to it")
+    if not may_receive_password_link(user):
+        raise Conflict(f"{user.username}'s e-mail address is not verified yet: ask them to open the link we sent "
+                       "to it, or correct the address")
+    with transaction():
+        record_password_link(links, user, now)
+    return {"message": f"We have e-mailed {user.username} a link to choose a new password"}
+
+
+def reset_password(deps, token, password, now):
+    """Set the password a link was sent for: once (the password hash it was issued against changes), while
+    the account still has the address it went to; every earlier session ends. The link proves the mail
+    arrived, so an unverified address (a welcome link's) is verified by it."""
+    claim = deps.links.read_password(token, now)
+    if password.lower() == claim.username.lower():
+        raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
+    password_hash = deps.hasher.hash(password)  # slow by design: before the row is locked
+    with transaction():
+        user = find_user(claim.username, lock=True)
+        if user is None or (user.email or "").lower() != claim.email or not hmac.compare_digest(
+                deps.links.fingerprint(user.password_hash), claim.password_fingerprint):
+            raise BadRequest(EXPIRED_OR_USED)
+        if not user.active:
+            raise Forbidden(DEACTIVATED)
+        user.password_hash = password_hash
+        end_sessions(user, now)
+        _mark_verified(user, now)
+        record_password_changed(user, via="reset_link")
+        return user
