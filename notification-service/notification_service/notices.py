@@ -69,8 +69,13 @@ def drafts_for(source, event, settings):
             return [Draft("receipt", who, payload | {"what": kind_of.split(".")[1]}, f"{site}/my/borrows")]
         return []
     if kind_of == "account.email_verification_requested":
-        return [Draft("account_link", who, payload | {"purpose": "verify"},
-                      f"{site}/account/verify?token={payload['token']}", email_to=payload["email"])]
+        drafts = [Draft("account_link", who, payload | {"purpose": "verify"},
+                        f"{site}/account/verify?token={payload['token']}", email_to=payload["email"])]
+        previous = payload.get("previous_email")
+        if previous and previous.lower() != payload["email"].lower():
+            # the address that had the account's mail until now hears of the change, in case it was not them
+            drafts.append(Draft("account", who, payload | {"change": "email"}, f"{site}/account", email_to=previous))
+        return drafts
     if kind_of == "account.password_reset_requested":
         purpose = payload.get("purpose", "reset")
         return [Draft("account_link", who, payload | {"purpose": purpose},
@@ -107,6 +112,7 @@ def remember_account(event):
 _templates = Environment(loader=PackageLoader("notification_service", "templates"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 _templates.filters["nice_date"] = lambda iso: f"{datetime.fromisoformat(iso):%-d %B %Y}" if iso else ""
+_templates.filters["nice_time"] = lambda iso: f"{datetime.fromisoformat(iso):%-d %B %Y, %H:%M %Z}" if iso else ""
 
 
 def render(draft, first_name, settings):
@@ -137,8 +143,8 @@ def apply_events(source, events, cursor, settings, now):
     for event in events:
         if source == "users":
             remember_account(event)
-        for draft in drafts_for(source, event, settings):
-            made += _make(f"{source}:{event['id']}", draft, settings, now)
+        for number, draft in enumerate(drafts_for(source, event, settings)):
+            made += _make(f"{source}:{event['id']}" + (f":{number}" if number else ""), draft, settings, now)
     db.session.execute(insert(FeedCursor).values(source=source, cursor=cursor)
                        .on_conflict_do_update(index_elements=["source"], set_={"cursor": cursor}))
     return made

@@ -148,6 +148,41 @@ def test_password_links_and_a_changed_password(app, client, logs, mailbox, patro
     assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["account"]
 
 
+def test_a_link_says_until_when_it_works(app, logs, mailbox):
+    verified(logs)
+    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
+                      email="alice@example.org", token="welcome-token", purpose="welcome",
+                      expires_at="2026-11-29T12:00:00+00:00")
+
+    read(app)
+    send(app)
+
+    [mail] = mailbox.to("alice@example.org")
+    assert mail["Subject"] == "Welcome to Riverside Library: choose your password"
+    assert "The link works until 29 November 2026, 12:00 UTC." in mail.get_body(("plain",)).get_content()
+    assert "http://library.test/reset-password?token=welcome-token" in mail.get_body(("html",)).get_content()
+
+
+def test_a_changed_address_is_told_to_the_previous_one_and_confirmed_at_the_new_one(app, client, logs, mailbox,
+                                                                                    patron):
+    verified(logs, email="old@example.org")
+    logs["users"].add("account.email_verification_requested", "alice", username="alice", first_name="Alice",
+                      email="new@example.org", token="verify-token", previous_email="old@example.org")
+    hold_ready(logs)
+
+    read(app)
+    read(app)  # the same events again (read at least once) make nothing more
+    send(app)
+
+    [told] = mailbox.to("old@example.org")
+    [confirm] = mailbox.to("new@example.org")
+    assert told["Subject"] == "Your library e-mail address was changed"
+    assert "to new@example.org" in told.get_body(("plain",)).get_content()
+    assert confirm["Subject"] == "Please confirm your e-mail address"
+    # neither address has the account's mail now: the hold is told in the app only, until new@ is confirmed
+    assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["hold_ready"]
+
+
 def test_preferences_choose_the_channels(app, client, logs, mailbox, patron):
     verified(logs)
     chosen = client.put("/preferences", headers=patron,
