@@ -1,4 +1,5 @@
-"""The running library: VPC, Aurora Serverless v2, four Fargate services behind one ALB, monitoring."""
+"""The running library: VPC, Aurora Serverless v2, five Fargate services (and their workers) behind one ALB,
+mail through Amazon SES, monitoring."""
 
 from dataclasses import dataclass
 
@@ -31,6 +32,10 @@ class StackOptions:
     alarm_email: str = ""
     desired_count: int = 2
     max_count: int = 6
+    # Mail: the SES identity (a verified domain or address) notices are sent from, and the From header.
+    mail_domain: str = ""
+    mail_from: str = ""
+    site_url: str = ""  # links in mail point here; default: the load balancer's address
 
     @classmethod
     def from_context(cls, node):
@@ -43,6 +48,9 @@ class StackOptions:
             certificate_arn=context("certificateArn"),
             alarm_email=context("alarmEmail"),
             desired_count=int(context("desiredCount", "2")),
+            mail_domain=context("mailDomain"),
+            mail_from=context("mailFrom"),
+            site_url=context("siteUrl"),
         )
 
 
@@ -66,7 +74,7 @@ class LibraryStack(cdk.Stack):
             self, "LoadBalancerSecurityGroup", vpc=self.vpc, description="Library: the public load balancer"
         )
         self.services_security_group = ec2.SecurityGroup(
-            self, "ServicesSecurityGroup", vpc=self.vpc, description="Library: the four services"
+            self, "ServicesSecurityGroup", vpc=self.vpc, description="Library: the services"
         )
         self.database_security_group = ec2.SecurityGroup(
             self, "DatabaseSecurityGroup", vpc=self.vpc, description="Library: Aurora", allow_all_outbound=False
@@ -108,12 +116,17 @@ class LibraryStack(cdk.Stack):
             "borrows": {"HISTORY_PSEUDONYM_KEY": self._generated_secret(
                 "HistoryPseudonymKey", "borrow-service key of anonymised borrowers' pseudonyms")},
         }
+        # One secret, two names: user-service checks it, notification-service gets its tokens with it.
+        notifier = self._generated_secret("NotifierSecret", "notification-service's secret at user-service")
+        self.secrets["users"]["NOTIFICATION_SERVICE_SECRET"] = notifier
+        self.secrets["notifications"] = {"SERVICE_SECRET": notifier}
         self.signing_key = SigningKeySecret(self, "SigningKey")
         self.secrets["users"]["JWT_PRIVATE_KEY"] = self.signing_key.secret
 
         self.load_balancer, self.listener = self._load_balancer()
         self.services = {}
         self.target_groups = {}
+        self.worker_logs = {}
         for priority, spec in enumerate(SERVICES, start=1):
             repository = ecr.Repository.from_repository_name(
                 self, f"{spec.name.title()}Images", repository_names[spec.name]
@@ -126,6 +139,7 @@ class LibraryStack(cdk.Stack):
             if spec.worker:
                 self.services[f"{spec.name}-worker"] = self._worker(spec, repository)
         self.services["users"].node.add_dependency(self.signing_key.resource)
+        self._mail()
 
         database_cpu = cloudwatch.Alarm(
             self,
@@ -138,8 +152,7 @@ class LibraryStack(cdk.Stack):
         )
         database_cpu.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
 
-        cdk.CfnOutput(self, "Url", value=f"{'https' if options.certificate_arn else 'http'}://"
-                                          f"{self.load_balancer.load_balancer_dns_name}")
+        cdk.CfnOutput(self, "Url", value=self._public_url())
         cdk.CfnOutput(self, "ClusterName", value=self.cluster.cluster_name)
 
     def _generated_secret(self, construct_id, purpose):
@@ -192,9 +205,19 @@ class LibraryStack(cdk.Stack):
                 "DB_PORT": cdk.Token.as_string(self.database.cluster_endpoint.port),
                 "DB_NAME": spec.database,
             }
+        if spec.name == "notifications":
+            environment |= {
+                "MAIL_TRANSPORT": "ses",  # Amazon SES's API with the task's role: no SMTP password to keep
+                "SITE_URL": self.options.site_url or self._public_url(),
+                **({"MAIL_FROM": self.options.mail_from} if self.options.mail_from else {}),
+            }
         if self.options.tracing:
             environment["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"
         return environment
+
+    def _public_url(self):
+        scheme = "https" if self.options.certificate_arn else "http"
+        return f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
 
     def _container_secrets(self, spec: ServiceSpec):
         secrets = {
@@ -287,6 +310,7 @@ class LibraryStack(cdk.Stack):
             secrets=self._container_secrets(spec),
             logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{spec.name}-worker", log_group=log_group),
         )
+        self.worker_logs[spec.name] = log_group
         return ecs.FargateService(
             self,
             f"{title}Service",
@@ -298,6 +322,31 @@ class LibraryStack(cdk.Stack):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
         )
+
+    def _mail(self):
+        """notification-service and its worker send through SES, from the mail identity alone; mail that
+        keeps failing (the worker logs "mail send failed" per attempt, up to MAIL_MAX_ATTEMPTS) raises an alarm."""
+        identity = (f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity/{self.options.mail_domain}"
+                    if self.options.mail_domain else f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity/*")
+        if not self.options.mail_domain:
+            cdk.Annotations.of(self).add_warning_v2(
+                "library:no-mail-domain",
+                "No mailDomain: notification-service may send from any SES identity of the account. Give the "
+                "verified domain (-c mailDomain=library.example.org -c mailFrom='Library <library@...>').")
+        for name in ("notifications", "notifications-worker"):
+            self.services[name].task_definition.task_role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identity]))
+        failures = logs.MetricFilter(
+            self, "MailFailuresFilter", log_group=self.worker_logs["notifications"],
+            filter_pattern=logs.FilterPattern.literal('"mail send failed"'),
+            metric_namespace="Library", metric_name="MailSendFailures", metric_value="1", default_value=0)
+        alarm = cloudwatch.Alarm(
+            self, "MailFailuresAlarm", metric=failures.metric(statistic="Sum", period=cdk.Duration.minutes(15)),
+            threshold=10, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            alarm_description="notifications: 10 or more mail sends failed in 15 minutes",
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
 
     def _scaling(self, spec, service, target_group):
         scaling = service.auto_scale_task_count(min_capacity=self.options.desired_count,

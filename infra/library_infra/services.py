@@ -29,7 +29,10 @@ SERVICES = (
     ServiceSpec("users", 5001, "/api/users", database="users"),
     ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users"),
                 worker="borrow_service"),
-    ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows")),
+    ServiceSpec("notifications", 5003, "/api/notifications", database="notifications", neighbours=("users", "borrows"),
+                worker="notification_service"),
+    ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows", "notifications")),
 )
 BY_NAME = {spec.name: spec for spec in SERVICES}
-NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL"}
+NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL",
+                      "notifications": "NOTIFICATION_SERVICE_URL"}

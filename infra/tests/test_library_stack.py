@@ -33,13 +33,13 @@ def test_a_vpc_over_two_availability_zones(template):
 
 
 def test_one_image_repository_per_service(registry):
-    registry.resource_count_is("AWS::ECR::Repository", 4)
+    registry.resource_count_is("AWS::ECR::Repository", len(SERVICES))
     registry.has_resource_properties("AWS::ECR::Repository", {
         "RepositoryName": "library/books", "ImageScanningConfiguration": {"ScanOnPush": True},
         "ImageTagMutability": "IMMUTABLE"})
 
 
-def test_four_fargate_services_and_their_workers_run_the_tagged_images(template):
+def test_five_fargate_services_and_their_workers_run_the_tagged_images(template):
     template.resource_count_is("AWS::ECS::Cluster", 1)
     template.resource_count_is("AWS::ECS::Service", len(SERVICES) + len([s for s in SERVICES if s.worker]))
     for spec in SERVICES:
@@ -57,13 +57,13 @@ def test_borrow_service_s_worker_runs_its_image_with_the_worker_command_and_its_
     assert "PortMappings" not in worker or not worker["PortMappings"]
     workers = [r for r in resources(template, "AWS::ECS::Service").values()
                if not r["Properties"].get("LoadBalancers") and r["Properties"]["DesiredCount"] == 1]
-    assert len(workers) == 1
+    assert len(workers) == len([spec for spec in SERVICES if spec.worker]) == 2
 
 
 def test_internal_calls_use_service_discovery_not_the_load_balancer(template):
     template.resource_count_is("AWS::ServiceDiscovery::PrivateDnsNamespace", 1)
     template.has_resource_properties("AWS::ServiceDiscovery::PrivateDnsNamespace", {"Name": "library.internal"})
-    template.resource_count_is("AWS::ServiceDiscovery::Service", 4)
+    template.resource_count_is("AWS::ServiceDiscovery::Service", len(SERVICES))
     environment = {e["Name"]: e["Value"] for e in app_container(template, "borrows")["Environment"]}
     assert environment["BOOKS_SERVICE_URL"] == "http://books.library.internal:5000/api/books"
     assert environment["JWKS_URL"] == "http://users.library.internal:5001/api/users/.well-known/jwks.json"
@@ -72,12 +72,13 @@ def test_internal_calls_use_service_discovery_not_the_load_balancer(template):
 def test_one_load_balancer_routes_paths_and_checks_health(template):
     template.resource_count_is("AWS::ElasticLoadBalancingV2::LoadBalancer", 1)
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"})
-    for prefix in ("/api/books", "/api/users", "/api/borrows"):
+    for prefix in ("/api/books", "/api/users", "/api/borrows", "/api/notifications"):
         template.has_resource_properties("AWS::ElasticLoadBalancingV2::ListenerRule", {
             "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": [prefix, f"{prefix}/*"]}}]})
     health_paths = sorted(tg["Properties"]["HealthCheckPath"]
                           for tg in resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup").values())
-    assert health_paths == ["/api/books/health", "/api/borrows/health", "/api/users/health", "/health"]
+    assert health_paths == ["/api/books/health", "/api/borrows/health", "/api/notifications/health",
+                            "/api/users/health", "/health"]
 
 
 def test_aurora_serverless_v2_with_generated_credentials(template):
@@ -98,7 +99,7 @@ def test_secrets_are_injected_from_secrets_manager_never_as_plain_values(templat
         assert not plain & SECRET_NAMES, container["Name"]
     users = {s["Name"] for s in app_container(template, "users")["Secrets"]}
     web = {s["Name"] for s in app_container(template, "web")["Secrets"]}
-    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "DB_USER", "DB_PASSWORD"}
+    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "NOTIFICATION_SERVICE_SECRET", "DB_USER", "DB_PASSWORD"}
     assert web == {"SECRET_KEY"}
     assert "dev-only-insecure-secret" not in json.dumps(template.to_json())
 
@@ -116,22 +117,23 @@ def test_logs_are_kept_for_a_month(template):
 
 
 def test_every_service_scales_on_cpu_and_requests(template):
-    template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 4)
+    template.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", len(SERVICES))
     policies = resources(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
     metrics = sorted(p["Properties"]["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]
                      ["PredefinedMetricType"] for p in policies)
-    assert metrics == ["ALBRequestCountPerTarget"] * 4 + ["ECSServiceAverageCPUUtilization"] * 4
+    assert metrics == ["ALBRequestCountPerTarget"] * len(SERVICES) + ["ECSServiceAverageCPUUtilization"] * len(SERVICES)
 
 
 def test_alarms_for_errors_latency_health_and_database_cpu(template):
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     descriptions = sorted(a["Properties"]["AlarmDescription"] for a in alarms)
-    assert len(descriptions) == 3 * 4 + 1
+    assert len(descriptions) == 3 * len(SERVICES) + 2
     for spec in SERVICES:
         assert f"{spec.name}: more than 5% of requests answered 5xx" in descriptions
         assert f"{spec.name}: p95 latency above 1 s" in descriptions
         assert f"{spec.name}: a task fails its health check" in descriptions
     assert "Aurora CPU above 80% for 15 minutes" in descriptions
+    assert "notifications: 10 or more mail sends failed in 15 minutes" in descriptions
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
 
 
@@ -150,7 +152,7 @@ def _group_id(template, description):
 
 
 def test_only_the_load_balancer_and_the_services_reach_the_services(template):
-    services = _group_id(template, "Library: the four services")
+    services = _group_id(template, "Library: the services")
     load_balancer = _group_id(template, "Library: the public load balancer")
     into_services = [r for r in _ingress_rules(template) if r.get("GroupId") == {"Fn::GetAtt": [services, "GroupId"]}]
     assert into_services
@@ -162,7 +164,7 @@ def test_only_the_load_balancer_and_the_services_reach_the_services(template):
 
 def test_only_the_services_reach_the_database(template):
     database = _group_id(template, "Library: Aurora")
-    services = _group_id(template, "Library: the four services")
+    services = _group_id(template, "Library: the services")
     into_database = [r for r in _ingress_rules(template) if r.get("GroupId") == {"Fn::GetAtt": [database, "GroupId"]}]
     assert [(r["SourceSecurityGroupId"]["Fn::GetAtt"][0], r["FromPort"]) for r in into_database] == [(services, 5432)]
 
@@ -177,7 +179,7 @@ def test_the_public_side_is_only_the_load_balancer(template):
 def test_tracing_is_behind_a_flag(tracing):
     template, _ = synthesize(tracing=tracing)
     names = [c["Name"] for c in containers(template)]
-    assert names.count("xray-daemon") == (4 if tracing else 0)
+    assert names.count("xray-daemon") == (len(SERVICES) if tracing else 0)
 
 
 def test_https_when_a_certificate_is_given():
@@ -214,3 +216,38 @@ def test_without_a_certificate_synthesis_warns_that_one_is_needed():
     Annotations.from_stack(stack("")).has_warning("/Library", Match.string_like_regexp("No certificateArn"))
     with_certificate = Annotations.from_stack(stack("arn:aws:acm:eu-west-1:123456789012:certificate/abc"))
     with_certificate.has_no_warning("/Library", Match.string_like_regexp("No certificateArn"))
+
+
+def test_notification_service_and_its_worker_mail_through_ses_with_the_secret_user_service_checks(template):
+    service, worker = app_container(template, "notifications"), app_container(template, "notifications-worker")
+    users = {s["Name"]: s["ValueFrom"] for s in app_container(template, "users")["Secrets"]}
+
+    for container in (service, worker):
+        environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+        assert environment["MAIL_TRANSPORT"] == "ses" and environment["DB_NAME"] == "notifications"
+        assert environment["USER_SERVICE_URL"] == "http://users.library.internal:5001/api/users"
+        secrets = {s["Name"]: s["ValueFrom"] for s in container["Secrets"]}
+        assert secrets["SERVICE_SECRET"] == users["NOTIFICATION_SERVICE_SECRET"]
+    assert worker["Command"] == ["python", "-m", "library_common.worker", "notification_service"]
+    web = {e["Name"]: e["Value"] for e in app_container(template, "web")["Environment"]}
+    assert web["NOTIFICATION_SERVICE_URL"] == "http://notifications.library.internal:5003/api/notifications"
+
+
+def test_only_notification_service_may_send_mail(template):
+    sending = []
+    for logical, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(action.startswith("ses:") for action in actions):
+                sending.append(logical)
+    assert len(sending) == 2 and all(name.startswith("Notifications") for name in sending)
+
+
+def test_mail_failures_are_counted_from_the_worker_s_log_and_alarm():
+    template, _registry = synthesize(mail_domain="library.example.org")
+
+    template.has_resource_properties("AWS::Logs::MetricFilter", {
+        "FilterPattern": '"mail send failed"',
+        "MetricTransformations": [Match.object_like({"MetricName": "MailSendFailures", "MetricValue": "1"})]})
+    policy = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "identity/library.example.org" in policy and "identity/*" not in policy

@@ -15,10 +15,13 @@ APPS = {  # compose service -> (package, the seed's port, its database)
     "books-service": ("books_service", 5000, "books"),
     "user-service": ("user_service", 5001, "users"),
     "borrow-service": ("borrow_service", 5002, "borrows"),
+    "notification-service": ("notification_service", 5003, "notifications"),
     "web-frontend": ("web_frontend", 8000, None),
 }
-SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY", "borrow-service": "HISTORY_PSEUDONYM_KEY"}
-WORKERS = {"borrow-worker": ("borrow-service", "borrow_service")}  # compose worker -> (its service, package)
+SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY", "borrow-service": "HISTORY_PSEUDONYM_KEY",
+           "notification-service": "SERVICE_SECRET"}
+WORKERS = {"borrow-worker": ("borrow-service", "borrow_service"),  # compose worker -> (its service, package)
+           "notification-worker": ("notification-service", "notification_service")}
 # Read by gunicorn_conf or the container entrypoint rather than by the app's settings.
 PROCESS_SETTINGS = {"BIND", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT", "WEB_GRACEFUL_TIMEOUT",
                     "MIGRATE_ON_START", "SCRIPT_NAME", "FRONTEND_SECRET_KEY"}
@@ -88,6 +91,8 @@ def test_service_urls_name_compose_services_on_their_ports(service):
     for name, value in environment(service).items():
         if not name.endswith("_URL"):
             continue
+        if name in ("MAILBOX_URL", "SITE_URL"):
+            continue  # the mail catcher (checked below), and the site's public address for links in mail
         host, port = re.match(r"http://([\w-]+):(\d+)", value).groups()
         assert host in APPS, f"{service} {name} points at unknown service {host}"
         assert int(port) == APPS[host][1], f"{service} {name} uses the wrong port for {host}"
@@ -126,7 +131,7 @@ def test_the_services_trust_forwarded_addresses_from_the_frontend_alone():
     frontend = COMPOSE["services"]["web-frontend"]["networks"]["library"]["ipv4_address"]
     subnet = COMPOSE["networks"]["library"]["ipam"]["config"][0]["subnet"]
     assert ipaddress.ip_address(frontend) in ipaddress.ip_network(subnet)
-    for service in ("books-service", "user-service", "borrow-service"):
+    for service in ("books-service", "user-service", "borrow-service", "notification-service"):
         assert environment(service)["TRUSTED_PROXIES"] == frontend, service
     assert environment("web-frontend")["TRUSTED_PROXIES"] == "${FRONTEND_TRUSTED_PROXIES:-}"
 
@@ -150,7 +155,9 @@ def test_services_wait_for_what_they_call():
     assert set(COMPOSE["services"]["books-service"]["depends_on"]) == {"db", "user-service"}
     assert set(COMPOSE["services"]["borrow-service"]["depends_on"]) == {"db", "books-service", "user-service"}
     assert set(COMPOSE["services"]["web-frontend"]["depends_on"]) == {"books-service", "user-service",
-                                                                      "borrow-service"}
+                                                                      "borrow-service", "notification-service"}
+    # notification-service reads the feeds when they answer (and waits, reading later, when they do not)
+    assert set(COMPOSE["services"]["notification-service"]["depends_on"]) == {"db", "user-service"}
 
 
 def test_the_env_example_sets_every_variable_compose_requires():
@@ -183,3 +190,24 @@ def test_a_worker_runs_its_service_s_image_and_settings_with_the_worker_command(
     assert set(definition["environment"]) - known == set()
     assert definition["environment"]["DB_NAME"] == environment(service)["DB_NAME"]
     assert (importlib.import_module(f"{package}.jobs").schedule(importlib.import_module(package).DEFAULTS))
+
+
+def test_user_service_and_notification_service_share_the_notifier_secret_from_the_env_file():
+    secret = "${NOTIFICATION_SERVICE_SECRET:?set NOTIFICATION_SERVICE_SECRET in .env}"
+
+    assert environment("user-service")["NOTIFICATION_SERVICE_SECRET"] == secret
+    assert environment("notification-service")["SERVICE_SECRET"] == secret
+    assert environment("notification-worker")["SERVICE_SECRET"] == secret
+
+
+def test_mail_goes_to_the_compose_mail_catcher_unless_the_env_file_says_otherwise():
+    catcher = COMPOSE["services"]["mail"]
+    smtp_port = catcher["command"][catcher["command"].index("--smtp-port") + 1]
+    http_port = catcher["command"][catcher["command"].index("--http-port") + 1]
+
+    for service in ("notification-service", "notification-worker"):
+        assert environment(service)["SMTP_HOST"] == "${SMTP_HOST:-mail}"
+        assert environment(service)["SMTP_PORT"] == f"${{SMTP_PORT:-{smtp_port}}}"
+    assert environment("web-frontend")["MAILBOX_URL"] == f"${{MAILBOX_URL:-http://mail:{http_port}}}"
+    assert catcher["ports"] == [f"127.0.0.1:{http_port}:{http_port}"]
+    assert catcher["command"][:3] == ["python", "-m", "library_common.mailcatcher"]
