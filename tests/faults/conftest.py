@@ -2,6 +2,7 @@
 two process groups run by the real runner (scripts/stack.py -> honcho -> gunicorn), so borrow-service
 can be killed and restarted without taking the rest down."""
 
+import contextlib
 import os
 import pwd
 import random
@@ -24,11 +25,28 @@ from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, liste
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")
 PASSWORD = "fault-tolerant"
-GROUPS = {"main": ["books", "users", "web"], "borrows": ["borrows"]}
+GROUPS = {"main": ["books", "users", "web"], "borrows": ["borrows"],
+          "notifications": ["notifications", "notifications-worker"], "mail": ["mail"]}
 
 
 # Short, so a test can hold a token that is no longer its own proof of a live account.
 ACCOUNT_CHECK_SECONDS = 3
+
+
+def descendants(pid):
+    """Every process below `pid` (children, their children...), from /proc."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 class FaultyStack:
@@ -38,9 +56,14 @@ class FaultyStack:
         self.books = f"http://127.0.0.1:{self.ports['BOOKS_PORT']}"
         self.users = f"http://127.0.0.1:{self.ports['USER_PORT']}"
         self.borrows = f"http://127.0.0.1:{self.ports['BORROW_PORT']}"
+        self.notifications = f"http://127.0.0.1:{self.ports['NOTIFICATION_PORT']}"
+        self.mailbox = f"http://127.0.0.1:{self.ports['MAILBOX_PORT']}"
         self.env = {**os.environ, **self.ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
                     "WEB_CONCURRENCY": "2", "MAX_ACTIVE_LOANS": "50", "HTTP_READ_TIMEOUT": "2",
                     "AVAILABILITY_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2",
+                    # notification-service's worker: reads and sends every second; mail a killed worker had
+                    # claimed is taken back after 3 s; a failed send is tried again after 1 s, then 2, 4...
+                    "POLL_SECONDS": "1", "MAIL_CLAIM_SECONDS": "3", "MAIL_RETRY_SECONDS": "1",
                     "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS), **ONE_MACHINE_LIMITS}
         self.groups = {}
         self.postgres_dir = data_dir / "postgres"
@@ -50,7 +73,8 @@ class FaultyStack:
             self.groups[group] = subprocess.Popen(
                 [sys.executable, str(ROOT / "scripts" / "stack.py"), "run", *GROUPS[group]], env=self.env, cwd=ROOT,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        urls = {"main": [f"{self.users}/ready", f"{self.books}/ready"], "borrows": [f"{self.borrows}/ready"]}[group]
+        urls = {"main": [f"{self.users}/ready", f"{self.books}/ready"], "borrows": [f"{self.borrows}/ready"],
+                "notifications": [f"{self.notifications}/ready"], "mail": [f"{self.mailbox}/messages"]}[group]
         for url in urls:
             self.wait_for(url)
 
@@ -70,6 +94,16 @@ class FaultyStack:
         for pid in listening_pids(self.ports["BORROW_PORT"]):
             os.kill(pid, signal.SIGKILL)
         self.groups["borrows"].wait(timeout=30)
+
+    def kill_group(self, group):
+        """kill -9 every program of a group (its gunicorn masters and workers, its job workers); honcho then
+        winds the group down."""
+        runner = self.groups[group].pid
+        for pid in descendants(runner):
+            if pid != runner and "honcho" not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        self.groups[group].wait(timeout=30)
 
     def borrow_workers(self):
         """borrow-service's gunicorn workers: the listeners whose parent is another listener (the master)."""
@@ -121,8 +155,10 @@ class FaultyStack:
 def faulty(tmp_path_factory):
     stack = FaultyStack(tmp_path_factory.mktemp("faults"))
     try:
-        stack.start("main")  # first: it initialises PostgreSQL; the borrows group then shares the server
+        stack.start("main")  # first: it initialises PostgreSQL; the other groups then share the server
         stack.start("borrows")
+        stack.start("mail")
+        stack.start("notifications")
         yield stack
     finally:
         stack.stop()

@@ -22,6 +22,78 @@ pytestmark = pytest.mark.faults
 run_for = time.sleep
 
 
+def desk_registrations(faulty, librarian, count, prefix):
+    """Patrons registered at the desk with an address: each is an event asking for one welcome mail."""
+    addresses = {}
+    for number in range(count):
+        username = f"{prefix}{number:03d}"
+        response = requests.post(f"{faulty.users}/users", headers=librarian, timeout=10, json={
+            "username": username, "first_name": "Burst", "last_name": str(number),
+            "email": f"{username}@example.org"})
+        response.raise_for_status()
+        addresses[username] = f"{username}@example.org"
+    return addresses
+
+
+def mail_by_address(faulty, addresses, timeout=120):
+    """{address: [Message-IDs]} once every address has mail (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        received = {}
+        for message in requests.get(f"{faulty.mailbox}/messages", timeout=10).json():
+            received.setdefault(message["to"], []).append(message["message_id"])
+        if set(addresses.values()) <= set(received) or time.monotonic() > deadline:
+            return received
+        time.sleep(1)
+
+
+def test_notices_survive_kill_9_of_notification_service_and_its_worker_during_a_burst(faulty):
+    """200 events: notification-service and its worker are killed twice while they turn them into notices
+    and mail them. Every event becomes exactly one notice and every mail arrives; a mail sent just before a
+    kill may arrive twice, with the same Message-ID, which mail programs show once."""
+    librarian = faulty.login(*LIBRARIAN)
+    addresses = {}
+    kills = 0
+    for third in range(3):
+        addresses |= desk_registrations(faulty, librarian, 67 if third < 2 else 66, f"burst{third}-")
+        if third < 2:
+            run_for(1.5)  # the worker is reading and sending
+            faulty.kill_group("notifications")
+            kills += 1
+            faulty.start("notifications")
+
+    received = mail_by_address(faulty, addresses)
+    with faulty.database("notifications").connect() as db:
+        notices = db.execute(sa.text(
+            "SELECT email_to, email_status FROM notices WHERE kind = 'account_link' AND email_to LIKE 'burst%'")).all()
+
+    assert len(addresses) == 200
+    assert sorted(address for address, _status in notices) == sorted(addresses.values())  # one each, none lost
+    assert {status for _address, status in notices} == {"sent"}
+    assert set(addresses.values()) <= set(received), "some mail never arrived"
+    doubled = {address: ids for address, ids in received.items() if address in addresses.values() and len(ids) > 1}
+    assert all(len(set(ids)) == 1 for ids in doubled.values()), f"a second mail that is not the same: {doubled}"
+    assert len(doubled) <= kills, f"more mails doubled than kills: {doubled}"
+
+
+def test_mail_waits_while_the_mail_server_is_down_and_goes_when_it_is_back(faulty):
+    librarian = faulty.login(*LIBRARIAN)
+    faulty.kill_group("mail")
+    addresses = desk_registrations(faulty, librarian, 5, "waiting-")
+    run_for(4)  # the worker tries, fails, and waits to try again
+    with faulty.database("notifications").connect() as db:
+        waiting = db.execute(sa.text(
+            "SELECT email_status, attempts, last_error FROM notices WHERE email_to LIKE 'waiting-%'")).all()
+
+    faulty.start("mail")
+    received = mail_by_address(faulty, addresses, timeout=60)
+
+    assert len(waiting) == 5 and {status for status, *_ in waiting} <= {"pending", "sending"}
+    assert any(status == "pending" and attempts >= 1 and "refused" in error.lower()
+               for status, attempts, error in waiting), waiting
+    assert set(addresses.values()) <= set(received)
+
+
 def test_a_borrow_worker_killed_mid_load_loses_nothing(faulty, library):
     books, patrons, _ = library
     with Load(faulty, patrons, list(books)) as load:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -75,6 +76,22 @@ def world(stack):
         hold.raise_for_status()
         return hold.json()["id"]
 
+    def notice_of_a():
+        """A hold of A's made ready (the lender returns the copy): the notice notification-service makes of it."""
+        _loan, book_id = lend("Held by A, made ready", to=lender_token)
+        requests.post(f"{stack.borrows}/holds", json={"book_id": book_id}, headers=tokens["patron_a"],
+                      timeout=10).raise_for_status()
+        requests.post(f"{stack.borrows}/return", json={"book_id": book_id}, headers=lender_token,
+                      timeout=10).raise_for_status()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = requests.get(f"{stack.notifications}/notifications", headers=tokens["patron_a"], timeout=10)
+            if found.json():
+                return found.json()[0]["id"]
+            time.sleep(0.5)
+        raise AssertionError("notification-service made no notice of A's ready hold within a minute")
+
+    notice = notice_of_a()
     places = {}
     for role in ROLES:
         loan, loan_book = lend(f"On loan to A, to return, for {role}")
@@ -89,6 +106,7 @@ def world(stack):
             "hold": held_by_a(f"Held by A, to look at, for {role}"),
             "cancellable": held_by_a(f"Held by A, to cancel, for {role}"),
             "stranger": f"nobody-{role.replace('_', '-')}-{uuid.uuid4().hex[:4]}",
+            "notice": notice,
         }
     shelf_book = add_book("On the shelf", copies=3)
     for role in ROLES:
@@ -112,7 +130,7 @@ def world(stack):
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
-# a username nobody has. Rows run in
+# a username nobody has, {notice} a notice of A's in the app. Rows run in
 # order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
@@ -176,6 +194,15 @@ MATRIX = [
     ("borrows", "PUT", "/patrons/{victim}/settings", {"keep_history": True}, (401, 200, 403, 403, 401, 401)),
     ("borrows", "DELETE", "/patrons/{victim}/history", None, (401, 204, 403, 403, 401, 401)),
     ("borrows", "POST", "/patrons/{stranger}/close", None, (401, 403, 403, 200, 401, 401)),
+    # notification-service: everyone logged in has their own notices and choices; another's are not found
+    ("notifications", "GET", "/notifications", None, (401, 200, 200, 200, 401, 401)),
+    ("notifications", "GET", "/notifications/unread-count", None, (401, 200, 200, 200, 401, 401)),
+    ("notifications", "POST", "/notifications/{notice}/read", None, (401, 200, 404, 404, 401, 401)),
+    ("notifications", "POST", "/notifications/read", None, (401, 200, 200, 200, 401, 401)),
+    ("notifications", "GET", "/preferences", None, (401, 200, 200, 200, 401, 401)),
+    ("notifications", "PUT", "/preferences", {"choices": {"due_soon": "both"}}, (401, 200, 200, 200, 401, 401)),
+    ("notifications", "GET", "/notices/failed", None, (401, 403, 403, 200, 401, 401)),
+    ("notifications", "POST", "/notices/{notice}/retry", None, (401, 403, 403, 404, 401, 401)),  # it did not fail
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
 INTEGER_PLACES = {"book", "loan_book", "all_out", "genre_into"}
@@ -225,7 +252,7 @@ def test_every_operation_of_every_service_has_a_row(stack):
     rows = {(service, method, re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]))
             for service, method, path, *_ in [*MATRIX, LOGOUT]}
     missing = []
-    for service in ("books", "users", "borrows"):
+    for service in ("books", "users", "borrows", "notifications"):
         document = requests.get(f"{stack.url[service]}/openapi.json", timeout=10).json()
         for path, operations in document["paths"].items():
             for method in operations:
@@ -284,7 +311,8 @@ def forged_tokens(stack, world):
 
 @pytest.mark.parametrize("attack", ["alg none", "HS256 signed with the public key", "role edited", "unknown kid",
                                     "our kid, another key", "wrong issuer", "expired"])
-@pytest.mark.parametrize("service, path", [("users", "/users"), ("books", "/books"), ("borrows", "/borrows")])
+@pytest.mark.parametrize("service, path", [("users", "/users"), ("books", "/books"), ("borrows", "/borrows"),
+                                           ("notifications", "/notifications")])
 def test_forged_tokens_are_refused_by_every_service(stack, forged_tokens, attack, service, path):
     headers = {"Authorization": f"Bearer {forged_tokens[attack]}"}
     method = "POST" if service == "books" else "GET"
