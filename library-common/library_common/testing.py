@@ -178,7 +178,8 @@ def analysed(app, table, *statements):
 
 
 def query_plans(app, make_requests, table):
-    """EXPLAIN (with sequential scans discouraged) every SELECT on `table` that `make_requests()` sends.
+    """EXPLAIN (with sequential scans discouraged) every SELECT, UPDATE and DELETE on `table` that
+    `make_requests()` sends (EXPLAIN alone runs nothing).
 
     With enable_seqscan off, a Seq Scan in a plan means no index fits the query as the code writes it;
     on test-sized tables the planner may otherwise rightly prefer a scan.
@@ -187,7 +188,7 @@ def query_plans(app, make_requests, table):
     statements = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and table in statement:
+        if statement.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")) and table in statement:
             statements.append((statement, parameters))
 
     with app.app_context():

@@ -30,7 +30,8 @@ class Notice(db.Model):
     username: Mapped[str] = mapped_column(sa.String(32))
     kind: Mapped[str] = mapped_column(sa.String(32))
     subject: Mapped[str] = mapped_column(sa.String(300))
-    body_text: Mapped[str] = mapped_column(sa.Text)
+    summary: Mapped[str] = mapped_column(sa.Text, server_default="")  # the message alone, for the app
+    body_text: Mapped[str] = mapped_column(sa.Text)  # the whole mail: greeting, message, links, signature
     body_html: Mapped[str] = mapped_column(sa.Text)
     link: Mapped[str | None] = mapped_column(sa.String(500))
     in_app: Mapped[bool]

@@ -116,13 +116,17 @@ _templates.filters["nice_time"] = lambda iso: f"{datetime.fromisoformat(iso):%-d
 
 
 def render(draft, first_name, settings):
-    """(subject, plain text, HTML) of a draft, from its kind's templates."""
+    """(subject, the message alone for the app, the mail's plain text, its HTML) of a draft, from its kind's
+    templates."""
     context = {**draft.context, "first_name": first_name or draft.username, "library": settings["LIBRARY_NAME"],
                "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
     text = _templates.get_template(f"notices/{draft.kind}.txt")
-    subject = "".join(text.blocks["subject"](text.new_context(context))).strip()
-    return subject, text.render(context).strip() + "\n", _templates.get_template(f"notices/{draft.kind}.html").render(
-        context)
+
+    def block(name):
+        return "".join(text.blocks[name](text.new_context(context))).strip()
+
+    html = _templates.get_template(f"notices/{draft.kind}.html").render(context)
+    return block("subject"), block("body"), text.render(context).strip() + "\n", html
 
 
 def channels_for(username, kind):
@@ -156,10 +160,10 @@ def _make(dedupe_key, draft, settings, now):
         return 0
     channels = channels_for(draft.username, draft.kind)
     email_to = draft.email_to or (recipient.email if recipient and channels in ("both", "email") else None)
-    subject, body_text, body_html = render(draft, draft.context.get("first_name") or (
+    subject, summary, body_text, body_html = render(draft, draft.context.get("first_name") or (
         recipient.first_name if recipient else ""), settings)
     inserted = db.session.execute(insert(Notice).values(
-        dedupe_key=dedupe_key, username=draft.username, kind=draft.kind, subject=subject[:300],
+        dedupe_key=dedupe_key, username=draft.username, kind=draft.kind, subject=subject[:300], summary=summary,
         body_text=body_text, body_html=body_html, link=draft.link,
         in_app=draft.email_to is None and channels in ("both", "in_app"),
         email_to=email_to, email_status="pending" if email_to else "none",

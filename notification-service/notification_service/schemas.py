@@ -14,7 +14,8 @@ class NoticeSchema(ma.Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"enum": list(KINDS)})
     subject = fields.String()
-    body = fields.String(attribute="body_text", metadata={"description": "Plain text"})
+    body = fields.Function(lambda notice: notice.summary or notice.body_text,
+                           metadata={"type": "string", "description": "The message, plain text"})
     link = fields.String(allow_none=True, metadata={"description": "Where on the site it is about"})
     created_at = fields.DateTime()
     read = fields.Function(lambda notice: notice.read_at is not None, metadata={"type": "boolean"})

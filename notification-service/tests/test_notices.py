@@ -44,6 +44,8 @@ def test_a_ready_hold_is_told_in_the_app_and_by_mail(app, client, logs, mailbox,
     assert [(n["kind"], n["subject"], n["read"]) for n in inbox] == [
         ("hold_ready", "Ready for you: “Dune” (until 4 December 2026)", False)]
     assert inbox[0]["link"] == "http://library.test/books/3"
+    assert inbox[0]["body"] == ("The book you asked for, “Dune”, is waiting for you on the hold shelf. Please collect "
+                                "it by 4 December 2026; after that it goes to the next reader in line.")  # no greeting
     [mail] = mailbox.to("alice@example.org")
     assert mail["Subject"] == "Ready for you: “Dune” (until 4 December 2026)"
     text = mail.get_body(("plain",)).get_content()

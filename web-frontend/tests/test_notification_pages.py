@@ -39,7 +39,19 @@ def test_the_header_badge_counts_unread_and_says_nothing_when_it_cannot(client, 
 
     assert 'aria-label="3 unread">3<' in client.get("/notifications/badge").get_data(as_text=True)
     services.replace("GET", f"{NOTIFICATIONS}/notifications/unread-count", status=503, json={"message": "down"})
-    assert client.get("/notifications/badge").get_data(as_text=True).strip() == ""
+    assert "unread" not in client.get("/notifications/badge").get_data(as_text=True)
+
+
+def test_the_header_badge_loads_with_the_page_and_again_when_a_notice_is_read(client, log_in_as, services):
+    log_in_as("alice")
+    services.get(f"{NOTIFICATIONS}/notifications/unread-count", json={"unread": 1})
+    services.post(f"{NOTIFICATIONS}/notifications/2/read", json=notice(2, read=True))
+
+    page = client.get("/notifications/badge").get_data(as_text=True)
+    read = client.post("/notifications/2/read", headers={"HX-Request": "true"})
+
+    assert 'hx-trigger="notices-read from:body"' in page  # after the first load, only when something is read
+    assert read.headers["HX-Trigger"] == "notices-read"
 
 
 def test_choosing_channels(client, log_in_as, services):

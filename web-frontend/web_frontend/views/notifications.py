@@ -34,7 +34,7 @@ def badge():
 def mark_read(notice_id):
     notice, problem = attempt(lambda: backend().mark_read(current_user.token, notice_id), "The notification service")
     if is_htmx() and notice:
-        return render_template("_notice.html", notice=notice)
+        return render_template("_notice.html", notice=notice), {"HX-Trigger": "notices-read"}  # the header's count
     if problem:
         flash(problem, "error")
     return redirect(url_for("notifications.inbox", page=request.form.get("page", 1)))
