@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -326,13 +327,21 @@ class LibraryStack(cdk.Stack):
     def _mail(self):
         """notification-service and its worker send through SES, from the mail identity alone; mail that
         keeps failing (the worker logs "mail send failed" per attempt, up to MAIL_MAX_ATTEMPTS) raises an alarm."""
-        identity = (f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity/{self.options.mail_domain}"
-                    if self.options.mail_domain else f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity/*")
-        if not self.options.mail_domain:
+        identities = f"arn:{cdk.Aws.PARTITION}:ses:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:identity"
+        if self.options.mail_domain:
+            # The domain's SES identity, signed with Easy DKIM: its three CNAME records must go into the domain's
+            # DNS (the outputs name them) before SES sends for it.
+            domain = ses.EmailIdentity(self, "MailIdentity", identity=ses.Identity.domain(self.options.mail_domain))
+            for number, record in enumerate(domain.dkim_records, start=1):
+                cdk.CfnOutput(self, f"MailDkimRecord{number}", value=f"{record.name} CNAME {record.value}")
+            identity = f"{identities}/{self.options.mail_domain}"
+        else:
+            identity = f"{identities}/*"
             cdk.Annotations.of(self).add_warning_v2(
                 "library:no-mail-domain",
                 "No mailDomain: notification-service may send from any SES identity of the account. Give the "
-                "verified domain (-c mailDomain=library.example.org -c mailFrom='Library <library@...>').")
+                "library's domain (-c mailDomain=library.example.org -c mailFrom='Library <library@...>'): the "
+                "stack then creates its SES identity and sends from it alone.")
         for name in ("notifications", "notifications-worker"):
             self.services[name].task_definition.task_role.add_to_principal_policy(iam.PolicyStatement(
                 actions=["ses:SendEmail", "ses:SendRawEmail"], resources=[identity]))

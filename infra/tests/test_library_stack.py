@@ -243,7 +243,7 @@ def test_only_notification_service_may_send_mail(template):
     assert len(sending) == 2 and all(name.startswith("Notifications") for name in sending)
 
 
-def test_mail_failures_are_counted_from_the_worker_s_log_and_alarm():
+def test_the_mail_domain_gets_its_ses_identity_and_failures_are_counted_and_alarm():
     template, _registry = synthesize(mail_domain="library.example.org")
 
     template.has_resource_properties("AWS::Logs::MetricFilter", {
@@ -251,3 +251,5 @@ def test_mail_failures_are_counted_from_the_worker_s_log_and_alarm():
         "MetricTransformations": [Match.object_like({"MetricName": "MailSendFailures", "MetricValue": "1"})]})
     policy = json.dumps(template.find_resources("AWS::IAM::Policy"))
     assert "identity/library.example.org" in policy and "identity/*" not in policy
+    template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "library.example.org"})
+    assert len([name for name in template.find_outputs("*") if name.startswith("MailDkimRecord")]) == 3

@@ -42,6 +42,18 @@ def read_all(app, cursor):
     return [event["id"] for event in found], cursor
 
 
+def read_until(app, cursor, wanted, seconds=10):
+    """Read on until `wanted` events have come: the feed also waits for transactions of other databases on the
+    server (the other test processes'), so what is committed appears soon, not always at once."""
+    found, deadline = [], time.monotonic() + seconds
+    while True:
+        more, cursor = read_all(app, cursor)
+        found += more
+        if len(found) >= wanted or time.monotonic() > deadline:
+            return found, cursor
+        time.sleep(0.05)
+
+
 def test_an_event_committed_after_a_later_one_is_not_skipped(app):
     """Transaction A takes id 1 and is slow; B takes id 2 and commits first. A reader that took 2 and
     remembered "after 2" would never see 1: the feed holds 2 back until A has ended."""
@@ -63,7 +75,7 @@ def test_an_event_committed_after_a_later_one_is_not_skipped(app):
 
     while_a_runs, cursor = read_all(app, "")
     writer.join()
-    after_a, cursor = read_all(app, cursor)
+    after_a, cursor = read_until(app, cursor, 2)
 
     assert while_a_runs == []  # not 2: A, older, might still add something before it
     assert after_a == [1, 2]
@@ -104,7 +116,7 @@ def test_concurrent_producers_and_a_polling_reader_miss_nothing_and_repeat_nothi
         thread.join()
     stop.set()
     polling.join()
-    seen.extend(read_all(app, cursor)[0])
+    seen.extend(read_until(app, cursor, len(committed) - len(seen))[0])
 
     assert len(committed) > 150
     assert sorted(seen) == sorted(committed)  # every committed event once, none skipped, none twice
