@@ -293,14 +293,29 @@ def counts(book_ids=None):
 def copies_out(book_id):
     """Who has each copy of a book that is out, under the book's lock (books-service asks this before an
     item leaves circulation): {barcode: {state, username, due_date | pickup_by}}, and holds waiting."""
+    return copies_out_of([book_id])[book_id]
+
+
+def copies_out_of(book_ids):
+    """copies_out for several books at once, under each one's lock (taken in id order, so two callers never
+    wait for each other in a circle): {book_id: {items, unnumbered_loans, holds_waiting}}."""
     with transaction():
-        circulation.lock_book(book_id)
-        loans = db.session.scalars(sa.select(Loan).where(Loan.book_id == book_id, ~Loan.returned)).all()
-        shelved = db.session.scalars(sa.select(Hold).where(Hold.book_id == book_id, Hold.status == "ready")).all()
-        waiting = len(circulation.waiting_holds(book_id))
-    items = {loan.barcode: {"state": "on_loan", "username": loan.username, "due_date": loan.due_date}
-             for loan in loans if loan.barcode}
-    items |= {hold.barcode: {"state": "on_hold_shelf", "username": hold.username, "pickup_by": hold.pickup_by}
-              for hold in shelved}
-    return {"items": items, "unnumbered_loans": sum(1 for loan in loans if not loan.barcode),
-            "holds_waiting": waiting}
+        for book_id in sorted(set(book_ids)):
+            circulation.lock_book(book_id)
+        loans = db.session.scalars(sa.select(Loan).where(Loan.book_id.in_(book_ids), ~Loan.returned)).all()
+        holds = db.session.scalars(sa.select(Hold).where(Hold.book_id.in_(book_ids),
+                                                         Hold.status.in_(("ready", "waiting")))).all()
+    books = {book_id: {"items": {}, "unnumbered_loans": 0, "holds_waiting": 0} for book_id in book_ids}
+    for loan in loans:
+        if loan.barcode:
+            books[loan.book_id]["items"][loan.barcode] = {"state": "on_loan", "username": loan.username,
+                                                          "due_date": loan.due_date}
+        else:
+            books[loan.book_id]["unnumbered_loans"] += 1
+    for hold in holds:
+        if hold.status == "ready":
+            books[hold.book_id]["items"][hold.barcode] = {"state": "on_hold_shelf", "username": hold.username,
+                                                          "pickup_by": hold.pickup_by}
+        else:
+            books[hold.book_id]["holds_waiting"] += 1
+    return books

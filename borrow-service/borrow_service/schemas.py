@@ -121,6 +121,17 @@ class BookCirculationSchema(ma.Schema):
     holds_waiting = fields.Integer()
 
 
+class BooksArgs(ma.Schema):
+    book_id = fields.List(fields.Integer(validate=BOOK_ID), required=True,
+                          validate=validate.Length(min=1, max=MAX_BATCH),
+                          metadata={"description": f"Repeat for each book (at most {MAX_BATCH})"})
+
+
+class BooksCirculationSchema(ma.Schema):
+    books = fields.Dict(keys=fields.String(), values=fields.Nested(BookCirculationSchema),
+                        metadata={"description": "book id -> its copies out and holds waiting"})
+
+
 class PatronSettingsSchema(ma.Schema):
     username = fields.String(dump_only=True)
     keep_history = StrictBoolean(required=True, metadata={

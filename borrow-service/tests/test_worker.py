@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from croniter import croniter
 
 from borrow_service.models import Hold, db
-from library_common.worker import cron_every, job_app, run_worker
+from library_common.worker import cron_every, give_back_stalled_jobs, job_app, run_worker
 
 
 @pytest.mark.parametrize("seconds, moments", [
@@ -47,3 +47,28 @@ def test_the_worker_expires_an_uncollected_hold(app, client, as_user, borrow, ho
 def test_an_interval_cron_cannot_say_is_refused_at_start():
     with pytest.raises(RuntimeError, match="divisor"):
         cron_every(7)
+
+
+def test_a_job_left_running_by_a_dead_worker_goes_back_to_the_queue_and_frees_its_lock(app):
+    """kill -9 of a worker mid-job leaves the job 'doing' with its lock: no later job with that lock could
+    start. Once the dead worker's heartbeat is old, the job is queued again."""
+    async def a_worker_dies_mid_job():
+        jobs = job_app(app)
+        async with jobs.open_async():
+            await jobs.tasks["borrow_service:expire_holds"].defer_async(timestamp=0)
+            worker_id = await jobs.job_manager.register_worker()
+            job = await jobs.job_manager.fetch_job(queues=None, worker_id=worker_id)  # started, never finished
+            with app.app_context():
+                db.session.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
+                                           "interval '1 minute' WHERE id = :id"), {"id": worker_id})
+                db.session.commit()
+            given_back = await give_back_stalled_jobs(jobs)
+            status = await jobs.job_manager.get_job_status_async(job.id)
+        await run_worker(app, wait=False)  # the job runs now: its lock was free
+        async with jobs.open_async():
+            return given_back, status, list(await jobs.job_manager.list_jobs_async(id=job.id))
+
+    given_back, status, after = asyncio.run(a_worker_dies_mid_job())
+
+    assert given_back == 1 and status.value == "todo"
+    assert after == []  # done (finished jobs are deleted)

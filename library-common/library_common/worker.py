@@ -88,15 +88,45 @@ def defer(task_name, **arguments):
     return jobs.tasks[f"{flask_app.import_name}:{task_name}"].defer(**arguments)
 
 
+# How often a worker looks for jobs that a dead worker was running (procrastinate counts a worker dead 30 s
+# after its last heartbeat).
+STALLED_CHECK_SECONDS = 60
+
+
+async def give_back_stalled_jobs(jobs):
+    """Jobs a worker was running when it died (kill -9, a lost machine) stay 'doing' for ever, and so does their
+    `lock`: every later job with that lock would wait behind them. Put them back in the queue (each job here is
+    safe to run twice). Returns how many."""
+    stalled = await jobs.job_manager.get_stalled_jobs()
+    for job in stalled:
+        log.warning("job %s (%s) was left running by a worker that stopped: queued again", job.id, job.task_name)
+        await jobs.job_manager.retry_job(job)
+    return len(stalled)
+
+
+async def _keep_giving_back_stalled_jobs(jobs):
+    while True:
+        try:
+            await give_back_stalled_jobs(jobs)
+        except Exception:  # the database briefly away, another worker retrying the same job: next time
+            log.exception("could not look for stalled jobs")
+        await asyncio.sleep(STALLED_CHECK_SECONDS)
+
+
 async def run_worker(flask_app, *, wait=True):
     jobs = job_app(flask_app)
     async with jobs.open_async():
-        await jobs.run_worker_async(
-            name=f"{flask_app.config['SERVICE_NAME']}-worker",
-            wait=wait,
-            task_middleware=[in_app_context(flask_app)],
-            delete_jobs="successful",  # finished jobs are history nobody reads; failures stay to be seen
-        )
+        watchdog = asyncio.create_task(_keep_giving_back_stalled_jobs(jobs)) if wait else None
+        try:
+            await jobs.run_worker_async(
+                name=f"{flask_app.config['SERVICE_NAME']}-worker",
+                wait=wait,
+                task_middleware=[in_app_context(flask_app)],
+                delete_jobs="successful",  # finished jobs are history nobody reads; failures stay to be seen
+            )
+        finally:
+            if watchdog:
+                watchdog.cancel()
 
 
 def main(package):

@@ -46,6 +46,8 @@ DEFAULTS = {
     # notification-service's secret for POST /service-tokens (the same value as its SERVICE_SECRET); empty: it
     # may not read the event feeds.
     "NOTIFICATION_SERVICE_SECRET": "",
+    # books-service's, for its worker's questions to borrow-service (reverting an import); empty: none.
+    "BOOKS_SERVICE_SECRET": "",
 }
 
 log = logging.getLogger(__name__)
@@ -60,7 +62,8 @@ def create_app(config=None):
                              secret_names=["SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
                                             "BOOTSTRAP_LIBRARIAN's password": librarian_password,
-                                            "NOTIFICATION_SERVICE_SECRET": settings["NOTIFICATION_SERVICE_SECRET"]})
+                                            "NOTIFICATION_SERVICE_SECRET": settings["NOTIFICATION_SERVICE_SECRET"],
+                                            "BOOKS_SERVICE_SECRET": settings["BOOKS_SERVICE_SECRET"]})
     app_deps.attach(app, build_deps(settings))
     app.cli.add_command(create_user)
     app.cli.add_command(rotate_keys)

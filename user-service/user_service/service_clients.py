@@ -1,6 +1,7 @@
-"""The library's other services that read the event feeds, by name, with their secrets (one setting each,
-e.g. NOTIFICATION_SERVICE_SECRET: a secret store injects it into both services as it is); each exchanges its
-secret for a short token (POST /service-tokens)."""
+"""The library's services that act as themselves rather than for a person (notification-service reading the
+event feeds, books-service's worker asking borrow-service about books), by name, with their secrets (one
+setting each, e.g. NOTIFICATION_SERVICE_SECRET: a secret store injects it into both services as it is); each
+exchanges its secret for a short token (POST /service-tokens)."""
 
 import hmac
 from datetime import datetime
@@ -11,8 +12,9 @@ from .keys import SERVICE_TOKEN_SECONDS, issue_service_token
 
 
 def clients_from_settings(settings):
-    """{service name: secret} for the services given a secret (none: no service may read the feeds)."""
-    known = {"notification-service": settings["NOTIFICATION_SERVICE_SECRET"]}
+    """{service name: secret} for the services given a secret (none: no service gets a token)."""
+    known = {"notification-service": settings["NOTIFICATION_SERVICE_SECRET"],
+             "books-service": settings["BOOKS_SERVICE_SECRET"]}
     return {name: secret for name, secret in known.items() if secret}
 
 

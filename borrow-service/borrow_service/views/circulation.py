@@ -7,7 +7,8 @@ from library_common.clock import now
 
 from .. import loans
 from ..deps import deps
-from ..schemas import BookCirculationSchema, CheckInSchema, DeskCheckinSchema, DeskCheckoutSchema, LoanSchema
+from ..schemas import (BookCirculationSchema, BooksArgs, BooksCirculationSchema, CheckInSchema, DeskCheckinSchema,
+                       DeskCheckoutSchema, LoanSchema)
 
 blp = Blueprint("circulation", __name__, description="The circulation desk: items by barcode")
 
@@ -34,9 +35,21 @@ def check_in(request_body):
 
 
 @blp.route("/circulation/books/<id:book_id>")
-@blp.librarian_required
+@blp.service_required
 @blp.response(200, BookCirculationSchema)
 @blp.errors(401, 403)
 def book_circulation(book_id):
-    """Who has each copy of a book that is out (librarians; books-service asks before an item leaves circulation)"""
+    """Who has each copy of a book that is out (librarians and services; books-service asks before an item
+    leaves circulation)"""
     return loans.copies_out(book_id)
+
+
+@blp.route("/circulation/books")
+@blp.service_required
+@blp.arguments(BooksArgs, location="query")
+@blp.response(200, BooksCirculationSchema)
+@blp.errors(400, 401, 403)
+def books_circulation(args):
+    """The same for several books (`book_id` repeated), each under its lock: books-service asks before it
+    takes many books out of the catalogue at once (reverting an import)"""
+    return {"books": loans.copies_out_of(args["book_id"])}

@@ -1,0 +1,170 @@
+"""Reading records out of an uploaded file: CSV (a header row naming the columns) and MARC 21 (binary, MARC-8
+or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
+genre, language, copies, description, subjects) with the raw text as the file had it; imports.py checks
+and files them like any book a librarian types in.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+
+import pymarc
+
+from library_common.search_text import first_author
+
+FIELDS = ("title", "author", "isbn", "isbn13", "year", "genre", "language", "copies", "description", "subjects")
+REQUIRED = ("title", "author")
+
+# Column names as spreadsheets and other systems write them (folded: lower case, words joined by "_").
+COLUMN_NAMES = {
+    "title": ("title", "book_title", "title_statement"),
+    "author": ("author", "authors", "author_name", "author_s", "creator", "main_author", "by"),
+    "isbn": ("isbn", "isbn10", "isbn_10", "isbn_number", "ean"),
+    "isbn13": ("isbn13", "isbn_13"),
+    "year": ("year", "published_year", "publication_year", "original_publication_year", "pub_year",
+             "year_published", "date_published", "published", "publication_date"),
+    "genre": ("genre", "genres", "category", "categories", "shelf"),
+    "language": ("language", "language_code", "lang", "languages"),
+    "copies": ("copies", "number_of_copies", "quantity", "qty", "items"),
+    "description": ("description", "summary", "abstract", "blurb", "synopsis"),
+    "subjects": ("subjects", "subject", "subject_headings", "keywords", "tags"),
+}
+RECOGNISED = {name: field for field, names in COLUMN_NAMES.items() for name in names}
+
+
+def column_key(name):
+    """'Original Publication Year' -> 'original_publication_year': how a header is compared."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "_", folded).strip("_")
+
+
+def guess_mapping(columns):
+    """{column: field} for the columns recognised by name (the first column wins a field named twice)."""
+    mapping, taken = {}, set()
+    for column in columns:
+        field = RECOGNISED.get(column_key(column))
+        if field and field not in taken:
+            mapping[column], taken = field, taken | {field}
+    return mapping
+
+
+class UnreadableFile(ValueError):
+    """The file is not the format it was said to be (the reason is for the librarian)."""
+
+
+def decode_text(content):
+    """A CSV's text: UTF-8 (a byte-order mark allowed), else Windows-1252, as spreadsheets save."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("The file is neither UTF-8 nor Windows-1252 text")
+
+
+def csv_columns(content):
+    """The header of a CSV file, and the reader's dialect (comma, semicolon or tab separated)."""
+    text = decode_text(content)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    header = next(csv.reader(io.StringIO(text), dialect), None)
+    if not header or not any(name.strip() for name in header):
+        raise UnreadableFile("The file has no header row naming its columns")
+    return [name.strip() for name in header], dialect
+
+
+def csv_records(content, mapping):
+    """(record number, {field: text}) for each data row, through `mapping` {column: field}."""
+    columns, dialect = csv_columns(content)
+    reader = csv.reader(io.StringIO(decode_text(content)), dialect)
+    next(reader)
+    positions = [(index, mapping[name]) for index, name in enumerate(columns) if mapping.get(name)]
+    for number, row in enumerate(reader, start=1):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        fields = {field: row[index].strip() for index, field in positions if index < len(row) and row[index].strip()}
+        if "author" in fields:
+            fields["author"] = first_author(fields["author"])  # "J.K. Rowling, Mary GrandPré": the author
+        yield number, fields
+
+
+# ---- MARC 21 -----------------------------------------------------------------------------------------------
+
+_TRAILING = " /:;,.="
+_DATES = re.compile(r",?\s*(?:b\.|d\.|ca\.)?\s*\d{3,4}\??-(?:\d{3,4})?\??\.?$")  # ", 1892-1973."
+
+
+def _clean(text):
+    return re.sub(r"\s+", " ", text or "").strip().rstrip(_TRAILING).strip()
+
+
+def _person(heading):
+    """'Tolkien, J. R. R. (John Ronald Reuel), 1892-1973.' -> 'J. R. R. Tolkien': the name as people read it."""
+    name = _DATES.sub("", re.sub(r"\([^)]*\)", "", heading)).strip().rstrip(_TRAILING).strip()
+    surname, comma, given = name.partition(",")
+    return f"{given.strip()} {surname.strip()}" if comma and given.strip() else name
+
+
+def marc_records(content):
+    """(record number, {field: text}) for each record of a MARC 21 file (binary, MARC-8 or UTF-8) or MARCXML."""
+    if content.lstrip()[:1] == b"<":
+        try:
+            records = pymarc.parse_xml_to_array(io.BytesIO(content))
+        except Exception as error:  # the XML parser's own errors: a file that is not MARCXML
+            raise UnreadableFile(f"The file is not MARCXML: {error}") from error
+    else:
+        if not content[:5].isdigit():
+            raise UnreadableFile("The file is not MARC 21: a record starts with its length in five digits")
+        records = pymarc.MARCReader(content, to_unicode=True, force_utf8=False, utf8_handling="replace",
+                                    permissive=True)
+    for number, record in enumerate(records, start=1):
+        if record is None:  # pymarc's permissive reader: a record it could not read
+            yield number, {"_problem": "This record could not be read"}
+            continue
+        yield number, marc_fields(record)
+
+
+def marc_fields(record):
+    fields = {}
+    title = record.get("245")
+    if title:
+        fields["title"] = _clean(" ".join(_clean(part) for part in title.get_subfields("a", "b")))
+    for tag in ("100", "110", "700", "710"):
+        author = record.get(tag)
+        if author and author.get_subfields("a"):
+            name = author.get_subfields("a")[0]
+            fields["author"] = _person(name) if tag in ("100", "700") else _clean(name)
+            break
+    isbns = [subfield.split()[0] for field in record.get_fields("020") for subfield in field.get_subfields("a")
+             if subfield.split()]
+    if isbns:
+        fields["isbn"] = isbns[0]
+    for tag in ("264", "260"):
+        for field in record.get_fields(tag):
+            year = re.search(r"\d{4}", " ".join(field.get_subfields("c")))
+            if year:
+                fields["year"] = year.group(0)
+                break
+        if "year" in fields:
+            break
+    fixed = record.get("008")
+    language = fixed.data[35:38].strip() if fixed is not None and len(fixed.data) >= 38 else ""
+    if not language or language in ("|||", "und", "zxx", "mul"):
+        language = next((code for field in record.get_fields("041") for code in field.get_subfields("a")), "")
+    if language.strip():
+        fields["language"] = language.strip()
+    subjects = []
+    for field in record.get_fields("650"):
+        heading = " -- ".join(_clean(part) for part in field.get_subfields("a", "x", "z") if _clean(part))
+        if heading and heading not in subjects:
+            subjects.append(heading)
+    if subjects:
+        fields["subjects"] = subjects
+        fields["genre"] = subjects[0].split(" -- ")[0]  # the first topic: a candidate the librarian can change
+    summary = record.get("520")
+    if summary and summary.get_subfields("a"):
+        fields["description"] = re.sub(r"\s+", " ", summary.get_subfields("a")[0]).strip()
+    return fields
