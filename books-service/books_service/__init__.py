@@ -2,7 +2,8 @@
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
-from library_common.config import load_settings
+from library_common.config import DEV_SECRET, load_settings
+from library_common.feeds import ServiceTokens
 from library_common.http import client_from_settings
 from library_common.rate_limits import Limit, RateLimiter
 
@@ -21,12 +22,21 @@ DEFAULTS = {
     "RATE_LIMIT_EXPENSIVE_SEARCH": "120/minute",
     # How long each process keeps the catalogue's words for "Did you mean" before reading them again.
     "SPELLING_REFRESH_SECONDS": 60,
+    # Imports: the largest file, how many a client may upload, how often the worker looks for work.
+    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    "RATE_LIMIT_IMPORTS": "30/hour",
+    "IMPORT_POLL_SECONDS": 5,
+    # Its secret at user-service (user-service's BOOKS_SERVICE_SECRET): the worker asks borrow-service about
+    # many books at once as itself when it reverts an import.
+    "SERVICE_SECRET": DEV_SECRET,
 }
 
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    app = create_service_app(__name__, settings, db, [views.books.blp, views.genres.blp, views.items.blp])
+    app = create_service_app(__name__, settings, db,
+                             [views.books.blp, views.genres.blp, views.items.blp, views.imports.blp],
+                             secret_names=["SERVICE_SECRET"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),
         circulation=Circulation(
@@ -35,8 +45,11 @@ def create_app(config=None):
             client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL"),
         ),
         vocabulary=Vocabulary(settings["SPELLING_REFRESH_SECONDS"]),
-        rate_limiter=RateLimiter({"expensive_search": Limit.parse(
-            "RATE_LIMIT_EXPENSIVE_SEARCH", settings["RATE_LIMIT_EXPENSIVE_SEARCH"],
-            "searches by relevance or for available books")}),
+        rate_limiter=RateLimiter({
+            "expensive_search": Limit.parse("RATE_LIMIT_EXPENSIVE_SEARCH", settings["RATE_LIMIT_EXPENSIVE_SEARCH"],
+                                            "searches by relevance or for available books"),
+            "imports": Limit.parse("RATE_LIMIT_IMPORTS", settings["RATE_LIMIT_IMPORTS"], "imports uploaded")}),
+        service_tokens=ServiceTokens(client_from_settings(settings, "user-service", "USER_SERVICE_URL"),
+                                     "books-service", settings["SERVICE_SECRET"]),
     ))
     return app

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from library_common.deps import AppDeps
+from library_common.feeds import ServiceTokens
 from library_common.rate_limits import RateLimiter
 
 from .neighbours import Circulation
@@ -14,6 +15,7 @@ class Deps(AppDeps):
     circulation: Circulation
     rate_limiter: RateLimiter
     vocabulary: Vocabulary
+    service_tokens: ServiceTokens  # the worker's own tokens (books-service acting as itself: reverting imports)
 
 
 deps = Deps.current

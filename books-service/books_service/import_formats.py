@@ -93,17 +93,21 @@ def csv_records(content, mapping):
 
 # ---- MARC 21 -----------------------------------------------------------------------------------------------
 
-_TRAILING = " /:;,.="
 _DATES = re.compile(r",?\s*(?:b\.|d\.|ca\.)?\s*\d{3,4}\??-(?:\d{3,4})?\??\.?$")  # ", 1892-1973."
 
 
 def _clean(text):
-    return re.sub(r"\s+", " ", text or "").strip().rstrip(_TRAILING).strip()
+    """A subfield without the ISBD punctuation that ends it (" /", " :", ";", ","), or its final full stop
+    unless that ends an initial ("J. R. R.")."""
+    text = re.sub(r"\s+", " ", text or "").strip().rstrip(" /:;,=").strip()
+    if text.endswith(".") and not re.search(r"(^|[\s.])[A-Z]\.$", text):
+        text = text[:-1].rstrip()
+    return text
 
 
 def _person(heading):
     """'Tolkien, J. R. R. (John Ronald Reuel), 1892-1973.' -> 'J. R. R. Tolkien': the name as people read it."""
-    name = _DATES.sub("", re.sub(r"\([^)]*\)", "", heading)).strip().rstrip(_TRAILING).strip()
+    name = _clean(_DATES.sub("", _clean(re.sub(r"\([^)]*\)", "", heading))))
     surname, comma, given = name.partition(",")
     return f"{given.strip()} {surname.strip()}" if comma and given.strip() else name
 
@@ -131,7 +135,7 @@ def marc_fields(record):
     fields = {}
     title = record.get("245")
     if title:
-        fields["title"] = _clean(" ".join(_clean(part) for part in title.get_subfields("a", "b")))
+        fields["title"] = ": ".join(_clean(part) for part in title.get_subfields("a", "b") if _clean(part))
     for tag in ("100", "110", "700", "710"):
         author = record.get(tag)
         if author and author.get_subfields("a"):

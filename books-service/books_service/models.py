@@ -2,7 +2,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library_common.rate_limits import rate_limit_table
@@ -125,6 +125,58 @@ class Item(db.Model):
     @property
     def title(self):
         return self.book.title
+
+
+IMPORT_STATUSES = ("staging", "staged", "committing", "committed", "reverting", "reverted", "failed")
+RECORD_OUTCOMES = ("new", "match", "invalid")
+
+
+class Import(db.Model):
+    """A file of records a librarian uploaded, staged before anything changes in the catalogue (imports.py)."""
+
+    __tablename__ = "imports"
+    __table_args__ = (sa.CheckConstraint(f"status IN {IMPORT_STATUSES}", name="imports_status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    format: Mapped[str] = mapped_column(sa.String(8))  # csv or marc
+    status: Mapped[str] = mapped_column(sa.String(12), server_default="staging")
+    created_by: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    # When the work last moved: a running import whose worker died is taken up again after IMPORT_STALL_SECONDS.
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    # The file, kept until the import is committed (staging again with another column mapping reads it again).
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    # on_match ("skip" or "add_copies"), copies and genre for records without them, and the CSV column mapping
+    options: Mapped[dict] = mapped_column(JSONB, server_default="{}")
+    columns: Mapped[list | None] = mapped_column(JSONB)  # a CSV's header
+    total: Mapped[int | None] = mapped_column()  # records in the file (None until counted)
+    done: Mapped[int] = mapped_column(server_default="0")  # records through the current step
+    counts: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # outcomes, then results
+    problem: Mapped[str | None] = mapped_column(sa.Text)  # why it failed, or what staging needs from the librarian
+
+
+class ImportRecord(db.Model):
+    """One record of an import: its fields as the catalogue would file them, what staging found (a new book,
+    a match by ISBN, or invalid with the reasons), and after the commit what became of it."""
+
+    __tablename__ = "import_records"
+    __table_args__ = (
+        sa.CheckConstraint(f"outcome IN {RECORD_OUTCOMES}", name="import_records_outcome_known"),
+        sa.Index("import_records_by_outcome", "import_id", "outcome", "number"),
+        sa.Index("import_records_book", "book_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imports.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column()  # its place in the file (a CSV's data row, a MARC record), from 1
+    outcome: Mapped[str] = mapped_column(sa.String(8))
+    fields: Mapped[dict] = mapped_column(JSONB)
+    notes: Mapped[list] = mapped_column(JSONB, server_default="[]")  # why invalid, or what was left out
+    match_book_id: Mapped[int | None] = mapped_column()  # the catalogue's book with its ISBN
+    result: Mapped[str | None] = mapped_column(sa.String(16))  # created, copies_added, skipped, removed, kept
+    book_id: Mapped[int | None] = mapped_column()  # the book it created or added copies to
+    added_barcodes: Mapped[list | None] = mapped_column(JSONB)  # copies it added to a matching book
 
 
 rate_limits = rate_limit_table(db.metadata)

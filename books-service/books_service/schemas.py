@@ -1,6 +1,7 @@
 from datetime import date
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
@@ -195,3 +196,67 @@ class ItemSchema(ma.Schema):
     status = fields.String(metadata={"enum": list(ITEM_STATUSES),
                                      "description": "Inventory status; who has it is borrow-service's"})
     created_at = fields.DateTime()
+
+
+# ---- imports ------------------------------------------------------------------------------------------------
+
+class ImportOptionsSchema(Strict):
+    on_match = fields.String(validate=validate.OneOf(("skip", "add_copies")), metadata={
+        "description": "A record whose ISBN is in the catalogue: skip it (default), or add its copies to that book"})
+    copies = fields.Integer(validate=validate.Range(min=1, max=100),
+                            metadata={"description": "Copies of each new book whose record does not say (1)"})
+    genre = Text(validate=validate.Length(min=1, max=100),
+                 metadata={"description": "The genre of records without one (General)"})
+
+
+class ImportUploadSchema(ImportOptionsSchema):
+    format = fields.String(validate=validate.OneOf(("csv", "marc")), metadata={
+        "description": "csv, or marc (MARC 21 binary, MARC-8 or UTF-8, or MARCXML); guessed from the file when left out"})
+
+
+class ImportFileSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "The file of records"})
+
+
+class ImportRestageSchema(ImportOptionsSchema):
+    mapping = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "CSV column -> field (title, author, isbn, isbn13, year, genre, language, copies, "
+                       "description, subjects; null: ignore the column)"})
+
+
+class ImportCommitSchema(Strict):
+    on_match = fields.String(validate=validate.OneOf(("skip", "add_copies")))
+
+
+class ImportSchema(ma.Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    format = fields.String()
+    status = fields.String(metadata={"enum": ["staging", "staged", "committing", "committed", "reverting",
+                                              "reverted", "failed"]})
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    options = fields.Dict(metadata={"description": "on_match, copies, genre, and a CSV's column mapping"})
+    columns = fields.List(fields.String(), allow_none=True, metadata={"description": "A CSV's header"})
+    total = fields.Integer(allow_none=True, metadata={"description": "Records in the file, once counted"})
+    done = fields.Integer(metadata={"description": "Records through the current step (staging, commit, revert)"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "new, match, invalid; after a commit also created, copies_added, skipped; after a revert "
+                       "removed, copies_removed, kept"})
+    problem = fields.String(allow_none=True, metadata={
+        "description": "Why it failed, or what staging needs (a column mapping)"})
+
+
+class ImportRecordsArgs(PageArgs):
+    outcome = fields.String(validate=validate.OneOf(("new", "match", "invalid")))
+
+
+class ImportRecordSchema(ma.Schema):
+    number = fields.Integer(metadata={"description": "Its place in the file, from 1"})
+    outcome = fields.String(metadata={"enum": ["new", "match", "invalid"]})
+    fields_ = fields.Dict(data_key="fields", attribute="fields")
+    notes = fields.List(fields.String(), metadata={"description": "Why it is invalid, or what was left out"})
+    match_book_id = fields.Integer(allow_none=True)
+    result = fields.String(allow_none=True)
+    book_id = fields.Integer(allow_none=True)

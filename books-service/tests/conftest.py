@@ -7,12 +7,13 @@ from library_common import deps
 from library_common.testing import migrated_app
 
 BORROW_SERVICE = "http://borrow-service.test"
+USER_SERVICE = "http://user-service.test"
 
 
 @pytest.fixture(scope="session")
 def app(postgres_server_url, tokens):
-    app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE, HTTP_RETRIES=0,
-                       SPELLING_REFRESH_SECONDS=0)
+    app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE,
+                       USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, SPELLING_REFRESH_SECONDS=0)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
 
@@ -33,17 +34,33 @@ def borrow_service(fake_neighbour):
         holds = {i: fake.holds_waiting.get(int(i), 0) for i in ids} if ids else {}
         return 200, {"counts": counts, "holds_waiting": holds}
 
-    def book_circulation(request, match):
-        book_id = int(match.group(1))
+    def state_of(book_id, authorization):
         if fake.before_answering:
             fake.before_answering(book_id)
-        fake.asked.append((book_id, request.headers.get("Authorization")))
+        fake.asked.append((book_id, authorization))
         items = {barcode: {"state": state} for barcode, state in fake.items_out.get(book_id, {}).items()}
-        return 200, {"items": items, "holds_waiting": fake.holds_waiting.get(book_id, 0)}
+        return {"items": items, "holds_waiting": fake.holds_waiting.get(book_id, 0)}
+
+    def book_circulation(request, match):
+        return 200, state_of(int(match.group(1)), request.headers.get("Authorization"))
+
+    def books_circulation(request, _match):
+        ids = [int(i) for i in parse_qs(urlparse(request.url).query)["book_id"]]
+        return 200, {"books": {str(i): state_of(i, request.headers.get("Authorization")) for i in ids}}
 
     fake.asked, fake.before_answering = [], None
     fake.route("GET", r"/borrows/active-counts.*", active_counts)
     fake.route("GET", r"/circulation/books/(\d+)$", book_circulation)
+    fake.route("GET", r"/circulation/books\?.*", books_circulation)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def user_service(fake_neighbour):
+    """user-service's service tokens, for books-service acting as itself (its worker reverting an import)."""
+    fake = fake_neighbour(USER_SERVICE)
+    fake.route("POST", r"/service-tokens$", lambda _request, _match: (
+        200, {"token": "books-service-token", "expires_in": 900}))
     return fake
 
 

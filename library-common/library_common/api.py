@@ -83,6 +83,16 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorate
 
+    def accepts_upload(self, max_bytes_setting):
+        """The one kind of body besides JSON: a multipart form with a file, of up to the app's
+        `max_bytes_setting` bytes (the app's MAX_CONTENT_LENGTH stays the limit everywhere else)."""
+
+        def decorate(view):
+            view.upload_max_bytes_setting = max_bytes_setting
+            return view
+
+        return decorate
+
     def service_required(self, view):
         """Only for the library's services (and librarians), and documented as such."""
         return auth.service_required(self.doc(security=BEARER_AUTH)(view))
@@ -148,13 +158,30 @@ class Api(flask_smorest.Api):
 
 
 def require_json_bodies(app):
-    """A body the API cannot read is refused as such (415), rather than read as no fields at all."""
+    """A body the API cannot read is refused as such (415), rather than read as no fields at all; a view
+    marked `accepts_upload` takes a multipart form instead, up to its own size."""
 
     @app.before_request
     def refuse_other_media_types():
-        if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+        if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
+            return None
+        view = app.view_functions.get(request.endpoint)
+        upload_limit = getattr(_innermost(view), "upload_max_bytes_setting", None)
+        if upload_limit:
+            if request.mimetype != "multipart/form-data":
+                return _error_response(415, "Send the file as multipart/form-data, in the field 'file'")
+            request.max_content_length = app.config[upload_limit]
+            return None
+        if not request.is_json:
             return _error_response(415, "Send JSON, with 'Content-Type: application/json'")
         return None
+
+
+def _innermost(view):
+    """The view function itself, under the decorators that wrapped it (functools.wraps keeps __wrapped__)."""
+    while view is not None and not hasattr(view, "upload_max_bytes_setting") and hasattr(view, "__wrapped__"):
+        view = view.__wrapped__
+    return view
 
 
 def register_error_handlers(app, api):

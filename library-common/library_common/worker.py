@@ -16,9 +16,9 @@ import asyncio
 import importlib
 import logging
 import sys
+import threading
 
 import procrastinate
-from procrastinate.contrib.sqlalchemy import SQLAlchemyPsycopg2Connector
 from procrastinate.schema import SchemaManager
 from flask import current_app
 from sqlalchemy.engine import make_url
@@ -29,6 +29,27 @@ log = logging.getLogger(__name__)
 def schema_sql():
     """procrastinate's schema, for the migration that gives a service its job tables."""
     return SchemaManager.get_schema()
+
+
+def drop_schema_sql():
+    """The reverse of schema_sql(), for that migration's downgrade: procrastinate's tables, functions and types."""
+    return """
+    DO $$ DECLARE found record; BEGIN
+      FOR found IN SELECT tablename FROM pg_tables
+                   WHERE schemaname = current_schema() AND tablename LIKE 'procrastinate%' LOOP
+        EXECUTE format('DROP TABLE %I CASCADE', found.tablename);
+      END LOOP;
+      FOR found IN SELECT p.oid::regprocedure AS function FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                   WHERE n.nspname = current_schema() AND p.proname LIKE 'procrastinate%' LOOP
+        EXECUTE format('DROP FUNCTION %s CASCADE', found.function);
+      END LOOP;
+      FOR found IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                   WHERE n.nspname = current_schema() AND t.typname LIKE 'procrastinate%' AND t.typtype IN ('e', 'c')
+                   AND t.typarray <> 0 LOOP
+        EXECUTE format('DROP TYPE IF EXISTS %I CASCADE', found.typname);
+      END LOOP;
+    END $$
+    """
 
 
 def conninfo(sqlalchemy_url):
@@ -54,7 +75,8 @@ def job_app(flask_app):
     jobs = flask_app.extensions.get("jobs")
     if jobs is None:
         package = importlib.import_module(f"{flask_app.import_name}.jobs")
-        connector = procrastinate.PsycopgConnector(conninfo=conninfo(flask_app.config["SQLALCHEMY_DATABASE_URI"]))
+        connector = procrastinate.PsycopgConnector(conninfo=conninfo(flask_app.config["SQLALCHEMY_DATABASE_URI"]),
+                                                   min_size=1)
         jobs = flask_app.extensions["jobs"] = procrastinate.App(connector=connector)
         jobs.add_tasks_from(package.jobs, namespace=flask_app.import_name)
         for name, seconds in package.schedule(flask_app.config).items():
@@ -76,16 +98,20 @@ def in_app_context(flask_app):
     return middleware
 
 
+_opening = threading.Lock()
+
+
 def defer(task_name, **arguments):
-    """Queue a job from a request, through the app's own database connections (after its change has
-    committed: the job must find it)."""
+    """Queue a job from a request (after its change has committed: the job must find it). The process's job
+    App is opened for it on first use, in the process that serves (after any fork), with a small pool of its
+    own. Raises procrastinate's AlreadyEnqueued when the task's queueing lock has a job waiting."""
     flask_app = current_app._get_current_object()
-    jobs = flask_app.extensions.get("jobs_from_requests")
-    if jobs is None:
-        connector = SQLAlchemyPsycopg2Connector()
-        connector.open(flask_app.extensions["sqlalchemy"].engine)
-        jobs = flask_app.extensions["jobs_from_requests"] = job_app(flask_app).with_connector(connector)
-    return jobs.tasks[f"{flask_app.import_name}:{task_name}"].defer(**arguments)
+    jobs = job_app(flask_app)
+    with _opening:
+        if not flask_app.extensions.get("jobs_open_for_requests"):
+            jobs.open()
+            flask_app.extensions["jobs_open_for_requests"] = True
+    return jobs.configure_task(f"{flask_app.import_name}:{task_name}").defer(**arguments)
 
 
 # How often a worker looks for jobs that a dead worker was running (procrastinate counts a worker dead 30 s

@@ -1,0 +1,527 @@
+"""Bulk import, staged the way Koha stages records: nothing in the catalogue changes until a librarian has
+seen what a file holds and commits it, and a committed import can be reverted.
+
+- **Staging** reads the file (import_formats), checks each record with the same rules as a book typed in
+  (BookInputSchema), recovers what spreadsheets break (ISBN-10s that lost their leading zeros, years as
+  "2008.0") and matches each record against the catalogue by ISBN: `new`, `match` (a book with its ISBN is
+  there; it is skipped, or given the record's copies) or `invalid`, with the reasons.
+- **Commit** files the new books (their genres into the controlled list, their search columns) and their
+  items, in batches.
+- **Revert** removes the books the import created and the copies it added, except those out on loan or
+  waited for (asked of borrow-service under its locks, after taking them out of circulation, as deleting one
+  book does).
+
+The work runs in books-service's worker (jobs.py), a batch per transaction, moving `done` as it goes: the
+page shows a progress bar, and a worker that dies leaves an import that the next one takes up where it
+stopped (each batch marks its records in the transaction that files them).
+"""
+
+import logging
+import re
+from contextlib import contextmanager
+from datetime import date
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from stdnum import isbn as stdnum_isbn
+
+from library_common.errors import BadRequest, Conflict, DependencyUnavailable, NotFound
+from library_common.search_text import book_search_columns
+from library_common.transactions import transaction
+
+from . import import_formats
+from .catalogue import normalise_isbn, normalise_language
+from .genres import genre_for_filing
+from .models import Book, Import, ImportRecord, Item, db
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "marc")
+ON_MATCH = ("skip", "add_copies")
+RUNNING = ("staging", "committing", "reverting")
+BATCH = 500
+REVERT_BATCH = 100  # books asked of borrow-service at once
+DEFAULT_GENRE = "General"
+_IMPORT_LOCKS = 0x1A7  # advisory lock space: one worker at a time on an import
+
+
+class ImportOptions(ma.Schema):
+    on_match = ma.fields.String(load_default="skip", validate=ma.validate.OneOf(ON_MATCH))
+    copies = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100))
+    genre = ma.fields.String(load_default=DEFAULT_GENRE, validate=ma.validate.Length(min=1, max=100))
+
+
+def guess_format(filename, content):
+    """'marc' for .mrc/.marc/.xml files or content that starts like MARC (five digits) or XML; else 'csv'."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension in ("mrc", "marc", "xml", "marcxml"):
+        return "marc"
+    if extension in ("csv", "tsv", "txt"):
+        return "csv"
+    return "marc" if content[:5].isdigit() or content.lstrip()[:1] == b"<" else "csv"
+
+
+def create(filename, content, file_format, options, librarian):
+    """A new import of `content`, staging (the worker reads it). The file is checked enough to refuse at once
+    what is not what it says: a CSV without a header, a MARC file that does not start like one."""
+    if not content.strip():
+        raise BadRequest("The file is empty", errors={"file": "The file is empty"})
+    file_format = file_format or guess_format(filename, content)
+    try:
+        if file_format == "csv":
+            import_formats.csv_columns(content)
+        else:
+            next(iter(import_formats.marc_records(content[:100000] if content.lstrip()[:1] != b"<" else content)),
+                 None)
+    except import_formats.UnreadableFile as error:
+        raise BadRequest(str(error), errors={"file": str(error)}) from error
+    batch = Import(filename=filename[:255] or "upload", format=file_format, content=content, options=options,
+                   created_by=librarian, status="staging")
+    with transaction():
+        db.session.add(batch)
+    return batch
+
+
+def get(import_id):
+    batch = db.session.get(Import, import_id)
+    if batch is None:
+        raise NotFound(f"No import with id {import_id}")
+    return batch
+
+
+def list_imports(offset, limit):
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Import))
+    return db.session.scalars(sa.select(Import).order_by(Import.id.desc()).offset(offset).limit(limit)).all(), total
+
+
+def records(import_id, outcome, offset, limit):
+    get(import_id)
+    statement = sa.select(ImportRecord).where(ImportRecord.import_id == import_id)
+    if outcome:
+        statement = statement.where(ImportRecord.outcome == outcome)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    return db.session.scalars(statement.order_by(ImportRecord.number).offset(offset).limit(limit)).all(), total
+
+
+def _move_to(import_id, status, allowed, **changes):
+    """Set the import's status (and `changes`) if it is in one of `allowed`; 409 otherwise."""
+    with transaction():
+        batch = db.session.get(Import, import_id, with_for_update=True)
+        if batch is None:
+            raise NotFound(f"No import with id {import_id}")
+        if batch.status not in allowed:
+            raise Conflict(f"This import is {batch.status}; it can be {_verb(status)} only when it is "
+                           f"{' or '.join(allowed)}")
+        batch.status, batch.done, batch.problem = status, 0, None
+        for name, value in changes.items():
+            setattr(batch, name, value)
+    return batch
+
+
+def _verb(status):
+    return {"staging": "staged again", "committing": "committed", "reverting": "reverted"}[status]
+
+
+def restage(import_id, mapping, options):
+    """Stage again with another column mapping (CSV) or other options, before committing."""
+    batch = get(import_id)
+    if mapping is not None:
+        if batch.format != "csv":
+            raise BadRequest("Only a CSV file has columns to map", errors={"mapping": "Only for CSV files"})
+        unknown = set(mapping) - set(batch.columns or [])
+        if unknown:
+            raise BadRequest("The file has no such column", errors={"mapping": f"No column {sorted(unknown)[0]!r}"})
+        wrong = {field for field in mapping.values() if field and field not in import_formats.FIELDS}
+        if wrong:
+            raise BadRequest("Not a field of a book", errors={"mapping": f"No field {sorted(wrong)[0]!r}"})
+    new_options = {**batch.options, **options} | ({"mapping": mapping} if mapping is not None else {})
+    return _move_to(import_id, "staging", ("staged", "failed"), options=new_options)
+
+
+def start_commit(import_id, on_match=None):
+    batch = get(import_id)
+    options = batch.options | ({"on_match": on_match} if on_match else {})
+    if not batch.counts.get("new") and not (options.get("on_match") == "add_copies" and batch.counts.get("match")):
+        raise Conflict("Nothing in this import would change the catalogue")
+    return _move_to(import_id, "committing", ("staged",), options=options)
+
+
+def start_revert(import_id):
+    return _move_to(import_id, "reverting", ("committed",))
+
+
+# ---- the worker's part ------------------------------------------------------------------------------------
+
+
+def work(circulation, service_tokens):
+    """Do the work of every running import (staging, committing, reverting) that no other worker is on: new
+    ones, and ones whose worker died (its lock went with its connection). Returns the ids worked on."""
+    waiting = db.session.scalars(sa.select(Import.id).where(Import.status.in_(RUNNING)).order_by(Import.id)).all()
+    db.session.rollback()
+    worked = []
+    for import_id in waiting:
+        with _worked_on_alone(import_id) as mine:
+            if mine:
+                _work_on(import_id, circulation, service_tokens)
+                worked.append(import_id)
+    return worked
+
+
+@contextmanager
+def _worked_on_alone(import_id):
+    """True while this process holds the import's advisory lock (on a connection of its own: the lock is
+    released when the work ends or the process dies)."""
+    with db.engine.connect() as connection:
+        mine = connection.scalar(sa.text("SELECT pg_try_advisory_lock(:space, :id)"),
+                                 {"space": _IMPORT_LOCKS, "id": import_id})
+        connection.commit()
+        try:
+            yield mine
+        finally:
+            if mine:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:space, :id)"),
+                                   {"space": _IMPORT_LOCKS, "id": import_id})
+                connection.commit()
+
+
+def _work_on(import_id, circulation, service_tokens):
+    status = db.session.scalar(sa.select(Import.status).where(Import.id == import_id))
+    db.session.rollback()
+    try:
+        if status == "staging":
+            stage(import_id)
+        elif status == "committing":
+            commit(import_id)
+        elif status == "reverting":
+            revert(import_id, circulation, service_tokens)
+    except DependencyUnavailable as error:  # borrow-service away: the revert goes on next time
+        db.session.rollback()
+        log.warning("import %s waits: %s", import_id, error.message)
+        _progress(import_id, problem=f"Waiting: {error.message}. It goes on by itself.")
+    except Exception as error:  # a bug or a broken record must not leave it "running" and retried for ever
+        db.session.rollback()
+        log.exception("import %s failed", import_id)
+        with transaction():
+            db.session.execute(sa.update(Import).where(Import.id == import_id).values(
+                status="failed", problem=f"{type(error).__name__}: {error}"[:2000], updated_at=sa.func.now()))
+
+
+def _progress(import_id, **values):
+    with transaction():
+        db.session.execute(sa.update(Import).where(Import.id == import_id).values(updated_at=sa.func.now(),
+                                                                                  **values))
+
+
+# ---- staging ----------------------------------------------------------------------------------------------
+
+
+def stage(import_id):
+    batch = db.session.get(Import, import_id)
+    options = ImportOptions().load({key: value for key, value in batch.options.items() if key != "mapping"})
+    content, file_format, chosen_mapping = batch.content, batch.format, batch.options.get("mapping")
+    with transaction():
+        db.session.execute(sa.delete(ImportRecord).where(ImportRecord.import_id == import_id))
+    try:
+        if file_format == "csv":
+            columns, _dialect = import_formats.csv_columns(content)
+            mapping = chosen_mapping if chosen_mapping is not None else import_formats.guess_mapping(columns)
+            missing = [field for field in import_formats.REQUIRED if field not in mapping.values()]
+            _progress(import_id, columns=columns, options=batch.options | {"mapping": mapping},
+                      total=_count_rows(content))
+            if missing:
+                _progress(import_id, status="staged", counts={"new": 0, "match": 0, "invalid": 0}, problem=(
+                    f"No column was recognised as the book's {' and '.join(missing)}: say which columns hold them"))
+                return
+            found = import_formats.csv_records(content, mapping)
+        else:
+            _progress(import_id, total=_count_marc(content))
+            found = import_formats.marc_records(content)
+        counts = {"new": 0, "match": 0, "invalid": 0}
+        seen, chunk = {}, []
+        for number, raw in found:
+            chunk.append((number, raw))
+            if len(chunk) == BATCH:
+                _stage_chunk(import_id, chunk, options, seen, counts)
+                chunk = []
+        _stage_chunk(import_id, chunk, options, seen, counts)
+    except import_formats.UnreadableFile as error:
+        _progress(import_id, status="failed", problem=str(error))
+        return
+    _progress(import_id, status="staged", counts=counts, total=sum(counts.values()))
+
+
+def _count_rows(content):
+    return max(0, import_formats.decode_text(content).count("\n") - 1) or None
+
+
+def _count_marc(content):
+    if content.lstrip()[:1] == b"<":
+        return content.count(b"<record") - content.count(b"<records") or None
+    return content.count(b"\x1d") or None
+
+
+def _stage_chunk(import_id, chunk, options, seen, counts):
+    checked = [(number, *check(raw, options)) for number, raw in chunk]
+    isbns = [fields["isbn"] for _number, fields, problems in checked if not problems and fields.get("isbn")]
+    in_catalogue = dict(db.session.execute(sa.select(Book.isbn, Book.id).where(Book.isbn.in_(isbns))).all()) \
+        if isbns else {}
+    rows = []
+    for number, fields, problems in checked:
+        outcome, match, notes = "new", None, fields.pop("_notes", [])
+        isbn = fields.get("isbn")
+        if problems:
+            outcome, notes = "invalid", problems + notes
+        elif isbn and isbn in seen:
+            outcome, notes = "invalid", [f"The same ISBN as record {seen[isbn]} of this file"] + notes
+        elif isbn and isbn in in_catalogue:
+            outcome, match = "match", in_catalogue[isbn]
+        if isbn and outcome != "invalid":
+            seen[isbn] = number
+        counts[outcome] += 1
+        rows.append({"import_id": import_id, "number": number, "outcome": outcome, "fields": fields,
+                     "notes": notes, "match_book_id": match})
+    with transaction():
+        if rows:
+            db.session.execute(sa.insert(ImportRecord), rows)
+        db.session.execute(sa.update(Import).where(Import.id == import_id).values(
+            done=Import.done + len(rows), updated_at=sa.func.now()))
+
+
+def check(raw, options):
+    """(the book's fields, the reasons it cannot be imported) for one record, with notes (fields["_notes"])
+    on what was left out or mended. The rules are a typed-in book's (BookInputSchema)."""
+    from .schemas import BookInputSchema  # schemas import the catalogue, which this module's callers load first
+
+    if "_problem" in raw:
+        return {"_notes": []}, [raw["_problem"]]
+    notes = []
+    book = {"title": raw.get("title", ""), "author": raw.get("author", ""),
+            "genre": (raw.get("genre") or options["genre"])[:100], "copies": options["copies"]}
+    book["isbn"] = recover_isbn(raw.get("isbn"), raw.get("isbn13"), notes)
+    book["published_year"] = plausible_year(raw.get("year"), notes)
+    if raw.get("language"):
+        try:
+            book["language"] = normalise_language(raw["language"])
+        except ValueError:
+            notes.append(f"Language {raw['language']!r} is not an ISO 639 code: left out")
+    if raw.get("copies"):
+        try:
+            book["copies"] = int(float(raw["copies"]))
+        except ValueError:
+            notes.append(f"Copies {raw['copies']!r} is not a number: {options['copies']} instead")
+    if raw.get("description"):
+        book["description"] = raw["description"][:5000]
+    subjects = raw.get("subjects") or []
+    if isinstance(subjects, str):
+        subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
+    book["subjects"] = [subject[:100] for subject in subjects[:20]]
+    try:
+        loaded = BookInputSchema().load({key: value for key, value in book.items() if value is not None})
+    except ma.ValidationError as error:
+        problems = [f"{_FIELD_NAMES.get(field, field)}: "
+                    + ("missing" if field in ("title", "author") and not book[field] else ' '.join(_flat(messages)))
+                    for field, messages in sorted(error.messages.items())]
+        return {**{key: value for key, value in book.items() if value is not None}, "_notes": notes}, problems
+    return {**loaded, "_notes": notes}, []
+
+
+_FIELD_NAMES = {"title": "Title", "author": "Author", "genre": "Genre", "copies": "Copies", "isbn": "ISBN",
+                "published_year": "Year", "description": "Description", "subjects": "Subjects"}
+
+
+def _flat(messages):
+    if isinstance(messages, dict):
+        return [text for inner in messages.values() for text in _flat(inner)]
+    return [str(text) for text in messages] if isinstance(messages, list) else [str(messages)]
+
+
+def recover_isbn(isbn_text, isbn13_text, notes):
+    """The record's ISBN-13, from what it gives: an ISBN-10 or -13, hyphens and all; an ISBN-10 whose leading
+    zeros a spreadsheet ate ("439023483" is 0439023483: the check digit agrees). A spreadsheet's exponent form
+    ("9.78043902348e+12") has lost digits and is never guessed at. None (with a note) when nothing is valid."""
+    given = []
+    for text in (isbn13_text, isbn_text):
+        if not text:
+            continue
+        if re.fullmatch(r"\s*\d(\.\d+)?[eE]\+?\d+\s*", text):
+            continue  # digits lost: only the other column can say
+        compact = stdnum_isbn.compact(text)
+        if compact.isdigit() and 7 <= len(compact) < 10:
+            compact = compact.rjust(10, "0")
+        given.append(text.strip())
+        try:
+            return normalise_isbn(compact)
+        except ValueError:
+            continue
+    if given:
+        notes.append(f"ISBN {given[0]!r} is not a valid ISBN: left out")
+    return None
+
+
+def plausible_year(text, notes):
+    """A publication year from "2008", "2008.0" or "c1999."; None (with a note) for none before printing
+    or after next year."""
+    if not text:
+        return None
+    found = re.search(r"-?\d{1,4}(?:\.0+)?", str(text))
+    if not found:
+        notes.append(f"Year {text!r} is not a year: left out")
+        return None
+    year = int(float(found.group(0)))
+    if not 1450 <= year <= date.today().year + 1:
+        notes.append(f"Year {year} left out (a publication year from 1450 to next year)")
+        return None
+    return year
+
+
+# ---- commit -----------------------------------------------------------------------------------------------
+
+
+def commit(import_id):
+    options = db.session.scalar(sa.select(Import.options).where(Import.id == import_id))
+    db.session.rollback()
+    add_copies = options.get("on_match") == "add_copies"
+    pending = sa.select(ImportRecord).where(ImportRecord.import_id == import_id,
+                                            ImportRecord.outcome.in_(("new", "match")),
+                                            ImportRecord.result.is_(None)).order_by(ImportRecord.number).limit(BATCH)
+    while True:
+        with transaction():
+            chunk = db.session.scalars(pending).all()
+            if not chunk:
+                break
+            _file_new_books([record for record in chunk if record.outcome == "new"])
+            for record in (record for record in chunk if record.outcome == "match"):
+                if add_copies:
+                    record.added_barcodes = _insert_items(record.match_book_id, record.fields.get("copies", 1))
+                    record.result, record.book_id = "copies_added", record.match_book_id
+                else:
+                    record.result, record.book_id = "skipped", record.match_book_id
+            db.session.execute(sa.update(Import).where(Import.id == import_id).values(
+                done=Import.done + len(chunk), updated_at=sa.func.now()))
+    results = _results(import_id)
+    _progress(import_id, status="committed", counts=results, content=None)
+
+
+BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects")
+
+
+def _file_new_books(chunk):
+    """Insert the chunk's books (ISBNs taken since staging make them matches, skipped) and their items."""
+    genres = {}
+    rows = []
+    for record in chunk:
+        fields = {column: record.fields.get(column) for column in BOOK_COLUMNS}
+        fields["subjects"] = fields["subjects"] or []
+        if fields["genre"] not in genres:
+            genres[fields["genre"]] = genre_for_filing(fields["genre"])
+        fields["genre"] = genres[fields["genre"]]
+        rows.append((record, record.fields.get("copies", 1), {**fields, **book_search_columns(
+            fields["title"], fields["author"], fields["isbn"], fields["subjects"], fields["description"],
+            fields["language"])}))
+    with_isbn = [row for row in rows if row[2].get("isbn")]
+    without = [row for row in rows if not row[2].get("isbn")]
+    created = {}
+    if with_isbn:
+        inserted = db.session.execute(insert(Book).values([row for _r, _c, row in with_isbn])
+                                      .on_conflict_do_nothing(index_elements=["isbn"])
+                                      .returning(Book.isbn, Book.id)).all()
+        by_isbn = dict(inserted)
+        for record, _copies, row in with_isbn:
+            if row["isbn"] in by_isbn:
+                created[record.id] = by_isbn[row["isbn"]]
+            else:  # another book took the ISBN after staging: a match now
+                record.outcome, record.result = "match", "skipped"
+                record.match_book_id = record.book_id = db.session.scalar(
+                    sa.select(Book.id).where(Book.isbn == row["isbn"]))
+                record.notes = [*record.notes, "A book with this ISBN was added after staging: skipped"]
+    if without:
+        ids = db.session.scalars(insert(Book).returning(Book.id, sort_by_parameter_order=True),
+                                 [row for _r, _c, row in without]).all()
+        created |= {record.id: book_id for (record, _c, _row), book_id in zip(without, ids, strict=True)}
+    copies_of = {record.id: copies for record, copies, _row in rows}
+    if created:
+        db.session.execute(sa.text(
+            "INSERT INTO items (book_id) SELECT book_id FROM unnest(CAST(:books AS int[]), CAST(:copies AS int[])) "
+            "AS wanted(book_id, copies), generate_series(1, wanted.copies) ORDER BY book_id"),
+            {"books": list(created.values()), "copies": [copies_of[record_id] for record_id in created]})
+    for record in chunk:
+        if record.id in created:
+            record.result, record.book_id = "created", created[record.id]
+
+
+def _insert_items(book_id, count):
+    return db.session.scalars(sa.text("INSERT INTO items (book_id) SELECT :book_id FROM generate_series(1, :count) "
+                                      "RETURNING barcode"), {"book_id": book_id, "count": count}).all()
+
+
+def _results(import_id):
+    rows = db.session.execute(sa.select(ImportRecord.result, sa.func.count()).where(
+        ImportRecord.import_id == import_id, ImportRecord.result.is_not(None)).group_by(ImportRecord.result)).all()
+    outcomes = db.session.execute(sa.select(ImportRecord.outcome, sa.func.count()).where(
+        ImportRecord.import_id == import_id).group_by(ImportRecord.outcome)).all()
+    return {"new": 0, "match": 0, "invalid": 0, **dict(outcomes), **dict(rows)}
+
+
+# ---- revert -----------------------------------------------------------------------------------------------
+
+
+def revert(import_id, circulation, service_tokens):
+    """Remove what the import added, in batches of REVERT_BATCH books: their circulating items leave
+    circulation first, borrow-service says (under its locks) which of them are out or waited for, and those
+    stay (with their items back); the rest go."""
+    pending = sa.select(ImportRecord).where(ImportRecord.import_id == import_id,
+                                            ImportRecord.result.in_(("created", "copies_added"))) \
+        .order_by(ImportRecord.number).limit(REVERT_BATCH)
+    while True:
+        chunk = db.session.scalars(pending).all()
+        if not chunk:
+            db.session.rollback()
+            break
+        book_ids = sorted({record.book_id for record in chunk})
+        withdrawn = _withdraw(chunk)
+        try:
+            states = circulation.book_states(book_ids, service_tokens.token())
+        except DependencyUnavailable:
+            _restore(withdrawn)
+            raise
+        busy = {book_id for book_id, state in states.items() if state.out or state.holds_waiting}
+        with transaction():
+            _restore_items([item_id for item_id, book_id in withdrawn if book_id in busy])
+            for record in chunk:
+                if record.book_id in busy:
+                    record.result = "kept"
+                    record.notes = [*record.notes, "Kept: a copy is out or patrons wait for it"]
+                elif record.result == "created":
+                    db.session.execute(sa.delete(Book).where(Book.id == record.book_id))
+                    record.result = "removed"
+                else:
+                    db.session.execute(sa.delete(Item).where(Item.book_id == record.book_id,
+                                                             Item.barcode.in_(record.added_barcodes or [])))
+                    record.result = "copies_removed"
+            db.session.execute(sa.update(Import).where(Import.id == import_id).values(
+                done=Import.done + len(chunk), updated_at=sa.func.now()))
+    _progress(import_id, status="reverted", counts=_results(import_id))
+
+
+def _withdraw(chunk):
+    """Take the chunk's circulating items out of circulation (created books: all; matches: the added copies);
+    [(item id, book id)] of those taken."""
+    created = [record.book_id for record in chunk if record.result == "created"]
+    added = [barcode for record in chunk if record.result == "copies_added" for barcode in record.added_barcodes or []]
+    with transaction():
+        return db.session.execute(sa.update(Item).where(
+            Item.status == "available",
+            sa.or_(Item.book_id.in_(created), Item.barcode.in_(added))).values(status="withdrawn")
+            .returning(Item.id, Item.book_id)).all()
+
+
+def _restore(withdrawn):
+    with transaction():
+        _restore_items([item_id for item_id, _book_id in withdrawn])
+
+
+def _restore_items(item_ids):
+    if item_ids:
+        db.session.execute(sa.update(Item).where(Item.id.in_(item_ids)).values(status="available"))
+

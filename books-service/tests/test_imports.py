@@ -1,0 +1,257 @@
+"""Bulk import through the API and the worker's steps: staged (matched by ISBN, invalid rows with reasons),
+a CSV's columns mapped, committed, reverted."""
+
+import io
+
+import pymarc
+import pytest
+import requests
+
+from books_service import imports
+from books_service.deps import deps
+
+GOODBOOKS_LIKE = (
+    "book_id,isbn,isbn13,authors,original_publication_year,title,language_code,ratings_count\n"
+    '1,439023483,9.78043902348e+12,Suzanne Collins,2008.0,"The Hunger Games (The Hunger Games, #1)",eng,4780653\n'
+    '2,439554934,9.78043955493e+12,"J.K. Rowling, Mary GrandPré",1997.0,"Harry Potter and the Philosopher\'s Stone",'
+    "eng,4602479\n"
+    "3,,,Homer,-720.0,The Iliad,,1000\n"
+    "4,12345,,Nobody,2001.0,A Book With A Broken ISBN,xx,10\n"
+    "5,,,,1999.0,A Book Without An Author,en-US,5\n"
+    "6,0439023483,,Suzanne Collins,2008.0,The Hunger Games again,eng,1\n"
+)
+
+
+def upload(client, librarian, content, filename="books.csv", **form):
+    data = {"file": (io.BytesIO(content.encode() if isinstance(content, str) else content), filename), **form}
+    return client.post("/imports", data=data, headers=librarian, content_type="multipart/form-data")
+
+
+def work(app):
+    with app.app_context():
+        return imports.work(deps().circulation, deps().service_tokens)
+
+
+def staged(app, client, librarian, content, **form):
+    response = upload(client, librarian, content, **form)
+    assert response.status_code == 202, response.json
+    work(app)
+    return client.get(f"/imports/{response.json['id']}", headers=librarian).json
+
+
+def records(client, librarian, import_id, outcome=None):
+    query = {"per_page": 100} | ({"outcome": outcome} if outcome else {})
+    return client.get(f"/imports/{import_id}/records", query_string=query, headers=librarian).json
+
+
+def test_a_csv_is_staged_matched_and_explained_before_anything_changes(app, client, librarian, add_book):
+    existing = add_book(isbn="9780439554930")  # the second row's book is in the catalogue already
+
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE)
+
+    assert batch["status"] == "staged" and batch["counts"] == {"new": 3, "match": 1, "invalid": 2}
+    assert batch["total"] == 6 and batch["done"] == 6
+    assert batch["options"]["mapping"] == {"isbn": "isbn", "isbn13": "isbn13", "authors": "author",
+                                           "original_publication_year": "year", "title": "title",
+                                           "language_code": "language"}
+    new = {record["number"]: record for record in records(client, librarian, batch["id"], "new")}
+    assert new[1]["fields"]["isbn"] == "9780439023481"  # the lost leading zero, restored (checksum agrees)
+    assert new[1]["fields"]["published_year"] == 2008 and new[1]["fields"]["language"] == "en"
+    assert new[3]["notes"] == ["Year -720 left out (a publication year from 1450 to next year)"]
+    assert new[4]["notes"] == ["ISBN '12345' is not a valid ISBN: left out",
+                               "Language 'xx' is not an ISO 639 code: left out"]
+    [match] = records(client, librarian, batch["id"], "match")
+    assert (match["number"], match["match_book_id"]) == (2, existing["id"])
+    assert match["fields"]["author"] == "J.K. Rowling"  # the illustrator after her is not the author
+    invalid = {record["number"]: record["notes"] for record in records(client, librarian, batch["id"], "invalid")}
+    assert invalid == {5: ["Author: missing"],
+                       6: ["The same ISBN as record 1 of this file"]}
+    assert client.get("/books", query_string={"q": "hunger"}).json == []  # nothing filed yet
+
+
+def test_committing_files_the_books_with_their_copies_genres_and_search(app, client, librarian):
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE, copies="2", genre="Fiction")
+
+    started = client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian)
+    work(app)
+    done = client.get(f"/imports/{batch['id']}", headers=librarian).json
+
+    assert started.status_code == 202 and started.json["status"] == "committing"
+    assert done["status"] == "committed"
+    assert done["counts"] | {} == {"new": 4, "match": 0, "invalid": 2, "created": 4}
+    [book] = client.get("/books", query_string={"q": "hunger games"}).json
+    assert (book["author"], book["genre"], book["copies"], book["isbn"]) == (
+        "Suzanne Collins", "Fiction", 2, "9780439023481")
+    assert len(client.get(f"/books/{book['id']}/items").json) == 2
+    assert client.get("/books", query_string={"q": "iliad"}).json[0]["published_year"] is None
+    assert client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian).status_code == 409
+
+
+def test_a_match_can_get_the_record_s_copies(app, client, librarian, add_book):
+    existing = add_book(isbn="9780439554930", copies=1)
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE)
+
+    client.post(f"/imports/{batch['id']}/commit", json={"on_match": "add_copies"}, headers=librarian)
+    work(app)
+
+    assert client.get(f"/books/{existing['id']}").json["copies"] == 2
+    assert client.get(f"/imports/{batch['id']}", headers=librarian).json["counts"]["copies_added"] == 1
+
+
+def test_reverting_removes_what_it_added_but_keeps_a_book_with_a_copy_out(app, client, librarian, add_book,
+                                                                           borrow_service):
+    existing = add_book(isbn="9780439554930", copies=1)
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE)
+    client.post(f"/imports/{batch['id']}/commit", json={"on_match": "add_copies"}, headers=librarian)
+    work(app)
+    [lent] = client.get("/books", query_string={"q": "iliad"}).json
+    borrow_service.items_out[lent["id"]] = {client.get(f"/books/{lent['id']}/items").json[0]["barcode"]: "on_loan"}
+
+    started = client.post(f"/imports/{batch['id']}/revert", headers=librarian)
+    work(app)
+    done = client.get(f"/imports/{batch['id']}", headers=librarian).json
+
+    assert started.status_code == 202 and done["status"] == "reverted"
+    assert (done["counts"]["removed"], done["counts"]["kept"], done["counts"]["copies_removed"]) == (2, 1, 1)
+    assert [book["title"] for book in client.get("/books", query_string={"q": "hunger"}).json] == []
+    assert client.get(f"/books/{lent['id']}").json["copies"] == 1  # kept, with its copy back in circulation
+    assert client.get(f"/books/{existing['id']}").json["copies"] == 1  # the copy it added is gone
+    asked = {authorization for _book, authorization in borrow_service.asked}
+    assert asked == {"Bearer books-service-token"}  # as itself, under borrow-service's locks
+
+
+def test_a_revert_waits_while_borrow_service_cannot_say(app, client, librarian, borrow_service):
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE)
+    client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian)
+    work(app)
+    client.post(f"/imports/{batch['id']}/revert", headers=librarian)
+    borrow_service.before_answering = lambda _book_id: (_ for _ in ()).throw(requests.ConnectionError("down"))
+
+    work(app)
+    waiting = client.get(f"/imports/{batch['id']}", headers=librarian).json
+
+    assert waiting["status"] == "reverting" and waiting["problem"].startswith("Waiting")
+    assert len(client.get("/books", query_string={"q": "hunger"}).json) == 1  # nothing removed
+    assert client.get("/books", query_string={"q": "hunger"}).json[0]["copies"] == 1  # items back in circulation
+    borrow_service.before_answering = None
+    work(app)
+    assert client.get(f"/imports/{batch['id']}", headers=librarian).json["status"] == "reverted"
+
+
+def test_unrecognised_columns_are_mapped_by_the_librarian(app, client, librarian):
+    content = "Nom,Auteur,Code\nLe Petit Prince,Antoine de Saint-Exupéry,978-2-07-061275-8\n"
+
+    first = staged(app, client, librarian, content)
+    mapped = client.post(f"/imports/{first['id']}/staging", headers=librarian,
+                         json={"mapping": {"Nom": "title", "Auteur": "author", "Code": "isbn"}})
+    work(app)
+    second = client.get(f"/imports/{first['id']}", headers=librarian).json
+
+    assert first["status"] == "staged" and first["counts"] == {"new": 0, "match": 0, "invalid": 0}
+    assert "say which columns hold them" in first["problem"] and first["columns"] == ["Nom", "Auteur", "Code"]
+    assert mapped.status_code == 202
+    assert second["counts"] == {"new": 1, "match": 0, "invalid": 0} and second["problem"] is None
+    assert records(client, librarian, first["id"])[0]["fields"]["isbn"] == "9782070612758"
+
+
+def marc_record(title, subtitle, author, isbn, year, language, subjects, utf8=True):
+    record = pymarc.Record(force_utf8=utf8, to_unicode=utf8)
+    record.add_field(pymarc.Field(tag="008", data=f"{'':35}{language}  "))
+    record.add_field(pymarc.Field(tag="020", indicators=[" ", " "],
+                                  subfields=[pymarc.Subfield("a", f"{isbn} (pbk.)")]))
+    record.add_field(pymarc.Field(tag="100", indicators=["1", " "],
+                                  subfields=[pymarc.Subfield("a", author)]))
+    record.add_field(pymarc.Field(tag="245", indicators=["1", "0"], subfields=[
+        pymarc.Subfield("a", f"{title} :"), pymarc.Subfield("b", f"{subtitle} /"), pymarc.Subfield("c", "by X.")]))
+    record.add_field(pymarc.Field(tag="264", indicators=[" ", "1"], subfields=[pymarc.Subfield("c", f"c{year}.")]))
+    for subject in subjects:
+        record.add_field(pymarc.Field(tag="650", indicators=[" ", "0"], subfields=[pymarc.Subfield("a", subject)]))
+    return record
+
+
+MARC_BOOKS = [
+    marc_record("The hobbit", "or, There and back again", "Tolkien, J. R. R. (John Ronald Reuel), 1892-1973.",
+                "0-261-10221-4", 1995, "eng", ["Fantasy fiction.", "Middle Earth (Imaginary place)"]),
+    marc_record("Cien años de soledad", "novela", "García Márquez, Gabriel, 1927-2014.", "9780307474728",
+                1967, "spa", ["Magic realism (Literature)"]),
+]
+
+
+@pytest.mark.parametrize("encode, filename", [
+    (lambda recs: b"".join(record.as_marc() for record in recs), "books.mrc"),
+    (lambda recs: pymarc.record_to_xml(recs[0], namespace=True) if len(recs) == 1 else (
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim">'
+        + b"".join(pymarc.record_to_xml(record) for record in recs) + b"</collection>"), "books.xml"),
+])
+def test_marc_records_binary_and_xml(app, client, librarian, encode, filename):
+    batch = staged(app, client, librarian, encode(MARC_BOOKS), filename=filename)
+
+    assert batch["format"] == "marc" and batch["counts"]["new"] == 2, batch
+    hobbit, cien = (record["fields"] for record in records(client, librarian, batch["id"]))
+    assert hobbit == {"title": "The hobbit: or, There and back again", "author": "J. R. R. Tolkien",
+                      "isbn": "9780261102217", "published_year": 1995, "language": "en", "genre": "Fantasy fiction",
+                      "subjects": ["Fantasy fiction", "Middle Earth (Imaginary place)"], "copies": 1}
+    assert (cien["author"], cien["language"], cien["title"]) == ("Gabriel García Márquez", "es",
+                                                                 "Cien años de soledad: novela")
+
+
+def test_marc_8_records_are_read_as_unicode(app, client, librarian):
+    # MARC-8 writes the combining acute (0xE2) before its letter; as Latin-1 text it is written as that byte
+    record = marc_record("Les mis\xe2erables", "roman", "Hugo, Victor, 1802-1885.", "9782070409228", 1862, "fre",
+                         ["Paris (France)"], utf8=False)
+    record.leader.coding_scheme = " "
+    binary = record.as_marc()
+    assert binary[9:10] == b" " and b"mis\xe2erables" in binary  # leader: MARC-8
+
+    batch = staged(app, client, librarian, binary, filename="legacy.mrc")
+
+    assert records(client, librarian, batch["id"])[0]["fields"]["title"] == "Les misérables: roman"
+
+
+@pytest.mark.parametrize("content, filename, form, message", [
+    ("", "empty.csv", {}, "The file is empty"),
+    ("\n\n", "blank.csv", {}, "The file is empty"),
+    ("not a marc record at all", "books.mrc", {}, "The file is not MARC 21"),
+    ("<notmarc>", "books.xml", {}, "The file is not MARCXML"),
+])
+def test_files_that_are_not_what_they_say_are_refused_at_once(client, librarian, content, filename, form, message):
+    response = upload(client, librarian, content, filename=filename, **form)
+
+    assert response.status_code == 400 and response.json["errors"]["file"].startswith(message)
+
+
+def test_bad_options_and_bodies_are_explained(client, librarian):
+    assert upload(client, librarian, GOODBOOKS_LIKE, copies="0").json["errors"] == {
+        "copies": "Must be greater than or equal to 1 and less than or equal to 100."}
+    assert upload(client, librarian, GOODBOOKS_LIKE, on_match="merge").status_code == 400
+    no_file = client.post("/imports", data={"format": "csv"}, headers=librarian, content_type="multipart/form-data")
+    assert no_file.status_code == 400 and "file" in no_file.json["errors"]
+    as_json = client.post("/imports", json={"file": "x"}, headers=librarian)
+    assert as_json.status_code == 415 and "multipart/form-data" in as_json.json["message"]
+
+
+def test_a_file_beyond_the_limit_is_413_and_json_bodies_keep_their_own_limit(app, client, librarian):
+    too_big = upload(client, librarian, "title,author\n" + "x,y\n" * (app.config["IMPORT_MAX_BYTES"] // 4))
+    big_json = client.post("/books", data="[" + "0," * 600_000 + "0]", headers=librarian,
+                           content_type="application/json")
+
+    assert too_big.status_code == 413 and too_big.json["message"]
+    assert big_json.status_code == 413  # 1 MB still, outside imports
+
+
+def test_imports_are_for_librarians(client, patron, librarian):
+    assert upload(client, {}, GOODBOOKS_LIKE).status_code == 401
+    assert upload(client, patron, GOODBOOKS_LIKE).status_code == 403
+    assert client.get("/imports", headers=patron).status_code == 403
+    assert client.get("/imports/1", headers={}).status_code == 401
+    assert client.get("/imports/999", headers=librarian).status_code == 404
+
+
+def test_the_list_is_newest_first(app, client, librarian):
+    first = upload(client, librarian, GOODBOOKS_LIKE, filename="first.csv").json
+    second = upload(client, librarian, GOODBOOKS_LIKE, filename="second.csv").json
+
+    listed = client.get("/imports", headers=librarian)
+
+    assert [item["id"] for item in listed.json] == [second["id"], first["id"]]
+    assert listed.headers["X-Total-Count"] == "2"
