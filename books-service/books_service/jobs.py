@@ -2,6 +2,8 @@
 imports are staged, committed and reverted here, never in a request. A request that starts one wakes the
 worker at once; the schedule (every IMPORT_POLL_SECONDS) also takes up an import whose worker died."""
 
+import contextlib
+
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -24,7 +26,5 @@ def schedule(settings):
 
 def start_soon():
     """Have the worker look at the imports now rather than at its next scheduled turn."""
-    try:
+    with contextlib.suppress(AlreadyEnqueued):  # a turn is already waiting: it will see this import
         defer("work_on_imports", timestamp=0)
-    except AlreadyEnqueued:  # a turn is already waiting: it will see this import
-        pass

@@ -211,7 +211,8 @@ class ImportOptionsSchema(Strict):
 
 class ImportUploadSchema(ImportOptionsSchema):
     format = fields.String(validate=validate.OneOf(("csv", "marc")), metadata={
-        "description": "csv, or marc (MARC 21 binary, MARC-8 or UTF-8, or MARCXML); guessed from the file when left out"})
+        "description": "csv, or marc (MARC 21 binary, MARC-8 or UTF-8, or MARCXML); guessed from the file when "
+                       "left out"})
 
 
 class ImportFileSchema(ma.Schema):
