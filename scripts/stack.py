@@ -91,6 +91,7 @@ def service_environment(env, urls):
     ports = {name: env.get(port_var, str(port)) for name, (_db, port_var, port, _pkg) in SERVICES.items()}
     mail_ports = {name: env.get(name, str(port)) for name, port in MAIL_PORTS.items()}
     notifier_secret = env.get("NOTIFIER_SECRET") or kept_secret("notifier-secret")
+    books_secret = env.get("BOOKS_SECRET") or kept_secret("books-service-secret")
     stack_env = {
         "HOST": host,
         "WEB_PORT": env.get("WEB_PORT", "8000"),
@@ -106,6 +107,9 @@ def service_environment(env, urls):
         # notification-service reads the event logs as a service, with this secret (user-service knows it).
         "NOTIFIER_SECRET": notifier_secret,
         "NOTIFICATION_SERVICE_SECRET": notifier_secret,
+        # books-service's worker asks borrow-service about books as itself (reverting an import): the same way.
+        "BOOKS_SECRET": books_secret,
+        "BOOKS_SERVICE_SECRET": books_secret,
         **mail_ports,
         "MAIL_DIR": str(data_dir() / "mail"),
         "MAILBOX_URL": f"http://{host}:{mail_ports['MAILBOX_PORT']}",

@@ -121,6 +121,9 @@ class LibraryStack(cdk.Stack):
         notifier = self._generated_secret("NotifierSecret", "notification-service's secret at user-service")
         self.secrets["users"]["NOTIFICATION_SERVICE_SECRET"] = notifier
         self.secrets["notifications"] = {"SERVICE_SECRET": notifier}
+        books = self._generated_secret("BooksServiceSecret", "books-service's secret at user-service")
+        self.secrets["users"]["BOOKS_SERVICE_SECRET"] = books
+        self.secrets["books"] = {"SERVICE_SECRET": books}
         self.signing_key = SigningKeySecret(self, "SigningKey")
         self.secrets["users"]["JWT_PRIVATE_KEY"] = self.signing_key.secret
 

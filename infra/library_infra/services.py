@@ -25,7 +25,7 @@ class ServiceSpec:
 
 
 SERVICES = (
-    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users")),
+    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users"), worker="books_service"),
     ServiceSpec("users", 5001, "/api/users", database="users"),
     ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users"),
                 worker="borrow_service"),

@@ -57,7 +57,7 @@ def test_borrow_service_s_worker_runs_its_image_with_the_worker_command_and_its_
     assert "PortMappings" not in worker or not worker["PortMappings"]
     workers = [r for r in resources(template, "AWS::ECS::Service").values()
                if not r["Properties"].get("LoadBalancers") and r["Properties"]["DesiredCount"] == 1]
-    assert len(workers) == len([spec for spec in SERVICES if spec.worker]) == 2
+    assert len(workers) == len([spec for spec in SERVICES if spec.worker]) == 3
 
 
 def test_internal_calls_use_service_discovery_not_the_load_balancer(template):
@@ -99,7 +99,8 @@ def test_secrets_are_injected_from_secrets_manager_never_as_plain_values(templat
         assert not plain & SECRET_NAMES, container["Name"]
     users = {s["Name"] for s in app_container(template, "users")["Secrets"]}
     web = {s["Name"] for s in app_container(template, "web")["Secrets"]}
-    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "NOTIFICATION_SERVICE_SECRET", "DB_USER", "DB_PASSWORD"}
+    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "NOTIFICATION_SERVICE_SECRET", "BOOKS_SERVICE_SECRET", "DB_USER",
+                     "DB_PASSWORD"}
     assert web == {"SECRET_KEY"}
     assert "dev-only-insecure-secret" not in json.dumps(template.to_json())
 
@@ -253,3 +254,12 @@ def test_the_mail_domain_gets_its_ses_identity_and_failures_are_counted_and_alar
     assert "identity/library.example.org" in policy and "identity/*" not in policy
     template.has_resource_properties("AWS::SES::EmailIdentity", {"EmailIdentity": "library.example.org"})
     assert len([name for name in template.find_outputs("*") if name.startswith("MailDkimRecord")]) == 3
+
+
+def test_books_service_s_worker_imports_with_the_secret_user_service_checks(template):
+    users = {s["Name"]: s["ValueFrom"] for s in app_container(template, "users")["Secrets"]}
+    for name in ("books", "books-worker"):
+        secrets = {s["Name"]: s["ValueFrom"] for s in app_container(template, name)["Secrets"]}
+        assert secrets["SERVICE_SECRET"] == users["BOOKS_SERVICE_SECRET"] != users["NOTIFICATION_SERVICE_SECRET"]
+    assert app_container(template, "books-worker")["Command"] == ["python", "-m", "library_common.worker",
+                                                                  "books_service"]

@@ -19,9 +19,10 @@ APPS = {  # compose service -> (package, the seed's port, its database)
     "web-frontend": ("web_frontend", 8000, None),
 }
 SECRETS = {"user-service": "SECRET_KEY", "web-frontend": "SECRET_KEY", "borrow-service": "HISTORY_PSEUDONYM_KEY",
-           "notification-service": "SERVICE_SECRET"}
+           "notification-service": "SERVICE_SECRET", "books-service": "SERVICE_SECRET"}
 WORKERS = {"borrow-worker": ("borrow-service", "borrow_service"),  # compose worker -> (its service, package)
-           "notification-worker": ("notification-service", "notification_service")}
+           "notification-worker": ("notification-service", "notification_service"),
+           "books-worker": ("books-service", "books_service")}
 # Read by gunicorn_conf or the container entrypoint rather than by the app's settings.
 PROCESS_SETTINGS = {"BIND", "WEB_CONCURRENCY", "WEB_THREADS", "WEB_TIMEOUT", "WEB_GRACEFUL_TIMEOUT",
                     "MIGRATE_ON_START", "SCRIPT_NAME", "FRONTEND_SECRET_KEY"}
@@ -192,12 +193,16 @@ def test_a_worker_runs_its_service_s_image_and_settings_with_the_worker_command(
     assert (importlib.import_module(f"{package}.jobs").schedule(importlib.import_module(package).DEFAULTS))
 
 
-def test_user_service_and_notification_service_share_the_notifier_secret_from_the_env_file():
-    secret = "${NOTIFICATION_SERVICE_SECRET:?set NOTIFICATION_SERVICE_SECRET in .env}"
+@pytest.mark.parametrize("setting, services", [
+    ("NOTIFICATION_SERVICE_SECRET", ("notification-service", "notification-worker")),
+    ("BOOKS_SERVICE_SECRET", ("books-service", "books-worker")),
+])
+def test_user_service_and_each_service_acting_as_itself_share_its_secret_from_the_env_file(setting, services):
+    secret = f"${{{setting}:?set {setting} in .env}}"
 
-    assert environment("user-service")["NOTIFICATION_SERVICE_SECRET"] == secret
-    assert environment("notification-service")["SERVICE_SECRET"] == secret
-    assert environment("notification-worker")["SERVICE_SECRET"] == secret
+    assert environment("user-service")[setting] == secret
+    for service in services:
+        assert environment(service)["SERVICE_SECRET"] == secret
 
 
 def test_mail_goes_to_the_compose_mail_catcher_unless_the_env_file_says_otherwise():
