@@ -91,7 +91,25 @@ def world(stack):
             time.sleep(0.5)
         raise AssertionError("notification-service made no notice of A's ready hold within a minute")
 
+    def an_import(until):
+        """A small CSV imported as the librarian, taken by books-service's worker to `until` (staged, committed)."""
+        created = requests.post(f"{stack.books}/imports", headers=librarian, timeout=10, files=csv_upload())
+        created.raise_for_status()
+        import_id = created.json()["id"]
+        for step in ("staged", "committed")[:("staged", "committed").index(until) + 1]:
+            if step == "committed":
+                requests.post(f"{stack.books}/imports/{import_id}/commit", json={}, headers=librarian,
+                              timeout=10).raise_for_status()
+            deadline = time.monotonic() + 60
+            while requests.get(f"{stack.books}/imports/{import_id}", headers=librarian,
+                               timeout=10).json()["status"] != step:
+                assert time.monotonic() < deadline, f"import {import_id} never became {step}"
+                time.sleep(0.3)
+        return import_id
+
     notice = notice_of_a()
+    imports = {"import": an_import("staged"), "stage_me": an_import("staged"), "commit_me": an_import("staged"),
+               "revert_me": an_import("committed")}
     places = {}
     for role in ROLES:
         loan, loan_book = lend(f"On loan to A, to return, for {role}")
@@ -106,7 +124,7 @@ def world(stack):
             "hold": held_by_a(f"Held by A, to look at, for {role}"),
             "cancellable": held_by_a(f"Held by A, to cancel, for {role}"),
             "stranger": f"nobody-{role.replace('_', '-')}-{uuid.uuid4().hex[:4]}",
-            "notice": notice,
+            "notice": notice, **imports,
         }
     shelf_book = add_book("On the shelf", copies=3)
     for role in ROLES:
@@ -130,7 +148,8 @@ def world(stack):
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
-# a username nobody has, {notice} a notice of A's in the app. Rows run in
+# a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} staged imports
+# and {revert_me} a committed one. Rows run in
 # order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
@@ -151,6 +170,14 @@ MATRIX = [
     ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
     ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "POST", "/imports", "csv-upload", (401, 403, 403, 202, 401, 401)),
+    ("books", "GET", "/imports", None, (401, 403, 403, 200, 401, 401)),
+    ("books", "GET", "/imports/{import}", None, (401, 403, 403, 200, 401, 401)),
+    ("books", "GET", "/imports/{import}/records", None, (401, 403, 403, 200, 401, 401)),
+    ("books", "POST", "/imports/{stage_me}/staging", {"copies": 2}, (401, 403, 403, 202, 401, 401)),
+    ("books", "POST", "/imports/{commit_me}/commit", {}, (401, 403, 403, 202, 401, 401)),
+    ("books", "POST", "/imports/{revert_me}/revert", None, (401, 403, 403, 202, 401, 401)),
+    ("borrows", "GET", "/circulation/books?book_id={shelf}", None, (401, 403, 403, 200, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
@@ -221,7 +248,13 @@ def fill(template, world, role):
     return template
 
 
+def csv_upload():
+    return {"file": ("matrix.csv", f"title,author\nMatrix {uuid.uuid4().hex[:6]},M. Atrix\n".encode(), "text/csv")}
+
+
 def body_for(template, world, role):
+    if template == "csv-upload":
+        return None
     if template == "fresh-registration":
         return {"username": f"new-{uuid.uuid4().hex[:8]}", "password": PASSWORD, "first_name": "N", "last_name": "U"}
     if template == "fresh-desk-registration":
@@ -237,7 +270,8 @@ def test_each_role_gets_exactly_the_expected_status(stack, world, service, metho
     outcomes = {}
     for role in ROLES:
         response = requests.request(method, stack.url[service] + fill(path, world, role),
-                                    json=body_for(body, world, role), headers=world.tokens[role], timeout=10)
+                                    json=body_for(body, world, role), headers=world.tokens[role], timeout=10,
+                                    files=csv_upload() if body == "csv-upload" else None)
         outcomes[role] = response.status_code
         if response.status_code >= 400:
             assert response.headers["Content-Type"].startswith("application/json")

@@ -1,6 +1,7 @@
 """web-frontend: the pages patrons and librarians use (port 8000), over the three services."""
 
 
+from flask import request
 from flask_wtf.csrf import CSRFProtect
 from markupsafe import Markup
 
@@ -29,6 +30,8 @@ DEFAULTS = {
     # Longer than any service's own calls to its neighbours, so a page hears their answer
     # ("availability unknown") instead of timing out first.
     "HTTP_READ_TIMEOUT": 5.0,
+    # The largest file of records a librarian may upload (the import page; books-service has the same limit).
+    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
 }
 
 
@@ -49,6 +52,7 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
+    _larger_uploads_for_imports(app, settings["IMPORT_MAX_BYTES"])  # before CSRFProtect reads the form
     CSRFProtect(app)
     login_manager.init_app(app)
     users = client_from_settings(settings, "account service", "USER_SERVICE_URL")
@@ -65,8 +69,8 @@ def create_app(config=None):
         if settings["MAILBOX_URL"] and settings["APP_ENV"] == "development" else None,
         account_check=account_check,
     ))
-    for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp, views.notifications.bp,
-                      views.mailbox.bp):
+    for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp, views.imports.bp,
+                      views.notifications.bp, views.mailbox.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
@@ -87,6 +91,15 @@ def create_app(config=None):
         return {"status": "ok", "service": "web-frontend"}
 
     return app
+
+
+def _larger_uploads_for_imports(app, max_bytes):
+    """The import page takes a file of up to `max_bytes`; every other form keeps MAX_CONTENT_LENGTH."""
+
+    @app.before_request
+    def allow_a_large_file():
+        if request.endpoint == "imports.imports" and request.method == "POST":
+            request.max_content_length = max_bytes
 
 
 def _htmx_script(source):

@@ -298,6 +298,34 @@ class Backend:
         return self._call(self.notification_service, "PUT", "/preferences", token=token,
                           json={"choices": choices}).json()
 
+    # Imports (books-service; librarians)
+    def imports(self, token, page=1):
+        return self._page(self.books_service, "/imports", {"page": page, "per_page": 20}, token=token)
+
+    def import_(self, token, import_id):
+        return self._call(self.books_service, "GET", f"/imports/{import_id}", token=token).json()
+
+    def import_records(self, token, import_id, outcome=None, page=1):
+        params = {"page": page, "per_page": 50} | ({"outcome": outcome} if outcome else {})
+        return self._page(self.books_service, f"/imports/{import_id}/records", params, token=token)
+
+    def upload_import(self, token, upload, options):
+        """Send the uploaded file on to books-service as it came (multipart), with the options."""
+        return self._call(self.books_service, "POST", "/imports", token=token, data=options,
+                          files={"file": (upload.filename or "upload", upload.stream,
+                                          upload.mimetype or "application/octet-stream")}).json()
+
+    def restage_import(self, token, import_id, mapping):
+        return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token,
+                          json={"mapping": mapping}).json()
+
+    def commit_import(self, token, import_id, on_match):
+        return self._call(self.books_service, "POST", f"/imports/{import_id}/commit", token=token,
+                          json={"on_match": on_match}).json()
+
+    def revert_import(self, token, import_id):
+        return self._call(self.books_service, "POST", f"/imports/{import_id}/revert", token=token).json()
+
     def failed_notices(self, token, page=1):
         return self._page(self.notification_service, "/notices/failed", {"page": page, "per_page": 50}, token=token)
 

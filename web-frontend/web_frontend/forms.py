@@ -2,8 +2,9 @@
 these check only what a browser can get wrong before asking them."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms.fields.choices import SelectChoice
-from wtforms import (EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField,
+from wtforms import (EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
@@ -164,3 +165,24 @@ class PatronEmailForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice("patron", "Patron"), SelectChoice("librarian", "Librarian")])
+
+
+ON_MATCH = [SelectChoice("skip", "Skip it: the catalogue's record stays as it is"),
+            SelectChoice("add_copies", "Add the record's copies to that book")]
+
+
+class ImportForm(FlaskForm):
+    file = FileField("File of records", validators=[FileRequired("Choose a file to import")],
+                     description="CSV with a header row (title, author, isbn, year, genre, language, copies, "
+                                 "description...), or MARC 21 (.mrc, MARC-8 or UTF-8) or MARCXML (.xml)")
+    format = SelectField("Format", choices=[SelectChoice("", "Tell from the file"), SelectChoice("csv", "CSV"),
+                                            SelectChoice("marc", "MARC 21 or MARCXML")], default="")
+    copies = IntegerField("Copies of each new book", default=1, validators=[InputRequired(), NumberRange(1, 100)],
+                          description="When a record does not say")
+    genre = StringField("Genre of records without one", default="General",
+                        validators=[InputRequired(), Length(max=100)])
+    on_match = RadioField("When a record's ISBN is already in the catalogue", choices=ON_MATCH, default="skip")
+
+
+class ImportCommitForm(FlaskForm):
+    on_match = RadioField("When a record's ISBN is already in the catalogue", choices=ON_MATCH, default="skip")

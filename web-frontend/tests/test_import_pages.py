@@ -1,0 +1,153 @@
+"""The import pages: upload, the progress bar while the worker reads or adds, the records by outcome, the
+column mapping, commit, and revert after asking."""
+
+import io
+
+import pytest
+
+from .conftest import BOOKS, listing
+
+pytestmark = pytest.mark.usefixtures("services")
+
+
+def batch(import_id=3, status="staged", **fields):
+    return {"id": import_id, "filename": "goodbooks.csv", "format": "csv", "status": status, "created_by": "boss",
+            "created_at": "2026-11-27T10:00:00+00:00", "updated_at": "2026-11-27T10:00:05+00:00",
+            "options": {"on_match": "skip", "copies": 1, "genre": "General", "mapping": {"title": "title"}},
+            "columns": ["title", "authors"], "total": 3, "done": 3,
+            "counts": {"new": 2, "match": 0, "invalid": 1}, "problem": None, **fields}
+
+
+def record(number, outcome="new", **fields):
+    return {"number": number, "outcome": outcome, "fields": {"title": f"Book {number}", "author": "A. Uthor",
+                                                             "isbn": None, **fields},
+            "notes": ["Author: missing"] if outcome == "invalid" else [], "match_book_id": None, "result": None,
+            "book_id": None}
+
+
+@pytest.fixture
+def librarian_in(log_in_as):
+    log_in_as("boss", "librarian")
+
+
+def test_the_import_page_offers_an_upload_and_lists_imports(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports", **listing([batch(status="committed", counts={"new": 2, "created": 2})]))
+
+    html = client.get("/manage/imports").get_data(as_text=True)
+
+    assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
+    assert "goodbooks.csv" in html and "Added" in html and "2 added" in html
+    assert '<a href="/manage/imports">Import</a>' in html  # in the librarians' menu
+
+
+def test_an_upload_goes_to_books_service_as_a_file_and_opens_its_page(client, librarian_in, services):
+    sent = services.post(f"{BOOKS}/imports", json=batch(status="staging", total=None, done=0), status=202)
+
+    response = client.post("/manage/imports", data={
+        "file": (io.BytesIO(b"title,author\nDune,Frank Herbert\n"), "mine.csv"), "format": "", "copies": "2",
+        "genre": "Fiction", "on_match": "add_copies"}, content_type="multipart/form-data")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/imports/3"
+    body = sent.calls[0].request.body
+    assert b'filename="mine.csv"' in body and b"Dune,Frank Herbert" in body
+    assert b'name="copies"\r\n\r\n2' in body and b'name="on_match"\r\n\r\nadd_copies' in body
+    assert b'name="format"' not in body  # "tell from the file"
+
+
+def test_a_refused_upload_says_why_next_to_the_file(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports", **listing([]))
+    services.post(f"{BOOKS}/imports", status=400, json={"message": "The file is not MARC 21",
+                                                        "errors": {"file": "The file is not MARC 21: ..."}})
+
+    response = client.post("/manage/imports", data={"file": (io.BytesIO(b"x"), "a.mrc"), "format": "marc",
+                                                    "copies": "1", "genre": "General", "on_match": "skip"},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 400 and "The file is not MARC 21" in response.get_data(as_text=True)
+
+
+def test_without_a_file_the_form_asks_for_one(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports", **listing([]))
+
+    response = client.post("/manage/imports", data={"copies": "1", "genre": "General", "on_match": "skip"},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 400 and "Choose a file to import" in response.get_data(as_text=True)
+
+
+def test_while_staging_the_page_shows_a_progress_bar_that_refreshes_itself(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(status="staging", total=10000, done=2500, counts={}))
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+
+    assert '<progress max="10000" value="2500"' in html and "2,500 of 10,000 records" in html
+    assert 'hx-get="/manage/imports/3/progress" hx-trigger="every 1s"' in html
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html  # without JavaScript
+
+
+def test_the_progress_fragment_moves_then_reloads_the_page_when_done(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(status="committing", total=10000, done=6000))
+    moving = client.get("/manage/imports/3/progress", headers={"HX-Request": "true"})
+    services.replace("GET", f"{BOOKS}/imports/3", json=batch(status="committed"))
+    finished = client.get("/manage/imports/3/progress", headers={"HX-Request": "true"})
+
+    assert '<progress max="10000" value="6000"' in moving.get_data(as_text=True)
+    assert finished.headers["HX-Refresh"] == "true"
+
+
+def test_a_staged_import_shows_its_records_by_outcome_and_the_commit(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch())
+    asked = services.get(f"{BOOKS}/imports/3/records", **listing([record(1, "invalid")]))
+
+    html = client.get("/manage/imports/3?outcome=invalid").get_data(as_text=True)
+
+    assert "outcome=invalid" in asked.calls[0].request.url
+    assert "Cannot be imported (1)" in html and "New books (2)" in html and "Author: missing" in html
+    assert 'action="/manage/imports/3/commit"' in html and "2 new books will be added" in html
+
+
+def test_unrecognised_columns_are_mapped_on_the_page(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(columns=["Nom", "Auteur"], options={"mapping": {}},
+                                                  counts={"new": 0, "match": 0, "invalid": 0},
+                                                  problem="No column was recognised as the book's title and author"))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    sent = services.post(f"{BOOKS}/imports/3/staging", json=batch(status="staging"), status=202)
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+    response = client.post("/manage/imports/3/mapping", data={"column-0": "title", "column-1": "author"})
+
+    assert "<details class=\"panel\" open>" in html and '<label for="column-0">Nom</label>' in html
+    assert "Add to the catalogue" not in html
+    assert response.status_code == 302
+    assert sent.calls[0].request.body == b'{"mapping": {"Nom": "title", "Auteur": "author"}}'
+
+
+def test_committing_sends_the_choice_for_matches(client, librarian_in, services):
+    sent = services.post(f"{BOOKS}/imports/3/commit", json=batch(status="committing"), status=202)
+
+    response = client.post("/manage/imports/3/commit", data={"on_match": "add_copies"})
+
+    assert response.status_code == 302 and sent.calls[0].request.body == b'{"on_match": "add_copies"}'
+
+
+def test_revert_asks_first(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(status="committed", counts={"new": 2, "created": 2}))
+    sent = services.post(f"{BOOKS}/imports/3/revert", json=batch(status="reverting"), status=202)
+
+    question = client.get("/manage/imports/3/revert").get_data(as_text=True)
+    response = client.post("/manage/imports/3/revert")
+
+    assert "This removes the 2 books it added" in question and "Keep it" in question
+    assert response.status_code == 302 and len(sent.calls) == 1
+
+
+def test_an_unknown_import_is_404(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/9", status=404, json={"message": "No import with id 9"})
+
+    assert client.get("/manage/imports/9").status_code == 404
+
+
+def test_the_pages_are_for_librarians(client, log_in_as):
+    assert client.get("/manage/imports").status_code == 302  # to log in
+    log_in_as("alice")
+    assert client.get("/manage/imports").status_code == 403
