@@ -29,7 +29,7 @@ def test_a_hold_from_the_line_to_the_hold_shelf_to_a_loan(browser, base_url, sta
 
     log_in(reader, patron)
     reader.goto(f"/books/{book['id']}")
-    expect(reader.get_by_text("All copies on loan")).to_be_visible()
+    expect(reader.get_by_text("All copies out")).to_be_visible()
     expect(reader.get_by_text("Nobody is waiting yet: you would be next.")).to_be_visible()
     expect(reader.get_by_role("button", name="Borrow")).to_have_count(0)
     reader.get_by_role("button", name="Place a hold").click()

@@ -42,7 +42,7 @@ def seed_flow(page, unique, add_book, javascript=True):
     expect(row).to_be_visible()
 
     page.goto(book_url)
-    expect(page.get_by_text("All copies on loan")).to_be_visible()
+    expect(page.get_by_text("All copies out")).to_be_visible()
 
     page.get_by_role("link", name="My borrows", exact=True).click()
     page.get_by_role("button", name=f"Return {title}").click()

@@ -156,7 +156,8 @@ stack: the library is starting
   user-service    http://{host}:{env['USER_PORT']}
   borrow-service  http://{host}:{env['BORROW_PORT']}
   notification-service http://{host}:{env['NOTIFICATION_PORT']}
-  the mail the library sends: http://{host}:{env['WEB_PORT']}/dev/mailbox (log in as the librarian)
+  the mail the library sends: http://{host}:{env['WEB_PORT']}/dev/mailbox (log in as the librarian),
+    or as JSON: {env['MAILBOX_URL']}/messages
   librarian login: username {librarian!r}, password {password!r}
     curl -s -X POST -H 'Content-Type: application/json' \\
       -d '{{"username": "{librarian}", "password": "{password}"}}' http://{host}:{env['USER_PORT']}/login

@@ -8,7 +8,7 @@ from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
-from .catalogue import RELEVANCE, SORTS, normalise_isbn, normalise_language
+from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
 from .models import ITEM_STATUSES
 
 FIRST_PRINTED_BOOK_YEAR = 1450
@@ -82,6 +82,8 @@ class BookSchema(ma.Schema):
     published_year = fields.Integer(allow_none=True)
     description = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
+    language_name = fields.Function(lambda book: language_name(book.language) if book.language else None,
+                                    metadata={"type": "string", "description": "The language in English words"})
     subjects = fields.List(fields.String())
     copies = fields.Integer()
     available_copies = fields.Integer(allow_none=True, metadata={"description": "null when unknown"})

@@ -65,9 +65,9 @@ def api(folder):
             return self._json(404, {"message": "No such message"})
 
         def _json(self, status, body):
-            data = json.dumps(body).encode()
+            data = (json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -67,6 +67,11 @@ def printable(text):
     )
 
 
+# Asked every few seconds by machines (a worker reading an event log, probes): logged only at DEBUG when they
+# go well, so the log shows what people did.
+ROUTINE_PATHS = ("/events", "/health", "/ready")
+
+
 def init_request_ids(app):
     @app.before_request
     def assign_request_id():
@@ -80,7 +85,9 @@ def init_request_ids(app):
         if request_id:
             response.headers["X-Request-ID"] = request_id
             elapsed_ms = (time.perf_counter() - g.request_started) * 1000
-            access_log.info(
+            routine = request.path in ROUTINE_PATHS and response.status_code < 400
+            access_log.log(
+                logging.DEBUG if routine else logging.INFO,
                 "%s %s %s %.1fms", printable(request.method), printable(request.full_path.rstrip("?")),
                 response.status_code, elapsed_ms,
             )

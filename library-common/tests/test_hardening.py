@@ -39,6 +39,21 @@ def test_the_access_log_escapes_control_characters_in_paths(caplog):
     assert "/books/x\\n2026-01-01 INFO forged\\r\\x1b[31m" in lines[0]
 
 
+def test_routine_polls_that_go_well_are_logged_only_at_debug(caplog):
+    app = Flask(__name__)
+    init_request_ids(app)
+    app.add_url_rule("/events", "events", lambda: "[]")
+    app.add_url_rule("/books", "books", lambda: "[]")
+    app.add_url_rule("/ready", "ready", lambda: ("no", 503))
+
+    with caplog.at_level(logging.DEBUG, logger="access"):
+        for path in ("/events", "/books", "/ready"):
+            app.test_client().get(path)
+
+    levels = {record.getMessage().split()[1]: record.levelname for record in caplog.records if record.name == "access"}
+    assert levels == {"/events": "DEBUG", "/books": "INFO", "/ready": "INFO"}  # a failing probe still shows
+
+
 def _base_app(**settings):
     app = create_base_app(__name__, service_name="test", settings=load_settings({}, {"TESTING": True, **settings}))
 

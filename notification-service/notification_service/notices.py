@@ -208,13 +208,15 @@ def mark_all_read(username, now):
                                                           Notice.read_at.is_(None)).values(read_at=now)).rowcount
 
 
-def preferences_of(username):
-    """Every kind a patron chooses for, with their choice (or the default)."""
+def preferences_of(username, receipts_sent):
+    """Every kind a patron chooses for, with their choice (or the default); receipts only when the library
+    sends them (SEND_RECEIPTS), so nobody chooses for something that never comes."""
     return [{"kind": kind, "label": spec.label, "channels": channels_for(username, kind),
-             "in_app_required": spec.in_app_required} for kind, spec in KINDS.items() if spec.chosen_by_patron]
+             "in_app_required": spec.in_app_required} for kind, spec in KINDS.items()
+            if spec.chosen_by_patron and (kind != "receipt" or receipts_sent)]
 
 
-def choose(username, choices):
+def choose(username, choices, receipts_sent):
     """Set the patron's channels per kind; a kind the app must show keeps its notices in the app."""
     with transaction():
         for kind, channels in choices.items():
@@ -223,4 +225,4 @@ def choose(username, choices):
             db.session.execute(insert(Preference).values(username=username, kind=kind, channels=channels)
                                .on_conflict_do_update(index_elements=["username", "kind"],
                                                       set_={"channels": channels}))
-    return preferences_of(username)
+    return preferences_of(username, receipts_sent)

@@ -209,13 +209,16 @@ def test_receipts_when_the_library_turns_them_on(app, client, logs, mailbox, pat
     verified(logs)
     logs["borrows"].add("loan.made", "alice", loan_id=1, book_id=3, title="Dune", barcode="1000000003",
                         due_date="2026-12-11T10:00:00+00:00")
+    offered_before = [choice["kind"] for choice in client.get("/preferences", headers=patron).json]
     app.config["SEND_RECEIPTS"] = True
     try:
         read(app)
+        offered = [choice["kind"] for choice in client.get("/preferences", headers=patron).json]
     finally:
         app.config["SEND_RECEIPTS"] = False
 
     assert client.get("/notifications", headers=patron).json[0]["subject"] == "Borrowed: “Dune”, due 11 December 2026"
+    assert "receipt" not in offered_before and "receipt" in offered  # no choice for what never comes
 
 
 def test_smtp_down_the_notices_wait_and_go_out_when_it_returns(app, logs, mailbox):

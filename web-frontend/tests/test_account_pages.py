@@ -430,6 +430,14 @@ def test_the_patron_page_shows_the_address_a_reset_button_and_deactivation(clien
     assert "Send a password reset link" in html and 'href="/manage/users/alice/deactivate"' in html
 
 
+def test_no_reset_button_for_a_patron_without_an_address(client, patron_page):
+    patron_page()
+
+    html = client.get("/manage/users/alice").get_data(as_text=True)
+
+    assert "Send a password reset link" not in html and "Without an e-mail address no reset link" in html
+
+
 def test_a_deactivated_patron_can_be_reactivated(client, patron_page):
     patron_page(active=False)
 

@@ -12,7 +12,7 @@ def test_catalogue_lists_books_with_availability(client, services):
 
     assert "The Hitchhiker&#39;s Guide to the Galaxy" in html
     assert "1 of 2 available" in html
-    assert "All copies on loan" in html
+    assert "All copies out" in html
     assert "Availability unknown" in html
     assert "3 books" in html
 
@@ -154,6 +154,16 @@ def test_facets_beside_the_results_add_and_remove_filters(client, services):
     assert 'href="/?q=hitch"' in html and "Remove filter Genre: Science Fiction" in html
     assert "1970s" in html and "Available now" in html
     assert '<input type="hidden" name="genre" value="Science Fiction">' in html  # kept by the next search
+
+
+def test_the_available_now_filter_in_use_reads_as_such(client, services):
+    services.get(f"{BOOKS}/books", **listing([book()]))
+    services.replace("GET", f"{BOOKS}/books/facets", json=facets() | {"available": 3})
+
+    response = client.get("/?q=hitch&available=true")
+
+    assert response.status_code == 200
+    assert 'aria-label="Remove filter Available now">Available now <span' in response.get_data(as_text=True)
 
 
 def test_htmx_results_carry_the_filters_for_the_search_form(client, services):

@@ -37,7 +37,7 @@ def test_the_book_page_says_where_you_stand(client, log_in_as, services, standin
     assert says in html
     buttons = re.findall(r"<button type=\"submit\"[^>]*>([^<]+)</button>", html.split('id="borrow-panel"')[1])
     assert buttons == offers
-    assert html.count("All copies on loan") <= 1
+    assert html.count("All copies out") <= 1
 
 
 def test_placing_a_hold_updates_the_panel(client, log_in_as, services):

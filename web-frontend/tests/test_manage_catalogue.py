@@ -53,6 +53,17 @@ def test_librarians_rename_and_merge_genres(client, services, log_in_as):
     assert "Renamed to “SF” (2 books)." in messages and "Merged: “Science Fiction” now has 7 books." in messages
 
 
+def test_the_genre_page_asks_every_time_so_a_rename_in_another_process_shows_at_once(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    listed = services.replace("GET", f"{BOOKS}/genres", json=[{"id": 1, "genre": "Sci-Fi", "count": 2}])
+
+    client.get("/manage/genres")
+    services.replace("GET", f"{BOOKS}/genres", json=[{"id": 1, "genre": "SF", "count": 2}])
+    page = client.get("/manage/genres").get_data(as_text=True)
+
+    assert listed.call_count >= 1 and "SF" in page and "Sci-Fi" not in page
+
+
 def test_a_refused_rename_says_why(client, services, log_in_as):
     log_in_as("boss", "librarian")
     services.patch(f"{BOOKS}/genres/1", status=409, json={"message": "The genre “Science Fiction” already exists"})

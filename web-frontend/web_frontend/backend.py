@@ -43,13 +43,15 @@ class Page:
 
 
 class Backend:
-    def __init__(self, books, users, borrows, notifications, genres_seconds=60, titles_seconds=300):
+    def __init__(self, books, users, borrows, notifications, lists_seconds=5, titles_seconds=300):
         self.books_service = books
         self.user_service = users
         self.borrow_service = borrows
         self.notification_service = notifications
-        # the genre list and the whole catalogue's facets, which most catalogue views show
-        self._lists = cachetools.TTLCache(maxsize=2, ttl=genres_seconds)
+        # The genre list and the whole catalogue's facets, which most catalogue views show: kept a few seconds,
+        # so a burst of page views shares one answer, and a change made through another process (each gunicorn
+        # worker has its own cache) shows within that.
+        self._lists = cachetools.TTLCache(maxsize=2, ttl=lists_seconds)
         self._titles = cachetools.TTLCache(maxsize=10_000, ttl=titles_seconds)
         self._cache_lock = threading.Lock()
 
@@ -83,7 +85,7 @@ class Backend:
 
     def facets(self, **filters):
         """Counts per genre, author, language and decade of the books matching `filters`; the whole
-        catalogue's are kept a minute (every unfiltered view shows them, and they come from a tally)."""
+        catalogue's are kept a few seconds (every unfiltered view shows them)."""
         if filters:
             return self._call(self.books_service, "GET", "/books/facets", params=filters).json()
         with self._cache_lock:
@@ -122,10 +124,11 @@ class Backend:
             self._titles.update(fetched)
         return known | fetched
 
-    def genres(self):
-        """The genre list (for the book form and the librarians' genre page); kept a minute."""
+    def genres(self, fresh=False):
+        """The genre list (for the book form; `fresh` for the librarians' genre page, where a rename must show
+        at once); kept a few seconds."""
         with self._cache_lock:
-            if "genres" in self._lists:
+            if "genres" in self._lists and not fresh:
                 return self._lists["genres"]
         try:
             genres = self._call(self.books_service, "GET", "/genres").json()

@@ -1,5 +1,7 @@
 """How a patron wants to hear about each kind of thing: by e-mail, in the app, or both."""
 
+from flask import current_app
+
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 
@@ -15,7 +17,7 @@ blp = Blueprint("preferences", __name__, description="Your notification preferen
 @blp.errors(401, 403)
 def preferences():
     """Your channel for each kind of notice ('both' unless you chose otherwise)"""
-    return notices.preferences_of(current_principal().username)
+    return notices.preferences_of(current_principal().username, current_app.config["SEND_RECEIPTS"])
 
 
 @blp.route("/preferences", methods=["PUT"])
@@ -25,4 +27,4 @@ def preferences():
 @blp.errors(400, 401, 403)
 def choose(request_body):
     """Choose channels per kind; a hold ready to collect is always shown in the app as well"""
-    return notices.choose(current_principal().username, request_body["choices"])
+    return notices.choose(current_principal().username, request_body["choices"], current_app.config["SEND_RECEIPTS"])

@@ -34,7 +34,10 @@ def my_borrows():
 @bp.get("/borrows/history")
 @login_required
 def history():
-    """The history section alone: htmx fetches it again when a return moves a loan into it."""
+    """The history section alone: htmx fetches it again when a return moves a loan into it (opened as a page,
+    it is My borrows at that page of the history)."""
+    if not is_htmx():
+        return redirect(url_for("borrows.my_borrows", page=page_number(), _anchor="history-heading"))
     loans = backend().loans(current_user.token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
     return render_template("_history.html", history=loans, titles=untitled(loans.items))
 

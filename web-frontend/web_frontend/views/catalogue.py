@@ -51,6 +51,8 @@ def index():
 
 def _label(name, value, facets):
     """How a filter in use reads: the facet's own label ("English" for en) when the facets carry it."""
+    if name == "available":  # not a list of values: the facets give the number of books available now
+        return "Available now"
     for entry in (facets or {}).get(name) or []:
         if entry["value"] == value:
             return entry["label"]

@@ -35,7 +35,8 @@ def add_book():
             apply_service_errors(form, error)
             existing = clashing_isbn(form, error)
         else:
-            flash(f"Added “{book['title']}” to the catalogue.{_filed_under(form, book)}", "success")
+            if book["genre"] != form.genre.data:  # the page itself says the book was added
+                flash(f"Filed under the existing genre “{book['genre']}”.", "info")
             return redirect(url_for("manage.add_book", added=book["id"]))
     else:
         existing = None
@@ -71,21 +72,17 @@ def edit_book(book_id):
             apply_service_errors(form, error)
             existing = clashing_isbn(form, error)
         else:
-            flash(f"Saved.{_filed_under(form, saved)}", "success")
+            filed = "" if saved["genre"] == form.genre.data else f" Filed under the existing genre “{saved['genre']}”."
+            flash(f"Saved.{filed}", "success")
             return redirect(url_for("catalogue.book", book_id=book_id))
     status = 400 if form.errors or form.form_errors else 200
     return render_template("manage/book_form.html", form=form, book=book, added_book=None, existing=existing,
                            genres=backend().genres()), status
 
 
-def _filed_under(form, book):
-    """Says so when the service filed the book under an existing genre spelt differently."""
-    return "" if book["genre"] == form.genre.data else f" Filed under the existing genre “{book['genre']}”."
-
-
 @bp.get("/genres")
 def genres():
-    return render_template("manage/genres.html", genres=backend().genres(), rename_form=GenreRenameForm(),
+    return render_template("manage/genres.html", genres=backend().genres(fresh=True), rename_form=GenreRenameForm(),
                            merge_form=GenreMergeForm())
 
 

@@ -1,0 +1,64 @@
+"""The development mail catcher: every message a real SMTP client sends is kept, and listed and shown by its
+small JSON API."""
+
+import json
+import smtplib
+import threading
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from http.server import ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from library_common.mailcatcher import Keeper, api
+from library_common.processes import free_ports
+
+
+@pytest.fixture
+def catcher(tmp_path):
+    smtp_port, http_port = free_ports(2)
+    smtp = Controller(Keeper(tmp_path), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    http = ThreadingHTTPServer(("127.0.0.1", http_port), api(tmp_path))
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    yield smtp_port, f"http://127.0.0.1:{http_port}"
+    http.shutdown()
+    smtp.stop()
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def test_a_sent_message_is_listed_and_shown_with_its_links(catcher):
+    smtp_port, mailbox = catcher
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Library <l@localhost>", "zoë@example.org", "Prêt: “Dune”"
+    message["Message-ID"] = "<notice-users-1@notifications.library>"
+    message.set_content("Dear Zoë,\n\nConfirm: http://127.0.0.1:8000/account/verify?token=abc\n")
+    with smtplib.SMTP("127.0.0.1", smtp_port) as client:
+        client.send_message(message)
+
+    status, content_type, listed = get(f"{mailbox}/messages")
+    [summary] = json.loads(listed)
+    _status, _type, shown = get(f"{mailbox}/messages/{summary['id']}")
+
+    assert status == 200 and content_type == "application/json; charset=utf-8"
+    assert listed.endswith("]\n") and '"to":"zoë@example.org"' in listed  # compact, readable, one line
+    assert (summary["subject"], summary["message_id"]) == ("Prêt: “Dune”", "<notice-users-1@notifications.library>")
+    assert json.loads(shown)["links"] == ["http://127.0.0.1:8000/account/verify?token=abc"]
+
+
+@pytest.mark.parametrize("path", ["/messages/nope", "/messages/../../etc/passwd", "/elsewhere"])
+def test_anything_else_is_a_json_404(catcher, path):
+    _smtp_port, mailbox = catcher
+
+    status, content_type, body = get(mailbox + path)
+
+    assert status == 404 and json.loads(body) == {"message": "No such message"}
