@@ -25,7 +25,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
+.PHONY: install chromium run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
 
 $(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,9 @@ chromium:  ## the browser the e2e tests drive (Debian's package; Playwright cann
 
 run: install  ## run the whole system in the foreground (Ctrl-C stops it)
 	$(PY) scripts/stack.py run
+
+demo: install  ## like run, with a real catalogue the first time: 10,000 books (goodbooks-10k), 1-4 copies each
+	$(PY) scripts/stack.py run --demo
 
 dev: install  ## like run, with Flask's reloader
 	$(PY) scripts/stack.py run --dev

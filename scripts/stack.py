@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -197,12 +198,27 @@ def refuse_secrets_shared_between_services(env):
         sys.exit("stack: refusing to start in production: " + "; ".join(problems))
 
 
+def load_demo(env):
+    """`make demo`: the goodbooks-10k catalogue, imported through the API once the services answer."""
+    import demo_catalogue
+
+    def say(text):
+        print(text, flush=True)
+
+    try:
+        demo_catalogue.load(env["BOOKS_SERVICE_URL"], env["USER_SERVICE_URL"], env["BOOTSTRAP_LIBRARIAN"], say)
+    except Exception as error:  # the library runs on without its demo books; say why
+        say(f"demo: could not load the demo catalogue: {error}")
+
+
 def run(args):
     refuse_secrets_shared_between_services(os.environ)
     urls = database_urls(os.environ)
     migrate(urls)
     env = service_environment(os.environ, urls)
     print_welcome(env)
+    if args.demo:
+        threading.Thread(target=load_demo, args=(env,), daemon=True).start()
     procfile = "Procfile.dev" if args.dev else "Procfile"
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)]
     return run_foreground(honcho + args.processes, env)
@@ -269,6 +285,8 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run the whole system in the foreground")
     run_parser.add_argument("--dev", action="store_true", help="Flask's reloader instead of gunicorn")
+    run_parser.add_argument("--demo", action="store_true",
+                            help="load the goodbooks-10k catalogue (once: not into a catalogue with books)")
     run_parser.add_argument("processes", nargs="*", help="only these Procfile entries (default: all)")
     test_parser = commands.add_parser("test", help="run the test suites")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
