@@ -55,8 +55,9 @@ def load(books_url, users_url, librarian, say=print):
     headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
     say("demo: importing the goodbooks-10k catalogue (10,000 real books, CC BY-SA 4.0)...")
+    upload = ("goodbooks-10k-books.csv", with_copies(GOODBOOKS.read_bytes()), "text/csv")
     created = requests.post(f"{books_url}/imports", headers=headers, timeout=60, data={"genre": "General"},
-                            files={"file": ("goodbooks-10k-books.csv", with_copies(GOODBOOKS.read_bytes()), "text/csv")})
+                            files={"file": upload})
     created.raise_for_status()
     import_id = created.json()["id"]
     for step, then in (("staged", "commit"), ("committed", None)):

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 import pymarc
+import pymarc.exceptions
 
 from library_common.search_text import first_author
 
@@ -70,7 +71,10 @@ def csv_columns(content):
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    header = next(csv.reader(io.StringIO(text), dialect), None)
+    try:
+        header = next(csv.reader(io.StringIO(text), dialect), None)
+    except csv.Error as error:
+        raise UnreadableFile(f"The file is not CSV: {error}") from error
     if not header or not any(name.strip() for name in header):
         raise UnreadableFile("The file has no header row naming its columns")
     return [name.strip() for name in header], dialect
@@ -82,13 +86,20 @@ def csv_records(content, mapping):
     reader = csv.reader(io.StringIO(decode_text(content)), dialect)
     next(reader)
     positions = [(index, mapping[name]) for index, name in enumerate(columns) if mapping.get(name)]
-    for number, row in enumerate(reader, start=1):
+    for number, row in enumerate(_rows(reader), start=1):
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         fields = {field: row[index].strip() for index, field in positions if index < len(row) and row[index].strip()}
         if "author" in fields:
             fields["author"] = first_author(fields["author"])  # "J.K. Rowling, Mary GrandPré": the author
         yield number, fields
+
+
+def _rows(reader):
+    try:
+        yield from reader
+    except csv.Error as error:  # a quote never closed, say: the rest of the file cannot be read
+        raise UnreadableFile(f"The file stops being CSV at line {reader.line_num}: {error}") from error
 
 
 # ---- MARC 21 -----------------------------------------------------------------------------------------------
@@ -124,11 +135,14 @@ def marc_records(content):
             raise UnreadableFile("The file is not MARC 21: a record starts with its length in five digits")
         records = pymarc.MARCReader(content, to_unicode=True, force_utf8=False, utf8_handling="replace",
                                     permissive=True)
-    for number, record in enumerate(records, start=1):
-        if record is None:  # pymarc's permissive reader: a record it could not read
-            yield number, {"_problem": "This record could not be read"}
-            continue
-        yield number, marc_fields(record)
+    try:
+        for number, record in enumerate(records, start=1):
+            if record is None:  # pymarc's permissive reader: a record it could not read
+                yield number, {"_problem": "This record could not be read"}
+                continue
+            yield number, marc_fields(record)
+    except pymarc.exceptions.PymarcException as error:
+        raise UnreadableFile(f"The file stops being MARC 21: {error}") from error
 
 
 def marc_fields(record):
