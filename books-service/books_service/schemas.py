@@ -83,6 +83,7 @@ class BookSchema(ma.Schema):
     description = fields.String(allow_none=True)
     language = fields.String(allow_none=True)
     language_name = fields.Function(lambda book: language_name(book.language) if book.language else None,
+                                    allow_none=True,
                                     metadata={"type": "string", "description": "The language in English words"})
     subjects = fields.List(fields.String())
     copies = fields.Integer()

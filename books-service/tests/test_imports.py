@@ -230,6 +230,21 @@ def test_bad_options_and_bodies_are_explained(client, librarian):
     assert as_json.status_code == 415 and "multipart/form-data" in as_json.json["message"]
 
 
+def test_a_method_no_route_has_is_405_whatever_the_body(client, librarian):
+    response = client.put("/imports", data={"file": (io.BytesIO(b"x"), "a.csv")}, headers=librarian,
+                          content_type="multipart/form-data")
+
+    assert response.status_code == 405
+
+
+def test_staging_again_without_a_body_keeps_the_options(app, client, librarian):
+    batch = staged(app, client, librarian, GOODBOOKS_LIKE, copies="3")
+
+    again = client.post(f"/imports/{batch['id']}/staging", headers=librarian)
+
+    assert again.status_code == 202 and again.json["options"]["copies"] == 3
+
+
 def test_a_file_beyond_the_limit_is_413_and_json_bodies_keep_their_own_limit(app, client, librarian):
     too_big = upload(client, librarian, "title,author\n" + "x,y\n" * (app.config["IMPORT_MAX_BYTES"] // 4))
     big_json = client.post("/books", data="[" + "0," * 600_000 + "0]", headers=librarian,

@@ -165,6 +165,8 @@ def require_json_bodies(app):
     def refuse_other_media_types():
         if request.method not in ("POST", "PUT", "PATCH") or not request.content_length:
             return None
+        if request.routing_exception is not None:  # no such route or method: its own 404 or 405 follows
+            return None
         view = app.view_functions.get(request.endpoint)
         upload_limit = getattr(_innermost(view), "upload_max_bytes_setting", None)
         if upload_limit:

@@ -34,7 +34,7 @@ def credentials(stack):
 
 
 @pytest.mark.parametrize("role", ["anonymous", "patron", "librarian"])
-@pytest.mark.parametrize("service", ["books", "borrows", "users"])
+@pytest.mark.parametrize("service", ["books", "borrows", "users", "notifications"])
 def test_the_api_holds_its_contract_under_generated_input(stack, credentials, service, role):
     command = [shutil.which("st", path=os.path.dirname(os.sys.executable)) or "st", "run",
                f"{stack.url[service]}/openapi.json", "--max-examples", EXAMPLES, "--seed", SEED,

@@ -64,11 +64,12 @@ def list_records(args, import_id):
 
 @blp.route("/imports/<id:import_id>/staging", methods=["POST"])
 @blp.librarian_required
-@blp.arguments(ImportRestageSchema)
+@blp.arguments(ImportRestageSchema, required=False)
 @blp.response(202, ImportSchema)
 @blp.errors(400, 401, 403, 404, 409)
 def restage(changes, import_id):
-    """Stage again, with a CSV column mapping or other options (only before the commit)"""
+    """Stage again, with a CSV column mapping or other options (only before the commit); no body: as before"""
+    changes = dict(changes or {})
     mapping = changes.pop("mapping", None)
     restaged = imports.restage(import_id, mapping, changes)
     jobs.start_soon()
