@@ -95,7 +95,7 @@ lint-deploy: $(DEPLOY_INSTALLED) $(ACTIONLINT) compose-cli synth  ## check conta
 	$(COMPOSE) --env-file .env.example -f docker-compose.yml config -q
 	$(COMPOSE) --env-file .env.example -f docker-compose.yml -f docker-compose.override.example.yml config -q
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
-	$(DEPLOY_VENV)/bin/hadolint Dockerfile
+	$(DEPLOY_VENV)/bin/hadolint books-service/Dockerfile user-service/Dockerfile borrow-service/Dockerfile notification-service/Dockerfile web-frontend/Dockerfile
 	$(DEPLOY_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	node scripts/lint-workflows/lint.cjs .github/workflows/*.yml
 	cd infra && ../$(DEPLOY_VENV)/bin/cfn-lint

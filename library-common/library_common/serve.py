@@ -1,4 +1,4 @@
-"""Container entrypoint: `python -m library_common.serve books_service` (or the image's SERVICE_PACKAGE).
+"""Container entrypoint: `python -m library_common.serve books_service`.
 
 Creates the service's database if it is missing, applies its migrations (concurrent replicas
 wait on the advisory lock in migration_env, and the later ones find nothing to do), then
@@ -44,10 +44,5 @@ def main(package):
     os.execvp("gunicorn", ["gunicorn", "-c", "python:library_common.gunicorn_conf", f"{package}:create_app()"])
 
 
-def package_to_serve(argv, environ):
-    """The package named on the command line, else the image's (the Dockerfile sets SERVICE_PACKAGE)."""
-    return argv[1] if len(argv) > 1 else environ["SERVICE_PACKAGE"]
-
-
 if __name__ == "__main__":
-    main(package_to_serve(sys.argv, os.environ))
+    main(sys.argv[1])
