@@ -1,5 +1,6 @@
 """The JSON API layer: OpenAPI-documented blueprints whose every error is `{"message": ...}`."""
 
+import functools
 import http
 import logging
 
@@ -13,6 +14,7 @@ from werkzeug.routing import BaseConverter, IntegerConverter
 
 from . import auth, rate_limits
 from .errors import ServiceError
+from .pagination import PAGE_HEADERS_DOC, page_headers
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +69,34 @@ class Blueprint(flask_smorest.Blueprint):
         super().add_url_rule(rule, endpoint, view_func, **options)
 
     def login_required(self, view):
-        """Only with a valid token (401 otherwise), and documented as such."""
-        return auth.login_required(self.doc(security=BEARER_AUTH)(view))
+        """Only for people with a valid token (401 without one, 403 for a service's), and documented as such."""
+        return auth.login_required(self._bearer_auth(view))
 
     def librarian_required(self, view):
         """Only for librarians (401 without a token, 403 for anyone else), and documented as such."""
-        return auth.librarian_required(self.doc(security=BEARER_AUTH)(view))
+        return auth.librarian_required(self._bearer_auth(view))
+
+    def service_required(self, view):
+        """Only for the library's services (and librarians), and documented as such."""
+        return auth.service_required(self._bearer_auth(view))
+
+    def _bearer_auth(self, view):
+        return self.errors(401, 403)(self.doc(security=BEARER_AUTH)(view))
+
+    def paginated(self, args_schema, item_schema, headers=PAGE_HEADERS_DOC):
+        """A list: `page`, `per_page` and `args_schema`'s filters in the query string (400 when invalid);
+        the view returns `(items, total)` and the answer carries X-Total-Count and Link."""
+
+        def decorate(view):
+            @functools.wraps(view)
+            def one_page(args, *path_args, **path_kwargs):
+                items, total = view(args, *path_args, **path_kwargs)
+                return items, 200, page_headers(total, args["page"], args["per_page"])
+
+            one_page = self.response(200, item_schema(many=True), headers=headers)(one_page)
+            return self.arguments(args_schema, location="query")(one_page)
+
+        return decorate
 
     def rate_limited(self, name, when=None):
         """Count calls per client against the app's limit `name` (429 beyond it), and document the 429.
@@ -92,10 +116,6 @@ class Blueprint(flask_smorest.Blueprint):
             return view
 
         return decorate
-
-    def service_required(self, view):
-        """Only for the library's services (and librarians), and documented as such."""
-        return auth.service_required(self.doc(security=BEARER_AUTH)(view))
 
     def errors(self, *statuses):
         """Document the error responses a view can give, each with the shared error schema."""

@@ -48,7 +48,7 @@ def _expensive(args):
 @blp.route("/books")
 @blp.arguments(BookListArgs, location="query")
 @blp.response(200, BookSchema(many=True), headers=PAGE_HEADERS_DOC | CAPPED_HEADER_DOC | SPELLING_HEADERS_DOC)
-@blp.errors(400, 503)
+@blp.errors(503)
 @blp.rate_limited("expensive_search", when=_expensive)
 def list_books(args):
     """Search and browse the catalogue; `available` is null when loans cannot be checked.
@@ -72,7 +72,7 @@ def list_books(args):
 @blp.route("/books/facets")
 @blp.arguments(BookFilterArgs, location="query")
 @blp.response(200, FacetsSchema)
-@blp.errors(400, 503)
+@blp.errors(503)
 def book_facets(args):
     """How many matching books have each genre, author, language and decade (the same filters as GET /books)"""
     return catalogue.facet_counts(book_query(args), deps().circulation)
@@ -81,7 +81,6 @@ def book_facets(args):
 @blp.route("/books/suggestions")
 @blp.arguments(SuggestionArgs, location="query")
 @blp.response(200, SuggestionSchema(many=True))
-@blp.errors(400)
 def book_suggestions(args):
     """Titles and authors whose words start with what was typed, for a search box"""
     return catalogue.suggestions(args["q"])
@@ -91,7 +90,7 @@ def book_suggestions(args):
 @blp.librarian_required
 @blp.arguments(BookInputSchema)
 @blp.response(201, BookSchema)
-@blp.errors(400, 401, 403, 409)
+@blp.errors(409)
 def add_book(fields):
     """Add a book (librarians)"""
     return catalogue.add_book(fields)
@@ -100,7 +99,7 @@ def add_book(fields):
 @blp.route("/books/<id:book_id>")
 @blp.arguments(BookLookupArgs, location="query")
 @blp.response(200, BookSchema)
-@blp.errors(400, 404)
+@blp.errors(404)
 def get_book(args, book_id):
     """One book, with its availability"""
     return catalogue.describe(book_id, deps().circulation, availability=args["availability"])
@@ -110,7 +109,7 @@ def get_book(args, book_id):
 @blp.librarian_required
 @blp.arguments(BookInputSchema)
 @blp.response(200, BookSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
     return catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token)
@@ -120,7 +119,7 @@ def replace_book(fields, book_id):
 @blp.librarian_required
 @blp.arguments(BookChangesSchema(partial=True))
 @blp.response(200, BookSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
     return catalogue.update_book(book_id, changes, deps().circulation, current_principal().token)
@@ -129,7 +128,7 @@ def patch_book(changes, book_id):
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
 @blp.librarian_required
 @blp.response(204)
-@blp.errors(401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
     catalogue.delete_book(book_id, deps().circulation, current_principal().token)

@@ -19,7 +19,7 @@ def list_genres():
 @blp.librarian_required
 @blp.arguments(GenreNameSchema)
 @blp.response(201, GenreSchema)
-@blp.errors(400, 401, 403, 409)
+@blp.errors(409)
 def add_genre(fields):
     """Add a genre (librarians); 409 when one differing only in case, spacing or punctuation exists"""
     return genres.add_genre(fields["name"])
@@ -29,7 +29,7 @@ def add_genre(fields):
 @blp.librarian_required
 @blp.arguments(GenreNameSchema)
 @blp.response(200, GenreSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 def rename_genre(fields, genre_id):
     """Rename a genre and its books (librarians); 409 when another genre has that name (merge instead)"""
     return genres.rename_genre(genre_id, fields["name"])
@@ -39,7 +39,7 @@ def rename_genre(fields, genre_id):
 @blp.librarian_required
 @blp.arguments(GenreMergeSchema)
 @blp.response(200, GenreSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 def merge_genre(fields, genre_id):
     """File a genre's books under another genre (`into`) and remove it from the list (librarians)"""
     return genres.merge_genres(genre_id, fields["into"])

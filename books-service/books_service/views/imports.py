@@ -3,7 +3,7 @@ columns, commit it, revert it."""
 
 from library_common.api import Blueprint
 from library_common.auth import current_principal
-from library_common.pagination import PAGE_HEADERS_DOC, PageArgs, offset, page_headers
+from library_common.pagination import PageArgs, offset
 
 from .. import imports, jobs
 from ..schemas import (ImportCommitSchema, ImportFileSchema, ImportRecordSchema, ImportRecordsArgs,
@@ -17,7 +17,7 @@ blp = Blueprint("imports", __name__, description="Bulk import of records (CSV, M
 @blp.arguments(ImportUploadSchema, location="form")
 @blp.arguments(ImportFileSchema, location="files")
 @blp.response(202, ImportSchema)
-@blp.errors(400, 401, 403, 415)
+@blp.errors(415)
 @blp.rate_limited("imports")
 @blp.accepts_upload("IMPORT_MAX_BYTES")
 def upload(form, files):
@@ -33,19 +33,16 @@ def upload(form, files):
 
 @blp.route("/imports")
 @blp.librarian_required
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, ImportSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(PageArgs, ImportSchema)
 def list_imports(args):
     """Every import, newest first"""
-    found, total = imports.list_imports(offset(args), args["per_page"])
-    return found, 200, page_headers(total, args["page"], args["per_page"])
+    return imports.list_imports(offset(args), args["per_page"])
 
 
 @blp.route("/imports/<id:import_id>")
 @blp.librarian_required
 @blp.response(200, ImportSchema)
-@blp.errors(401, 403, 404)
+@blp.errors(404)
 def get_import(import_id):
     """One import: its status, progress and counts"""
     return imports.get(import_id)
@@ -53,20 +50,18 @@ def get_import(import_id):
 
 @blp.route("/imports/<id:import_id>/records")
 @blp.librarian_required
-@blp.arguments(ImportRecordsArgs, location="query")
-@blp.response(200, ImportRecordSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403, 404)
+@blp.paginated(ImportRecordsArgs, ImportRecordSchema)
+@blp.errors(404)
 def list_records(args, import_id):
     """The import's records in file order (`outcome`: new, match or invalid), with what staging found"""
-    found, total = imports.records(import_id, args.get("outcome"), offset(args), args["per_page"])
-    return found, 200, page_headers(total, args["page"], args["per_page"])
+    return imports.records(import_id, args.get("outcome"), offset(args), args["per_page"])
 
 
 @blp.route("/imports/<id:import_id>/staging", methods=["POST"])
 @blp.librarian_required
 @blp.arguments(ImportRestageSchema, required=False)
 @blp.response(202, ImportSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 def restage(changes, import_id):
     """Stage again, with a CSV column mapping or other options (only before the commit); no body: as before"""
     changes = dict(changes or {})
@@ -80,7 +75,7 @@ def restage(changes, import_id):
 @blp.librarian_required
 @blp.arguments(ImportCommitSchema, required=False)
 @blp.response(202, ImportSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 def commit(choice, import_id):
     """Add the staged records to the catalogue (in the background); 409 unless staged"""
     started = imports.start_commit(import_id, (choice or {}).get("on_match"))
@@ -91,7 +86,7 @@ def commit(choice, import_id):
 @blp.route("/imports/<id:import_id>/revert", methods=["POST"])
 @blp.librarian_required
 @blp.response(202, ImportSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(404, 409)
 def revert(import_id):
     """Undo a committed import (in the background): the books it created and the copies it added go, except
     any with a copy out or patrons waiting; 409 unless committed"""

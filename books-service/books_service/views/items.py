@@ -22,7 +22,7 @@ def list_items(book_id):
 @blp.librarian_required
 @blp.arguments(ItemInputSchema, required=False)
 @blp.response(201, ItemSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 def add_item(fields, book_id):
     """Add a copy (librarians); without a barcode it gets the next generated one"""
     return inventory.add_item(book_id, fields.get("barcode"))
@@ -40,7 +40,7 @@ def get_item(barcode):
 @blp.librarian_required
 @blp.arguments(ItemChangesSchema)
 @blp.response(200, ItemSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def change_item(changes, barcode):
     """Change an item's status or barcode (librarians); not while it is on loan or on the hold shelf"""
     return inventory.change_item(barcode, changes, deps().circulation, current_principal().token)
@@ -49,7 +49,7 @@ def change_item(changes, barcode):
 @blp.route("/items/<path:barcode>", methods=["DELETE"])
 @blp.librarian_required
 @blp.response(204)
-@blp.errors(401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def delete_item(barcode):
     """Remove an item (librarians); not while it is on loan or on the hold shelf"""
     inventory.delete_item(barcode, deps().circulation, current_principal().token)

@@ -3,7 +3,7 @@
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.clock import now
-from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+from library_common.pagination import offset
 
 from .. import loans
 from ..deps import deps
@@ -13,17 +13,16 @@ blp = Blueprint("borrows", __name__, description="Borrowing and returning books"
 
 
 def _page(filters_args, **filters):
-    found, total = loans.find_loans(
+    return loans.find_loans(
         loans.LoanFilters(offset=offset(filters_args), limit=filters_args["per_page"], **filters), now()
     )
-    return found, 200, page_headers(total, filters_args["page"], filters_args["per_page"])
 
 
 @blp.route("/borrowbook", methods=["POST"])
 @blp.login_required
 @blp.arguments(LoanRequestSchema)
 @blp.response(201, LoanSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def borrow_book(request_body):
     """Borrow a book (for yourself; librarians for any active patron)"""
     return loans.check_out(deps(), current_principal(), book_id=request_body["book_id"],
@@ -34,7 +33,7 @@ def borrow_book(request_body):
 @blp.login_required
 @blp.arguments(LoanRequestSchema)
 @blp.response(200, LoanSchema)
-@blp.errors(400, 401, 403, 404, 503)
+@blp.errors(404, 503)
 def return_book(request_body):
     """Return a borrowed book (yours; librarians any patron's)"""
     return loans.check_in(deps(), current_principal(), book_id=request_body["book_id"],
@@ -44,7 +43,7 @@ def return_book(request_body):
 @blp.route("/borrows/<id:loan_id>/return", methods=["POST"])
 @blp.login_required
 @blp.response(200, LoanSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(404, 409)
 def return_loan(loan_id):
     """Return one loan by its id (the borrower, or a librarian)"""
     return loans.return_loan(deps(), loan_id=loan_id, actor=current_principal(), now=now())
@@ -53,7 +52,7 @@ def return_loan(loan_id):
 @blp.route("/borrows/<id:loan_id>/renew", methods=["POST"])
 @blp.login_required
 @blp.response(200, LoanSchema)
-@blp.errors(401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def renew(loan_id):
     """Extend a loan's due date by another loan period"""
     return loans.renew(deps(), loan_id=loan_id, actor=current_principal(), now=now())
@@ -61,9 +60,7 @@ def renew(loan_id):
 
 @blp.route("/borrows")
 @blp.login_required
-@blp.arguments(LoanListArgs, location="query")
-@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(LoanListArgs, LoanSchema)
 def list_borrows(args):
     """Loans, newest first: all of them for librarians, your own for patrons"""
     username = loans.whose_loans(current_principal(), args.get("username"))
@@ -73,9 +70,7 @@ def list_borrows(args):
 
 @blp.route("/borrows/user/<username:username>")
 @blp.login_required
-@blp.arguments(HistoryArgs, location="query")
-@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(HistoryArgs, LoanSchema)
 def user_history(args, username):
     """One patron's loans, newest first (that patron or a librarian)"""
     return _page(args, username=loans.whose_loans(current_principal(), username), active=args.get("active"))
@@ -83,9 +78,7 @@ def user_history(args, username):
 
 @blp.route("/borrows/book/<id:book_id>")
 @blp.librarian_required
-@blp.arguments(HistoryArgs, location="query")
-@blp.response(200, LoanSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(HistoryArgs, LoanSchema)
 def book_history(args, book_id):
     """One book's loans, newest first (librarians)"""
     return _page(args, book_id=book_id, active=args.get("active"))
@@ -94,7 +87,6 @@ def book_history(args, book_id):
 @blp.route("/borrows/active-counts")
 @blp.arguments(ActiveCountsArgs, location="query")
 @blp.response(200, ActiveCountsSchema)
-@blp.errors(400)
 def active_counts(args):
     """Copies out (on loan or on the hold shelf) and holds waiting per book, in one call (books-service
     computes availability from it)"""

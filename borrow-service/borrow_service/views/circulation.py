@@ -17,7 +17,7 @@ blp = Blueprint("circulation", __name__, description="The circulation desk: item
 @blp.librarian_required
 @blp.arguments(DeskCheckoutSchema)
 @blp.response(201, LoanSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def check_out(request_body):
     """Lend the scanned item to a patron (librarians); a copy on the hold shelf goes only to its patron"""
     return loans.check_out_item(deps(), current_principal(), barcode=request_body["barcode"],
@@ -28,7 +28,7 @@ def check_out(request_body):
 @blp.librarian_required
 @blp.arguments(DeskCheckinSchema)
 @blp.response(200, CheckInSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def check_in(request_body):
     """Check a returned item in (librarians): `route` says where it goes (shelf, or the hold shelf for whom)"""
     return loans.check_in_item(deps(), barcode=request_body["barcode"], now=now())
@@ -37,7 +37,6 @@ def check_in(request_body):
 @blp.route("/circulation/books/<id:book_id>")
 @blp.service_required
 @blp.response(200, BookCirculationSchema)
-@blp.errors(401, 403)
 def book_circulation(book_id):
     """Who has each copy of a book that is out (librarians and services; books-service asks before an item
     leaves circulation)"""
@@ -48,7 +47,6 @@ def book_circulation(book_id):
 @blp.service_required
 @blp.arguments(BooksArgs, location="query")
 @blp.response(200, BooksCirculationSchema)
-@blp.errors(400, 401, 403)
 def books_circulation(args):
     """The same for several books (`book_id` repeated), each under its lock: books-service asks before it
     takes many books out of the catalogue at once (reverting an import)"""

@@ -3,7 +3,7 @@
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.clock import now
-from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+from library_common.pagination import offset
 
 from .. import holds
 from ..deps import deps
@@ -16,7 +16,7 @@ blp = Blueprint("holds", __name__, description="Holds: waiting in line for a boo
 @blp.login_required
 @blp.arguments(HoldRequestSchema)
 @blp.response(201, HoldSchema)
-@blp.errors(400, 401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def place_hold(request_body):
     """Place a hold (for yourself; librarians for any active patron); 409 when a copy is free to borrow"""
     moment = now()
@@ -27,22 +27,20 @@ def place_hold(request_body):
 
 @blp.route("/holds")
 @blp.login_required
-@blp.arguments(HoldListArgs, location="query")
-@blp.response(200, HoldSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(HoldListArgs, HoldSchema)
 def list_holds(args):
     """Holds, newest first (ready ones alone: by pickup deadline): all for librarians, your own for patrons"""
     filters = holds.HoldFilters(username=holds.whose_holds(current_principal(), args.get("username")),
                                 book_id=args.get("book_id"), statuses=tuple(args.get("status", ())) or None,
                                 offset=offset(args), limit=args["per_page"])
     found, total = holds.find_holds(filters)
-    return holds.with_queue_places(found, deps(), now()), 200, page_headers(total, args["page"], args["per_page"])
+    return holds.with_queue_places(found, deps(), now()), total
 
 
 @blp.route("/holds/<id:hold_id>")
 @blp.login_required
 @blp.response(200, HoldSchema)
-@blp.errors(401, 403, 404)
+@blp.errors(404)
 def get_hold(hold_id):
     """One hold (its patron, or a librarian)"""
     return holds.with_queue_places([holds.get_hold(hold_id, current_principal())], deps(), now())[0]
@@ -51,7 +49,7 @@ def get_hold(hold_id):
 @blp.route("/holds/<id:hold_id>/cancel", methods=["POST"])
 @blp.login_required
 @blp.response(200, HoldSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(404, 409)
 def cancel_hold(hold_id):
     """Leave the line (the patron) or take a patron off it (librarians); a copy set aside goes to the next"""
     return holds.cancel_hold(deps(), hold_id=hold_id, actor=current_principal(), now=now())

@@ -17,7 +17,6 @@ blp = Blueprint("patrons", __name__, description="Patrons: at a glance, and thei
 @blp.login_required
 @blp.arguments(PatronSummaryArgs, location="query")
 @blp.response(200, PatronSummarySchema)
-@blp.errors(400, 401, 403)
 def summary(args, username):
     """Loans, overdue loans and holds in numbers, the limits, and (book_id) the patron's loan of and hold on a book
     (the patron, or a librarian)"""
@@ -27,7 +26,6 @@ def summary(args, username):
 @blp.route("/patrons/<username:username>/settings")
 @blp.login_required
 @blp.response(200, PatronSettingsSchema)
-@blp.errors(401, 403)
 def get_settings(username):
     """Whether the patron keeps their reading history (the patron, or a librarian)"""
     return history.settings_of(current_principal(), username)
@@ -37,7 +35,6 @@ def get_settings(username):
 @blp.login_required
 @blp.arguments(PatronSettingsInputSchema)
 @blp.response(200, PatronSettingsSchema)
-@blp.errors(400, 401, 403)
 def choose(settings, username):
     """Keep your reading history, or let returned loans be anonymised after HISTORY_RETENTION_DAYS (the patron)"""
     return history.choose(current_principal(), username, settings["keep_history"])
@@ -46,7 +43,6 @@ def choose(settings, username):
 @blp.route("/patrons/<username:username>/history", methods=["DELETE"])
 @blp.login_required
 @blp.response(204)
-@blp.errors(401, 403)
 def forget(username):
     """Delete your reading history now: returned loans lose your name (the patron)"""
     history.forget(current_principal(), username, deps().history_key)
@@ -55,7 +51,7 @@ def forget(username):
 @blp.route("/patrons/<username:username>/close", methods=["POST"])
 @blp.librarian_required
 @blp.response(200, PatronClosedSchema)
-@blp.errors(401, 403, 409)
+@blp.errors(409)
 def close(username):
     """Before an account is deleted (librarians; user-service asks): 409 while it has books on loan, otherwise
     its open holds are cancelled"""

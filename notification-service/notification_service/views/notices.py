@@ -2,7 +2,7 @@
 
 from library_common.api import Blueprint
 from library_common.clock import now
-from library_common.pagination import PAGE_HEADERS_DOC, PageArgs, offset, page_headers
+from library_common.pagination import PageArgs, offset
 
 from .. import delivery
 from ..schemas import SentNoticeSchema
@@ -12,19 +12,16 @@ blp = Blueprint("notices", __name__, description="Mail that could not be sent (l
 
 @blp.route("/notices/failed")
 @blp.librarian_required
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, SentNoticeSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(PageArgs, SentNoticeSchema)
 def failed(args):
     """Notices whose mail failed MAIL_MAX_ATTEMPTS times, newest first, with the last error"""
-    found, total = delivery.failed_notices(offset(args), args["per_page"])
-    return found, 200, page_headers(total, args["page"], args["per_page"])
+    return delivery.failed_notices(offset(args), args["per_page"])
 
 
 @blp.route("/notices/<id:notice_id>/retry", methods=["POST"])
 @blp.librarian_required
 @blp.response(200, SentNoticeSchema)
-@blp.errors(401, 403, 404)
+@blp.errors(404)
 def retry(notice_id):
     """Try a failed notice's mail again, from its first attempt"""
     return delivery.send_again(notice_id, now())

@@ -3,7 +3,7 @@
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.clock import now
-from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+from library_common.pagination import offset
 
 from .. import notices
 from ..schemas import InboxArgs, MarkedSchema, NoticeSchema, UnreadSchema
@@ -13,19 +13,15 @@ blp = Blueprint("notifications", __name__, description="Your notices in the app"
 
 @blp.route("/notifications")
 @blp.login_required
-@blp.arguments(InboxArgs, location="query")
-@blp.response(200, NoticeSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
+@blp.paginated(InboxArgs, NoticeSchema)
 def inbox(args):
     """Your notices: unread ones first, then newest first (`unread=true`: unread ones only)"""
-    found, total = notices.inbox(current_principal().username, args["unread"], offset(args), args["per_page"])
-    return found, 200, page_headers(total, args["page"], args["per_page"])
+    return notices.inbox(current_principal().username, args["unread"], offset(args), args["per_page"])
 
 
 @blp.route("/notifications/unread-count")
 @blp.login_required
 @blp.response(200, UnreadSchema)
-@blp.errors(401, 403)
 def unread():
     """How many of your notices are unread (the count in the site's header)"""
     return {"unread": notices.unread_count(current_principal().username)}
@@ -34,7 +30,7 @@ def unread():
 @blp.route("/notifications/<id:notice_id>/read", methods=["POST"])
 @blp.login_required
 @blp.response(200, NoticeSchema)
-@blp.errors(401, 403, 404)
+@blp.errors(404)
 def mark_read(notice_id):
     """Mark one of your notices as read"""
     return notices.mark_read(current_principal(), notice_id, now())
@@ -43,7 +39,6 @@ def mark_read(notice_id):
 @blp.route("/notifications/read", methods=["POST"])
 @blp.login_required
 @blp.response(200, MarkedSchema)
-@blp.errors(401, 403)
 def mark_all_read():
     """Mark all your notices as read"""
     return {"marked": notices.mark_all_read(current_principal().username, now())}

@@ -14,7 +14,6 @@ blp = Blueprint("preferences", __name__, description="Your notification preferen
 @blp.route("/preferences")
 @blp.login_required
 @blp.response(200, PreferenceSchema(many=True))
-@blp.errors(401, 403)
 def preferences():
     """Your channel for each kind of notice ('both' unless you chose otherwise)"""
     return notices.preferences_of(current_principal().username, current_app.config["SEND_RECEIPTS"])
@@ -24,7 +23,6 @@ def preferences():
 @blp.login_required
 @blp.arguments(PreferencesInputSchema)
 @blp.response(200, PreferenceSchema(many=True))
-@blp.errors(400, 401, 403)
 def choose(request_body):
     """Choose channels per kind; a hold ready to collect is always shown in the app as well"""
     return notices.choose(current_principal().username, request_body["choices"], current_app.config["SEND_RECEIPTS"])

@@ -16,7 +16,7 @@ blp = Blueprint("accounts", __name__, description="Sign up, log in and out")
 @blp.route("/register", methods=["POST"])
 @blp.arguments(RegistrationSchema)
 @blp.response(201, RegisteredSchema)
-@blp.errors(400, 409)
+@blp.errors(409)
 @blp.rate_limited("register")
 def register(data):
     """Create a patron account (each client address may sign up RATE_LIMIT_REGISTER times); with an e-mail
@@ -28,7 +28,7 @@ def register(data):
 @blp.route("/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
-@blp.errors(400, 401, 403, 429)
+@blp.errors(401, 403, 429)
 def login(credentials):
     """Exchange a username and password for a token"""
     user, token = sessions.log_in(
@@ -40,7 +40,6 @@ def login(credentials):
 @blp.route("/logout", methods=["POST"])
 @blp.login_required
 @blp.response(204)
-@blp.errors(401)
 def logout():
     """End every session of your account: its tokens stop working here at once, everywhere within
     ACCOUNT_CHECK_SECONDS"""

@@ -16,7 +16,6 @@ blp = Blueprint("email_links", __name__, description="E-mail verification and pa
 @blp.route("/email-verifications", methods=["POST"])
 @blp.arguments(EmailVerificationSchema)
 @blp.response(200, UserSchema)
-@blp.errors(400)
 def verify_email(body):
     """Verify an e-mail address with the token of its link (400 when expired, or for an address the account
     no longer has); using it again changes nothing"""
@@ -26,7 +25,7 @@ def verify_email(body):
 @blp.route("/users/<username:username>/email-verifications", methods=["POST"])
 @blp.login_required
 @blp.response(202, MessageSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(404, 409)
 @blp.rate_limited("verification_mail")
 def resend_verification(username):
     """Mail the link that verifies your address again (your own account; RATE_LIMIT_VERIFICATION_MAIL per
@@ -37,7 +36,6 @@ def resend_verification(username):
 @blp.route("/password-resets", methods=["POST"])
 @blp.arguments(PasswordResetRequestSchema)
 @blp.response(202, MessageSchema)
-@blp.errors(400)
 @blp.rate_limited("password_reset")
 def request_password_reset(body):
     """Forgot password: the same answer whether or not an account matches the username or address; a link is
@@ -49,7 +47,7 @@ def request_password_reset(body):
 @blp.route("/password-resets/confirm", methods=["POST"])
 @blp.arguments(PasswordResetSchema)
 @blp.response(200, UserSchema)
-@blp.errors(400, 403)
+@blp.errors(403)
 def reset_password(body):
     """Choose a new password with the token of a mailed link: once, within its lifetime; every earlier
     session of the account ends (400 for a link expired, used or for another address; 403 if deactivated)"""
@@ -59,7 +57,7 @@ def reset_password(body):
 @blp.route("/users/<username:username>/password-reset", methods=["POST"])
 @blp.librarian_required
 @blp.response(202, MessageSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(404, 409)
 def send_password_reset(username):
     """Mail a patron a link to choose a new password (librarians; nobody is ever shown a password); 409 when
     the account is deactivated or has no verified address"""

@@ -26,7 +26,7 @@ class ServiceTokenSchema(ma.Schema):
 @blp.route("/service-tokens", methods=["POST"])
 @blp.arguments(ServiceTokenRequest)
 @blp.response(200, ServiceTokenSchema)
-@blp.errors(400, 401)
+@blp.errors(401)
 def service_token(request_body):
     """A token for one of the library's services (its name and its secret, e.g. NOTIFICATION_SERVICE_SECRET)"""
     return service_clients.service_token(deps().service_clients, deps().token_issuer, request_body["service"],

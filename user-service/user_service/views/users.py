@@ -5,7 +5,7 @@ from flask import request
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.clock import now
-from library_common.pagination import PAGE_HEADERS_DOC, offset, page_headers
+from library_common.pagination import offset
 
 from .. import accounts
 from ..schemas import DeskRegistrationSchema, UserListArgs, UserSchema, UserUpdateSchema
@@ -16,20 +16,17 @@ blp = Blueprint("users", __name__, description="User accounts")
 
 @blp.route("/users")
 @blp.librarian_required
-@blp.arguments(UserListArgs, location="query")
-@blp.response(200, UserSchema(many=True), headers=PAGE_HEADERS_DOC)
-@blp.errors(400, 401, 403)
-def list_users(page):
+@blp.paginated(UserListArgs, UserSchema)
+def list_users(args):
     """List users (librarians), optionally those whose username or name starts with `q`"""
-    users, total = accounts.list_users(offset(page), page["per_page"], page.get("q"))
-    return users, 200, page_headers(total, page["page"], page["per_page"])
+    return accounts.list_users(offset(args), args["per_page"], args.get("q"))
 
 
 @blp.route("/users", methods=["POST"])
 @blp.librarian_required
 @blp.arguments(DeskRegistrationSchema)
 @blp.response(201, UserSchema)
-@blp.errors(400, 401, 403, 409)
+@blp.errors(409)
 def register_at_desk(data):
     """Register a patron at the desk (librarians): no password; with an e-mail address, a link to choose one is
     mailed to it (account.password_reset_requested, purpose "welcome"), which also verifies the address"""
@@ -39,7 +36,7 @@ def register_at_desk(data):
 @blp.route("/me")
 @blp.login_required
 @blp.response(200, UserSchema)
-@blp.errors(401, 404)
+@blp.errors(404)
 def me():
     """The logged-in user"""
     return accounts.get_user(current_principal().username)
@@ -48,7 +45,7 @@ def me():
 @blp.route("/users/<username:username>")
 @blp.login_required
 @blp.response(200, UserSchema)
-@blp.errors(401, 403, 404)
+@blp.errors(404)
 def get_user(username):
     """One user (that user or a librarian)"""
     return accounts.account_for(current_principal(), username)
@@ -62,7 +59,7 @@ def _changes_password(changes, **_):
 @blp.login_required
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
-@blp.errors(400, 401, 403, 404, 409)
+@blp.errors(404, 409)
 @blp.rate_limited("password_change", when=_changes_password)
 def update_user(changes, username):
     """Change names, e-mail address or password (yourself; the password and address with current_password),
@@ -75,7 +72,7 @@ def update_user(changes, username):
 @blp.route("/users/<username:username>", methods=["DELETE"])
 @blp.librarian_required
 @blp.response(204)
-@blp.errors(401, 403, 404, 409, 503)
+@blp.errors(404, 409, 503)
 def delete_user(username):
     """Delete a deactivated account without books on loan (librarians); its name stays taken"""
     accounts.delete_user(current_principal(), username, deps().circulation, now())
