@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
-from library_common.errors import Conflict, DependencyUnavailable, NotFound
+from library_common.errors import Conflict, DependencyUnavailable, found
 from library_common.search_text import author_sort_key, book_search_columns, prefix_tsquery, words
 from library_common.transactions import transaction
 
@@ -243,10 +243,7 @@ def _count_up_to_limit(statement):
 
 
 def get_book(book_id):
-    book = db.session.get(Book, book_id)
-    if book is None:
-        raise NotFound(f"No book with id {book_id}")
-    return book
+    return found(db.session.get(Book, book_id), f"No book with id {book_id}")
 
 
 def _store(change):

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from library_common.errors import BadRequest, Conflict, NotFound
+from library_common.errors import BadRequest, Conflict, found
 from library_common.search_text import name_key
 from library_common.transactions import transaction
 
@@ -49,10 +49,7 @@ def list_genres():
 
 
 def _get(genre_id):
-    genre = db.session.get(Genre, genre_id)
-    if genre is None:
-        raise NotFound(f"No genre with id {genre_id}")
-    return genre
+    return found(db.session.get(Genre, genre_id), f"No genre with id {genre_id}")
 
 
 def _refuse_near_duplicate(name, except_id=None):

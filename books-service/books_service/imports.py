@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from stdnum import isbn as stdnum_isbn
 
-from library_common.errors import BadRequest, Conflict, DependencyUnavailable, NotFound
+from library_common.errors import BadRequest, Conflict, DependencyUnavailable, found
 from library_common.search_text import book_search_columns
 from library_common.transactions import transaction
 
@@ -84,10 +84,7 @@ def create(filename, content, file_format, options, librarian):
 
 
 def get(import_id):
-    batch = db.session.get(Import, import_id)
-    if batch is None:
-        raise NotFound(f"No import with id {import_id}")
-    return batch
+    return found(db.session.get(Import, import_id), f"No import with id {import_id}")
 
 
 def list_imports(offset, limit):
@@ -107,9 +104,7 @@ def records(import_id, outcome, offset, limit):
 def _move_to(import_id, status, allowed, **changes):
     """Set the import's status (and `changes`) if it is in one of `allowed`; 409 otherwise."""
     with transaction():
-        batch = db.session.get(Import, import_id, with_for_update=True)
-        if batch is None:
-            raise NotFound(f"No import with id {import_id}")
+        batch = found(db.session.get(Import, import_id, with_for_update=True), f"No import with id {import_id}")
         if batch.status not in allowed:
             raise Conflict(f"This import is {batch.status}; it can be {_verb(status)} only when it is "
                            f"{' or '.join(allowed)}")

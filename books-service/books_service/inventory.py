@@ -11,7 +11,7 @@ either picked the item before the change (and the check sees it out) or sees it 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from library_common.errors import Conflict, DependencyUnavailable, NotFound
+from library_common.errors import Conflict, DependencyUnavailable, found
 from library_common.transactions import transaction
 
 from .models import Book, Item, db
@@ -25,17 +25,12 @@ def items_of(book_id):
 
 
 def get_item(barcode):
-    item = db.session.scalars(sa.select(Item).where(Item.barcode == barcode)).first()
-    if item is None:
-        raise NotFound(f"No item with barcode {barcode!r}")
-    return item
+    return found(db.session.scalars(sa.select(Item).where(Item.barcode == barcode)).first(),
+                 f"No item with barcode {barcode!r}")
 
 
 def _book(book_id):
-    book = db.session.get(Book, book_id)
-    if book is None:
-        raise NotFound(f"No book with id {book_id}")
-    return book
+    return found(db.session.get(Book, book_id), f"No book with id {book_id}")
 
 
 def _barcode_taken(exc):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from library_common import events
-from library_common.errors import Conflict, Forbidden, NotFound
+from library_common.errors import Conflict, Forbidden, found
 from library_common.transactions import transaction
 
 from . import circulation, estimates
@@ -74,9 +74,7 @@ def _open_holds(username):
 
 
 def get_hold(hold_id, actor):
-    hold = db.session.get(Hold, hold_id)
-    if hold is None:
-        raise NotFound(f"No hold with id {hold_id}")
+    hold = found(db.session.get(Hold, hold_id), f"No hold with id {hold_id}")
     if not actor.may_act_for(hold.username):
         raise Forbidden("You may only see and cancel your own holds")
     return hold

@@ -177,12 +177,17 @@ def check_in(deps, principal, *, book_id, requested_username, now):
 def return_loan(deps, *, loan_id, actor, now):
     """Return one loan by its id: the borrower's own, or any for a librarian."""
     with transaction():
-        loan = db.session.get(Loan, loan_id)
-        if loan is None or loan.username is None:
-            raise NotFound(f"No loan with id {loan_id}")
-        if not actor.may_act_for(loan.username):
-            raise Forbidden("You may only return your own loans")
-        return _return(deps, loan, now).loan
+        return _return(deps, _loan_of(actor, loan_id, "return"), now).loan
+
+
+def _loan_of(actor, loan_id, verb):
+    """The loan `loan_id` if `actor` may `verb` it (its borrower or a librarian); an anonymised one is gone."""
+    loan = db.session.get(Loan, loan_id)
+    if loan is None or loan.username is None:
+        raise NotFound(f"No loan with id {loan_id}")
+    if not actor.may_act_for(loan.username):
+        raise Forbidden(f"You may only {verb} your own loans")
+    return loan
 
 
 def check_in_item(deps, *, barcode, now):
@@ -222,11 +227,7 @@ def renew(deps, *, loan_id, actor, now):
     book and no other copy is free (what Koha and FOLIO do by default)."""
     policy = deps.policy
     with transaction():
-        loan = db.session.get(Loan, loan_id)
-        if loan is None or loan.username is None:
-            raise NotFound(f"No loan with id {loan_id}")
-        if not actor.may_act_for(loan.username):
-            raise Forbidden("You may only renew your own loans")
+        loan = _loan_of(actor, loan_id, "renew")
         circulation.lock_book(loan.book_id)
         db.session.refresh(loan, with_for_update=True)
         if loan.returned:

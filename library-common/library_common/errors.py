@@ -37,6 +37,13 @@ class NotFound(ServiceError):
     status_code, message = 404, "Not found"
 
 
+def found(row, message):
+    """`row`, or a 404 saying `message` when there is none: `found(db.session.get(Book, 7), "No book with id 7")`."""
+    if row is None:
+        raise NotFound(message)
+    return row
+
+
 class Conflict(ServiceError):
     status_code, message = 409, "Conflict"
 

@@ -7,6 +7,7 @@ embedded server for the whole run) or, when a suite runs alone, an embedded serv
 import json
 import os
 import re
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -208,3 +209,15 @@ def query_plans(app, make_requests, table):
             return plans
         finally:
             connection.close()
+
+
+def register_patron(users_url, prefix, password, with_email=False):
+    """A new patron at the running user-service `users_url`, named `prefix` and a random tail (a run of the tests
+    on a system that is kept always finds new names); with an address `<username>@example.org` if asked.
+    Returns the username."""
+    username = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    fields = {"username": username, "password": password, "first_name": "Test", "last_name": prefix.title()}
+    if with_email:
+        fields["email"] = f"{username}@example.org"
+    requests.post(f"{users_url}/register", json=fields, timeout=10).raise_for_status()
+    return username

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import requests
 import sqlalchemy as sa
 
 from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
+from library_common.testing import register_patron
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIAN = ("librarian", "faults-librarian-pass")
@@ -255,10 +255,7 @@ def library(faulty):
         books[response.json()["id"]] = 2
     patrons = []
     for number in range(20):
-        username = f"loader{number:02d}-{uuid.uuid4().hex[:4]}"
-        requests.post(f"{faulty.users}/register", timeout=10, json={
-            "username": username, "password": PASSWORD, "first_name": "Load", "last_name": str(number)})
-        patrons.append(faulty.login(username, PASSWORD))
+        patrons.append(faulty.login(register_patron(faulty.users, f"loader{number:02d}", PASSWORD), PASSWORD))
     return books, patrons, librarian
 
 

@@ -10,10 +10,10 @@ input is rightly refused. FUZZ_EXAMPLES and FUZZ_SEED (`make fuzz`) make the run
 import os
 import shutil
 import subprocess
-import uuid
 
 import pytest
-import requests
+
+from library_common.testing import register_patron
 
 pytestmark = pytest.mark.fuzz
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
@@ -23,9 +23,7 @@ SEED = os.environ.get("FUZZ_SEED", "20261125")
 @pytest.fixture
 def credentials(stack):
     """Fresh tokens for each run: the fuzzer calls POST /logout too, which rightly ends them."""
-    username = f"fuzzer-{uuid.uuid4().hex[:8]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": "fuzzing-password", "first_name": "Fuzz", "last_name": "Er"})
+    username = register_patron(stack.users, "fuzzer", "fuzzing-password")
     return {
         "anonymous": {},
         "patron": stack.login(username, "fuzzing-password"),

@@ -10,6 +10,8 @@ import uuid
 import pytest
 import requests
 
+from library_common.testing import register_patron
+
 pytestmark = pytest.mark.integration
 PASSWORD = "first-password"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -106,10 +108,7 @@ def test_forgot_password_answers_the_same_for_nobody_and_sends_nothing(stack):
 
 
 def test_an_unconfirmed_address_gets_no_reset_link(stack):
-    username = f"unsure-{uuid.uuid4().hex[:6]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": PASSWORD, "first_name": "Una", "last_name": "Sure",
-        "email": f"{username}@example.org"}).raise_for_status()
+    username = register_patron(stack.users, "unsure", PASSWORD, with_email=True)
 
     Reader(stack).submit("/forgot-password", "/forgot-password", {"username_or_email": username})
 
@@ -140,10 +139,7 @@ def test_a_patron_registered_at_the_desk_chooses_a_password_through_the_welcome_
 
 def test_librarians_looking_at_the_event_log_see_no_links_token(stack):
     """Else a librarian could have a patron sent a reset link, read it, and take the account over."""
-    username = f"private-{uuid.uuid4().hex[:6]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": PASSWORD, "first_name": "Pri", "last_name": "Vate",
-        "email": f"{username}@example.org"}).raise_for_status()
+    username = register_patron(stack.users, "private", PASSWORD, with_email=True)
     link_token(stack, "account.email_verification_requested", username)  # there for the service
     librarian = stack.login(*stack.librarian)
 

@@ -6,6 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from library_common.testing import register_patron
+
 pytestmark = pytest.mark.integration
 PATRONS = 30
 
@@ -16,10 +18,8 @@ def test_thirty_patrons_racing_for_two_copies_get_exactly_two_loans(stack):
                          json={"title": "Popular Book", "author": "A. Writer", "genre": "Fiction", "copies": 2}).json()
     patrons = []
     for number in range(PATRONS):
-        username = f"racer{number:02d}"
-        requests.post(f"{stack.users}/register", timeout=10, json={
-            "username": username, "password": "racing-password", "first_name": "Racer", "last_name": str(number)})
-        patrons.append(stack.login(username, "racing-password"))
+        patrons.append(stack.login(register_patron(stack.users, f"racer{number:02d}", "racing-password"),
+                                   "racing-password"))
     start = threading.Barrier(PATRONS)
 
     def borrow(headers):

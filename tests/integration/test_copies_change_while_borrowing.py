@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from library_common.testing import register_patron
+
 pytestmark = pytest.mark.integration
 PATRONS = 8
 ROUNDS = 10
@@ -19,10 +21,7 @@ ROUNDS = 10
 def patrons(stack):
     tokens = []
     for number in range(PATRONS):
-        username = f"shelf-{uuid.uuid4().hex[:6]}-{number}"
-        requests.post(f"{stack.users}/register", timeout=10, json={
-            "username": username, "password": "racing-password", "first_name": "Shelf", "last_name": str(number)})
-        tokens.append(stack.login(username, "racing-password"))
+        tokens.append(stack.login(register_patron(stack.users, f"shelf{number}", "racing-password"), "racing-password"))
     return tokens
 
 

@@ -6,14 +6,13 @@ import uuid
 
 import requests
 
+from library_common.testing import register_patron
+
 PASSWORD = "defended-password"
 
 
 def register(stack, prefix):
-    username = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": PASSWORD, "first_name": "Dee", "last_name": prefix}).raise_for_status()
-    return username
+    return register_patron(stack.users, prefix, PASSWORD)
 
 
 def address():

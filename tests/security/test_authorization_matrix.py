@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import jwt
 import pytest
 import requests
+
+from library_common.testing import register_patron
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -35,10 +37,7 @@ class World:
 
 
 def register(stack, prefix):
-    username = f"{prefix}-{uuid.uuid4().hex[:6]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": PASSWORD, "first_name": "Matrix", "last_name": prefix}).raise_for_status()
-    return username
+    return register_patron(stack.users, prefix, PASSWORD)
 
 
 @pytest.fixture(scope="module")

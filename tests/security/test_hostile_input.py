@@ -8,6 +8,8 @@ from urllib.parse import quote, urlencode
 import pytest
 import requests
 
+from library_common.testing import register_patron
+
 HOSTILE_TEXT = {
     "sql": "'; DROP TABLE books; --",
     "html": "<script>alert('pwned')</script>",
@@ -42,9 +44,7 @@ def librarian(stack):
 
 @pytest.fixture(scope="module")
 def patron(stack):
-    username = f"hostile-{uuid.uuid4().hex[:6]}"
-    requests.post(f"{stack.users}/register", timeout=10, json={
-        "username": username, "password": "hostile-password", "first_name": "H", "last_name": "Ostile"})
+    username = register_patron(stack.users, "hostile", "hostile-password")
     return username, stack.login(username, "hostile-password")
 
 

@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 import pytest
 import sqlalchemy as sa
 
@@ -43,6 +45,14 @@ def make_user(app):
         return username
 
     return make
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The time the mailed links' views read, `clock["now"]`, set by the test."""
+    moment = {"now": datetime.now(timezone.utc)}
+    monkeypatch.setattr("user_service.views.email_links.now", lambda: moment["now"])
+    return moment
 
 
 @pytest.fixture

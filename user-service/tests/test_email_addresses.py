@@ -12,14 +12,6 @@ from .conftest import FAST_HASH, registration
 EXPIRED_OR_USED = "This link has expired or was already used"
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The time the link views read, set by the test."""
-    moment = {"now": datetime.now(timezone.utc)}
-    monkeypatch.setattr("user_service.views.email_links.now", lambda: moment["now"])
-    return moment
-
-
 def verification_token(recorded, index=-1):
     return recorded("account.email_verification_requested")[index]["token"]
 

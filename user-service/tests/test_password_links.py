@@ -15,13 +15,6 @@ EXPIRED_OR_USED = "This link has expired or was already used"
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    moment = {"now": datetime.now(timezone.utc)}
-    monkeypatch.setattr("user_service.views.email_links.now", lambda: moment["now"])
-    return moment
-
-
-@pytest.fixture
 def verified_user(client, make_user, recorded):
     """`verified_user(name)`: a patron whose address <name>@example.org is verified."""
     def make(username="alice", **kwargs):

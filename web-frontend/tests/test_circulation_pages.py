@@ -231,3 +231,17 @@ def test_the_desk_says_so_when_loans_are_down(client, log_in_as, services):
     html = desk(client, "/manage/desk/checkin", {"barcode": "1000000001"}).get_data(as_text=True)
 
     assert "Not checked in: The loans service is unavailable right now" in html
+
+
+def test_deleting_a_book_asks_first(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{BOOKS}/books/1", json=book(title="Dune & Sons"))
+    services.get(f"{BORROWS}/patrons/boss", json=patron("boss"))
+    deleted = services.delete(f"{BOOKS}/books/1", status=204)
+
+    question = client.get("/manage/books/1/delete").get_data(as_text=True)
+    response = client.post("/manage/books/1/delete")
+
+    assert "<h1>Delete “Dune &amp; Sons”?</h1>" in question and "its 2 copies from the catalogue" in question
+    assert 'action="/manage/books/1/delete"' in question and '<a href="/books/1">Keep it</a>' in question
+    assert len(deleted.calls) == 1 and response.headers["Location"] == "/"

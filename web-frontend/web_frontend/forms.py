@@ -34,22 +34,23 @@ def new_password_fields():
                           validators=[InputRequired(), EqualTo("password", "The passwords differ")]))
 
 
-class SignupForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=32)],
-                           description="3 to 32 letters, digits, '.', '_' or '-'")
-    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
-    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
-    email = email_field(description="So that we can send you a link if you forget your password. We will e-mail "
-                                    "you a link to confirm it.")
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)],
-                             description="At least 8 characters")
-    confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ")])
+def username_field(description):
+    return StringField("Username", validators=[InputRequired(), Length(max=32)], description=description)
 
 
 # The account page has three forms; each has a prefix, so their fields' names and ids never clash.
 class NamesForm(FlaskForm):
     first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
     last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+
+
+class SignupForm(NamesForm):
+    username = username_field("3 to 32 letters, digits, '.', '_' or '-'")
+    email = email_field(description="So that we can send you a link if you forget your password. We will e-mail "
+                                    "you a link to confirm it.")
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)],
+                             description="At least 8 characters")
+    confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ")])
 
 
 class EmailForm(FlaskForm):
@@ -76,11 +77,8 @@ class VerifyEmailForm(FlaskForm):
     token = HiddenField()
 
 
-class RegisterPatronForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=32)],
-                           description="3 to 32 letters, digits, '.', '_' or '-': the patron logs in with it")
-    first_name = StringField("First name", validators=[InputRequired(), Length(max=100)])
-    last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
+class RegisterPatronForm(NamesForm):
+    username = username_field("3 to 32 letters, digits, '.', '_' or '-': the patron logs in with it")
     email = email_field(description="We e-mail the patron a link to choose a password. Without an address, "
                                     "only the desk can lend to them until one is added.")
 

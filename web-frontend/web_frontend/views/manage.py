@@ -88,28 +88,30 @@ def genres():
 
 @bp.post("/genres/<int:genre_id>/rename")
 def rename_genre(genre_id):
-    form = GenreRenameForm()
-    if not form.validate_on_submit():
-        flash("Give the genre a new name.", "error")
-        return redirect(url_for("manage.genres"))
-    genre, problem = attempt(lambda: backend().rename_genre(current_user.token, genre_id, form.name.data), "Genres")
-    flash(f"Renamed to “{genre['genre']}” ({genre['count']:,} book{'' if genre['count'] == 1 else 's'})."
-          if genre else problem,
-          "success" if genre else "error")
-    return redirect(url_for("manage.genres"))
+    return _change_genre(GenreRenameForm(), "Give the genre a new name.",
+                         lambda form: backend().rename_genre(current_user.token, genre_id, form.name.data),
+                         lambda genre: f"Renamed to “{genre['genre']}” ({_books(genre['count'])}).")
 
 
 @bp.post("/genres/<int:genre_id>/merge")
 def merge_genre(genre_id):
-    form = GenreMergeForm()
+    return _change_genre(GenreMergeForm(), "Choose the genre to merge into.",
+                         lambda form: backend().merge_genre(current_user.token, genre_id, form.into.data),
+                         lambda genre: f"Merged: “{genre['genre']}” now has {_books(genre['count'])}.")
+
+
+def _change_genre(form, incomplete, change, done):
+    """Make `change` at books-service when `form` is complete, then say what became of it on the Genres page."""
     if not form.validate_on_submit():
-        flash("Choose the genre to merge into.", "error")
-        return redirect(url_for("manage.genres"))
-    genre, problem = attempt(lambda: backend().merge_genre(current_user.token, genre_id, form.into.data), "Genres")
-    flash(f"Merged: “{genre['genre']}” now has {genre['count']:,} book{'' if genre['count'] == 1 else 's'}."
-          if genre else problem,
-          "success" if genre else "error")
+        flash(incomplete, "error")
+    else:
+        genre, problem = attempt(lambda: change(form), "Genres")
+        flash(done(genre) if genre else problem, "success" if genre else "error")
     return redirect(url_for("manage.genres"))
+
+
+def _books(count):
+    return f"{count:,} book{'' if count == 1 else 's'}"
 
 
 @bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
