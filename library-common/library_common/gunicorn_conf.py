@@ -19,3 +19,6 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn 24+ opens a control socket at one fixed path per user; four servers would fight over it.
 control_socket_disable = True
+# Which proxies may say the client's scheme is the app's to decide (TRUSTED_PROXIES, library_common.proxies):
+# gunicorn's own default would believe X-Forwarded-Proto from any process on this machine.
+forwarded_allow_ips = ""

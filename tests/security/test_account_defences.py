@@ -174,3 +174,12 @@ def test_https_through_a_trusted_proxy_gets_hsts(stack):
 
     assert over_https.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert "Strict-Transport-Security" not in requests.get(f"{stack.books}/health", timeout=10).headers
+
+
+def test_without_a_proxy_configured_the_frontend_believes_no_forwarded_scheme(stack):
+    """The frontend has no TRUSTED_PROXIES here: X-Forwarded-Proto is anybody's claim, even from this machine
+    (gunicorn's own default would believe it from loopback)."""
+    claimed = requests.get(f"{stack.web}/login", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+
+    assert "Strict-Transport-Security" not in claimed.headers
+    assert "Secure" not in claimed.headers.get("Set-Cookie", "")
