@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -62,17 +62,10 @@ class Stack:
         probes = [f"{self.users}/ready", f"{self.books}/ready", f"{self.borrows}/ready", f"{self.notifications}/ready",
                   f"{self.web}/health", f"{self.mailbox}/messages"]
         for probe in probes:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the stack exited early:\n{self.log_path.read_text()[-3000:]}")
-                try:
-                    if requests.get(probe, timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:  # not listening yet, or workers still booting
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{probe} not ready:\n{self.log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
+            try:
+                wait_until_answering(probe, deadline - time.monotonic(), alive=lambda: self.process.poll() is None)
+            except (TimeoutError, ChildProcessError) as problem:
+                raise RuntimeError(f"{problem}:\n{self.log_path.read_text()[-3000:]}") from None
 
     def pids(self, name):
         return listening_pids(self.ports[next(variable for variable, service in PORTS.items() if service == name)])

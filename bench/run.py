@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 import psycopg2
-import requests
 
 from generate import SCALES, generate
-from library_common.processes import ONE_MACHINE_LIMITS, free_ports, free_stack_ports, listening_pids
+from library_common.processes import (ONE_MACHINE_LIMITS, free_ports, free_stack_ports, listening_pids,
+                                      wait_until_answering)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -48,15 +48,10 @@ class Library(NamedTuple):
 
 
 def wait(url, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    sys.exit(f"bench: {url} not ready")
+    try:
+        wait_until_answering(url, timeout)
+    except TimeoutError as problem:
+        sys.exit(f"bench: {problem}")
 
 
 def start(command, env, log_path):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import requests
 
+from library_common.processes import wait_until_answering
+
 GOODBOOKS = Path(__file__).resolve().parents[1] / "data" / "goodbooks-10k-books.csv"
 
 
@@ -30,22 +32,10 @@ def with_copies(content):
     return out.getvalue().encode("utf-8")
 
 
-def wait_for(url, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def load(books_url, users_url, librarian, say=print):
     """Import the demo catalogue through the API once the services answer; (books added, seconds)."""
-    wait_for(f"{books_url}/ready")
-    wait_for(f"{users_url}/ready")
+    wait_until_answering(f"{books_url}/ready", 120)
+    wait_until_answering(f"{users_url}/ready", 120)
     if requests.get(f"{books_url}/books", params={"per_page": 1, "availability": "false"}, timeout=10).json():
         say("demo: the catalogue already has books; the demo catalogue is not loaded again")
         return 0, 0.0

@@ -14,24 +14,19 @@ from .models import ITEM_STATUSES
 FIRST_PRINTED_BOOK_YEAR = 1450
 
 
-class IsbnField(Text):
+class NormalisedText(Text):
+    """Text in its standard form, by `normalise` (whose ValueError is the field's error); empty: None."""
+
+    def __init__(self, normalise, **kwargs):
+        super().__init__(**kwargs)
+        self.normalise = normalise
+
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not text:
             return None
         try:
-            return normalise_isbn(text)
-        except ValueError as exc:
-            raise ma.ValidationError(str(exc)) from exc
-
-
-class LanguageField(Text):
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not text:
-            return None
-        try:
-            return normalise_language(text)
+            return self.normalise(text)
         except ValueError as exc:
             raise ma.ValidationError(str(exc)) from exc
 
@@ -45,14 +40,15 @@ class BookInputSchema(Strict):
     title = Text(required=True, validate=validate.Length(min=1, max=300))
     author = Text(required=True, validate=validate.Length(min=1, max=200))
     genre = Text(required=True, validate=validate.Length(min=1, max=100))
-    isbn = IsbnField(allow_none=True, metadata={"description": "ISBN-10 or ISBN-13; stored as ISBN-13"})
+    isbn = NormalisedText(normalise_isbn, allow_none=True,
+                          metadata={"description": "ISBN-10 or ISBN-13; stored as ISBN-13"})
     published_year = fields.Integer(
         allow_none=True,
         strict=True,
         validate=[validate.Range(min=FIRST_PRINTED_BOOK_YEAR, max=9999), _year_not_in_future],
     )
     description = Text(allow_none=True, validate=validate.Length(max=5000))
-    language = LanguageField(allow_none=True, metadata={
+    language = NormalisedText(normalise_language, allow_none=True, metadata={
         "description": "ISO 639 code (en, eng, en-US, fre); stored as ISO 639-1 where there is one (en, fr)"})
     subjects = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
                            metadata={"description": "Subject headings, searched below title and author"})
@@ -114,7 +110,7 @@ class BookFilterArgs(ma.Schema):
     )
     genre = Text(validate=validate.Length(max=100))
     author = Text(validate=validate.Length(max=200))
-    language = LanguageField(metadata={"description": "ISO 639 code (en, eng, fre); blank: any"})
+    language = NormalisedText(normalise_language, metadata={"description": "ISO 639 code (en, eng, fre); blank: any"})
     decade = fields.Integer(validate=[validate.Range(min=0, max=9990), _first_year_of_a_decade],
                             metadata={"description": "Published in this decade (1990: 1990-1999)"})
     available = fields.Boolean(metadata={"description": "true: only books with a copy free"})

@@ -146,15 +146,6 @@ def find_holds(filters):
     return holds, total
 
 
-def whose_holds(principal, requested_username):
-    """The holds a caller may list: a librarian anyone's (or all, None); a patron only their own."""
-    if principal.is_librarian:
-        return requested_username
-    if requested_username and requested_username.lower() != principal.username.lower():
-        raise Forbidden("You may only see your own holds")
-    return principal.username
-
-
 def with_queue_places(holds, deps, now):
     """Set `position` (waiting holds ahead, plus one) and `estimated_available` on each waiting hold."""
     for hold in holds:

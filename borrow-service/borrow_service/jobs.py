@@ -6,6 +6,7 @@ SCHEDULE_SECONDS."""
 import procrastinate
 
 from library_common.clock import now
+from library_common.worker import one_at_a_time
 
 from . import history, holds, reminders
 from .deps import deps
@@ -13,22 +14,22 @@ from .deps import deps
 jobs = procrastinate.Blueprint()
 
 
-@jobs.task(name="expire_holds", lock="expire_holds", queueing_lock="expire_holds")
+@one_at_a_time(jobs, "expire_holds")
 def expire_holds(timestamp):
     return holds.expire_uncollected(deps(), now())
 
 
-@jobs.task(name="allocate_waiting", lock="allocate_waiting", queueing_lock="allocate_waiting")
+@one_at_a_time(jobs, "allocate_waiting")
 def allocate_waiting(timestamp):
     return holds.allocate_waiting(deps(), now())
 
 
-@jobs.task(name="send_reminders", lock="send_reminders", queueing_lock="send_reminders")
+@one_at_a_time(jobs, "send_reminders")
 def send_reminders(timestamp):
     return reminders.remind(deps().reminder_policy, now())
 
 
-@jobs.task(name="anonymise_history", lock="anonymise_history", queueing_lock="anonymise_history")
+@one_at_a_time(jobs, "anonymise_history")
 def anonymise_history(timestamp):
     return history.anonymise_expired(deps().policy, deps().history_key, now())
 

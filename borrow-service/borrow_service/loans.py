@@ -47,15 +47,6 @@ def borrower(principal, requested_username, directory):
     return patron.username
 
 
-def whose_loans(principal, requested_username):
-    """The loans a caller may list: a librarian anyone's (or all, None); a patron only their own."""
-    if principal.is_librarian:
-        return requested_username
-    if requested_username and requested_username.lower() != principal.username.lower():
-        raise Forbidden("You may only see your own loans")
-    return principal.username
-
-
 def _active_count(*conditions):
     return db.session.scalar(sa.select(sa.func.count()).select_from(Loan).where(~Loan.returned, *conditions))
 

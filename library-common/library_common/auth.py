@@ -50,6 +50,15 @@ class Principal:
     def may_act_for(self, username):
         return self.is_librarian or self.username.lower() == username.lower()
 
+    def whose(self, requested_username, things):
+        """Whose `things` (loans, holds) this caller may list: a librarian anyone's (or everyone's: None), anyone
+        else only their own (403 when they ask for another's)."""
+        if self.is_librarian:
+            return requested_username
+        if requested_username and requested_username.lower() != self.username.lower():
+            raise Forbidden(f"You may only see your own {things}")
+        return self.username
+
 
 class JwksKeyResolver:
     """Finds the public key for a token's `kid` in user-service's JWKS document."""
@@ -180,36 +189,24 @@ def current_principal(optional=False):
     return g.principal
 
 
-def login_required(view):
-    """For people's accounts: a service token is refused (it names no patron to act for)."""
+def _only_for(allowed, refusal):
+    """A view decorator: the verified caller must be `allowed(principal)`, else 403 `refusal`."""
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if current_principal().is_service:
-            raise Forbidden("For people's accounts, not for services")
-        return view(*args, **kwargs)
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not allowed(current_principal()):
+                raise Forbidden(refusal)
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
 
-
-def librarian_required(view):
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_principal().is_librarian:
-            raise Forbidden("Librarians only")
-        return view(*args, **kwargs)
-
-    return wrapper
+    return decorate
 
 
-def service_required(view):
-    """For the library's other services (and librarians, who may look): the event feeds."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        principal = current_principal()
-        if not (principal.is_service or principal.is_librarian):
-            raise Forbidden("For the library's services")
-        return view(*args, **kwargs)
-
-    return wrapper
+# For people's accounts: a service token is refused (it names no patron to act for).
+login_required = _only_for(lambda principal: not principal.is_service, "For people's accounts, not for services")
+librarian_required = _only_for(lambda principal: principal.is_librarian, "Librarians only")
+# For the library's other services (and librarians, who may look): the event feeds.
+service_required = _only_for(lambda principal: principal.is_service or principal.is_librarian,
+                             "For the library's services")

@@ -2,9 +2,31 @@
 benchmark's own virtualenv can use it without the services' dependencies)."""
 
 import contextlib
+import http.client
 import re
 import socket
 import subprocess
+import time
+import urllib.request
+
+
+def wait_until_answering(url, timeout, alive=None):
+    """Until `url` answers 200 (a server starting, or coming back after a fault), and the moment it did
+    (time.monotonic()). TimeoutError after `timeout` seconds; ChildProcessError as soon as `alive()` says the
+    server's process is gone."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as answer:
+                if answer.status == 200:
+                    return time.monotonic()
+        except (OSError, http.client.HTTPException):  # not listening yet, still booting, or not ready (an error status)
+            pass
+        if alive is not None and not alive():
+            raise ChildProcessError(f"the server for {url} has stopped")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def free_ports(count):

@@ -58,6 +58,12 @@ def conninfo(sqlalchemy_url):
     return url.render_as_string(hide_password=False)
 
 
+def one_at_a_time(jobs, name):
+    """A scheduled task of the procrastinate blueprint `jobs` that runs on one worker at a time, with at most one
+    more run waiting (procrastinate's lock and queueing lock, both named after the task)."""
+    return jobs.task(name=name, lock=name, queueing_lock=name)
+
+
 def cron_every(seconds):
     """A cron line firing every `seconds` (procrastinate's optional sixth column, after the weekday, is the
     seconds); cron can only say intervals that divide a minute or an hour evenly, so others are refused at

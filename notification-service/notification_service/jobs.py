@@ -5,6 +5,7 @@ POLL_SECONDS; both safe to run twice or to interrupt anywhere."""
 import procrastinate
 
 from library_common.clock import now
+from library_common.worker import one_at_a_time
 
 from . import delivery, reading
 from .deps import deps
@@ -12,12 +13,12 @@ from .deps import deps
 jobs = procrastinate.Blueprint()
 
 
-@jobs.task(name="read_events", lock="read_events", queueing_lock="read_events")
+@one_at_a_time(jobs, "read_events")
 def read_events(timestamp):
     return reading.read_feeds(deps().feeds, now())
 
 
-@jobs.task(name="send_mail", lock="send_mail", queueing_lock="send_mail")
+@one_at_a_time(jobs, "send_mail")
 def send_mail(timestamp):
     return delivery.deliver_due(deps().transport, deps().mail, now())
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids
+from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids, wait_until_answering
 from library_common.testing import register_patron
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,15 +79,7 @@ class FaultyStack:
             self.wait_for(url)
 
     def wait_for(self, url, timeout=60):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return time.monotonic()
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{url} not ready after {timeout}s")
+        return wait_until_answering(url, timeout)
 
     def kill_borrow_service(self):
         """kill -9 borrow-service's gunicorn master and workers; honcho then winds its group down."""

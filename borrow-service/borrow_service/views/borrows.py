@@ -63,7 +63,7 @@ def renew(loan_id):
 @blp.paginated(LoanListArgs, LoanSchema)
 def list_borrows(args):
     """Loans, newest first: all of them for librarians, your own for patrons"""
-    username = loans.whose_loans(current_principal(), args.get("username"))
+    username = current_principal().whose(args.get("username"), "loans")
     return _page(args, username=username, book_id=args.get("book_id"),
                  active=args.get("active"), overdue=args.get("overdue"))
 
@@ -73,7 +73,7 @@ def list_borrows(args):
 @blp.paginated(HistoryArgs, LoanSchema)
 def user_history(args, username):
     """One patron's loans, newest first (that patron or a librarian)"""
-    return _page(args, username=loans.whose_loans(current_principal(), username), active=args.get("active"))
+    return _page(args, username=current_principal().whose(username, "loans"), active=args.get("active"))
 
 
 @blp.route("/borrows/book/<id:book_id>")

@@ -30,7 +30,7 @@ def place_hold(request_body):
 @blp.paginated(HoldListArgs, HoldSchema)
 def list_holds(args):
     """Holds, newest first (ready ones alone: by pickup deadline): all for librarians, your own for patrons"""
-    filters = holds.HoldFilters(username=holds.whose_holds(current_principal(), args.get("username")),
+    filters = holds.HoldFilters(username=current_principal().whose(args.get("username"), "holds"),
                                 book_id=args.get("book_id"), statuses=tuple(args.get("status", ())) or None,
                                 offset=offset(args), limit=args["per_page"])
     found, total = holds.find_holds(filters)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borrow_service.loans import addressed, borrower, is_overdue, whose_loans
+from borrow_service.loans import addressed, borrower, is_overdue
 from borrow_service.models import Loan
 from borrow_service.neighbours import Patron
 from borrow_service.policy import CirculationPolicy
@@ -57,7 +57,7 @@ def test_messages_speak_to_whoever_reads_them():
 
 
 def test_whose_loans_a_caller_may_list():
-    assert whose_loans(BOSS, None) is None and whose_loans(BOSS, "bob") == "bob"
-    assert whose_loans(ALICE, None) == "alice" and whose_loans(ALICE, "Alice") == "alice"
-    with pytest.raises(Forbidden):
-        whose_loans(ALICE, "bob")
+    assert BOSS.whose(None, "loans") is None and BOSS.whose("bob", "loans") == "bob"
+    assert ALICE.whose(None, "loans") == "alice" and ALICE.whose("Alice", "loans") == "alice"
+    with pytest.raises(Forbidden, match="your own loans"):
+        ALICE.whose("bob", "loans")

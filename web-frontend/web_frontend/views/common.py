@@ -57,10 +57,15 @@ def page_number():
     return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
 
 
-def book_or_404(book_id):
+def or_404(fetch):
+    """What `fetch()` reads from a service, or this site's 404 page when the service has no such thing."""
     try:
-        return backend().book(book_id)
+        return fetch()
     except BackendError as error:
         if error.status == 404:
             abort(404)
         raise
+
+
+def book_or_404(book_id):
+    return or_404(lambda: backend().book(book_id))

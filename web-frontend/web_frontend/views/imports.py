@@ -2,14 +2,14 @@
 itself with htmx, or as the page refreshes without JavaScript), look at what it holds, map a CSV's columns,
 commit, and revert a committed import."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ImportCommitForm, ImportForm
 from ..session import librarian_required
-from .common import apply_service_errors, attempt, backend, page_number
+from .common import apply_service_errors, attempt, backend, or_404, page_number
 
 bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
 RUNNING = ("staging", "committing", "reverting")
@@ -45,12 +45,7 @@ def imports():
 
 
 def import_or_404(import_id):
-    try:
-        return backend().import_(current_user.token, import_id)
-    except BackendError as error:
-        if error.status == 404:
-            abort(404)
-        raise
+    return or_404(lambda: backend().import_(current_user.token, import_id))
 
 
 @bp.get("/<int:import_id>")

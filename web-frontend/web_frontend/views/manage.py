@@ -13,7 +13,7 @@ from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreR
 from ..formatting import nice_date
 from ..labels import code128_data_uri
 from ..session import librarian_required
-from .common import apply_service_errors, attempt, backend, book_or_404, page_number
+from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 LOANS_PER_PAGE = 25
@@ -364,12 +364,7 @@ def welcome_news(registered):
 
 
 def account_or_404(username):
-    try:
-        return backend().user(current_user.token, username)
-    except BackendError as error:
-        if error.status == 404:
-            abort(404)
-        raise
+    return or_404(lambda: backend().user(current_user.token, username))
 
 
 @bp.get("/users/<username>")
