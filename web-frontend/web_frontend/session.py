@@ -111,6 +111,11 @@ def librarian_required(view):
     return wrapper
 
 
+def for_librarians_only(blueprint):
+    """Every page of `blueprint` is for librarians: visitors are sent to log in, patrons get 403."""
+    blueprint.before_request(librarian_required(lambda: None))
+
+
 def safe_next(target, default="/"):
     """Only a path on this site: never another host, scheme, or protocol-relative URL."""
     if not target:

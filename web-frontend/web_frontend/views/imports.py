@@ -8,22 +8,17 @@ from flask_login import current_user
 from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ImportCommitForm, ImportForm
-from ..session import librarian_required
+from ..session import for_librarians_only
 from .common import apply_service_errors, attempt, backend, or_404, page_number
 
 bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
+for_librarians_only(bp)
 RUNNING = ("staging", "committing", "reverting")
 OUTCOMES = {"new": "New books", "match": "Already in the catalogue", "invalid": "Cannot be imported"}
 # What a CSV column may be mapped to (books-service's import fields), for the mapping step.
 FIELDS = [("", "Leave out"), ("title", "Title"), ("author", "Author"), ("isbn", "ISBN"), ("isbn13", "ISBN-13"),
           ("year", "Publication year"), ("genre", "Genre"), ("language", "Language"), ("copies", "Copies"),
           ("description", "Description"), ("subjects", "Subjects (separated by ; or |)")]
-
-
-@bp.before_request
-@librarian_required
-def librarians_only():
-    """Every page here is for librarians: visitors are sent to log in, patrons get 403."""
 
 
 @bp.route("", methods=["GET", "POST"])

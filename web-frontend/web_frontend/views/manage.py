@@ -12,17 +12,12 @@ from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreR
                      PatronEmailForm, RegisterPatronForm, RoleForm)
 from ..formatting import nice_date
 from ..labels import code128_data_uri
-from ..session import librarian_required
+from ..session import for_librarians_only
 from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 LOANS_PER_PAGE = 25
-
-
-@bp.before_request
-@librarian_required
-def librarians_only():
-    """Every page here is for librarians: visitors are sent to log in, patrons get 403."""
+for_librarians_only(bp)
 
 
 @bp.route("/books/new", methods=["GET", "POST"])
