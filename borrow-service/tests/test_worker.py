@@ -72,3 +72,31 @@ def test_a_job_left_running_by_a_dead_worker_goes_back_to_the_queue_and_frees_it
 
     assert given_back == 1 and status.value == "todo"
     assert after == []  # done (finished jobs are deleted)
+
+
+def test_when_a_newer_run_is_already_queued_the_dead_workers_job_makes_way_for_it(app):
+    """The schedule had queued the task's next run (its queueing lock) when the worker died mid-job: the dead
+    job cannot go back to the queue beside it, and the queued one could not start while the dead one held the
+    lock. The dead job is closed as failed instead, and the queued run starts and does the work."""
+    async def a_worker_dies_mid_job_with_the_next_run_queued():
+        jobs = job_app(app)
+        task = jobs.tasks["borrow_service:expire_holds"]
+        async with jobs.open_async():
+            await task.defer_async(timestamp=0)
+            worker_id = await jobs.job_manager.register_worker()
+            dead = await jobs.job_manager.fetch_job(queues=None, worker_id=worker_id)  # started, never finished
+            queued = await task.defer_async(timestamp=1)  # the schedule's next run
+            with app.app_context():
+                db.session.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
+                                           "interval '1 minute' WHERE id = :id"), {"id": worker_id})
+                db.session.commit()
+            given_back = await give_back_stalled_jobs(jobs)
+            status = await jobs.job_manager.get_job_status_async(dead.id)
+        await run_worker(app, wait=False)
+        async with jobs.open_async():
+            return given_back, status, list(await jobs.job_manager.list_jobs_async(id=queued))
+
+    given_back, status, queued_after = asyncio.run(a_worker_dies_mid_job_with_the_next_run_queued())
+
+    assert given_back == 1 and status.value == "failed"
+    assert queued_after == []  # it ran (finished jobs are deleted)

@@ -121,18 +121,26 @@ def defer(task_name, **arguments):
 
 
 # How often a worker looks for jobs that a dead worker was running (procrastinate counts a worker dead 30 s
-# after its last heartbeat).
-STALLED_CHECK_SECONDS = 60
+# after its last heartbeat; the look itself is one small query).
+STALLED_CHECK_SECONDS = 15
 
 
 async def give_back_stalled_jobs(jobs):
     """Jobs a worker was running when it died (kill -9, a lost machine) stay 'doing' for ever, and so does their
     `lock`: every later job with that lock would wait behind them. Put them back in the queue (each job here is
-    safe to run twice). Returns how many."""
+    safe to run twice). When the task's next run is queued already (its queueing lock lets one wait), the dead
+    job cannot join it: it is closed as failed instead, which frees the lock, and that run does the work.
+    Returns how many."""
     stalled = await jobs.job_manager.get_stalled_jobs()
     for job in stalled:
-        log.warning("job %s (%s) was left running by a worker that stopped: queued again", job.id, job.task_name)
-        await jobs.job_manager.retry_job(job)
+        try:
+            await jobs.job_manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            await jobs.job_manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
+            log.warning("job %s (%s) was left running by a worker that stopped: closed, its next run is queued",
+                        job.id, job.task_name)
+        else:
+            log.warning("job %s (%s) was left running by a worker that stopped: queued again", job.id, job.task_name)
     return len(stalled)
 
 
