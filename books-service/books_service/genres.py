@@ -52,12 +52,12 @@ def _get(genre_id):
     return found(db.session.get(Genre, genre_id), f"No genre with id {genre_id}")
 
 
-def _refuse_near_duplicate(name, except_id=None):
+def _refuse_near_duplicate(name, except_id=None, advice=""):
     existing = find_genre(name)
     if existing is not None and existing.id != except_id:
         raise Conflict(f"The genre “{existing.name}” already exists"
-                       + ("" if existing.name == name else " (it differs only in case, spacing or punctuation)"),
-                       errors={"name": f"Already in the list as “{existing.name}”"})
+                       + ("" if existing.name == name else " (it differs only in case, spacing or punctuation)")
+                       + advice, errors={"name": f"Already in the list as “{existing.name}”"})
 
 
 def add_genre(name):
@@ -71,7 +71,7 @@ def add_genre(name):
 def rename_genre(genre_id, name):
     """Rename a genre and every book filed under it; a name another genre already has is refused (merge instead)."""
     genre = _get(genre_id)
-    _refuse_near_duplicate(name, except_id=genre_id)
+    _refuse_near_duplicate(name, except_id=genre_id, advice=": to file these books under it, merge into it instead")
     with transaction():
         genre.name, genre.key = name, genre_key(name)  # books follow: ON UPDATE CASCADE
     return _with_count(genre)

@@ -117,7 +117,9 @@ def test_librarians_add_rename_and_merge_genres(client, librarian, patron, add_b
     assert added.status_code == 201 and added.json["count"] == 0
     assert duplicate.status_code == 409 and "“Poetry”" in duplicate.json["message"]
     assert renamed.status_code == 200 and renamed.json == {"id": genres["Sci-Fi"], "genre": "SF", "count": 1}
-    assert clash.status_code == 409 and "“Science Fiction”" in clash.json["message"]
+    assert clash.status_code == 409 and clash.json["message"] == (
+        "The genre “Science Fiction” already exists (it differs only in case, spacing or punctuation): to file "
+        "these books under it, merge into it instead")
     assert merged.status_code == 200 and merged.json["count"] == 2
     assert [(row["genre"], row["count"]) for row in client.get("/genres").json] == [
         ("Poetry", 0), ("Science Fiction", 2)]
