@@ -49,54 +49,32 @@ def test_an_interval_cron_cannot_say_is_refused_at_start():
         cron_every(7)
 
 
-def test_a_job_left_running_by_a_dead_worker_goes_back_to_the_queue_and_frees_its_lock(app):
+@pytest.mark.parametrize("next_run_queued, dead_job_becomes", [(False, "todo"), (True, "failed")],
+                         ids=["queued-again", "makes-way-for-the-queued-run"])
+def test_a_job_left_running_by_a_dead_worker_frees_its_lock(app, next_run_queued, dead_job_becomes):
     """kill -9 of a worker mid-job leaves the job 'doing' with its lock: no later job with that lock could
-    start. Once the dead worker's heartbeat is old, the job is queued again."""
+    start. Once the dead worker's heartbeat is old, the job is queued again; or, when the schedule had queued
+    the task's next run already (its queueing lock lets only one wait), the dead job is closed as failed and
+    that run starts and does the work."""
     async def a_worker_dies_mid_job():
-        jobs = job_app(app)
-        async with jobs.open_async():
-            await jobs.tasks["borrow_service:expire_holds"].defer_async(timestamp=0)
-            worker_id = await jobs.job_manager.register_worker()
-            job = await jobs.job_manager.fetch_job(queues=None, worker_id=worker_id)  # started, never finished
-            with app.app_context():
-                db.session.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
-                                           "interval '1 minute' WHERE id = :id"), {"id": worker_id})
-                db.session.commit()
-            given_back = await give_back_stalled_jobs(jobs)
-            status = await jobs.job_manager.get_job_status_async(job.id)
-        await run_worker(app, wait=False)  # the job runs now: its lock was free
-        async with jobs.open_async():
-            return given_back, status, list(await jobs.job_manager.list_jobs_async(id=job.id))
-
-    given_back, status, after = asyncio.run(a_worker_dies_mid_job())
-
-    assert given_back == 1 and status.value == "todo"
-    assert after == []  # done (finished jobs are deleted)
-
-
-def test_when_a_newer_run_is_already_queued_the_dead_workers_job_makes_way_for_it(app):
-    """The schedule had queued the task's next run (its queueing lock) when the worker died mid-job: the dead
-    job cannot go back to the queue beside it, and the queued one could not start while the dead one held the
-    lock. The dead job is closed as failed instead, and the queued run starts and does the work."""
-    async def a_worker_dies_mid_job_with_the_next_run_queued():
         jobs = job_app(app)
         task = jobs.tasks["borrow_service:expire_holds"]
         async with jobs.open_async():
             await task.defer_async(timestamp=0)
             worker_id = await jobs.job_manager.register_worker()
             dead = await jobs.job_manager.fetch_job(queues=None, worker_id=worker_id)  # started, never finished
-            queued = await task.defer_async(timestamp=1)  # the schedule's next run
+            runs_next = await task.defer_async(timestamp=1) if next_run_queued else dead.id
             with app.app_context():
                 db.session.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
                                            "interval '1 minute' WHERE id = :id"), {"id": worker_id})
                 db.session.commit()
             given_back = await give_back_stalled_jobs(jobs)
             status = await jobs.job_manager.get_job_status_async(dead.id)
-        await run_worker(app, wait=False)
+        await run_worker(app, wait=False)  # the job that runs next can start now: the lock is free
         async with jobs.open_async():
-            return given_back, status, list(await jobs.job_manager.list_jobs_async(id=queued))
+            return given_back, status, list(await jobs.job_manager.list_jobs_async(id=runs_next))
 
-    given_back, status, queued_after = asyncio.run(a_worker_dies_mid_job_with_the_next_run_queued())
+    given_back, status, after = asyncio.run(a_worker_dies_mid_job())
 
-    assert given_back == 1 and status.value == "failed"
-    assert queued_after == []  # it ran (finished jobs are deleted)
+    assert given_back == 1 and status.value == dead_job_becomes
+    assert after == []  # it ran (finished jobs are deleted)
