@@ -10,16 +10,11 @@ from ..backend import BackendError
 from ..forms import (EmailForm, ForgotPasswordForm, LoginForm, NamesForm, PasswordChangeForm, ResetPasswordForm,
                      SignupForm, VerifyEmailForm)
 from ..session import end_session, log_out, renew_session, safe_next, start_session
-from .common import apply_service_errors, attempt, backend
+from .common import apply_service_errors, attempt, backend, status_of
 from .notifications import preferences_context
 
 bp = Blueprint("account", __name__)
 INCOMPLETE_LINK = "This link is incomplete: copy the whole link from the e-mail into the address bar"
-
-
-def status_of(*forms):
-    """400 when a form on the page has errors to show, 200 otherwise."""
-    return 400 if any(form.errors or form.form_errors for form in forms) else 200
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -51,6 +51,11 @@ def apply_service_errors(form, error):
         form.form_errors.append(error.message)
 
 
+def status_of(*forms):
+    """400 when a form on the page has errors to show, 200 otherwise."""
+    return 400 if any(form.errors or form.form_errors for form in forms) else 200
+
+
 def page_number():
     """The `page` query parameter, or 1 when it is missing or makes no sense."""
     value = request.args.get("page", "")

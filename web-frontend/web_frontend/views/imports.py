@@ -9,7 +9,7 @@ from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import ImportCommitForm, ImportForm
 from ..session import for_librarians_only
-from .common import apply_service_errors, attempt, backend, or_404, page_number
+from .common import apply_service_errors, attempt, backend, or_404, page_number, status_of
 
 bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
 for_librarians_only(bp)
@@ -19,6 +19,12 @@ OUTCOMES = {"new": "New books", "match": "Already in the catalogue", "invalid": 
 FIELDS = [("", "Leave out"), ("title", "Title"), ("author", "Author"), ("isbn", "ISBN"), ("isbn13", "ISBN-13"),
           ("year", "Publication year"), ("genre", "Genre"), ("language", "Language"), ("copies", "Copies"),
           ("description", "Description"), ("subjects", "Subjects (separated by ; or |)")]
+
+
+@bp.context_processor
+def import_states():
+    """The pages poll while an import is RUNNING: the same states as the views."""
+    return {"RUNNING": RUNNING}
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -36,7 +42,7 @@ def imports():
             return redirect(url_for("imports.batch", import_id=created["id"]))
     found, problem = attempt(lambda: backend().imports(current_user.token, page=page_number()), "The catalogue")
     return render_template("manage/imports.html", form=form, imports=found, problem=problem), \
-        400 if form.errors or form.form_errors else 200
+        status_of(form)
 
 
 def import_or_404(import_id):

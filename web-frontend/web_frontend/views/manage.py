@@ -13,7 +13,7 @@ from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreR
 from ..formatting import nice_date
 from ..labels import code128_data_uri
 from ..session import for_librarians_only
-from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number
+from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number, status_of
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 LOANS_PER_PAGE = 25
@@ -37,7 +37,7 @@ def add_book():
         existing = None
     added = request.args.get("added", "")
     added_book = book_or_404(int(added)) if added.isdigit() and int(added) < 2**31 else None
-    status = 400 if form.errors or form.form_errors else 200
+    status = status_of(form)
     return render_template("manage/book_form.html", form=form, book=None, added_book=added_book,
                            existing=existing, genres=backend().genres()), status
 
@@ -70,15 +70,14 @@ def edit_book(book_id):
             filed = "" if saved["genre"] == form.genre.data else f" Filed under the existing genre “{saved['genre']}”."
             flash(f"Saved.{filed}", "success")
             return redirect(url_for("catalogue.book", book_id=book_id))
-    status = 400 if form.errors or form.form_errors else 200
+    status = status_of(form)
     return render_template("manage/book_form.html", form=form, book=book, added_book=None, existing=existing,
                            genres=backend().genres()), status
 
 
 @bp.get("/genres")
 def genres():
-    return render_template("manage/genres.html", genres=backend().genres(fresh=True), rename_form=GenreRenameForm(),
-                           merge_form=GenreMergeForm())
+    return render_template("manage/genres.html", genres=backend().genres(fresh=True))
 
 
 @bp.post("/genres/<int:genre_id>/rename")
@@ -347,7 +346,7 @@ def register_patron():
         else:
             flash(welcome_news(registered), "success")
             return redirect(url_for("manage.patron", username=registered["username"]))
-    return render_template("manage/register_patron.html", form=form), 400 if form.errors or form.form_errors else 200
+    return render_template("manage/register_patron.html", form=form), status_of(form)
 
 
 def welcome_news(registered):
@@ -376,7 +375,7 @@ def patron_page(username, email_form=None):
     holds = backend().holds(token, username=account["username"], status=["waiting", "ready"], per_page=100) \
         if summary else None
     email_form = email_form or PatronEmailForm(formdata=None, data={"email": account["email"]})
-    status = 400 if email_form.errors or email_form.form_errors else 200
+    status = status_of(email_form)
     return render_template("manage/patron.html", account=account, summary=summary, problem=problem, loans=loans,
                            holds=holds, email_form=email_form,
                            titles=backend().titles([loan["book_id"] for loan in (loans.items if loans else [])
