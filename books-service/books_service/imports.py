@@ -30,7 +30,7 @@ from library_common.errors import BadRequest, Conflict, DependencyUnavailable, f
 from library_common.search_text import book_search_columns
 from library_common.transactions import transaction
 
-from . import import_formats
+from . import import_formats, inventory
 from .catalogue import normalise_isbn, normalise_language
 from .genres import genre_for_filing
 from .models import Book, Import, ImportRecord, Item, db
@@ -388,7 +388,7 @@ def commit(import_id):
             _file_new_books([record for record in chunk if record.outcome == "new"])
             for record in (record for record in chunk if record.outcome == "match"):
                 if add_copies:
-                    record.added_barcodes = _insert_items(record.match_book_id, record.fields.get("copies", 1))
+                    record.added_barcodes = inventory.insert_items(record.match_book_id, record.fields.get("copies", 1))
                     record.result, record.book_id = "copies_added", record.match_book_id
                 else:
                     record.result, record.book_id = "skipped", record.match_book_id
@@ -443,11 +443,6 @@ def _file_new_books(chunk):
     for record in chunk:
         if record.id in created:
             record.result, record.book_id = "created", created[record.id]
-
-
-def _insert_items(book_id, count):
-    return db.session.scalars(sa.text("INSERT INTO items (book_id) SELECT :book_id FROM generate_series(1, :count) "
-                                      "RETURNING barcode"), {"book_id": book_id, "count": count}).all()
 
 
 def _results(import_id):

@@ -9,7 +9,8 @@ from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
 
 from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
-from .models import ITEM_STATUSES
+from .imports import FORMATS, ON_MATCH
+from .models import IMPORT_STATUSES, ITEM_STATUSES, RECORD_OUTCOMES
 
 FIRST_PRINTED_BOOK_YEAR = 1450
 
@@ -200,7 +201,7 @@ class ItemSchema(ma.Schema):
 # ---- imports ------------------------------------------------------------------------------------------------
 
 class ImportOptionsSchema(Strict):
-    on_match = fields.String(validate=validate.OneOf(("skip", "add_copies")), metadata={
+    on_match = fields.String(validate=validate.OneOf(ON_MATCH), metadata={
         "description": "A record whose ISBN is in the catalogue: skip it (default), or add its copies to that book"})
     copies = fields.Integer(validate=validate.Range(min=1, max=100),
                             metadata={"description": "Copies of each new book whose record does not say (1)"})
@@ -209,7 +210,7 @@ class ImportOptionsSchema(Strict):
 
 
 class ImportUploadSchema(ImportOptionsSchema):
-    format = fields.String(validate=validate.OneOf(("csv", "marc")), metadata={
+    format = fields.String(validate=validate.OneOf(FORMATS), metadata={
         "description": "csv, or marc (MARC 21 binary, MARC-8 or UTF-8, or MARCXML); guessed from the file when "
                        "left out"})
 
@@ -225,15 +226,14 @@ class ImportRestageSchema(ImportOptionsSchema):
 
 
 class ImportCommitSchema(Strict):
-    on_match = fields.String(validate=validate.OneOf(("skip", "add_copies")))
+    on_match = fields.String(validate=validate.OneOf(ON_MATCH))
 
 
 class ImportSchema(ma.Schema):
     id = fields.Integer()
     filename = fields.String()
     format = fields.String()
-    status = fields.String(metadata={"enum": ["staging", "staged", "committing", "committed", "reverting",
-                                              "reverted", "failed"]})
+    status = fields.String(metadata={"enum": list(IMPORT_STATUSES)})
     created_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -249,12 +249,12 @@ class ImportSchema(ma.Schema):
 
 
 class ImportRecordsArgs(PageArgs):
-    outcome = fields.String(validate=validate.OneOf(("new", "match", "invalid")))
+    outcome = fields.String(validate=validate.OneOf(RECORD_OUTCOMES))
 
 
 class ImportRecordSchema(ma.Schema):
     number = fields.Integer(metadata={"description": "Its place in the file, from 1"})
-    outcome = fields.String(metadata={"enum": ["new", "match", "invalid"]})
+    outcome = fields.String(metadata={"enum": list(RECORD_OUTCOMES)})
     fields_ = fields.Dict(data_key="fields", attribute="fields")
     notes = fields.List(fields.String(), metadata={"description": "Why it is invalid, or what was left out"})
     match_book_id = fields.Integer(allow_none=True)
