@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 PAGE = 200
 
 
-def read_feeds(feeds, now, settings=None):
+def read_feeds(feeds, now):
     """Read every source to its end; {source: notices made}."""
-    settings = settings or current_app.config
+    settings = current_app.config
     made = {}
     for source, feed in feeds.items():
         made[source] = 0

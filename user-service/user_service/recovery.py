@@ -9,7 +9,7 @@ from library_common.transactions import transaction
 
 from .accounts import (DEACTIVATED, end_sessions, find_by_username_or_email, find_user, get_user,
                        may_receive_password_link, record_password_changed, record_password_link,
-                       record_verification_link)
+                       record_verification_link, refuse_username_as_password)
 from .links import EXPIRED_OR_USED
 
 FOR_ANOTHER_ADDRESS = "This link is for another e-mail address; use the link we sent to your current address"
@@ -91,8 +91,7 @@ def reset_password(deps, token, password, now):
     the account still has the address it went to; every earlier session ends. The link proves the mail
     arrived, so an unverified address (a welcome link's) is verified by it."""
     claim = deps.links.read_password(token, now)
-    if password.lower() == claim.username.lower():
-        raise BadRequest("Invalid input", errors={"password": "Password must not be the username"})
+    refuse_username_as_password(password, claim.username)
     password_hash = deps.hasher.hash(password)  # slow by design: before the row is locked
     with transaction():
         user = find_user(claim.username, lock=True)
