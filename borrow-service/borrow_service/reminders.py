@@ -59,16 +59,17 @@ def remind(policy, now):
                           loans=[_loan(loan) for loan in loans])
             recorded += 1
     with transaction():  # each loan is reminded once per stage reached (the latest: no burst of old stages)
-        first_stage = min(policy.overdue_days)
         late = db.session.scalars(sa.select(Loan).where(~Loan.returned,
-                                                        Loan.due_date < now - timedelta(days=first_stage))
+                                                        Loan.due_date < now - timedelta(days=policy.overdue_days[0]))
                                   .order_by(Loan.username, Loan.due_date, Loan.id)).all()
         by_patron_and_stage = defaultdict(list)
         for loan in late:
-            reached = [days for days in policy.overdue_days if loan.due_date < now - timedelta(days=days)]
-            fresh = [days for days in reached if _first_time(f"overdue:{days}:{loan.id}", now)]
-            if reached[-1] in fresh:
-                by_patron_and_stage[(loan.username, reached[-1])].append(loan)
+            *earlier, latest = [days for days in policy.overdue_days if loan.due_date < now - timedelta(days=days)]
+            # The earlier stages are recorded with the latest, so a loan already reminded costs one statement.
+            if _first_time(f"overdue:{latest}:{loan.id}", now):
+                for days in earlier:
+                    _first_time(f"overdue:{days}:{loan.id}", now)
+                by_patron_and_stage[(loan.username, latest)].append(loan)
         for (username, days), loans in by_patron_and_stage.items():
             events.record("loans.overdue", username, days=days, loans=[_loan(loan) for loan in loans])
             recorded += 1
