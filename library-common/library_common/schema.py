@@ -2,6 +2,8 @@
 
 import marshmallow as ma
 
+from .text import breaks_the_line
+
 
 class FullMatch(ma.validate.Regexp):
     """A Regexp validator matched against the whole value: Python's `$` also matches before a final newline,
@@ -60,6 +62,20 @@ class Text(StorableString):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class OneLine(Text):
+    """Text for one line (a title, a name): a line break, tab or other control character is refused, since it
+    would bend a mail header, a log line or a label. `library_common.text.one_line` folds such text instead,
+    where refusing is not an option (an imported record)."""
+
+    default_error_messages = {"line": "Must be one line: no line breaks, tabs or other control characters"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if breaks_the_line(text):
+            raise self.make_error("line")
+        return text
 
 
 class StrictBoolean(ma.fields.Boolean):
