@@ -108,6 +108,9 @@ def service_environment(env, urls):
         # notification-service reads the event logs as a service, with this secret (user-service knows it).
         "NOTIFIER_SECRET": notifier_secret,
         "NOTIFICATION_SERVICE_SECRET": notifier_secret,
+        # user-service signs mailed links with a key of this library's own (the repository's would let anyone
+        # forge a welcome link into a desk patron's account).
+        "LINK_SECRET_KEY": env.get("LINK_SECRET_KEY") or kept_secret("link-secret-key"),
         # books-service's worker asks borrow-service about books as itself (reverting an import): the same way.
         "BOOKS_SECRET": books_secret,
         "BOOKS_SERVICE_SECRET": books_secret,

@@ -10,6 +10,7 @@ import hmac
 
 import sqlalchemy as sa
 
+from library_common import events
 from library_common.errors import Forbidden
 from library_common.transactions import transaction
 
@@ -41,13 +42,15 @@ def choose(actor, username, keep_history):
 
 
 def forget(actor, username, key):
-    """The patron wipes their history now: every returned loan loses their name, closed holds go."""
+    """The patron wipes their history now: every returned loan loses their name, closed holds go, and the
+    event log forgets what it said of them (a notice not yet made from it is not made)."""
     if actor.username.lower() != username.lower():
         raise Forbidden("Only the patron deletes their history")
     with transaction():
         _anonymise(sa.select(Loan.id).where(Loan.username == actor.username, Loan.returned), key)
         db.session.execute(sa.delete(Hold).where(Hold.username == actor.username, Hold.status.not_in(("waiting",
                                                                                                         "ready"))))
+        events.scrub(actor.username)
 
 
 def anonymise_expired(policy, key, now):
@@ -66,6 +69,8 @@ def anonymise_expired(policy, key, now):
             break
     with transaction():
         db.session.execute(sa.delete(Hold).where(Hold.closed_at < cutoff, Hold.username.not_in(keeping)))
+        # Events are pruned long before this once read; a reader stalled this long reads them anonymous.
+        events.scrub(before=cutoff)
     return done
 
 

@@ -112,7 +112,8 @@ class LibraryStack(cdk.Stack):
             default_cloud_map_namespace=ecs.CloudMapNamespaceOptions(name=NAMESPACE, use_for_service_connect=False),
         )
         self.secrets = {
-            "users": {"SECRET_KEY": self._generated_secret("UserServiceSecretKey", "user-service SECRET_KEY")},
+            "users": {"SECRET_KEY": self._generated_secret("UserServiceSecretKey", "user-service SECRET_KEY"),
+                      "LINK_SECRET_KEY": self._generated_secret("LinkSecretKey", "user-service key of mailed links")},
             "web": {"SECRET_KEY": self._generated_secret("FrontendSecretKey", "web-frontend session key")},
             "borrows": {"HISTORY_PSEUDONYM_KEY": self._generated_secret(
                 "HistoryPseudonymKey", "borrow-service key of anonymised borrowers' pseudonyms")},

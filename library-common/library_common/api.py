@@ -76,9 +76,14 @@ class Blueprint(flask_smorest.Blueprint):
         """Only for librarians (401 without a token, 403 for anyone else), and documented as such."""
         return auth.librarian_required(self._bearer_auth(view))
 
-    def service_required(self, view):
-        """Only for the library's services (and librarians), and documented as such."""
-        return auth.service_required(self._bearer_auth(view))
+    def service_required(self, scope, librarians_too=False):
+        """Only for the library's services whose token has `scope` (and librarians, when `librarians_too`), and
+        documented as such."""
+
+        def decorate(view):
+            return auth.service_required(scope, librarians_too)(self._bearer_auth(view))
+
+        return decorate
 
     def _bearer_auth(self, view):
         return self.errors(401, 403)(self.doc(security=BEARER_AUTH)(view))

@@ -21,8 +21,13 @@ LIBRARIAN = "librarian"
 PATRON = "patron"
 ROLES = (PATRON, LIBRARIAN)  # people's accounts
 # Another service of the library acting for itself (e.g. notification-service reading the event feeds): its
-# token comes from user-service's POST /service-tokens, lives minutes, and names no account.
+# token comes from user-service's POST /service-tokens, lives minutes, names no account, and carries the
+# scopes of what that service needs (its `scope` claim, space-separated as in OAuth 2.0), nothing more.
 SERVICE = "service"
+# The scopes, one per kind of question a service asks another; user_service.service_clients says who has which.
+READ_EVENTS = "events:read"  # the event feeds (GET /events)
+READ_CIRCULATION = "circulation:read"  # borrow-service: who has the copies of these books
+MAIL_LINKS = "links:mail"  # user-service: an account's contact details and its mailed links, at sending time
 REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
 # Clocks of the services and their hosts differ a little: `iat`, `nbf` and `exp` are read with this slack.
 CLOCK_LEEWAY_SECONDS = 30
@@ -38,6 +43,7 @@ class Principal:
     last_name: str = ""
     token: str = ""
     issued_at: float = 0.0  # the token's `iat`, seconds since the epoch (with a fraction: see TokenIssuer)
+    scopes: frozenset = frozenset()  # a service token's scopes (people's tokens have none)
 
     @property
     def is_librarian(self):
@@ -163,6 +169,7 @@ class TokenVerifier:
             last_name=claims.get("last_name", ""),
             token=token,
             issued_at=claims["iat"],
+            scopes=frozenset(claims.get("scope", "").split()) if claims["role"] == SERVICE else frozenset(),
         )
         if self._account_check and not principal.is_service:  # a service token has no account to check
             self._account_check(principal)
@@ -207,6 +214,10 @@ def _only_for(allowed, refusal):
 # For people's accounts: a service token is refused (it names no patron to act for).
 login_required = _only_for(lambda principal: not principal.is_service, "For people's accounts, not for services")
 librarian_required = _only_for(lambda principal: principal.is_librarian, "Librarians only")
-# For the library's other services (and librarians, who may look): the event feeds.
-service_required = _only_for(lambda principal: principal.is_service or principal.is_librarian,
-                             "For the library's services")
+
+
+def service_required(scope, librarians_too=False):
+    """For the library's services whose token has `scope` (and librarians too, when they may look)."""
+    return _only_for(lambda principal: (principal.is_service and scope in principal.scopes)
+                     or (librarians_too and principal.is_librarian),
+                     f"For the library's services with the {scope!r} scope")

@@ -34,6 +34,8 @@ COMMON_DEFAULTS = {
     "USER_SERVICE_URL": "http://127.0.0.1:5001",
     # How long an "account is active" answer from user-service is trusted (deactivation delay).
     "ACCOUNT_CHECK_SECONDS": 30,
+    # A producer's events that every reader has passed are deleted once they are this old (library_common.events).
+    "EVENT_RETENTION_DAYS": 7.0,
     "HTTP_CONNECT_TIMEOUT": 1.0,
     "HTTP_READ_TIMEOUT": 3.0,
     "HTTP_RETRIES": 2,

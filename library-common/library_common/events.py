@@ -8,6 +8,12 @@ id I saw" would skip 7 for ever. Each event therefore also records the id of the
 it, and the feed hands out only events of transactions older than every transaction still running
 (`pg_snapshot_xmin`): those are all committed or gone, so nothing can later appear before the cursor.
 Order is (transaction id, event id), the cursor is that pair.
+
+The log forgets. Events name whom they concern (`subject`, a username) and carry ids, never names or
+addresses: a reader looks those up from their owner. Each reading service is a registered reader whose
+position the producer keeps (`event_readers`); events older than EVENT_RETENTION_DAYS that every reader has
+passed are deleted as the readers read on (`prune`), and a rule that forgets a person (an account deleted, a
+reading history wiped) scrubs their events at once (`scrub`).
 """
 
 import sqlalchemy as sa
@@ -33,6 +39,16 @@ def event_model(db):
         subject: Mapped[str | None] = mapped_column(sa.String(64))  # whom it concerns (a username), if anyone
         payload: Mapped[dict] = mapped_column(JSONB)
         occurred_at: Mapped[sa.DateTime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+
+    class EventReader(db.Model):
+        """Where each service that reads this log has read to: what every reader has passed may be pruned."""
+
+        __tablename__ = "event_readers"
+
+        reader: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+        txid: Mapped[int] = mapped_column(sa.BigInteger)
+        event_id: Mapped[int] = mapped_column(sa.BigInteger)
+        read_at: Mapped[sa.DateTime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
     return Event
 
@@ -67,6 +83,54 @@ def read_feed(cursor, limit):
     return [dict(row) | {"cursor": format_cursor(row["txid"], row["id"])} for row in rows], next_cursor
 
 
+def find(event_id):
+    """One event by its id (type, subject, payload, occurred_at), or None."""
+    return session().execute(sa.text("SELECT id, txid, type, subject, payload, occurred_at FROM events WHERE id = :id"),
+                             {"id": event_id}).mappings().first()
+
+
+def superseded(event):
+    """Whether a later event of the same type about the same subject was recorded (a newer request)."""
+    return session().execute(sa.text(
+        "SELECT EXISTS (SELECT 1 FROM events WHERE type = :type AND subject = :subject AND id > :id)"),
+        {"type": event["type"], "subject": event["subject"], "id": event["id"]}).scalar()
+
+
+def scrub(subject=None, before=None):
+    """Forget whom events were about: `subject`'s events (or everyone's), those recorded `before` (or all),
+    keep what happened but no longer name anyone, and their payloads keep nothing but ids. A reader that has
+    not read them yet reads anonymous events, which tell nobody anything."""
+    conditions, parameters = ["subject IS NOT NULL"], {}
+    if subject is not None:
+        conditions.append("lower(subject) = lower(:subject)")
+        parameters["subject"] = subject
+    if before is not None:
+        conditions.append("occurred_at < :before")
+        parameters["before"] = before
+    return session().execute(sa.text(
+        "UPDATE events SET subject = NULL, payload = (SELECT coalesce(jsonb_object_agg(key, value), '{}') "
+        "FROM jsonb_each(payload) WHERE key LIKE '%\\_id') WHERE " + " AND ".join(conditions)), parameters).rowcount
+
+
+def passed(reader, cursor):
+    """`reader` has everything up to `cursor` (it asks for what follows): remember it, for pruning."""
+    txid, event_id = parse_cursor(cursor)
+    session().execute(sa.text(
+        "INSERT INTO event_readers (reader, txid, event_id, read_at) VALUES (:reader, :txid, :id, now()) "
+        "ON CONFLICT (reader) DO UPDATE SET txid = excluded.txid, event_id = excluded.event_id, read_at = now() "
+        "WHERE (event_readers.txid, event_readers.event_id) <= (excluded.txid, excluded.event_id)"),
+        {"reader": reader, "txid": txid, "id": event_id})
+
+
+def prune(older_than):
+    """Delete the events recorded before `older_than` that every registered reader has passed (none while no
+    reader is registered: nothing is known to have been read). Returns how many went."""
+    return session().execute(sa.text(
+        "DELETE FROM events WHERE occurred_at < :older_than AND EXISTS (SELECT 1 FROM event_readers) "
+        "AND (txid, id) <= ALL (SELECT txid, event_id FROM event_readers)"),
+        {"older_than": older_than}).rowcount
+
+
 def create_events_table(op):
     """For a producer's migration: its `events` table and the index its feed is read in."""
     op.create_table(
@@ -79,3 +143,14 @@ def create_events_table(op):
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     )
     op.create_index("events_feed_order", "events", ["txid", "id"])
+
+
+def create_event_readers_table(op):
+    """For a producer's migration: where its readers have read to."""
+    op.create_table(
+        "event_readers",
+        sa.Column("reader", sa.String(64), primary_key=True),
+        sa.Column("txid", sa.BigInteger, nullable=False),
+        sa.Column("event_id", sa.BigInteger, nullable=False),
+        sa.Column("read_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )

@@ -94,3 +94,25 @@ def borrow_service(fake_neighbour):
 
     fake.route("POST", r"/patrons/([^/?]+)/close$", close)
     return fake
+
+
+@pytest.fixture
+def notifier(client):
+    """notification-service's headers: a service token with its scopes."""
+    response = client.post("/service-tokens", json={"service": "notification-service", "secret": NOTIFIER_SECRET})
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture
+def link_for(app, client, notifier):
+    """`link_for(event_type, index=-1)`: the answer to notification-service's POST /mailed-links for the event of
+    that type (the newest by default): the link it would mail now, or the refusal."""
+    def made(event_type="account.email_verification_requested", index=-1):
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            ids = session.execute(sa.text("SELECT id FROM events WHERE type = :type ORDER BY id"),
+                                  {"type": event_type}).scalars().all()
+            session.rollback()
+        return client.post("/mailed-links", json={"event_id": ids[index]}, headers=notifier)
+
+    return made

@@ -4,6 +4,7 @@ import time
 
 import jwt
 import pytest
+import sqlalchemy as sa
 
 from .conftest import NOTIFIER_SECRET, registration
 
@@ -36,7 +37,7 @@ def read_feed_until_it_has_events(client, headers, seconds=10):
     return feed
 
 
-def test_registrations_appear_in_the_event_log_for_services(client):
+def test_registrations_appear_in_the_event_log_for_services_without_names(client):
     client.post("/register", json=registration("alice"))
     headers = {"Authorization": f"Bearer {service_token(client).json['token']}"}
 
@@ -44,20 +45,55 @@ def test_registrations_appear_in_the_event_log_for_services(client):
     empty = client.get(f"/events?after={feed.json['next']}", headers=headers)
 
     assert feed.status_code == 200
-    assert [(event["type"], event["subject"]) for event in feed.json["events"]] == [
-        ("account.registered", "alice")]
-    assert feed.json["events"][0]["payload"]["first_name"] == "Alice"
+    assert [(event["type"], event["subject"], event["payload"]) for event in feed.json["events"]] == [
+        ("account.registered", "alice", {"role": "patron"})]
     assert empty.json == {"events": [], "next": feed.json["next"]}
 
 
-def test_the_event_log_is_for_services_and_librarians(client, make_user, login):
+def test_the_event_log_is_for_services_with_its_scope_only(app, client, make_user, login):
+    """Librarians no longer read it (it says whose account changed how), nor does a service whose token lacks
+    the scope (books-service: a compromise of the process that parses uploads must not read the accounts)."""
     make_user("alice")
     make_user("boss", role="librarian")
+    books_secret = "books-secret-for-the-tests-0123456789abc"
+    app.config["BOOKS_SERVICE_SECRET"] = books_secret
+    try:
+        from library_common import deps
+        from user_service import build_deps
+        deps.attach(app, build_deps(app.config))
+        books = {"Authorization": f"Bearer {service_token(client, books_secret, 'books-service').json['token']}"}
+    finally:
+        app.config["BOOKS_SERVICE_SECRET"] = ""
+    notifier = {"Authorization": f"Bearer {service_token(client).json['token']}"}
 
     assert client.get("/events").status_code == 401
     assert client.get("/events", headers=login("alice")).status_code == 403
-    assert client.get("/events", headers=login("boss")).status_code == 200
-    assert client.get("/events?after=not-a-cursor", headers=login("boss")).status_code == 400
+    assert client.get("/events", headers=login("boss")).status_code == 403
+    assert client.get("/events", headers=books).status_code == 403
+    assert client.get("/contacts/alice", headers=books).status_code == 403
+    assert client.post("/mailed-links", json={"event_id": 1}, headers=books).status_code == 403
+    assert client.get("/events", headers=notifier).status_code == 200
+    assert client.get("/events?after=not-a-cursor", headers=notifier).status_code == 400
+
+
+def test_each_service_token_names_its_scopes(client):
+    claims = jwt.decode(service_token(client).json["token"], options={"verify_signature": False})
+
+    assert claims["scope"].split() == ["events:read", "links:mail"]
+
+
+def test_service_tokens_are_rate_limited_per_client(app):
+    from user_service import create_app
+
+    from .conftest import FAST_HASH
+    site = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PASSWORD_HASH_METHOD": FAST_HASH,
+                       "TESTING": True, "NOTIFICATION_SERVICE_SECRET": NOTIFIER_SECRET,
+                       "RATE_LIMIT_SERVICE_TOKENS": "3/minute"}).test_client()
+    site.environ_base["REMOTE_ADDR"] = "203.0.113.77"
+
+    outcomes = [service_token(site, "a wrong guess").status_code for _ in range(3)] + [service_token(site).status_code]
+
+    assert outcomes == [401, 401, 401, 429]
 
 
 def test_a_service_token_acts_for_no_account(client):
@@ -67,24 +103,87 @@ def test_a_service_token_acts_for_no_account(client):
     assert client.get("/users", headers=headers).status_code == 403
 
 
-def test_a_mailed_links_token_is_for_services_only(client, make_user, login):
-    """A librarian who could read it could open the link, choose the password and take the account over."""
+def test_the_contact_gives_only_a_verified_address(client, make_user, notifier, link_for):
+    make_user("alice", email="alice@example.org")
+
+    unverified = client.get("/contacts/ALICE", headers=notifier)
+    client.post("/email-verifications", json={"token": link_for().json["token"]})
+    verified = client.get("/contacts/alice", headers=notifier)
+
+    assert unverified.json == {"username": "alice", "first_name": "Alice", "email": None}
+    assert verified.json == {"username": "alice", "first_name": "Alice", "email": "alice@example.org"}
+    assert client.get("/contacts/nobody", headers=notifier).status_code == 404
+
+
+def test_no_working_link_is_stored_anywhere_in_the_log(app, client, make_user, login, link_for):
+    client.post("/register", json=registration("alice", email="alice@example.org"))
+    client.post("/password-resets", json={"username_or_email": "alice"})
+    token = link_for().json["token"]
+
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        log = session.execute(sa.text("SELECT payload::text FROM events")).scalars().all()
+        session.rollback()
+    assert token and not any(token in payload or "alice@example.org" in payload for payload in log)
+
+
+def test_a_link_is_made_only_for_an_event_that_asked_for_one(client, make_user, notifier, recorded):
+    make_user("alice")
+
+    assert client.post("/mailed-links", json={"event_id": 1}, headers=notifier).status_code in (404, 409)
+    assert client.post("/mailed-links", json={"event_id": 0}, headers=notifier).status_code == 400
+    assert client.post("/mailed-links", json={"event_id": 99999999}, headers=notifier).status_code == 404
+
+
+def test_what_every_reader_has_passed_is_pruned_once_old(app, client, make_user, notifier):
+    make_user("alice")
+    make_user("bob")
+    first = read_feed_until_it_has_events(client, notifier)
+    everything = first.json["next"]
+
+    def log_size():
+        with app.app_context():
+            session = app.extensions["sqlalchemy"].session
+            size = session.execute(sa.text("SELECT count(*) FROM events")).scalar()
+            session.rollback()
+        return size
+
+    app.config["EVENT_RETENTION_DAYS"] = 0.0
+    try:
+        client.get("/events", headers=notifier)  # asks from the start: has passed nothing yet
+        kept = log_size()
+        client.get(f"/events?after={everything}", headers=notifier)  # has passed both
+    finally:
+        app.config["EVENT_RETENTION_DAYS"] = 7.0
+    assert kept == 2 and log_size() == 0
+
+
+def test_nothing_is_pruned_before_it_is_old_enough(app, client, make_user, notifier):
+    make_user("alice")
+    feed = read_feed_until_it_has_events(client, notifier)
+
+    client.get(f"/events?after={feed.json['next']}", headers=notifier)
+
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        assert session.execute(sa.text("SELECT count(*) FROM events")).scalar() == 1
+        session.rollback()
+
+
+def test_deleting_an_account_scrubs_what_the_log_said_of_it(app, client, make_user, login, recorded, notifier):
     make_user("boss", role="librarian")
     client.post("/register", json=registration("alice", email="alice@example.org"))
-    service = {"Authorization": f"Bearer {service_token(client).json['token']}"}
+    boss = login("boss")
+    client.patch("/users/alice", json={"active": False}, headers=boss)
 
-    def link_requests(headers):
-        """The feed holds an event back while an older transaction runs anywhere on the server (transaction
-        ids are the server's, and the other test processes use it too): asked again until it is out."""
-        for _attempt in range(50):
-            found = [event["payload"] for event in client.get("/events", headers=headers).json["events"]
-                     if event["type"] == "account.email_verification_requested"]
-            if found:
-                return found
-            time.sleep(0.1)
-        return []
+    assert client.delete("/users/alice", headers=boss).status_code == 204
 
-    [for_service], [for_librarian] = link_requests(service), link_requests(login("boss"))
-    assert for_service["token"] and for_librarian["token"] is None
-    assert {key: value for key, value in for_service.items() if key != "token"} == {
-        key: value for key, value in for_librarian.items() if key != "token"}
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = session.execute(sa.text("SELECT type, subject, payload FROM events WHERE type <> 'account.registered' "
+                                       "OR subject IS NULL ORDER BY id")).all()
+        session.rollback()
+    about_alice = [(row.type, row.subject) for row in rows]
+    assert about_alice[-1] == ("account.deleted", "alice")  # readers must hear of it, to forget it too
+    assert all(subject is None for _type, subject in about_alice[:-1])
+    assert ("account.deactivated", None) in about_alice

@@ -28,6 +28,9 @@ from . import views
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
+    # Signs the mailed links (verify an address, choose a password): a key of its own, made per data directory
+    # by `make run`, since anyone who knows it can forge a link into any account.
+    "LINK_SECRET_KEY": DEV_SECRET,
     "JWT_PRIVATE_KEY": "",
     "JWT_TTL_SECONDS": 3600,
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -39,6 +42,10 @@ DEFAULTS = {
     "RATE_LIMIT_PASSWORD_RESET": "10/hour",
     "RATE_LIMIT_VERIFICATION_MAIL": "5/hour",
     "RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT": "3/hour",
+    "RATE_LIMIT_SERVICE_TOKENS": "30/minute",
+    "RATE_LIMIT_EMAIL_CHANGE": "10/hour",
+    "RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT": "5/day",
+    "RATE_LIMIT_MAILS_PER_ADDRESS": "5/day",
     "EMAIL_VERIFICATION_HOURS": 48,
     "PASSWORD_RESET_MINUTES": 60,
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
@@ -56,10 +63,10 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
-    blueprints = [views.accounts.blp, views.users.blp, views.email_links.blp, views.keys.blp,
+    blueprints = [views.accounts.blp, views.users.blp, views.email_links.blp, views.keys.blp, views.contacts.blp,
                   views.service_tokens.blp, feed_blueprint()]
     app = create_service_app(__name__, settings, db, blueprints,
-                             secret_names=["SECRET_KEY"],
+                             secret_names=["SECRET_KEY", "LINK_SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
                                             "BOOTSTRAP_LIBRARIAN's password": librarian_password,
                                             "NOTIFICATION_SERVICE_SECRET": settings["NOTIFICATION_SERVICE_SECRET"],
@@ -99,9 +106,20 @@ def build_deps(settings):
             "password_links_per_account": Limit.parse("RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT",
                                                       settings["RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT"],
                                                       "password links"),
+            "email_change": Limit.parse("RATE_LIMIT_EMAIL_CHANGE", settings["RATE_LIMIT_EMAIL_CHANGE"],
+                                        "changes of address"),
+            # Counted per account and per address (accounts.py), whoever asks from wherever.
+            "email_changes_per_account": Limit.parse("RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT",
+                                                     settings["RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT"],
+                                                     "changes of this account's address"),
+            "mails_per_address": Limit.parse("RATE_LIMIT_MAILS_PER_ADDRESS", settings["RATE_LIMIT_MAILS_PER_ADDRESS"],
+                                             "mails to this address"),
+            # A service asks every few minutes per process; more is someone trying secrets (or a loop).
+            "service_tokens": Limit.parse("RATE_LIMIT_SERVICE_TOKENS", settings["RATE_LIMIT_SERVICE_TOKENS"],
+                                          "service tokens"),
         }),
         circulation=Circulation(client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL")),
-        links=LinkTokens(settings["SECRET_KEY"], timedelta(hours=settings["EMAIL_VERIFICATION_HOURS"]),
+        links=LinkTokens(settings["LINK_SECRET_KEY"], timedelta(hours=settings["EMAIL_VERIFICATION_HOURS"]),
                          timedelta(minutes=settings["PASSWORD_RESET_MINUTES"])),
     )
 

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
-from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from library_common import events
 from library_common.search_text import fold
 from library_common.transactions import transaction
@@ -52,15 +52,17 @@ def find_by_username_or_email(text):
     """The live account with that username, or that e-mail address (a username has no '@'); any letter case."""
     if "@" not in text:
         return find_user(text)
-    return db.session.scalars(select(User).where(func.lower(User.email) == text.lower(),
-                                                 User.deleted_at.is_(None))).first()
+    # Several accounts may name an unverified address; the one that verified it is its owner.
+    return db.session.scalars(select(User).where(func.lower(User.email) == text.lower(), User.deleted_at.is_(None))
+                              .order_by(User.email_verified_at.is_(None), User.id)).first()
 
 
-def _email_belongs_to_another(email, user=None):
-    statement = select(User.id).where(func.lower(User.email) == email.lower())
-    if user is not None:
-        statement = statement.where(User.id != user.id)
-    return db.session.scalar(statement) is not None
+def verified_owner(email, but_not=None):
+    """The account that has verified `email` (any letter case), other than `but_not`, or None."""
+    statement = select(User).where(func.lower(User.email) == email.lower(), User.email_verified_at.is_not(None))
+    if but_not is not None:
+        statement = statement.where(User.id != but_not.id)
+    return db.session.scalars(statement).first()
 
 
 def get_user(username):
@@ -84,8 +86,7 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
     librarian adds an address)."""
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
-    if email is not None and _email_belongs_to_another(email):
-        raise Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
+    may_mail = email is not None and one_more_mail_to(deps, email, now)
     user = User(
         username=username,
         password_hash=deps.hasher.hash(password) if password is not None else NO_PASSWORD_YET,
@@ -96,12 +97,11 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
     try:
         with transaction():
             db.session.add(user)
-            events.record("account.registered", username, username=username, first_name=first_name,
-                          last_name=last_name, role=role)
+            events.record("account.registered", username, role=role)
             if email is not None:
-                _set_email(deps.links, user, email, now)
+                _set_email(user, email, may_mail)
     except IntegrityError as exc:  # registered by a concurrent request since our check
-        raise _conflict(exc) from exc
+        raise Conflict(TAKEN, errors={"username": TAKEN}) from exc
     return user
 
 
@@ -112,33 +112,47 @@ def register_at_desk(deps, *, username, first_name, last_name, now, email=None):
                     now=now, email=email)
 
 
-def _conflict(error):
-    """The 409 for a unique index a concurrent request beat us to."""
-    if getattr(error.orig.diag, "constraint_name", None) == "users_email_lower_key":
-        return Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
-    return Conflict(TAKEN, errors={"username": TAKEN})
-
-
-def _set_email(links, user, email, now):
+def _set_email(user, email, may_mail):
     """Give `user` this address, unverified (None: no address), inside the caller's transaction, and record
     what must be mailed: the verification link, or, to an account without a password yet, the welcome link.
-    `previous_email` (the address verified until now) lets notification-service tell its owner."""
+
+    An unverified address reserves nothing, and the answer is the same whether or not another account has
+    verified the address (nobody learns from the library whose addresses it knows): then its owner, not this
+    account, is told that someone tried to use it. The address verified until now hears of the change.
+    `may_mail`: whether the new address may get one more mail (one_more_mail_to, asked before the
+    transaction)."""
     previous = user.email if user.email_verified else None
     user.email, user.email_verified_at = email, None
-    if email is None:
-        events.record("account.email_removed", user.username, username=user.username, previous_email=previous)
+    if previous is not None:
+        events.record("account.email_changed", user.username, previous_email=previous)
+    if email is None or not may_mail:
+        return
+    owner = verified_owner(email, but_not=user)
+    if owner is not None:
+        events.record("account.email_claim_refused", owner.username)
     elif user.password_hash == NO_PASSWORD_YET:
-        record_password_link(links, user, now)
+        record_password_link(user)
     else:
-        record_verification_link(links, user, now, previous_email=previous)
+        record_verification_link(user)
 
 
-def record_verification_link(links, user, now, previous_email=None):
+def one_more_mail_to(deps, address, now):
+    """Whether `address` may get one more mail that someone else can cause (a link, "someone tried to use
+    your address"): at most RATE_LIMIT_MAILS_PER_ADDRESS, whoever asks from wherever, so nobody can make the
+    library flood a mailbox. Counted at once, in a transaction of its own."""
+    try:
+        deps.rate_limiter.hit("mails_per_address", f"address {address.lower()}", now)
+    except TooManyRequests:
+        return False
+    return True
+
+
+# The events that ask for a link to be mailed name no address and hold no link: notification-service asks for
+# the link, and where to send it, as it sends the mail (contacts.mailed_link), so no working link is ever
+# stored anywhere. `previous_email` alone travels: once changed, this service no longer knows it.
+def record_verification_link(user):
     """Ask for a link that verifies the account's (unverified) address to be mailed to it."""
-    events.record("account.email_verification_requested", user.username, username=user.username,
-                  first_name=user.first_name, email=user.email,
-                  token=links.email_verification(user.username, user.email),
-                  expires_at=(now + links.verification_lifetime).isoformat(), previous_email=previous_email)
+    events.record("account.email_verification_requested", user.username)
 
 
 def may_receive_password_link(user):
@@ -147,21 +161,16 @@ def may_receive_password_link(user):
     return user.email is not None and (user.email_verified or user.password_hash == NO_PASSWORD_YET)
 
 
-def record_password_link(links, user, now):
+def record_password_link(user):
     """Ask for a link that sets the account's password to be mailed to its address: `purpose` "welcome" for
     the first password of an account registered at the desk, "reset" otherwise."""
-    welcome = user.password_hash == NO_PASSWORD_YET
-    events.record("account.password_reset_requested", user.username, username=user.username,
-                  first_name=user.first_name, email=user.email,
-                  token=links.password(user.username, user.email, user.password_hash, welcome),
-                  purpose="welcome" if welcome else "reset",
-                  expires_at=(now + links.password_lifetime(welcome)).isoformat())
+    events.record("account.password_reset_requested", user.username,
+                  purpose="welcome" if user.password_hash == NO_PASSWORD_YET else "reset")
 
 
 def record_password_changed(user, via):
     """notification-service tells the holder (at a verified address) that the password changed."""
-    events.record("account.password_changed", user.username, username=user.username, first_name=user.first_name,
-                  email=user.email if user.email_verified else None, via=via)
+    events.record("account.password_changed", user.username, via=via)
 
 
 def authenticate(hasher, username, password):
@@ -213,7 +222,9 @@ def delete_user(actor, username, circulation, now):
         user.email = user.email_verified_at = None
         user.password_hash = NO_PASSWORD
         end_sessions(user, now)
-        events.record("account.deleted", user.username, username=user.username)
+        # What the log said of the account goes with it; the deletion itself is told, so readers forget it too.
+        events.scrub(user.username)
+        events.record("account.deleted", user.username)
 
 
 def list_users(offset, limit, search=None):
@@ -249,10 +260,10 @@ def update_user(deps, actor, username, changes, *, client, now):
     (throttle). A password change ends every session issued before it, as deactivation does. A new address
     is unverified until its link is used.
     """
+    if not actor.may_act_for(username):  # before looking: whether an account exists is not theirs to know
+        raise Forbidden("You may only change your own account")
     user = get_user(username)
     is_self = actor.username.lower() == user.username.lower()
-    if not (is_self or actor.is_librarian):
-        raise Forbidden("You may only change your own account")
     if not actor.is_librarian and ({"role", "active"} & changes.keys()):
         raise Forbidden("Only librarians change roles and deactivate accounts")
     if "password" in changes and not is_self:
@@ -262,13 +273,19 @@ def update_user(deps, actor, username, changes, *, client, now):
         _check_current_password(deps, user, changes.get("current_password"), client, now)
     if "password" in changes:
         refuse_username_as_password(changes["password"], user.username)
-    if email_changes and changes["email"] is not None and _email_belongs_to_another(changes["email"], user):
-        raise Conflict(EMAIL_TAKEN, errors={"email": EMAIL_TAKEN})
-    try:
-        with transaction():
-            return _apply_changes(deps, actor, get_user(username), changes, email_changes, now)
-    except IntegrityError as exc:  # the address was taken by a concurrent request since our check
-        raise _conflict(exc) from exc
+    may_mail = False
+    if email_changes:
+        _count_address_change(deps, user, client, now)
+        may_mail = changes["email"] is not None and one_more_mail_to(deps, changes["email"], now)
+    with transaction():
+        return _apply_changes(deps, actor, get_user(username), changes, email_changes, may_mail, now)
+
+
+def _count_address_change(deps, user, client, now):
+    """Each change of address mails someone: at most RATE_LIMIT_EMAIL_CHANGE per client and
+    RATE_LIMIT_EMAIL_CHANGES_PER_ACCOUNT per account (429 beyond)."""
+    deps.rate_limiter.hit("email_change", f"client {client}", now)
+    deps.rate_limiter.hit("email_changes_per_account", f"account {user.username.lower()}", now)
 
 
 def refuse_username_as_password(password, username):
@@ -282,7 +299,7 @@ def _email_changes(user, changes):
     return "email" in changes and (changes["email"] or "").lower() != (user.email or "").lower()
 
 
-def _apply_changes(deps, actor, user, changes, email_changes, now):
+def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
     for field in ("first_name", "last_name"):  # first: the events below greet the holder by the new name
         if field in changes:
             setattr(user, field, changes[field])
@@ -294,11 +311,11 @@ def _apply_changes(deps, actor, user, changes, email_changes, now):
         raise Conflict("The library must keep at least one active librarian")
     if changes.get("active") is False and user.active:
         end_sessions(user, now)
-        events.record("account.deactivated", user.username, username=user.username, by=actor.username)
+        events.record("account.deactivated", user.username, by=actor.username)
     if changes.get("active") is True and not user.active:
-        events.record("account.reactivated", user.username, username=user.username, by=actor.username)
+        events.record("account.reactivated", user.username, by=actor.username)
     if email_changes:
-        _set_email(deps.links, user, changes["email"], now)
+        _set_email(user, changes["email"], may_mail)
     elif "email" in changes:  # the same address in another letter case: still the same, still verified
         user.email = changes["email"]
     for field in ("role", "active"):

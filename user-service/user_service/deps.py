@@ -18,7 +18,7 @@ class Deps(AppDeps):
     key_store: KeyStore
     token_issuer: TokenIssuer
     throttle_policy: ThrottlePolicy
-    service_clients: dict  # the library's other services: name -> secret
+    service_clients: dict  # the library's other services: name -> service_clients.ServiceClient
     rate_limiter: RateLimiter
     circulation: Circulation
     links: LinkTokens  # the signed tokens of mailed links (verify an address, choose a password)

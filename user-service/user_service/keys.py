@@ -227,13 +227,14 @@ class TokenIssuer:
         return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
 
 
-def issue_service_token(issuer, service, now):
-    """A short token for another of the library's services acting for itself (role `service`)."""
+def issue_service_token(issuer, service, scopes, now):
+    """A short token for another of the library's services acting for itself (role `service`), allowed what
+    its `scopes` name."""
     kid, private_key = issuer.key_store.signing_key(now)
     issued_at = now.timestamp()
     claims = {"sub": service, "role": SERVICE, "iat": issued_at, "nbf": issued_at,
               "exp": issued_at + SERVICE_TOKEN_SECONDS, "iss": issuer.issuer, "aud": issuer.audience,
-              "jti": uuid.uuid4().hex}
+              "jti": uuid.uuid4().hex, "scope": " ".join(scopes)}
     return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
 
 

@@ -74,7 +74,9 @@ class LinkTokens:
             claims, signed_at = serializer.loads(token, return_timestamp=True)
         except BadData as exc:  # tampered, truncated, another kind of token, or signed with another key
             raise BadRequest(EXPIRED_OR_USED) from exc
-        if now - signed_at > lifetime_of(claims):
+        # A link is only ever mailed to an address: one naming none (an account without an address would match
+        # it) was never issued here.
+        if now - signed_at > lifetime_of(claims) or not claims.get("e"):
             raise BadRequest(EXPIRED_OR_USED)
         return claims
 

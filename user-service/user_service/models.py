@@ -33,8 +33,10 @@ class User(db.Model):
                  postgresql_ops={"first_name_folded": "text_pattern_ops"}),
         sa.Index("users_last_name_prefix_idx", "last_name_folded",
                  postgresql_ops={"last_name_folded": "text_pattern_ops"}),
-        # One account per address, whatever its letter case; tombstones keep none (see accounts.delete_user).
-        sa.Index("users_email_lower_key", sa.func.lower(sa.column("email")), unique=True),
+        # A verified address belongs to one account, whatever its letter case; an unverified one reserves
+        # nothing (anyone may type anyone's address); tombstones keep none (see accounts.delete_user).
+        sa.Index("users_verified_email_lower_key", sa.func.lower(sa.column("email")), unique=True,
+                 postgresql_where=sa.text("email_verified_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,11 +3,13 @@ notification-service mails after reading the events recorded here, in the same t
 
 import hmac
 
+from sqlalchemy.exc import IntegrityError
+
 from library_common.errors import BadRequest, Conflict, Forbidden, TooManyRequests
 from library_common import events
 from library_common.transactions import transaction
 
-from .accounts import (DEACTIVATED, end_sessions, find_by_username_or_email, find_user, get_user,
+from .accounts import (DEACTIVATED, EMAIL_TAKEN, end_sessions, one_more_mail_to, verified_owner, find_by_username_or_email, find_user, get_user,
                        may_receive_password_link, record_password_changed, record_password_link,
                        record_verification_link, refuse_username_as_password)
 from .links import EXPIRED_OR_USED
@@ -20,33 +22,44 @@ def verify_email(links, token, now):
     """The account whose current address the link was sent to, now verified. Using the link again is
     harmless (nothing changes); a link sent to an address the account no longer has verifies nothing."""
     claim = links.read_email_verification(token, now)
-    with transaction():
-        user = find_user(claim.username, lock=True)
-        if user is None:
-            raise BadRequest(EXPIRED_OR_USED)
-        if (user.email or "").lower() != claim.email:
-            raise BadRequest(FOR_ANOTHER_ADDRESS)
-        _mark_verified(user, now)
-        return user
+    try:
+        with transaction():
+            user = find_user(claim.username, lock=True)
+            if user is None:
+                raise BadRequest(EXPIRED_OR_USED)
+            if (user.email or "").lower() != claim.email:
+                raise BadRequest(FOR_ANOTHER_ADDRESS)
+            if not _mark_verified(user, now):
+                raise Conflict(EMAIL_TAKEN)
+            return user
+    except IntegrityError as exc:  # another account verified it at this very moment (the unique index)
+        raise Conflict(EMAIL_TAKEN) from exc
 
 
 def _mark_verified(user, now):
+    """Whether the account's address is now verified: an address another account verified first stays
+    that account's, and this one's stays unverified."""
     if user.email_verified_at is None:
+        if verified_owner(user.email, but_not=user) is not None:
+            return False
         user.email_verified_at = now
-        events.record("account.email_verified", user.username, username=user.username, email=user.email)
+        events.record("account.email_verified", user.username)
+    return True
 
 
-def resend_verification(links, actor, username, now):
-    """Mail the verification link again, to the account holder's own unverified address."""
-    user = get_user(username)
-    if actor.username.lower() != user.username.lower():
+def resend_verification(deps, actor, username, now):
+    """Mail the verification link again, to the account holder's own unverified address (within the
+    address's RATE_LIMIT_MAILS_PER_ADDRESS, silently beyond it)."""
+    if actor.username.lower() != username.lower():  # before looking: whether an account exists is not theirs
         raise Forbidden("You may only ask for a link to your own address")
+    user = get_user(username)
     if user.email is None:
         raise Conflict("Your account has no e-mail address: add one first")
     if user.email_verified:
         raise Conflict("Your e-mail address is already verified")
-    with transaction():
-        record_verification_link(links, user, now)
+    if one_more_mail_to(deps, user.email, now):
+        with transaction():
+            record_verification_link(user)
     return {"message": f"We have sent a new link to {user.email}"}
 
 
@@ -59,7 +72,7 @@ def request_password_reset(deps, username_or_email, now):
     user = find_by_username_or_email(username_or_email)
     if user is not None and user.active and may_receive_password_link(user) and _one_more_link(deps, user, now):
         with transaction():
-            record_password_link(deps.links, user, now)
+            record_password_link(user)
     return {"message": RESET_ANSWER}
 
 
@@ -71,7 +84,7 @@ def _one_more_link(deps, user, now):
     return True
 
 
-def send_password_reset(links, username, now):
+def send_password_reset(username):
     """A librarian has a link mailed to a patron (who then chooses the password; nobody else ever sees it)."""
     user = get_user(username)
     if not user.active:
@@ -82,7 +95,7 @@ def send_password_reset(links, username, now):
         raise Conflict(f"{user.username}'s e-mail address is not verified yet: ask them to open the link we sent "
                        "to it, or correct the address")
     with transaction():
-        record_password_link(links, user, now)
+        record_password_link(user)
     return {"message": f"We have e-mailed {user.username} a link to choose a new password"}
 
 

@@ -3,7 +3,8 @@ from marshmallow import fields, validate
 
 from library_common.auth import ROLES
 from library_common.pagination import PageArgs
-from library_common.schema import FullMatch, StorableString, USERNAME, NotEmpty, Strict, StrictBoolean, Text
+from library_common.schema import (FullMatch, OneLine, StorableString, USERNAME, NotEmpty, Strict, StrictBoolean,
+                                   Text)
 
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
@@ -26,8 +27,8 @@ def email_field(**kwargs):
 class RegistrationSchema(Strict):
     username = fields.String(required=True, validate=USERNAME)
     password = StorableString(required=True, load_only=True, validate=PASSWORD)
-    first_name = Text(required=True, validate=NAME)
-    last_name = Text(required=True, validate=NAME)
+    first_name = OneLine(required=True, validate=NAME)
+    last_name = OneLine(required=True, validate=NAME)
     email = email_field(metadata={"description": "Optional; a link to verify it is mailed to it"})
 
     @ma.validates_schema
@@ -65,8 +66,8 @@ class LoginResultSchema(ma.Schema):
 
 
 class UserUpdateSchema(NotEmpty, Strict):
-    first_name = Text(validate=NAME)
-    last_name = Text(validate=NAME)
+    first_name = OneLine(validate=NAME)
+    last_name = OneLine(validate=NAME)
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
     active = StrictBoolean(metadata={"description": "Librarians only"})
     password = StorableString(
@@ -81,8 +82,8 @@ class UserUpdateSchema(NotEmpty, Strict):
 
 class DeskRegistrationSchema(Strict):
     username = fields.String(required=True, validate=USERNAME)
-    first_name = Text(required=True, validate=NAME)
-    last_name = Text(required=True, validate=NAME)
+    first_name = OneLine(required=True, validate=NAME)
+    last_name = OneLine(required=True, validate=NAME)
     email = email_field(metadata={"description": "Where the link to choose a first password goes"})
 
 

@@ -2,7 +2,7 @@
 goes now), and who has each copy of a book."""
 
 from library_common.api import Blueprint
-from library_common.auth import current_principal
+from library_common.auth import READ_CIRCULATION, current_principal
 from library_common.clock import now
 
 from .. import loans
@@ -35,7 +35,7 @@ def check_in(request_body):
 
 
 @blp.route("/circulation/books/<id:book_id>")
-@blp.service_required
+@blp.service_required(READ_CIRCULATION, librarians_too=True)
 @blp.response(200, BookCirculationSchema)
 def book_circulation(book_id):
     """Who has each copy of a book that is out (librarians and services; books-service asks before an item
@@ -44,7 +44,7 @@ def book_circulation(book_id):
 
 
 @blp.route("/circulation/books")
-@blp.service_required
+@blp.service_required(READ_CIRCULATION, librarians_too=True)
 @blp.arguments(BooksArgs, location="query")
 @blp.response(200, BooksCirculationSchema)
 def books_circulation(args):

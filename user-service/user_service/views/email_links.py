@@ -30,7 +30,7 @@ def verify_email(body):
 def resend_verification(username):
     """Mail the link that verifies your address again (your own account; RATE_LIMIT_VERIFICATION_MAIL per
     client address); 409 without an address or when it is verified already"""
-    return recovery.resend_verification(deps().links, current_principal(), username, now())
+    return recovery.resend_verification(deps(), current_principal(), username, now())
 
 
 @blp.route("/password-resets", methods=["POST"])
@@ -61,4 +61,4 @@ def reset_password(body):
 def send_password_reset(username):
     """Mail a patron a link to choose a new password (librarians; nobody is ever shown a password); 409 when
     the account is deactivated or has no verified address"""
-    return recovery.send_password_reset(deps().links, username, now())
+    return recovery.send_password_reset(username)

@@ -27,7 +27,9 @@ class ServiceTokenSchema(ma.Schema):
 @blp.arguments(ServiceTokenRequest)
 @blp.response(200, ServiceTokenSchema)
 @blp.errors(401)
+@blp.rate_limited("service_tokens")
 def service_token(request_body):
-    """A token for one of the library's services (its name and its secret, e.g. NOTIFICATION_SERVICE_SECRET)"""
+    """A token for one of the library's services (its name and its secret, e.g. NOTIFICATION_SERVICE_SECRET),
+    with the scopes that service needs (RATE_LIMIT_SERVICE_TOKENS per client address)"""
     return service_clients.service_token(deps().service_clients, deps().token_issuer, request_body["service"],
                                          request_body["secret"], now())
