@@ -132,3 +132,15 @@ def test_who_has_each_copy_of_a_book(client, as_user, desk, hold, neighbours):
     assert items[barcode(1, 2)]["state"] == "on_hold_shelf" and items[barcode(1, 2)]["username"] == "carol"
     assert response.json["holds_waiting"] == 0
     assert client.get("/circulation/books/1", headers=as_user("alice")).status_code == 403
+
+
+def test_a_service_asks_about_copies_only_with_the_circulation_scope(client, tokens):
+    books_service = tokens.headers("books-service", "service", scope="circulation:read")
+    another = tokens.headers("notification-service", "service", scope="events:read links:mail")
+
+    assert client.get("/circulation/books/1", headers=books_service).status_code == 200
+    assert client.get("/circulation/books?book_id=1", headers=books_service).status_code == 200
+    assert client.get("/circulation/books/1", headers=another).status_code == 403
+    assert client.get("/events", headers=books_service).status_code == 403
+    assert client.get("/events", headers=another).status_code == 200
+    assert client.get("/events", headers=tokens.headers("boss", "librarian")).status_code == 403

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from borrow_service import history
 from borrow_service.deps import deps
@@ -92,3 +93,31 @@ def test_a_patron_at_a_glance(client, as_user, borrow, hold, neighbours):
     assert mine["loan"]["id"] == loan["id"] and mine["hold"] is None
     assert on_two["loan"] is None and on_two["hold"]["position"] == 1
     assert client.get("/patrons/alice", headers=as_user("bob")).status_code == 403
+
+
+def log_of(app):
+    """(type, subject, payload) of every event in borrow-service's log."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        rows = session.execute(sa.text("SELECT type, subject, payload FROM events ORDER BY id")).all()
+        session.rollback()
+    return [tuple(row) for row in rows]
+
+
+def test_deleting_ones_history_scrubs_the_event_log_too(app, client, as_user, borrow, returned_loan, neighbours):
+    neighbours.copies[2] = 1
+    borrow(2, "bob")
+    assert {subject for _type, subject, _payload in log_of(app)} == {"alice", "bob"}
+
+    client.delete("/patrons/alice/history", headers=as_user("alice"))
+
+    log = log_of(app)
+    assert [subject for _type, subject, _payload in log if subject != "bob"] == [None, None]
+    assert all(set(payload) <= {"loan_id", "book_id", "hold_id"} for _type, subject, payload in log if subject is None)
+    assert ("loan.made", "bob") in [(kind, subject) for kind, subject, _payload in log]
+
+
+def test_anonymising_old_history_also_scrubs_old_events(app, returned_loan):
+    anonymise(app, days_later=31)
+
+    assert [subject for _type, subject, _payload in log_of(app)] == [None, None]
