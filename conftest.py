@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
 # notification-service's name and secret at user-service: tests read the event feeds as it does.
 NOTIFIER = ("notification-service", "stack-notifier-secret-for-tests")
+# books-service's, for its worker's questions to borrow-service.
+BOOKS_SERVICE = ("books-service", "stack-books-service-secret-for-tests")
 PORTS = {"BOOKS_PORT": "books", "USER_PORT": "users", "BORROW_PORT": "borrows", "NOTIFICATION_PORT": "notifications",
          "WEB_PORT": "web", "MAILBOX_PORT": "mailbox"}
 
@@ -70,9 +72,10 @@ class Stack:
     def pids(self, name):
         return listening_pids(self.ports[next(variable for variable, service in PORTS.items() if service == name)])
 
-    def service_headers(self):
-        """notification-service's credentials: what it reads the event feeds with (mailed links' tokens included)."""
-        service, secret = NOTIFIER
+    def service_headers(self, credentials=NOTIFIER):
+        """A service's token (notification-service's unless told): what it reads the event feeds, asks for
+        contacts and mailed links with (books-service's: what it asks borrow-service with)."""
+        service, secret = credentials
         response = requests.post(f"{self.users}/service-tokens", json={"service": service, "secret": secret},
                                  timeout=10)
         response.raise_for_status()
@@ -111,6 +114,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
         "NOTIFIER_SECRET": NOTIFIER[1],
+        "BOOKS_SECRET": BOOKS_SERVICE[1],
         "WEB_CONCURRENCY": "2",
         "MAX_ACTIVE_LOANS": "40", "MAX_HOLDS": "20",  # the authorization matrix gives one patron many per role
         "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),

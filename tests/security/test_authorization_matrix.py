@@ -181,8 +181,11 @@ MATRIX = [
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),
     ("users", "GET", "/.well-known/jwks.json", None, (200, 200, 200, 200, 200, 200)),
     ("users", "POST", "/service-tokens", {"service": "notification-service", "secret": "wrong"}, (401,) * 6),
-    ("users", "GET", "/events", None, (401, 403, 403, 200, 401, 401)),
-    ("borrows", "GET", "/events", None, (401, 403, 403, 200, 401, 401)),
+    # The event feeds, contacts and mailed links are for services alone (see SERVICES_LET_IN)
+    ("users", "GET", "/events", None, (401, 403, 403, 403, 401, 401)),
+    ("borrows", "GET", "/events", None, (401, 403, 403, 403, 401, 401)),
+    ("users", "GET", "/contacts/{victim}", None, (401, 403, 403, 403, 401, 401)),
+    ("users", "POST", "/mailed-links", {"event_id": 1}, (401, 403, 403, 403, 401, 401)),
     ("users", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
     ("borrows", "GET", "/docs", None, (200, 200, 200, 200, 200, 200)),
@@ -276,6 +279,46 @@ def test_each_role_gets_exactly_the_expected_status(stack, world, service, metho
             assert response.headers["Content-Type"].startswith("application/json")
             assert response.json()["message"]
     assert outcomes == dict(zip(ROLES, expected, strict=True))
+
+
+# A service's token acts for nobody: it gets what a visitor gets (a refusal for want of a token becomes 403: the
+# token is good, its holder is not let in), except where its scopes let it: (books-service, notification-service).
+SERVICES_LET_IN = {
+    ("users", "GET", "/events"): (403, 200),
+    ("borrows", "GET", "/events"): (403, 200),
+    ("users", "GET", "/contacts/{victim}"): (403, 200),
+    ("users", "POST", "/mailed-links"): (403, 404),  # event 1 asked for no link (a registration)
+    ("borrows", "GET", "/circulation/books?book_id={shelf}"): (200, 403),
+    ("borrows", "GET", "/circulation/books/{shelf}"): (200, 403),
+}
+API_SERVICES = ("books", "users", "borrows", "notifications")
+
+
+def as_a_service_gets(row):
+    service, method, path, _body, expected = row
+    if (service, method, path) in SERVICES_LET_IN:
+        return SERVICES_LET_IN[service, method, path]
+    visitor, people = expected[0], expected[1:]
+    refused_for_want_of_a_token = visitor == 401 and any(status != 401 for status in people)
+    return (403, 403) if refused_for_want_of_a_token else (visitor, visitor)
+
+
+@pytest.mark.parametrize("row", [row for row in MATRIX if row[0] in API_SERVICES],
+                         ids=[f"{m} {s}{p}" for s, m, p, _b, _e in MATRIX if s in API_SERVICES])
+def test_each_services_token_gets_exactly_what_its_scopes_allow(stack, world, service_tokens, row):
+    service, method, path, body, _expected = row
+    outcomes = tuple(requests.request(method, stack.url[service] + fill(path, world, "visitor"),
+                                      json=body_for(body, world, "visitor"), headers=headers, timeout=10,
+                                      files=csv_upload() if body == "csv-upload" else None).status_code
+                     for headers in service_tokens)
+    assert outcomes == as_a_service_gets(row)
+
+
+@pytest.fixture(scope="module")
+def service_tokens(stack):
+    """(books-service's headers, notification-service's): asked once, as the services do (it is rate-limited)."""
+    from conftest import BOOKS_SERVICE
+    return stack.service_headers(BOOKS_SERVICE), stack.service_headers()
 
 
 def test_every_operation_of_every_service_has_a_row(stack):
