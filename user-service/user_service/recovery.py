@@ -9,9 +9,9 @@ from library_common.errors import BadRequest, Conflict, Forbidden, TooManyReques
 from library_common import events
 from library_common.transactions import transaction
 
-from .accounts import (DEACTIVATED, EMAIL_TAKEN, end_sessions, one_more_mail_to, verified_owner, find_by_username_or_email, find_user, get_user,
-                       may_receive_password_link, record_password_changed, record_password_link,
-                       record_verification_link, refuse_username_as_password)
+from .accounts import (DEACTIVATED, EMAIL_TAKEN, end_sessions, find_by_username_or_email, find_user, get_user,
+                       may_receive_password_link, one_more_mail_to, record_password_changed, record_password_link,
+                       record_verification_link, refuse_username_as_password, verified_owner)
 from .links import EXPIRED_OR_USED
 
 FOR_ANOTHER_ADDRESS = "This link is for another e-mail address; use the link we sent to your current address"
