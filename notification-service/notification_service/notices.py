@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.dialects.postgresql import insert
 
 from library_common.errors import NotFound
+from library_common.text import one_line
 from library_common.transactions import transaction
 
 from .models import FeedCursor, Notice, Preference, Recipient, db
@@ -126,7 +127,8 @@ def render(draft, first_name, settings):
         return "".join(text.blocks[name](text.new_context(context))).strip()
 
     html = _templates.get_template(f"notices/{draft.kind}.html").render(context)
-    return block("subject"), block("body"), text.render(context).strip() + "\n", html
+    # a title or a name may hold a line break: the subject is one line, in the app as in the mail's header
+    return one_line(block("subject")), block("body"), text.render(context).strip() + "\n", html
 
 
 def channels_for(username, kind):

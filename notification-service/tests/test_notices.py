@@ -4,6 +4,7 @@ links, at most one per event, as each patron chose."""
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from notification_service import delivery, reading
 from notification_service.deps import deps
@@ -260,6 +261,66 @@ def test_a_notice_that_keeps_failing_is_marked_failed_and_blocks_no_other(app, c
     retried = client.post(f"/notices/{failed[0]['id']}/retry", headers=tokens.headers("boss", "librarian"))
     assert retried.json["email_status"] == "pending"
     assert client.get("/notices/failed", headers=tokens.headers("alice", "patron")).status_code == 403
+
+
+def test_a_line_break_in_a_title_is_folded_and_injects_no_header(app, client, logs, mailbox, patron):
+    verified(logs, "alice", "alice@example.org")
+    verified(logs, "bob", "bob@example.org", "Bob")
+    logs["borrows"].add("hold.ready", "alice", hold_id=1, book_id=3, title="Dune\r\nBcc: x@evil",
+                        barcode="1000000003", pickup_by="2026-12-04T12:00:00+00:00")
+    hold_ready(logs, "bob", 2)
+    read(app)
+
+    assert send(app) == (2, 0)
+
+    folded = "Ready for you: “Dune Bcc: x@evil” (until 4 December 2026)"
+    assert [mail["Subject"] for mail in mailbox.to("alice@example.org")] == [folded]
+    assert [n["subject"] for n in client.get("/notifications", headers=patron).json] == [folded]
+    assert len(mailbox.to("bob@example.org")) == 1
+    assert [mail["Bcc"] for mail in mailbox.messages] == [None, None]
+
+
+def test_a_notice_stored_with_a_line_break_is_mailed_with_its_subject_folded(app, logs, mailbox):
+    verified(logs)
+    hold_ready(logs)
+    read(app)
+    with app.app_context():  # as notices made before subjects were folded were stored
+        db.session.execute(sa.update(Notice).values(subject="Dune\r\nBcc: x@evil"))
+        db.session.commit()
+
+    assert send(app) == (1, 0)
+
+    [mail] = mailbox.messages
+    assert (mail["Subject"], mail["Bcc"]) == ("Dune Bcc: x@evil", None)
+
+
+def test_any_error_making_or_sending_one_mail_holds_up_no_other(app, logs, mailbox, caplog):
+    for name in ("alice", "bob", "carol"):
+        verified(logs, name, f"{name}@example.org", name.title())
+    for hold_id, name in enumerate(("alice", "bob", "carol"), start=1):
+        hold_ready(logs, name, hold_id)
+    read(app)
+    with app.app_context():  # an address no mail can be made for (a line break in it would add a recipient)
+        db.session.execute(sa.update(Notice).where(Notice.username == "alice")
+                           .values(email_to="alice@example.org\r\nBcc: x@evil"))
+        db.session.commit()
+
+    class RefusesBobOddly:  # as an unexpected error of a mail library would
+        def send(self, message):
+            if message["To"] == "bob@example.org":
+                raise ValueError("odd")
+            deps().transport.send(message)
+
+    with app.app_context():
+        outcome = delivery.deliver_due(RefusesBobOddly(), deps().mail, NOW)
+        status = {n.username: (n.email_status, n.attempts) for n in db.session.query(Notice)}
+        alice_s_reason = db.session.query(Notice.last_error).filter_by(username="alice").scalar()
+
+    assert outcome == (1, 1)
+    assert [mail["To"] for mail in mailbox.messages] == ["carol@example.org"]
+    assert status["alice"] == ("failed", 1) and "linefeed" in alice_s_reason  # it can never work: failed at once
+    assert status["bob"] == ("pending", 1)  # a send error: tried again later, as any other
+    assert sum("mail send failed" in message for message in caplog.messages) == 2
 
 
 def test_reading_and_counting_in_the_app(app, client, logs, patron, tokens):
