@@ -6,6 +6,7 @@ least once) makes no second notice, and the cursor moves in the same transaction
 so a crash anywhere loses nothing and doubles nothing.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,6 +85,15 @@ def drafts_for(source, event, settings):
     if kind_of == "account.password_changed":
         return [Draft("account", who, payload, f"{site}/account")]
     return []
+
+
+# The token of a mailed link (verify an address, choose a password): whoever holds it acts as the patron.
+_LINK_TOKEN = re.compile(r"([?&]token=)[^&#\s\"'<>]+")
+
+
+def without_link_tokens(text):
+    """`text` with every mailed link's token hidden ("...?token=(hidden)"), for whoever is not the patron."""
+    return _LINK_TOKEN.sub(r"\1(hidden)", text) if text else text
 
 
 def remember_account(event):

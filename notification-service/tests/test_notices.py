@@ -323,6 +323,28 @@ def test_any_error_making_or_sending_one_mail_holds_up_no_other(app, logs, mailb
     assert sum("mail send failed" in message for message in caplog.messages) == 2
 
 
+def test_librarians_see_failed_mail_without_its_link_s_token_and_the_retry_still_mails_it(app, client, logs,
+                                                                                         mailbox, tokens):
+    librarian = tokens.headers("boss", "librarian")
+    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
+                      email="alice@example.org", token="reset-token")
+    read(app)
+    with app.app_context():  # as if it had failed MAIL_MAX_ATTEMPTS times; made before notices kept a summary
+        db.session.execute(sa.update(Notice).values(email_status="failed", summary=""))
+        db.session.commit()
+
+    listed = client.get("/notices/failed", headers=librarian)
+    retried = client.post(f"/notices/{listed.json[0]['id']}/retry", headers=librarian)
+    send(app, datetime.now(timezone.utc))  # the retry is due from the time it was asked for
+
+    for answer in (listed, retried):
+        assert "reset-token" not in answer.get_data(as_text=True)
+    assert listed.json[0]["link"] == "http://library.test/reset-password?token=(hidden)"
+    assert "http://library.test/reset-password?token=(hidden)" in listed.json[0]["body"]
+    [mail] = mailbox.to("alice@example.org")
+    assert "http://library.test/reset-password?token=reset-token" in mail.get_body(("plain",)).get_content()
+
+
 def test_reading_and_counting_in_the_app(app, client, logs, patron, tokens):
     verified(logs)
     hold_ready(logs, hold_id=1)
