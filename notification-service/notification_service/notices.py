@@ -25,7 +25,14 @@ from .models import FeedCursor, Notice, Preference, Recipient, db
 class Kind:
     label: str  # for the preferences page
     in_app_required: bool = False  # the app always shows it, whatever the patron chose
+    email_required: bool = False  # always mailed (to a verified address), whatever the patron chose
     chosen_by_patron: bool = True  # False: links for the account itself, e-mailed only
+
+    def allowed(self, channels):
+        """The patron's choice with what this kind always uses: 'both' where the choice leaves one out."""
+        if (self.in_app_required and channels == "email") or (self.email_required and channels == "in_app"):
+            return "both"
+        return channels
 
 
 KINDS = {
@@ -35,7 +42,9 @@ KINDS = {
     "hold_expiring": Kind("A hold is about to expire"),
     "hold_ended": Kind("A hold expired, or staff cancelled it"),
     "receipt": Kind("Checkout and return receipts"),
-    "account": Kind("Changes to your account (password changed)"),
+    # Security notices: a patron who did not change their password or address must hear of it where they
+    # read mail, not only when they next log in (which whoever made the change may keep them from).
+    "account": Kind("Changes to your account (password changed)", email_required=True),
     "account_link": Kind("E-mail verification and password links", chosen_by_patron=False),
 }
 
@@ -146,10 +155,7 @@ def channels_for(username, kind):
     if not KINDS[kind].chosen_by_patron:
         return "email"
     chosen = db.session.get(Preference, (username, kind))
-    channels = chosen.channels if chosen else "both"
-    if KINDS[kind].in_app_required and channels == "email":
-        return "both"
-    return channels
+    return KINDS[kind].allowed(chosen.channels if chosen else "both")  # a choice made before a kind was required
 
 
 def apply_events(source, events, cursor, settings, now):
@@ -224,16 +230,17 @@ def preferences_of(username, receipts_sent):
     """Every kind a patron chooses for, with their choice (or the default); receipts only when the library
     sends them (SEND_RECEIPTS), so nobody chooses for something that never comes."""
     return [{"kind": kind, "label": spec.label, "channels": channels_for(username, kind),
-             "in_app_required": spec.in_app_required} for kind, spec in KINDS.items()
+             "in_app_required": spec.in_app_required, "email_required": spec.email_required}
+            for kind, spec in KINDS.items()
             if spec.chosen_by_patron and (kind != "receipt" or receipts_sent)]
 
 
 def choose(username, choices, receipts_sent):
-    """Set the patron's channels per kind; a kind the app must show keeps its notices in the app."""
+    """Set the patron's channels per kind; a kind the app must show stays in the app, one that must be mailed
+    stays mailed."""
     with transaction():
-        for kind, channels in choices.items():
-            if KINDS[kind].in_app_required and channels == "email":
-                channels = "both"
+        for kind, chosen in choices.items():
+            channels = KINDS[kind].allowed(chosen)
             db.session.execute(insert(Preference).values(username=username, kind=kind, channels=channels)
                                .on_conflict_do_update(index_elements=["username", "kind"],
                                                       set_={"channels": channels}))

@@ -39,6 +39,8 @@ class PreferenceSchema(ma.Schema):
     label = fields.String()
     channels = fields.String(metadata={"enum": list(CHANNELS)})
     in_app_required = fields.Boolean(metadata={"description": "The app always shows it: 'email' means both"})
+    email_required = fields.Boolean(metadata={"description": "Always mailed (to a verified address): 'in_app' "
+                                                             "means both"})
 
 
 class PreferencesInputSchema(Strict):

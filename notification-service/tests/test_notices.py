@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from notification_service import delivery, reading
 from notification_service.deps import deps
-from notification_service.models import Notice, db
+from notification_service.models import Notice, Preference, db
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -204,6 +204,35 @@ def test_preferences_choose_the_channels(app, client, logs, mailbox, patron):
         "hold_expiring", "hold_ready"]
     assert sorted(m["Subject"] for m in mailbox.to("alice@example.org")) == [
         "Ready for you: “Dune” (until 4 December 2026)", "“Emma” is overdue"]
+
+
+def test_security_notices_are_mailed_whatever_the_patron_chose(app, client, logs, mailbox, patron):
+    verified(logs)
+
+    chosen = client.put("/preferences", headers=patron, json={"choices": {"account": "in_app"}})
+    logs["users"].add("account.password_changed", "alice", username="alice")
+    read(app)
+    send(app)
+
+    assert {p["kind"]: (p["channels"], p["email_required"]) for p in chosen.json}["account"] == ("both", True)
+    assert [m["Subject"] for m in mailbox.to("alice@example.org")] == ["Your password was changed"]
+    assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["account"]
+
+
+def test_a_security_notice_chosen_in_the_app_only_before_is_mailed_too(app, client, logs, mailbox, patron):
+    verified(logs)
+    with app.app_context():  # chosen while the choice was still offered
+        db.session.add(Preference(username="alice", kind="account", channels="in_app"))
+        db.session.commit()
+
+    offered = {p["kind"]: p for p in client.get("/preferences", headers=patron).json}
+    logs["users"].add("account.password_changed", "alice", username="alice")
+    read(app)
+    send(app)
+
+    assert (offered["account"]["channels"], offered["account"]["email_required"]) == ("both", True)
+    assert (offered["overdue"]["email_required"], offered["hold_ready"]["email_required"]) == (False, False)
+    assert len(mailbox.to("alice@example.org")) == 1
 
 
 def test_receipts_when_the_library_turns_them_on(app, client, logs, mailbox, patron):
