@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from library_common.config import DEV_LIBRARIAN_PASSWORD, shared_secret_problems
+from library_common.config import DEV_LIBRARIAN_PASSWORD, MAIL_CATCHER_SMTP_PORT, shared_secret_problems
 from library_common.databases import ensure_database
 from library_common.observability import configure_logging
 from web_frontend.assets import LOCAL_HTMX
@@ -43,7 +43,7 @@ SERVICES = {
     "notifications": ("notifications", "NOTIFICATION_PORT", 5003, "notification_service"),
 }
 # The local mail catcher (library_common.mailcatcher): what notification-service sends, kept for the mailbox page.
-MAIL_PORTS = {"MAIL_SMTP_PORT": 1025, "MAILBOX_PORT": 1080}
+MAIL_PORTS = {"MAIL_SMTP_PORT": MAIL_CATCHER_SMTP_PORT, "MAILBOX_PORT": 1080}
 
 
 def data_dir():
@@ -116,7 +116,8 @@ def service_environment(env, urls):
         "BOOKS_SERVICE_SECRET": books_secret,
         **mail_ports,
         "MAIL_DIR": str(data_dir() / "mail"),
-        "MAILBOX_URL": f"http://{host}:{mail_ports['MAILBOX_PORT']}",
+        # The mail catcher listens on loopback whatever HOST is: its mail holds live password links.
+        "MAILBOX_URL": f"http://127.0.0.1:{mail_ports['MAILBOX_PORT']}",
         "SITE_URL": env.get("SITE_URL") or f"http://{host}:{env.get('WEB_PORT', '8000')}",
         "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
         # The services believe X-Forwarded-For (the person's address) only from the frontend's calls.

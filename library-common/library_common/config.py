@@ -4,6 +4,7 @@ A service declares its settings once as a dict of defaults; each one can be
 overridden by an environment variable of the same name, cast to the default's type.
 """
 
+import ipaddress
 import os
 
 from sqlalchemy.engine import URL, make_url
@@ -16,6 +17,10 @@ DEV_LIBRARIAN_PASSWORD = "librarian-pass"
 PUBLISHED_SECRETS = frozenset({DEV_SECRET, DEV_LIBRARIAN_PASSWORD})
 PLACEHOLDER_MARK = "change-me"
 MIN_KEY_BYTES = 32
+# The development mail catcher (library_common.mailcatcher): compose's service of this name, and make run's on
+# loopback; its SMTP port either way. It keeps every mail, password links and all, where others may read it.
+MAIL_CATCHER_HOST = "mailcatcher"
+MAIL_CATCHER_SMTP_PORT = 1025
 
 COMMON_DEFAULTS = {
     "APP_ENV": "development",
@@ -155,3 +160,24 @@ def refuse_insecure_production(settings, secret_names, other_secrets=None):
     problems = secret_problems({name: settings.get(name) or "" for name in secret_names}, others)
     if problems:
         raise RuntimeError("Refusing to start in production: " + "; ".join(problems))
+
+
+def is_the_mail_catcher(host, port):
+    """Whether an SMTP server is the development mail catcher: compose's, or make run's on loopback (a relay
+    on loopback at another port, beside the service, is a real one)."""
+    if host == MAIL_CATCHER_HOST:
+        return True
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return loopback and port == MAIL_CATCHER_SMTP_PORT
+
+
+def refuse_the_mail_catcher_in_production(settings):
+    """Stop start-up in production when mail would go to the development mail catcher (by SMTP)."""
+    if settings["APP_ENV"] != "production" or settings["MAIL_TRANSPORT"] != "smtp":
+        return
+    if is_the_mail_catcher(settings["SMTP_HOST"], settings["SMTP_PORT"]):
+        raise RuntimeError(f"Refusing to start in production: SMTP_HOST {settings['SMTP_HOST']} (port "
+                           f"{settings['SMTP_PORT']}) is the development mail catcher; name your mail server")

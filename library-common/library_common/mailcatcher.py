@@ -9,6 +9,7 @@ the plain text, the HTML and the links found in it. Nothing leaves the machine.
 
 import argparse
 import json
+import os
 import re
 import signal
 import sys
@@ -21,19 +22,29 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from .config import MAIL_CATCHER_SMTP_PORT
+
 LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
 class Keeper:
-    """aiosmtpd's handler: each message becomes `<time>-<id>.eml` in the folder."""
+    """aiosmtpd's handler: each message becomes `<time>-<id>.eml` in the folder.
+
+    The mail holds live links (confirm an address, choose a password): the folder and its files are the
+    owner's alone (0700, 0600), whatever the umask and however an earlier run left the folder."""
 
     def __init__(self, folder):
         self.folder = folder
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
-        (self.folder / f".{name}").write_bytes(envelope.content)
-        (self.folder / f".{name}").rename(self.folder / name)  # whole files only, for readers
+        partial = self.folder / f".{name}"
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+            os.fchmod(file.fileno(), 0o600)  # exactly: the umask may have narrowed the mode os.open was asked for
+            file.write(envelope.content)
+        partial.rename(self.folder / name)  # whole files only, for readers
         return "250 Kept"
 
 
@@ -78,14 +89,18 @@ def api(folder):
     return Mailbox
 
 
-def main(argv=None):
+def arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", required=True, type=Path)
+    # loopback unless asked (a container, reached by its neighbours over their network): the mail is not for others
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--smtp-port", type=int, default=MAIL_CATCHER_SMTP_PORT)
     parser.add_argument("--http-port", type=int, default=1080)
-    args = parser.parse_args(argv)
-    args.dir.mkdir(parents=True, exist_ok=True)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = arguments(argv)
     smtp = Controller(Keeper(args.dir), hostname=args.host, port=args.smtp_port)
     smtp.start()
     http = ThreadingHTTPServer((args.host, args.http_port), api(args.dir))

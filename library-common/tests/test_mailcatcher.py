@@ -1,19 +1,29 @@
 """The development mail catcher: every message a real SMTP client sends is kept, and listed and shown by its
 small JSON API."""
 
+import asyncio
+import ipaddress
 import json
+import os
+import shlex
 import smtplib
+import stat
+import string
 import threading
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
 from http.server import ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from library_common.mailcatcher import Keeper, api
+from library_common.mailcatcher import Keeper, api, arguments
 from library_common.processes import free_ports
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -62,3 +72,38 @@ def test_anything_else_is_a_json_404(catcher, path):
     status, content_type, body = get(mailbox + path)
 
     assert status == 404 and json.loads(body) == {"message": "No such message"}
+
+
+def test_mail_is_kept_for_the_owner_alone_whatever_the_umask(tmp_path):
+    folder = tmp_path / "mail"
+    folder.mkdir(mode=0o755)  # as an earlier catcher left it
+    earlier = os.umask(0)
+    try:
+        keeper = Keeper(folder)
+        asyncio.run(keeper.handle_DATA(None, None, SimpleNamespace(content=b"Subject: a reset link\r\n\r\n...")))
+        new_folder = Keeper(tmp_path / "new").folder
+    finally:
+        os.umask(earlier)
+
+    [kept] = folder.glob("*.eml")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(new_folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("procfile", ["Procfile", "Procfile.dev"])
+def test_make_run_keeps_the_catcher_on_loopback_even_when_the_site_listens_everywhere(procfile, tmp_path,
+                                                                                     monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    import stack
+
+    env = stack.service_environment({"HOST": "0.0.0.0", "PATH": ""}, {name: "postgresql://x/x" for name in
+                                                                     stack.SERVICES})
+    [command] = [line.split(":", 1)[1] for line in (ROOT / procfile).read_text().splitlines()
+                 if line.startswith("mail:")]
+    argv = shlex.split(string.Template(command).substitute(env))
+
+    assert argv[:3] == ["python", "-m", "library_common.mailcatcher"]
+    assert ipaddress.ip_address(arguments(argv[3:]).host).is_loopback
+    assert env["MAILBOX_URL"] == f"http://127.0.0.1:{env['MAILBOX_PORT']}"  # where the site finds it

@@ -4,7 +4,12 @@ its worker mails them; patrons read theirs at GET /notifications and choose chan
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
-from library_common.config import DEV_SECRET, load_settings
+from library_common.config import (
+    DEV_SECRET,
+    MAIL_CATCHER_SMTP_PORT,
+    load_settings,
+    refuse_the_mail_catcher_in_production,
+)
 
 from . import views
 from .delivery import MailSettings, transport_from_settings
@@ -22,8 +27,8 @@ DEFAULTS = {
     "SEND_RECEIPTS": False,  # checkout and return receipts
     "POLL_SECONDS": 2,  # how often the worker reads the event logs and sends what is due
     "MAIL_TRANSPORT": "smtp",  # or "ses" (Amazon SES's API, with the task's role)
-    "SMTP_HOST": "127.0.0.1",
-    "SMTP_PORT": 1025,
+    "SMTP_HOST": "127.0.0.1",  # make run's mail catcher (production refuses it)
+    "SMTP_PORT": MAIL_CATCHER_SMTP_PORT,
     "SMTP_USER": "",
     "SMTP_PASSWORD": "",
     "SMTP_STARTTLS": False,
@@ -36,6 +41,7 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
+    refuse_the_mail_catcher_in_production(settings)
     blueprints = [views.notifications.blp, views.preferences.blp, views.notices.blp]
     app = create_service_app(__name__, settings, db, blueprints, secret_names=["SERVICE_SECRET"],
                              other_secrets={"SMTP_PASSWORD": settings["SMTP_PASSWORD"]})

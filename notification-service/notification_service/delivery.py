@@ -2,10 +2,11 @@
 
 A claim is a short transaction (`sending`, with the time), the SMTP conversation happens outside any
 transaction, and the result is written in another: a send that fails is tried again later with a growing
-delay, up to MAIL_MAX_ATTEMPTS, then marked `failed` for librarians to see; one failing address never holds
-up the others. A process killed between the SMTP server's "accepted" and our "sent" leaves the notice
-`sending`; after MAIL_CLAIM_SECONDS it is sent again, with the same Message-ID, so a duplicate can be told
-apart (mail is delivered at least once; the notice itself exists once).
+delay, up to MAIL_MAX_ATTEMPTS, then marked `failed` for librarians to see; a notice no mail can be made of
+is `failed` at once; one failing notice never holds up the others. A process killed between the SMTP
+server's "accepted" and our "sent" leaves the notice `sending`; after MAIL_CLAIM_SECONDS it is sent again,
+with the same Message-ID, so a duplicate can be told apart (mail is delivered at least once; the notice
+itself exists once).
 """
 
 import logging
@@ -19,6 +20,7 @@ from email.utils import formatdate
 import sqlalchemy as sa
 
 from library_common.errors import NotFound
+from library_common.text import one_line
 from library_common.transactions import transaction
 
 from .models import Notice, db
@@ -82,10 +84,13 @@ def transport_from_settings(settings):
 
 
 def message_for(notice, sender):
+    """The mail of a notice. The subject is folded onto one line (a title may hold a line break, which would
+    start another header); an address with one is refused by the e-mail library, as folding it would only
+    turn the rest into another recipient."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = notice.email_to
-    message["Subject"] = notice.subject
+    message["Subject"] = one_line(notice.subject)
     message["Date"] = formatdate(localtime=False)
     # The same notice always has the same Message-ID: a resend after a crash is recognisably the same mail.
     message["Message-ID"] = f"<notice-{notice.dedupe_key.replace(':', '-')}@{MESSAGE_ID_DOMAIN}>"
@@ -97,19 +102,30 @@ def message_for(notice, sender):
 def deliver_due(transport, mail, now):
     """Send every notice whose time has come; (sent, failed for good) counts."""
     release_stale_claims(mail, now)
-    sent = failed = 0
-    for notice_id in claim(mail, now):
-        notice = db.session.get(Notice, notice_id)
-        try:
-            transport.send(message_for(notice, mail.sender))
-        except (OSError, smtplib.SMTPException, RuntimeError) as error:  # RuntimeError: boto's ClientError family
-            failed += _failed(notice_id, str(error) or type(error).__name__, mail, now)
-            continue
-        with transaction():
-            db.session.execute(sa.update(Notice).where(Notice.id == notice_id)
-                               .values(email_status="sent", sent_at=now, claimed_at=None, last_error=None))
-        sent += 1
-    return sent, failed
+    outcomes = [deliver(transport, notice_id, mail, now) for notice_id in claim(mail, now)]
+    return outcomes.count("sent"), outcomes.count("failed")
+
+
+def deliver(transport, notice_id, mail, now):
+    """Mail one claimed notice and record how it went: "sent", "failed" (for good) or "pending" (tried again
+    later). Whatever goes wrong stays with this notice: an error escaping here would leave the whole batch
+    `sending`, to be claimed again and fail again every MAIL_CLAIM_SECONDS, and never count as failed."""
+    try:
+        message = message_for(db.session.get(Notice, notice_id), mail.sender)
+    except Exception as error:  # a notice no mail can be made of would fail the same way every time
+        return _failed(notice_id, reason(error), mail, now, permanent=True)
+    try:
+        transport.send(message)
+    except Exception as error:  # the mail server's refusals, and whatever else its library raises
+        return _failed(notice_id, reason(error), mail, now)
+    with transaction():
+        db.session.execute(sa.update(Notice).where(Notice.id == notice_id)
+                           .values(email_status="sent", sent_at=now, claimed_at=None, last_error=None))
+    return "sent"
+
+
+def reason(error):
+    return str(error) or type(error).__name__
 
 
 def claim(mail, now):
@@ -122,16 +138,18 @@ def claim(mail, now):
                                   .returning(Notice.id)).all()
 
 
-def _failed(notice_id, error, mail, now):
+def _failed(notice_id, error, mail, now, permanent=False):
+    """Record a failed attempt: tried again after its backoff, or (permanent, or out of attempts) failed for
+    good, for librarians to see. Returns the notice's status."""
     with transaction():
         notice = db.session.get(Notice, notice_id)
-        gave_up = notice.attempts >= mail.max_attempts
+        gave_up = permanent or notice.attempts >= mail.max_attempts
         notice.email_status = "failed" if gave_up else "pending"
         notice.next_attempt_at = None if gave_up else now + timedelta(seconds=mail.backoff(notice.attempts))
         notice.claimed_at, notice.last_error = None, error[:500]
     log.warning("mail send failed for notice %s (attempt %s%s): %s", notice_id, notice.attempts,
                 ", giving up" if gave_up else "", error)
-    return 1 if gave_up else 0
+    return "failed" if gave_up else "pending"
 
 
 def release_stale_claims(mail, now):

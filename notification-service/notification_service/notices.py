@@ -6,6 +6,7 @@ least once) makes no second notice, and the cursor moves in the same transaction
 so a crash anywhere loses nothing and doubles nothing.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.dialects.postgresql import insert
 
 from library_common.errors import NotFound
+from library_common.text import one_line
 from library_common.transactions import transaction
 
 from .models import FeedCursor, Notice, Preference, Recipient, db
@@ -23,7 +25,14 @@ from .models import FeedCursor, Notice, Preference, Recipient, db
 class Kind:
     label: str  # for the preferences page
     in_app_required: bool = False  # the app always shows it, whatever the patron chose
+    email_required: bool = False  # always mailed (to a verified address), whatever the patron chose
     chosen_by_patron: bool = True  # False: links for the account itself, e-mailed only
+
+    def allowed(self, channels):
+        """The patron's choice with what this kind always uses: 'both' where the choice leaves one out."""
+        if (self.in_app_required and channels == "email") or (self.email_required and channels == "in_app"):
+            return "both"
+        return channels
 
 
 KINDS = {
@@ -33,7 +42,9 @@ KINDS = {
     "hold_expiring": Kind("A hold is about to expire"),
     "hold_ended": Kind("A hold expired, or staff cancelled it"),
     "receipt": Kind("Checkout and return receipts"),
-    "account": Kind("Changes to your account (password changed)"),
+    # Security notices: a patron who did not change their password or address must hear of it where they
+    # read mail, not only when they next log in (which whoever made the change may keep them from).
+    "account": Kind("Changes to your account (password changed)", email_required=True),
     "account_link": Kind("E-mail verification and password links", chosen_by_patron=False),
 }
 
@@ -85,6 +96,15 @@ def drafts_for(source, event, settings):
     return []
 
 
+# The token of a mailed link (verify an address, choose a password): whoever holds it acts as the patron.
+_LINK_TOKEN = re.compile(r"([?&]token=)[^&#\s\"'<>]+")
+
+
+def without_link_tokens(text):
+    """`text` with every mailed link's token hidden ("...?token=(hidden)"), for whoever is not the patron."""
+    return _LINK_TOKEN.sub(r"\1(hidden)", text) if text else text
+
+
 def remember_account(event):
     """What an account event tells about whom to greet and where to write (verified addresses only)."""
     kind_of, payload, username = event["type"], event["payload"], event["subject"]
@@ -126,7 +146,8 @@ def render(draft, first_name, settings):
         return "".join(text.blocks[name](text.new_context(context))).strip()
 
     html = _templates.get_template(f"notices/{draft.kind}.html").render(context)
-    return block("subject"), block("body"), text.render(context).strip() + "\n", html
+    # a title or a name may hold a line break: the subject is one line, in the app as in the mail's header
+    return one_line(block("subject")), block("body"), text.render(context).strip() + "\n", html
 
 
 def channels_for(username, kind):
@@ -134,10 +155,7 @@ def channels_for(username, kind):
     if not KINDS[kind].chosen_by_patron:
         return "email"
     chosen = db.session.get(Preference, (username, kind))
-    channels = chosen.channels if chosen else "both"
-    if KINDS[kind].in_app_required and channels == "email":
-        return "both"
-    return channels
+    return KINDS[kind].allowed(chosen.channels if chosen else "both")  # a choice made before a kind was required
 
 
 def apply_events(source, events, cursor, settings, now):
@@ -212,16 +230,17 @@ def preferences_of(username, receipts_sent):
     """Every kind a patron chooses for, with their choice (or the default); receipts only when the library
     sends them (SEND_RECEIPTS), so nobody chooses for something that never comes."""
     return [{"kind": kind, "label": spec.label, "channels": channels_for(username, kind),
-             "in_app_required": spec.in_app_required} for kind, spec in KINDS.items()
+             "in_app_required": spec.in_app_required, "email_required": spec.email_required}
+            for kind, spec in KINDS.items()
             if spec.chosen_by_patron and (kind != "receipt" or receipts_sent)]
 
 
 def choose(username, choices, receipts_sent):
-    """Set the patron's channels per kind; a kind the app must show keeps its notices in the app."""
+    """Set the patron's channels per kind; a kind the app must show stays in the app, one that must be mailed
+    stays mailed."""
     with transaction():
-        for kind, channels in choices.items():
-            if KINDS[kind].in_app_required and channels == "email":
-                channels = "both"
+        for kind, chosen in choices.items():
+            channels = KINDS[kind].allowed(chosen)
             db.session.execute(insert(Preference).values(username=username, kind=kind, channels=channels)
                                .on_conflict_do_update(index_elements=["username", "kind"],
                                                       set_={"channels": channels}))

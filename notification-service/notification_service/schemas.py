@@ -5,7 +5,7 @@ from library_common.pagination import PageArgs
 from library_common.schema import Strict
 
 from .models import CHANNELS, EMAIL_STATUSES
-from .notices import KINDS
+from .notices import KINDS, without_link_tokens
 
 CHOSEN_KINDS = [kind for kind, spec in KINDS.items() if spec.chosen_by_patron]
 
@@ -39,6 +39,8 @@ class PreferenceSchema(ma.Schema):
     label = fields.String()
     channels = fields.String(metadata={"enum": list(CHANNELS)})
     in_app_required = fields.Boolean(metadata={"description": "The app always shows it: 'email' means both"})
+    email_required = fields.Boolean(metadata={"description": "Always mailed (to a verified address): 'in_app' "
+                                                             "means both"})
 
 
 class PreferencesInputSchema(Strict):
@@ -49,8 +51,16 @@ class PreferencesInputSchema(Strict):
 
 
 class SentNoticeSchema(NoticeSchema):
+    """A notice's mail as librarians see it: a link's token is the patron's alone (it would let whoever holds it
+    confirm their address or choose their password), so it is hidden; the mail itself keeps it."""
+
     username = fields.String()
     email_to = fields.String(allow_none=True)
     email_status = fields.String(metadata={"enum": list(EMAIL_STATUSES)})
     attempts = fields.Integer()
     last_error = fields.String(allow_none=True)
+
+    @ma.post_dump
+    def hide_link_tokens(self, data, **_kwargs):
+        data["link"], data["body"] = without_link_tokens(data["link"]), without_link_tokens(data["body"])
+        return data

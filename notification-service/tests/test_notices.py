@@ -4,10 +4,11 @@ links, at most one per event, as each patron chose."""
 from datetime import datetime, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from notification_service import delivery, reading
 from notification_service.deps import deps
-from notification_service.models import Notice, db
+from notification_service.models import Notice, Preference, db
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -205,6 +206,35 @@ def test_preferences_choose_the_channels(app, client, logs, mailbox, patron):
         "Ready for you: “Dune” (until 4 December 2026)", "“Emma” is overdue"]
 
 
+def test_security_notices_are_mailed_whatever_the_patron_chose(app, client, logs, mailbox, patron):
+    verified(logs)
+
+    chosen = client.put("/preferences", headers=patron, json={"choices": {"account": "in_app"}})
+    logs["users"].add("account.password_changed", "alice", username="alice")
+    read(app)
+    send(app)
+
+    assert {p["kind"]: (p["channels"], p["email_required"]) for p in chosen.json}["account"] == ("both", True)
+    assert [m["Subject"] for m in mailbox.to("alice@example.org")] == ["Your password was changed"]
+    assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["account"]
+
+
+def test_a_security_notice_chosen_in_the_app_only_before_is_mailed_too(app, client, logs, mailbox, patron):
+    verified(logs)
+    with app.app_context():  # chosen while the choice was still offered
+        db.session.add(Preference(username="alice", kind="account", channels="in_app"))
+        db.session.commit()
+
+    offered = {p["kind"]: p for p in client.get("/preferences", headers=patron).json}
+    logs["users"].add("account.password_changed", "alice", username="alice")
+    read(app)
+    send(app)
+
+    assert (offered["account"]["channels"], offered["account"]["email_required"]) == ("both", True)
+    assert (offered["overdue"]["email_required"], offered["hold_ready"]["email_required"]) == (False, False)
+    assert len(mailbox.to("alice@example.org")) == 1
+
+
 def test_receipts_when_the_library_turns_them_on(app, client, logs, mailbox, patron):
     verified(logs)
     logs["borrows"].add("loan.made", "alice", loan_id=1, book_id=3, title="Dune", barcode="1000000003",
@@ -260,6 +290,88 @@ def test_a_notice_that_keeps_failing_is_marked_failed_and_blocks_no_other(app, c
     retried = client.post(f"/notices/{failed[0]['id']}/retry", headers=tokens.headers("boss", "librarian"))
     assert retried.json["email_status"] == "pending"
     assert client.get("/notices/failed", headers=tokens.headers("alice", "patron")).status_code == 403
+
+
+def test_a_line_break_in_a_title_is_folded_and_injects_no_header(app, client, logs, mailbox, patron):
+    verified(logs, "alice", "alice@example.org")
+    verified(logs, "bob", "bob@example.org", "Bob")
+    logs["borrows"].add("hold.ready", "alice", hold_id=1, book_id=3, title="Dune\r\nBcc: x@evil",
+                        barcode="1000000003", pickup_by="2026-12-04T12:00:00+00:00")
+    hold_ready(logs, "bob", 2)
+    read(app)
+
+    assert send(app) == (2, 0)
+
+    folded = "Ready for you: “Dune Bcc: x@evil” (until 4 December 2026)"
+    assert [mail["Subject"] for mail in mailbox.to("alice@example.org")] == [folded]
+    assert [n["subject"] for n in client.get("/notifications", headers=patron).json] == [folded]
+    assert len(mailbox.to("bob@example.org")) == 1
+    assert [mail["Bcc"] for mail in mailbox.messages] == [None, None]
+
+
+def test_a_notice_stored_with_a_line_break_is_mailed_with_its_subject_folded(app, logs, mailbox):
+    verified(logs)
+    hold_ready(logs)
+    read(app)
+    with app.app_context():  # as notices made before subjects were folded were stored
+        db.session.execute(sa.update(Notice).values(subject="Dune\r\nBcc: x@evil"))
+        db.session.commit()
+
+    assert send(app) == (1, 0)
+
+    [mail] = mailbox.messages
+    assert (mail["Subject"], mail["Bcc"]) == ("Dune Bcc: x@evil", None)
+
+
+def test_any_error_making_or_sending_one_mail_holds_up_no_other(app, logs, mailbox, caplog):
+    for name in ("alice", "bob", "carol"):
+        verified(logs, name, f"{name}@example.org", name.title())
+    for hold_id, name in enumerate(("alice", "bob", "carol"), start=1):
+        hold_ready(logs, name, hold_id)
+    read(app)
+    with app.app_context():  # an address no mail can be made for (a line break in it would add a recipient)
+        db.session.execute(sa.update(Notice).where(Notice.username == "alice")
+                           .values(email_to="alice@example.org\r\nBcc: x@evil"))
+        db.session.commit()
+
+    class RefusesBobOddly:  # as an unexpected error of a mail library would
+        def send(self, message):
+            if message["To"] == "bob@example.org":
+                raise ValueError("odd")
+            deps().transport.send(message)
+
+    with app.app_context():
+        outcome = delivery.deliver_due(RefusesBobOddly(), deps().mail, NOW)
+        status = {n.username: (n.email_status, n.attempts) for n in db.session.query(Notice)}
+        alice_s_reason = db.session.query(Notice.last_error).filter_by(username="alice").scalar()
+
+    assert outcome == (1, 1)
+    assert [mail["To"] for mail in mailbox.messages] == ["carol@example.org"]
+    assert status["alice"] == ("failed", 1) and "linefeed" in alice_s_reason  # it can never work: failed at once
+    assert status["bob"] == ("pending", 1)  # a send error: tried again later, as any other
+    assert sum("mail send failed" in message for message in caplog.messages) == 2
+
+
+def test_librarians_see_failed_mail_without_its_link_s_token_and_the_retry_still_mails_it(app, client, logs,
+                                                                                         mailbox, tokens):
+    librarian = tokens.headers("boss", "librarian")
+    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
+                      email="alice@example.org", token="reset-token")
+    read(app)
+    with app.app_context():  # as if it had failed MAIL_MAX_ATTEMPTS times; made before notices kept a summary
+        db.session.execute(sa.update(Notice).values(email_status="failed", summary=""))
+        db.session.commit()
+
+    listed = client.get("/notices/failed", headers=librarian)
+    retried = client.post(f"/notices/{listed.json[0]['id']}/retry", headers=librarian)
+    send(app, datetime.now(timezone.utc))  # the retry is due from the time it was asked for
+
+    for answer in (listed, retried):
+        assert "reset-token" not in answer.get_data(as_text=True)
+    assert listed.json[0]["link"] == "http://library.test/reset-password?token=(hidden)"
+    assert "http://library.test/reset-password?token=(hidden)" in listed.json[0]["body"]
+    [mail] = mailbox.to("alice@example.org")
+    assert "http://library.test/reset-password?token=reset-token" in mail.get_body(("plain",)).get_content()
 
 
 def test_reading_and_counting_in_the_app(app, client, logs, patron, tokens):

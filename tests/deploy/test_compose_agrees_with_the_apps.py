@@ -32,6 +32,11 @@ def environment(service):
     return COMPOSE["services"][service]["environment"]
 
 
+def env_example():
+    return dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
+                if line and not line.startswith("#"))
+
+
 def dockerfile(service):
     return (ROOT / service / "Dockerfile").read_text()
 
@@ -140,8 +145,7 @@ def test_the_services_trust_forwarded_addresses_from_the_frontend_alone():
 def test_production_refuses_every_secret_the_env_example_shows():
     from library_common.config import is_published
 
-    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-                   if line and not line.startswith("#"))
+    example = env_example()
     secrets = {name: value for name, value in example.items() if "KEY" in name or "PASSWORD" in name}
 
     assert {"SECRET_KEY", "FRONTEND_SECRET_KEY", "POSTGRES_PASSWORD"} <= set(secrets)
@@ -163,8 +167,7 @@ def test_services_wait_for_what_they_call():
 
 def test_the_env_example_sets_every_variable_compose_requires():
     required = set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
-    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-                   if line and not line.startswith("#"))
+    example = env_example()
 
     assert required <= set(example)
     assert ".env\n" in (ROOT / ".gitignore").read_text()
@@ -205,14 +208,42 @@ def test_user_service_and_each_service_acting_as_itself_share_its_secret_from_th
         assert environment(service)["SERVICE_SECRET"] == secret
 
 
-def test_mail_goes_to_the_compose_mail_catcher_unless_the_env_file_says_otherwise():
-    catcher = COMPOSE["services"]["mail"]
+def test_the_mail_catcher_runs_only_in_the_dev_profile_and_mail_goes_where_the_env_file_says():
+    from library_common.config import MAIL_CATCHER_HOST, MAIL_CATCHER_SMTP_PORT
+
+    catcher = COMPOSE["services"][MAIL_CATCHER_HOST]
     smtp_port = catcher["command"][catcher["command"].index("--smtp-port") + 1]
     http_port = catcher["command"][catcher["command"].index("--http-port") + 1]
 
-    for service in ("notification-service", "notification-worker"):
-        assert environment(service)["SMTP_HOST"] == "${SMTP_HOST:-mail}"
-        assert environment(service)["SMTP_PORT"] == f"${{SMTP_PORT:-{smtp_port}}}"
-    assert environment("web-frontend")["MAILBOX_URL"] == f"${{MAILBOX_URL:-http://mail:{http_port}}}"
-    assert catcher["ports"] == [f"127.0.0.1:{http_port}:{http_port}"]
+    assert catcher["profiles"] == ["dev"]  # `docker-compose up` alone starts no catcher
     assert catcher["command"][:3] == ["python", "-m", "library_common.mailcatcher"]
+    assert int(smtp_port) == MAIL_CATCHER_SMTP_PORT and catcher["ports"] == [f"127.0.0.1:{http_port}:{http_port}"]
+    for service in ("notification-service", "notification-worker"):  # no default: nothing falls back to it
+        assert environment(service)["SMTP_HOST"] == "${SMTP_HOST:?set SMTP_HOST in .env}"
+        assert environment(service)["SMTP_PORT"] == "${SMTP_PORT:?set SMTP_PORT in .env}"
+    assert environment("web-frontend")["MAILBOX_URL"] == f"${{MAILBOX_URL:-http://{MAIL_CATCHER_HOST}:{http_port}}}"
+    # the example is for development: the catcher, started by its profile
+    example = env_example()
+    assert (example["SMTP_HOST"], example["SMTP_PORT"]) == (MAIL_CATCHER_HOST, smtp_port)
+    assert example["COMPOSE_PROFILES"] == "dev"
+
+
+@pytest.mark.parametrize("host, port", [("mailcatcher", 1025), ("127.0.0.1", 1025), ("localhost", 1025),
+                                        ("::1", 1025)])
+def test_production_refuses_to_mail_through_the_development_mail_catcher(host, port):
+    from notification_service import create_app
+
+    with pytest.raises(RuntimeError, match="Refusing to start in production: .*the development mail catcher"):
+        create_app({"APP_ENV": "production", "DATABASE_URL": "postgresql://x@unused/x", "SMTP_HOST": host,
+                    "SMTP_PORT": port, "SERVICE_SECRET": "k2Hq8Zr5Tw1Lp7Nc4Vb9Xm3Jd6Fg0Sa-notifier"})
+
+
+@pytest.mark.parametrize("settings", [{"SMTP_HOST": "smtp.example.org", "SMTP_PORT": 587},
+                                      {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": 25},  # a relay beside the service
+                                      {"MAIL_TRANSPORT": "ses"}])  # as in AWS, SMTP_HOST left at its default
+def test_production_mails_through_a_real_server(settings, monkeypatch):
+    from notification_service import create_app
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # SES's client is made, never called
+    create_app({"APP_ENV": "production", "DATABASE_URL": "postgresql://x@unused/x",
+                "SERVICE_SECRET": "k2Hq8Zr5Tw1Lp7Nc4Vb9Xm3Jd6Fg0Sa-notifier", **settings})

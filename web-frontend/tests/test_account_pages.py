@@ -24,8 +24,12 @@ def alice_at_home(client, log_in_as, services):
 
 
 PREFERENCES = [
-    {"kind": "hold_ready", "label": "A book you reserved is ready", "channels": "both", "in_app_required": True},
-    {"kind": "due_soon", "label": "Loans due soon", "channels": "email", "in_app_required": False},
+    {"kind": "hold_ready", "label": "A book you reserved is ready", "channels": "both", "in_app_required": True,
+     "email_required": False},
+    {"kind": "due_soon", "label": "Loans due soon", "channels": "email", "in_app_required": False,
+     "email_required": False},
+    {"kind": "account", "label": "Changes to your account", "channels": "both", "in_app_required": False,
+     "email_required": True},
 ]
 
 
@@ -72,6 +76,9 @@ def test_your_notification_choices_are_ticked_and_a_required_one_cannot_be_mail_
     assert radio("pref-due_soon-email").endswith("checked aria-label=\"Loans due soon: E-mail only\">")
     assert "checked" not in radio("pref-due_soon-both")
     assert " disabled " in radio("pref-hold_ready-email") and " checked " in radio("pref-hold_ready-both") + " "
+    assert " disabled " in radio("pref-account-in_app") and " checked " in radio("pref-account-both") + " "
+    assert "disabled" not in radio("pref-account-email")
+    assert "Changes to your account <small class=\"hint\">(always e-mailed too)</small>" in html
 
 
 def test_the_account_page_says_when_notification_choices_cannot_be_had(client, log_in_as, services):

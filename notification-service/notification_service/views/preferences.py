@@ -24,5 +24,5 @@ def preferences():
 @blp.arguments(PreferencesInputSchema)
 @blp.response(200, PreferenceSchema(many=True))
 def choose(request_body):
-    """Choose channels per kind; a hold ready to collect is always shown in the app as well"""
+    """Choose channels per kind; a ready hold is always shown in the app, changes to your account always mailed"""
     return notices.choose(current_principal().username, request_body["choices"], current_app.config["SEND_RECEIPTS"])
