@@ -15,7 +15,7 @@ from . import views
 from .delivery import MailSettings, transport_from_settings
 from .deps import Deps
 from .models import db
-from .neighbours import feeds_from_settings
+from .neighbours import accounts_from_settings, feeds_from_settings, service_tokens_from_settings
 
 DEFAULTS = {
     "BORROW_SERVICE_URL": "http://127.0.0.1:5002",
@@ -45,9 +45,11 @@ def create_app(config=None):
     blueprints = [views.notifications.blp, views.preferences.blp, views.notices.blp]
     app = create_service_app(__name__, settings, db, blueprints, secret_names=["SERVICE_SECRET"],
                              other_secrets={"SMTP_PASSWORD": settings["SMTP_PASSWORD"]})
+    tokens = service_tokens_from_settings(settings)
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),
-        feeds=feeds_from_settings(settings),
+        feeds=feeds_from_settings(settings, tokens),
+        accounts=accounts_from_settings(settings, tokens),
         transport=transport_from_settings(settings),
         mail=MailSettings.from_settings(settings),
     ))

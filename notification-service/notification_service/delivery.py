@@ -18,11 +18,13 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import sqlalchemy as sa
+from flask import current_app
 
-from library_common.errors import NotFound
+from library_common.errors import DependencyUnavailable, NotFound
 from library_common.text import one_line
 from library_common.transactions import transaction
 
+from . import notices
 from .models import Notice, db
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,7 @@ def transport_from_settings(settings):
 
 
 def message_for(notice, sender):
-    """The mail of a notice. The subject is folded onto one line (a title may hold a line break, which would
+    """The mail of a notice (or a Letter). The subject is folded onto one line (a title may hold a line break, which would
     start another header); an address with one is refused by the e-mail library, as folding it would only
     turn the rest into another recipient."""
     message = EmailMessage()
@@ -99,29 +101,68 @@ def message_for(notice, sender):
     return message
 
 
-def deliver_due(transport, mail, now):
-    """Send every notice whose time has come; (sent, failed for good) counts."""
+def deliver_due(transport, mail, now, accounts):
+    """Send every notice whose time has come; (sent, failed for good) counts. `accounts` (neighbours.Accounts)
+    makes the account links as they are sent."""
     release_stale_claims(mail, now)
-    outcomes = [deliver(transport, notice_id, mail, now) for notice_id in claim(mail, now)]
+    outcomes = [deliver(transport, notice_id, mail, now, accounts) for notice_id in claim(mail, now)]
     return outcomes.count("sent"), outcomes.count("failed")
 
 
-def deliver(transport, notice_id, mail, now):
-    """Mail one claimed notice and record how it went: "sent", "failed" (for good) or "pending" (tried again
-    later). Whatever goes wrong stays with this notice: an error escaping here would leave the whole batch
-    `sending`, to be claimed again and fail again every MAIL_CLAIM_SECONDS, and never count as failed."""
+@dataclass(frozen=True)
+class Letter:
+    """A mail made at sending time (an account link), with a notice's names for its parts."""
+
+    dedupe_key: str
+    email_to: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def letter_for(notice, accounts):
+    """What to mail for a notice: the notice itself, or for an account link the mail made now around the link
+    user-service makes now (None once the request no longer stands: superseded, expired, address changed)."""
+    if notice.link_event_id is None:
+        return notice
+    made = accounts.mailed_link(notice.link_event_id)
+    if made is None:
+        return None
+    subject, body_text, body_html = notices.account_link_mail(made, current_app.config)
+    return Letter(notice.dedupe_key, made["email"], subject, body_text, body_html)
+
+
+def deliver(transport, notice_id, mail, now, accounts):
+    """Mail one claimed notice and record how it went: "sent", "failed" (for good), "pending" (tried again
+    later) or "none" (no longer needed). Whatever goes wrong stays with this notice: an error escaping here
+    would leave the whole batch `sending`, to be claimed again and fail again every MAIL_CLAIM_SECONDS, and
+    never count as failed."""
     try:
-        message = message_for(db.session.get(Notice, notice_id), mail.sender)
+        letter = letter_for(db.session.get(Notice, notice_id), accounts)
+    except DependencyUnavailable as error:  # user-service could not make the link now: later
+        return _failed(notice_id, reason(error), mail, now)
     except Exception as error:  # a notice no mail can be made of would fail the same way every time
+        return _failed(notice_id, reason(error), mail, now, permanent=True)
+    if letter is None:
+        with transaction():
+            db.session.execute(sa.update(Notice).where(Notice.id == notice_id).values(
+                email_status="none", claimed_at=None, next_attempt_at=None, last_error=NO_LONGER_NEEDED))
+        return "none"
+    try:
+        message = message_for(letter, mail.sender)
+    except Exception as error:
         return _failed(notice_id, reason(error), mail, now, permanent=True)
     try:
         transport.send(message)
     except Exception as error:  # the mail server's refusals, and whatever else its library raises
         return _failed(notice_id, reason(error), mail, now)
     with transaction():
-        db.session.execute(sa.update(Notice).where(Notice.id == notice_id)
-                           .values(email_status="sent", sent_at=now, claimed_at=None, last_error=None))
+        db.session.execute(sa.update(Notice).where(Notice.id == notice_id).values(
+            email_status="sent", sent_at=now, claimed_at=None, last_error=None, email_to=letter.email_to))
     return "sent"
+
+
+NO_LONGER_NEEDED = "Not sent: the link was no longer needed (asked for again, used, or the address changed)"
 
 
 def reason(error):

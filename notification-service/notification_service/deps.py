@@ -10,6 +10,7 @@ from .delivery import MailSettings
 @dataclass(frozen=True)
 class Deps(AppDeps):
     feeds: dict  # source -> library_common.feeds.FeedClient
+    accounts: object  # neighbours.Accounts: whom to greet, where to write, the links a mail carries
     transport: object  # delivery.SmtpTransport or SesTransport
     mail: MailSettings
 

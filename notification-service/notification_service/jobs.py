@@ -15,12 +15,12 @@ jobs = procrastinate.Blueprint()
 
 @one_at_a_time(jobs, "read_events")
 def read_events(timestamp):
-    return reading.read_feeds(deps().feeds, now())
+    return reading.read_feeds(deps().feeds, deps().accounts, now())
 
 
 @one_at_a_time(jobs, "send_mail")
 def send_mail(timestamp):
-    return delivery.deliver_due(deps().transport, deps().mail, now())
+    return delivery.deliver_due(deps().transport, deps().mail, now(), deps().accounts)
 
 
 def schedule(settings):

@@ -38,24 +38,15 @@ class Notice(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     email_to: Mapped[str | None] = mapped_column(sa.String(254))
+    # An account link's: the event that asked for it. user-service makes the link, and names the address, as
+    # the mail is sent (no working link is ever kept here); `email_to` says where it went.
+    link_event_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     email_status: Mapped[str] = mapped_column(sa.String(10), server_default="none")
     attempts: Mapped[int] = mapped_column(server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
-
-
-class Recipient(db.Model):
-    """What user-service's events said about an account: whom to greet, the e-mail address once verified, and
-    whether it was deleted (kept as a flag, so events read later from another log make nothing for it)."""
-
-    __tablename__ = "recipients"
-
-    username: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    first_name: Mapped[str] = mapped_column(sa.String(100), server_default="")
-    email: Mapped[str | None] = mapped_column(sa.String(254))  # verified addresses only
-    deleted: Mapped[bool] = mapped_column(server_default=sa.false())  # the account is gone: nothing more for it
 
 
 class FeedCursor(db.Model):

@@ -18,7 +18,7 @@ from library_common.errors import NotFound
 from library_common.text import one_line
 from library_common.transactions import transaction
 
-from .models import FeedCursor, Notice, Preference, Recipient, db
+from .models import FeedCursor, Notice, Preference, db
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ KINDS = {
     "receipt": Kind("Checkout and return receipts"),
     # Security notices: a patron who did not change their password or address must hear of it where they
     # read mail, not only when they next log in (which whoever made the change may keep them from).
-    "account": Kind("Changes to your account (password changed)", email_required=True),
+    "account": Kind("Changes to your account (password or address changed)", email_required=True),
     "account_link": Kind("E-mail verification and password links", chosen_by_patron=False),
 }
 
@@ -58,6 +58,7 @@ class Draft:
     context: dict
     link: str | None = None
     email_to: str | None = None  # set: mailed to this address alone, never shown in the app
+    link_event: int | None = None  # an account link: user-service makes it (and names the address) as it is mailed
 
 
 def drafts_for(source, event, settings):
@@ -79,21 +80,37 @@ def drafts_for(source, event, settings):
         if kind_of in ("loan.made", "loan.returned") and settings["SEND_RECEIPTS"]:
             return [Draft("receipt", who, payload | {"what": kind_of.split(".")[1]}, f"{site}/my/borrows")]
         return []
-    if kind_of == "account.email_verification_requested":
-        drafts = [Draft("account_link", who, payload | {"purpose": "verify"},
-                        f"{site}/account/verify?token={payload['token']}", email_to=payload["email"])]
-        previous = payload.get("previous_email")
-        if previous and previous.lower() != payload["email"].lower():
-            # the address that had the account's mail until now hears of the change, in case it was not them
-            drafts.append(Draft("account", who, payload | {"change": "email"}, f"{site}/account", email_to=previous))
-        return drafts
-    if kind_of == "account.password_reset_requested":
-        purpose = payload.get("purpose", "reset")
-        return [Draft("account_link", who, payload | {"purpose": purpose},
-                      f"{site}/reset-password?token={payload['token']}", email_to=payload["email"])]
+    if kind_of in LINK_REQUESTS:
+        purpose = "verify" if kind_of == "account.email_verification_requested" else payload.get("purpose", "reset")
+        return [Draft("account_link", who, {"purpose": purpose}, link_for(site, purpose, HIDDEN),
+                      link_event=event["id"])]
+    if kind_of == "account.email_changed":
+        # the address that had the account's mail until now hears of the change, in case it was not them
+        return [Draft("account", who, {"change": "email"}, f"{site}/account", email_to=payload["previous_email"])]
+    if kind_of == "account.email_claim_refused":
+        return [Draft("account", who, {"change": "claim"}, f"{site}/account")]
     if kind_of == "account.password_changed":
         return [Draft("account", who, payload, f"{site}/account")]
     return []
+
+
+LINK_REQUESTS = ("account.email_verification_requested", "account.password_reset_requested")
+HIDDEN = "(hidden)"  # in place of a link's token wherever it is kept or shown: only the mail carries it
+
+
+def link_for(site, purpose, token):
+    page = "/account/verify" if purpose == "verify" else "/reset-password"
+    return f"{site}{page}?token={token}"
+
+
+def account_link_mail(made, settings):
+    """(subject, the mail's plain text, its HTML) of an account link user-service made just now (`made`: its
+    answer to POST /mailed-links), rendered as it is sent and kept nowhere."""
+    site = settings["SITE_URL"].rstrip("/")
+    draft = Draft("account_link", made["username"], {key: made[key] for key in ("purpose", "email", "expires_at")},
+                  link_for(site, made["purpose"], made["token"]))
+    subject, _summary, body_text, body_html = render(draft, made["first_name"], settings)
+    return subject, body_text, body_html
 
 
 # The token of a mailed link (verify an address, choose a password): whoever holds it acts as the patron.
@@ -105,28 +122,10 @@ def without_link_tokens(text):
     return _LINK_TOKEN.sub(r"\1(hidden)", text) if text else text
 
 
-def remember_account(event):
-    """What an account event tells about whom to greet and where to write (verified addresses only)."""
-    kind_of, payload, username = event["type"], event["payload"], event["subject"]
-    if not username:
-        return
-    if kind_of == "account.deleted":
-        db.session.execute(sa.delete(Notice).where(Notice.username == username))
-        db.session.execute(sa.delete(Preference).where(Preference.username == username))
-        values = {"deleted": True, "email": None, "first_name": ""}
-        db.session.execute(insert(Recipient).values(username=username, **values)
-                           .on_conflict_do_update(index_elements=["username"], set_=values))
-        return
-    values = {}
-    if "first_name" in payload:
-        values["first_name"] = payload["first_name"]
-    if kind_of == "account.email_verified":
-        values["email"] = payload["email"]
-    if kind_of in ("account.email_verification_requested", "account.email_removed"):
-        values["email"] = None  # not verified (any more): nothing but the verification goes to it
-    if values or kind_of == "account.registered":
-        db.session.execute(insert(Recipient).values(username=username, **values)
-                           .on_conflict_do_update(index_elements=["username"], set_=values or {"username": username}))
+def forget_account(username):
+    """The account was deleted: its notices and choices go with it."""
+    db.session.execute(sa.delete(Notice).where(Notice.username == username))
+    db.session.execute(sa.delete(Preference).where(Preference.username == username))
 
 
 _templates = Environment(loader=PackageLoader("notification_service", "templates"),
@@ -138,7 +137,7 @@ _templates.filters["nice_time"] = lambda iso: f"{datetime.fromisoformat(iso):%-d
 def render(draft, first_name, settings):
     """(subject, the message alone for the app, the mail's plain text, its HTML) of a draft, from its kind's
     templates."""
-    context = {**draft.context, "first_name": first_name or draft.username, "library": settings["LIBRARY_NAME"],
+    context = {**draft.context, "username": draft.username, "first_name": first_name or draft.username, "library": settings["LIBRARY_NAME"],
                "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
     text = _templates.get_template(f"notices/{draft.kind}.txt")
 
@@ -158,34 +157,54 @@ def channels_for(username, kind):
     return KINDS[kind].allowed(chosen.channels if chosen else "both")  # a choice made before a kind was required
 
 
-def apply_events(source, events, cursor, settings, now):
+def apply_events(source, events, cursor, settings, now, accounts):
     """Turn a page of `source`'s events into notices and move its cursor, in the caller's transaction.
-    Returns how many notices were made (events already turned into notices make none)."""
+    Returns how many notices were made (events already turned into notices make none). `accounts`
+    (neighbours.Accounts) says whom to greet and where to write: the events name nobody's name or address."""
+    contacts = Contacts(accounts)
     made = 0
     for event in events:
-        if source == "users":
-            remember_account(event)
+        if source == "users" and event["type"] == "account.deleted" and event["subject"]:
+            forget_account(event["subject"])
         for number, draft in enumerate(drafts_for(source, event, settings)):
-            made += _make(f"{source}:{event['id']}" + (f":{number}" if number else ""), draft, settings, now)
+            made += _make(f"{source}:{event['id']}" + (f":{number}" if number else ""), draft, settings, now,
+                          contacts)
     db.session.execute(insert(FeedCursor).values(source=source, cursor=cursor)
                        .on_conflict_do_update(index_elements=["source"], set_={"cursor": cursor}))
     return made
 
 
-def _make(dedupe_key, draft, settings, now):
-    recipient = db.session.get(Recipient, draft.username)
-    if recipient is not None and recipient.deleted:
-        return 0
-    channels = channels_for(draft.username, draft.kind)
-    email_to = draft.email_to or (recipient.email if recipient and channels in ("both", "email") else None)
-    subject, summary, body_text, body_html = render(draft, draft.context.get("first_name") or (
-        recipient.first_name if recipient else ""), settings)
+class Contacts:
+    """Each patron's contact, asked of user-service once per page of events."""
+
+    def __init__(self, accounts):
+        self._accounts, self._known = accounts, {}
+
+    def of(self, username):
+        if username not in self._known:
+            self._known[username] = self._accounts.contact(username)
+        return self._known[username]
+
+
+def _make(dedupe_key, draft, settings, now, contacts):
+    if db.session.scalar(sa.select(Notice.id).where(Notice.dedupe_key == dedupe_key)) is not None:
+        return 0  # read before: made then
+    if draft.link_event is not None:  # mailed as it is made: user-service names the address then
+        email_to, first_name, in_app = None, "", False
+    else:
+        contact = contacts.of(draft.username)
+        if contact is None:  # the account is no more
+            return 0
+        channels = channels_for(draft.username, draft.kind)
+        email_to = draft.email_to or (contact["email"] if channels in ("both", "email") else None)
+        first_name, in_app = contact["first_name"], draft.email_to is None and channels in ("both", "in_app")
+    mailed = email_to is not None or draft.link_event is not None
+    subject, summary, body_text, body_html = render(draft, first_name, settings)
     inserted = db.session.execute(insert(Notice).values(
         dedupe_key=dedupe_key, username=draft.username, kind=draft.kind, subject=subject[:300], summary=summary,
-        body_text=body_text, body_html=body_html, link=draft.link,
-        in_app=draft.email_to is None and channels in ("both", "in_app"),
-        email_to=email_to, email_status="pending" if email_to else "none",
-        next_attempt_at=now if email_to else None,
+        body_text=body_text, body_html=body_html, link=draft.link, in_app=in_app, email_to=email_to,
+        link_event_id=draft.link_event, email_status="pending" if mailed else "none",
+        next_attempt_at=now if mailed else None,
     ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notice.id)).first()
     return 1 if inserted else 0
 

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 PAGE = 200
 
 
-def read_feeds(feeds, now):
+def read_feeds(feeds, accounts, now):
     """Read every source to its end; {source: notices made}."""
     settings = current_app.config
     made = {}
@@ -24,7 +24,7 @@ def read_feeds(feeds, now):
             while True:
                 events, cursor = feed.after(notices.cursor_of(source), PAGE)
                 with transaction():
-                    made[source] += notices.apply_events(source, events, cursor, settings, now)
+                    made[source] += notices.apply_events(source, events, cursor, settings, now, accounts)
                 if len(events) < PAGE:
                     break
         except DependencyUnavailable as error:

@@ -1,3 +1,4 @@
+import json
 import threading
 from urllib.parse import parse_qs, urlparse
 
@@ -73,8 +74,10 @@ class EventLog:
         self.fake.route("GET", r"/events.*", self._answer)
 
     def add(self, event_type, subject, **payload):
+        """Record an event; its id."""
         self.events.append({"id": len(self.events) + 1, "type": event_type, "subject": subject, "payload": payload,
                             "occurred_at": "2026-11-27T10:00:00+00:00"})
+        return len(self.events)
 
     def _answer(self, request, _match):
         query = parse_qs(urlparse(request.url).query)
@@ -84,12 +87,32 @@ class EventLog:
         return 200, {"events": page, "next": page[-1]["cursor"] if page else f"1-{after}"}
 
 
+class Directory:
+    """user-service's answers for the mail (the events name nobody's name or address): `people` {username:
+    {first_name, email (verified or None)}} for GET /contacts/<username>, and `links` {event id: the link that
+    event asked for} for POST /mailed-links (an event without one: 409, no longer needed)."""
+
+    def __init__(self, fake):
+        self.people, self.links = {}, {}
+        fake.route("GET", r"/contacts/([^/?]+)$", self._contact)
+        fake.route("POST", r"/mailed-links$", self._link)
+
+    def _contact(self, _request, match):
+        person = self.people.get(match.group(1))
+        return (200, {"username": match.group(1), **person}) if person else (404, {"message": "No such user"})
+
+    def _link(self, request, _match):
+        link = self.links.get(json.loads(request.body)["event_id"])
+        return (200, link) if link else (409, {"message": "This link is no longer needed"})
+
+
 @pytest.fixture
 def logs(fake_neighbour):
-    """The two event logs notification-service reads, and the service token it asks user-service for."""
+    """The two event logs notification-service reads, the service token it asks user-service for, and
+    user-service's answers for the mail (`logs["directory"]`)."""
     users = EventLog(fake_neighbour, USERS)
     users.fake.route("POST", r"/service-tokens$", lambda _request, _match: (200, {"token": "t", "expires_in": 900}))
-    return {"borrows": EventLog(fake_neighbour, BORROWS), "users": users}
+    return {"borrows": EventLog(fake_neighbour, BORROWS), "users": users, "directory": Directory(users.fake)}
 
 
 @pytest.fixture

@@ -15,18 +15,29 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
 def read(app, now=NOW):
     with app.app_context():
-        return reading.read_feeds(deps().feeds, now)
+        return reading.read_feeds(deps().feeds, deps().accounts, now)
 
 
 def send(app, now=NOW):
     with app.app_context():
-        return delivery.deliver_due(deps().transport, deps().mail, now)
+        return delivery.deliver_due(deps().transport, deps().mail, now, deps().accounts)
 
 
 def verified(logs, username="alice", email="alice@example.org", first_name="Alice"):
-    logs["users"].add("account.registered", username, username=username, first_name=first_name,
-                      last_name="Liddell", role="patron")
-    logs["users"].add("account.email_verified", username, username=username, email=email)
+    """An account with a verified address: its events (which name nobody) and user-service's contact."""
+    logs["users"].add("account.registered", username, role="patron")
+    logs["users"].add("account.email_verified", username)
+    logs["directory"].people[username] = {"first_name": first_name, "email": email}
+
+
+def link_asked(logs, event_type, email, token, purpose="verify", username="alice", first_name="Alice",
+               expires_at="2026-11-29T12:00:00+00:00"):
+    """An event asking for an account link, and the link user-service makes for it when the mail is sent."""
+    payload = {} if event_type == "account.email_verification_requested" else {"purpose": purpose}
+    event_id = logs["users"].add(event_type, username, **payload)
+    logs["directory"].links[event_id] = {"username": username, "first_name": first_name, "email": email,
+                                         "purpose": purpose, "token": token, "expires_at": expires_at}
+    return event_id
 
 
 def hold_ready(logs, username="alice", hold_id=7):
@@ -120,10 +131,9 @@ def test_nothing_is_told_of_what_a_patron_does_themselves(app, client, logs, pat
 
 
 def test_nothing_is_mailed_to_an_address_not_yet_verified(app, client, logs, mailbox, patron):
-    logs["users"].add("account.registered", "alice", username="alice", first_name="Alice", last_name="L",
-                      role="patron")
-    logs["users"].add("account.email_verification_requested", "alice", username="alice", first_name="Alice",
-                      email="alice@example.org", token="verify-token")
+    logs["users"].add("account.registered", "alice", role="patron")
+    logs["directory"].people["alice"] = {"first_name": "Alice", "email": None}
+    link_asked(logs, "account.email_verification_requested", "alice@example.org", "verify-token")
     hold_ready(logs)
 
     read(app)
@@ -137,9 +147,8 @@ def test_nothing_is_mailed_to_an_address_not_yet_verified(app, client, logs, mai
 
 def test_password_links_and_a_changed_password(app, client, logs, mailbox, patron):
     verified(logs)
-    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
-                      email="alice@example.org", token="reset-token")
-    logs["users"].add("account.password_changed", "alice", username="alice")
+    link_asked(logs, "account.password_reset_requested", "alice@example.org", "reset-token", "reset")
+    logs["users"].add("account.password_changed", "alice", via="reset_link")
 
     read(app)
     send(app)
@@ -153,9 +162,7 @@ def test_password_links_and_a_changed_password(app, client, logs, mailbox, patro
 
 def test_a_link_says_until_when_it_works(app, logs, mailbox):
     verified(logs)
-    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
-                      email="alice@example.org", token="welcome-token", purpose="welcome",
-                      expires_at="2026-11-29T12:00:00+00:00")
+    link_asked(logs, "account.password_reset_requested", "alice@example.org", "welcome-token", "welcome")
 
     read(app)
     send(app)
@@ -169,8 +176,9 @@ def test_a_link_says_until_when_it_works(app, logs, mailbox):
 def test_a_changed_address_is_told_to_the_previous_one_and_confirmed_at_the_new_one(app, client, logs, mailbox,
                                                                                     patron):
     verified(logs, email="old@example.org")
-    logs["users"].add("account.email_verification_requested", "alice", username="alice", first_name="Alice",
-                      email="new@example.org", token="verify-token", previous_email="old@example.org")
+    logs["users"].add("account.email_changed", "alice", previous_email="old@example.org")
+    link_asked(logs, "account.email_verification_requested", "new@example.org", "verify-token")
+    logs["directory"].people["alice"]["email"] = None  # not verified yet
     hold_ready(logs)
 
     read(app)
@@ -180,7 +188,7 @@ def test_a_changed_address_is_told_to_the_previous_one_and_confirmed_at_the_new_
     [told] = mailbox.to("old@example.org")
     [confirm] = mailbox.to("new@example.org")
     assert told["Subject"] == "Your library e-mail address was changed"
-    assert "to new@example.org" in told.get_body(("plain",)).get_content()
+    assert "new@example.org" not in told.get_body(("plain",)).get_content()  # the old address learns nothing
     assert confirm["Subject"] == "Please confirm your e-mail address"
     # neither address has the account's mail now: the hold is told in the app only, until new@ is confirmed
     assert [n["kind"] for n in client.get("/notifications", headers=patron).json] == ["hold_ready"]
@@ -210,7 +218,7 @@ def test_security_notices_are_mailed_whatever_the_patron_chose(app, client, logs
     verified(logs)
 
     chosen = client.put("/preferences", headers=patron, json={"choices": {"account": "in_app"}})
-    logs["users"].add("account.password_changed", "alice", username="alice")
+    logs["users"].add("account.password_changed", "alice", via="current_password")
     read(app)
     send(app)
 
@@ -226,7 +234,7 @@ def test_a_security_notice_chosen_in_the_app_only_before_is_mailed_too(app, clie
         db.session.commit()
 
     offered = {p["kind"]: p for p in client.get("/preferences", headers=patron).json}
-    logs["users"].add("account.password_changed", "alice", username="alice")
+    logs["users"].add("account.password_changed", "alice", via="current_password")
     read(app)
     send(app)
 
@@ -279,7 +287,7 @@ def test_a_notice_that_keeps_failing_is_marked_failed_and_blocks_no_other(app, c
 
     def attempt(seconds_later):
         with app.app_context():
-            return delivery.deliver_due(RefusesAlice(), deps().mail, NOW.replace(second=seconds_later))
+            return delivery.deliver_due(RefusesAlice(), deps().mail, NOW.replace(second=seconds_later), deps().accounts)
 
     outcomes = [attempt(0), attempt(10), attempt(20)]
 
@@ -341,7 +349,7 @@ def test_any_error_making_or_sending_one_mail_holds_up_no_other(app, logs, mailb
             deps().transport.send(message)
 
     with app.app_context():
-        outcome = delivery.deliver_due(RefusesBobOddly(), deps().mail, NOW)
+        outcome = delivery.deliver_due(RefusesBobOddly(), deps().mail, NOW, deps().accounts)
         status = {n.username: (n.email_status, n.attempts) for n in db.session.query(Notice)}
         alice_s_reason = db.session.query(Notice.last_error).filter_by(username="alice").scalar()
 
@@ -355,8 +363,7 @@ def test_any_error_making_or_sending_one_mail_holds_up_no_other(app, logs, mailb
 def test_librarians_see_failed_mail_without_its_link_s_token_and_the_retry_still_mails_it(app, client, logs,
                                                                                          mailbox, tokens):
     librarian = tokens.headers("boss", "librarian")
-    logs["users"].add("account.password_reset_requested", "alice", username="alice", first_name="Alice",
-                      email="alice@example.org", token="reset-token")
+    link_asked(logs, "account.password_reset_requested", "alice@example.org", "reset-token", "reset")
     read(app)
     with app.app_context():  # as if it had failed MAIL_MAX_ATTEMPTS times; made before notices kept a summary
         db.session.execute(sa.update(Notice).values(email_status="failed", summary=""))
@@ -393,7 +400,8 @@ def test_reading_and_counting_in_the_app(app, client, logs, patron, tokens):
 def test_a_deleted_account_s_notices_go_with_it(app, client, logs, patron):
     verified(logs)
     hold_ready(logs)
-    logs["users"].add("account.deleted", "alice", username="alice")
+    logs["users"].add("account.deleted", "alice")
+    logs["directory"].people.pop("alice")
 
     read(app)
 
@@ -404,9 +412,67 @@ def test_a_deleted_account_s_notices_go_with_it(app, client, logs, patron):
 def test_a_source_that_cannot_be_read_waits_and_the_other_goes_on(app, logs, client, patron):
     verified(logs)
     hold_ready(logs)
+    logs["users"].add("account.password_changed", "alice", via="current_password")
+    logs["borrows"].fake.down = True
+
+    assert read(app) == {"users": 1, "borrows": 0}
+    logs["borrows"].fake.down = False
+    assert read(app) == {"users": 0, "borrows": 1}
+    assert client.get("/notifications/unread-count", headers=patron).json == {"unread": 2}
+
+
+def test_without_user_service_nothing_is_made_until_it_is_back(app, logs, client, patron):
+    """The events name nobody's address: whom to write to is asked of user-service, so while it is down the
+    events wait (nothing is lost: the cursor does not move)."""
+    verified(logs)
+    hold_ready(logs)
     logs["users"].fake.down = True
 
-    assert read(app) == {"users": 0, "borrows": 1}
+    assert read(app) == {"users": 0, "borrows": 0}
     logs["users"].fake.down = False
-    assert read(app)["users"] == 0
+    assert read(app) == {"users": 0, "borrows": 1}
     assert client.get("/notifications/unread-count", headers=patron).json == {"unread": 1}
+
+
+def test_a_link_is_made_as_it_is_mailed_and_kept_nowhere(app, logs, mailbox):
+    verified(logs)
+    link_asked(logs, "account.password_reset_requested", "alice@example.org", "live-token", "reset")
+
+    read(app)
+    with app.app_context():
+        [stored] = db.session.query(Notice).all()
+        assert (stored.email_to, stored.link_event_id) == (None, 2 + 1)
+        assert "live-token" not in stored.body_text + stored.body_html + (stored.link or "")
+    send(app)
+
+    [mail] = mailbox.to("alice@example.org")
+    assert "http://library.test/reset-password?token=live-token" in mail.get_body(("plain",)).get_content()
+    with app.app_context():
+        [stored] = db.session.query(Notice).all()
+        assert stored.email_status == "sent" and stored.email_to == "alice@example.org"
+        assert "live-token" not in stored.body_text + stored.body_html
+
+
+def test_a_link_no_longer_needed_is_not_mailed(app, logs, mailbox):
+    verified(logs)
+    event_id = link_asked(logs, "account.password_reset_requested", "alice@example.org", "live-token", "reset")
+    del logs["directory"].links[event_id]  # asked for again, used, or the address changed: user-service says 409
+
+    read(app)
+    send(app)
+
+    assert mailbox.to("alice@example.org") == []
+    with app.app_context():
+        [stored] = db.session.query(Notice).all()
+        assert stored.email_status == "none" and "no longer needed" in stored.last_error
+
+
+def test_someone_trying_an_address_its_owner_has_is_told_to_the_owner(app, logs, mailbox, client, patron):
+    verified(logs)
+    logs["users"].add("account.email_claim_refused", "alice")
+
+    read(app)
+    send(app)
+
+    [mail] = mailbox.to("alice@example.org")
+    assert mail["Subject"] == "Someone tried to use your e-mail address at the library"
