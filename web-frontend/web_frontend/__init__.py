@@ -15,7 +15,7 @@ from . import assets, errors
 from .backend import Backend
 from .deps import Deps
 from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date, ordinal, short_date
-from .session import login_manager
+from .session import login_manager, no_store_for_personal_pages
 from . import views
 
 DEFAULTS = {
@@ -74,6 +74,7 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
+    no_store_for_personal_pages(app)
 
     for template_filter in (nice_date, short_date, ordinal, cover_url, cover_initials, cover_hue):
         app.add_template_filter(template_filter)

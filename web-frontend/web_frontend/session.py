@@ -7,7 +7,7 @@ verifies it (RS256 through user-service's JWKS); an expired or tampered one logs
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, session
+from flask import abort, flash, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from library_common.auth import Principal
@@ -97,6 +97,24 @@ def log_out():
     except (DependencyUnavailable, BackendError):
         return False
     return True
+
+
+# Personal before anyone logs in: what people type into them, and the mailed links' tokens.
+ACCOUNT_FORMS = frozenset({"account.login", "account.signup", "account.forgot_password", "account.verify_email",
+                           "account.reset_password"})
+# The same for everyone, logged in or not.
+EVERYONES_FILES = frozenset({"static", "favicon"})
+
+
+def no_store_for_personal_pages(app):
+    """On a library's public terminals, no browser or cache keeps a page someone saw logged in, or a log-in,
+    sign-up or mailed link's page, for the next person to bring back. Anonymous catalogue pages stay cacheable."""
+
+    @app.after_request
+    def no_store(response):
+        if request.endpoint in ACCOUNT_FORMS or (request.endpoint not in EVERYONES_FILES and session.get("token")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def librarian_required(view):
