@@ -15,7 +15,7 @@ from . import assets, errors
 from .backend import Backend
 from .deps import Deps
 from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date, ordinal, short_date
-from .session import login_manager, no_store_for_personal_pages
+from .session import check_who_before_reading, login_manager, no_store_for_personal_pages
 from . import views
 
 DEFAULTS = {
@@ -52,7 +52,8 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
-    _larger_uploads_for_imports(app, settings["IMPORT_MAX_BYTES"])  # before CSRFProtect reads the form
+    check_who_before_reading(app)  # first: who may send it, then how much they may send, then the form is read
+    _larger_uploads_for_imports(app, settings["IMPORT_MAX_BYTES"])
     CSRFProtect(app)
     login_manager.init_app(app)
     users = client_from_settings(settings, "account service", "USER_SERVICE_URL")

@@ -129,9 +129,27 @@ def librarian_required(view):
     return wrapper
 
 
+# The blueprints whose every page is for librarians (for_librarians_only), filled as the views are imported.
+LIBRARIANS_BLUEPRINTS = set()
+
+
 def for_librarians_only(blueprint):
-    """Every page of `blueprint` is for librarians: visitors are sent to log in, patrons get 403."""
-    blueprint.before_request(librarian_required(lambda: None))
+    """Every page of `blueprint` is for librarians: visitors are sent to log in, patrons get 403, before anything
+    reads what they sent (see check_who_before_reading)."""
+    LIBRARIANS_BLUEPRINTS.add(blueprint.name)
+
+
+def check_who_before_reading(app):
+    """Librarians' pages check the session and its role before anything parses the request's body (the CSRF check
+    reads the form, and an import's form is a file of up to IMPORT_MAX_BYTES): a visitor or a patron is refused
+    without their upload being read. Call it before CSRFProtect: app-wide checks run in the order they were added,
+    and a blueprint's own after every app-wide one."""
+
+    @app.before_request
+    def librarians_pages():
+        if request.blueprint in LIBRARIANS_BLUEPRINTS:
+            return librarian_required(lambda: None)()
+        return None
 
 
 def safe_next(target, default="/"):
