@@ -32,6 +32,9 @@ DEFAULTS = {
     "HTTP_READ_TIMEOUT": 5.0,
     # The largest file of records a librarian may upload (the import page; books-service has the same limit).
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    # How long a session's token is taken as still valid before user-service's /me is asked again: a logout (or a
+    # password change, a deactivation) ends a copy of the session cookie within this long, in every process.
+    "SESSION_CHECK_SECONDS": 1.0,
 }
 
 
@@ -57,7 +60,7 @@ def create_app(config=None):
     CSRFProtect(app)
     login_manager.init_app(app)
     users = client_from_settings(settings, "account service", "USER_SERVICE_URL")
-    account_check = RemoteAccountCheck(users, settings["ACCOUNT_CHECK_SECONDS"])
+    account_check = RemoteAccountCheck(users, settings["SESSION_CHECK_SECONDS"], young_tokens_vouch=False)
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings, account_check=account_check),
         backend=Backend(

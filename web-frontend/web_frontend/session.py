@@ -84,7 +84,8 @@ def end_session():
 def log_out():
     """Log out here and end the account's sessions everywhere: user-service stops accepting the token (and
     every other one it issued the account before now), and this process stops at once; the frontend's other
-    processes follow within ACCOUNT_CHECK_SECONDS, so a copy of the session cookie then lands on the login page.
+    processes follow within SESSION_CHECK_SECONDS (a second), so a copy of the session cookie then lands on the
+    login page.
 
     False when user-service could not be told: this browser is logged out, other sessions are not."""
     token = session.get("token")
