@@ -93,18 +93,23 @@ class RemoteAccountCheck:
     less than `cache_seconds` ago needs no call at all: user-service issues tokens only to active
     accounts with that role, so the token is itself an answer that recent. (Without that, a burst
     of logins, slow by design, delayed every freshly logged-in patron's first borrow behind them.)
+
+    `young_tokens_vouch=False` (the web frontend, which holds people's sessions: a logout must end a copy of
+    the session cookie at once, and a young token says nothing of a logout since) asks about every token.
     """
 
-    def __init__(self, client, cache_seconds):
+    def __init__(self, client, cache_seconds, young_tokens_vouch=True):
         self._client = client
         self._answers = cachetools.TTLCache(maxsize=10_000, ttl=cache_seconds)
         self._lock = threading.Lock()
+        self._young_tokens_vouch = young_tokens_vouch
 
     def __call__(self, principal):
         key = _cache_key(principal.token)
         with self._lock:
             current = self._answers.get(key)
-        if current is None and 0 <= time.time() - principal.issued_at < self._answers.ttl:
+        if (current is None and self._young_tokens_vouch
+                and 0 <= time.time() - principal.issued_at < self._answers.ttl):
             return
         if current is None:
             response = self._client.get("/me", token=principal.token)

@@ -15,6 +15,9 @@ graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "20"))
 keepalive = 5
 limit_request_line = 8190  # the most gunicorn allows; longer request lines get its (HTML) 414
 accesslog = None
+# Should anyone turn gunicorn's own access log on (--access-logfile), it names the path without its query or the
+# Referer: either may carry a mailed link's token (the app's own log redacts them: library_common.observability).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn 24+ opens a control socket at one fixed path per user; four servers would fight over it.

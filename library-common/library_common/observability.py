@@ -6,6 +6,7 @@ import sys
 import time
 import unicodedata
 import uuid
+from urllib.parse import unquote_plus
 
 from flask import g, has_request_context, request
 
@@ -67,6 +68,23 @@ def printable(text):
     )
 
 
+# Query parameters whose values are secrets (a mailed link's `token`): a log line never holds one, since anyone who
+# reads the log could use it.
+SECRET_PARAMETER = re.compile(r"token|password|secret", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def loggable_path(path, query_string):
+    """`path` with its query string (bytes) as it came, except the values of secret parameters."""
+    if not query_string:
+        return path
+    pairs = []
+    for pair in query_string.decode(errors="backslashreplace").split("&"):
+        name, equals, _value = pair.partition("=")
+        pairs.append(f"{name}={REDACTED}" if equals and SECRET_PARAMETER.search(unquote_plus(name)) else pair)
+    return f"{path}?{'&'.join(pairs)}"
+
+
 # Asked every few seconds by machines (a worker reading an event log, probes): logged only at DEBUG when they
 # go well, so the log shows what people did.
 ROUTINE_PATHS = ("/events", "/health", "/ready")
@@ -88,7 +106,7 @@ def init_request_ids(app):
             routine = request.path in ROUTINE_PATHS and response.status_code < 400
             access_log.log(
                 logging.DEBUG if routine else logging.INFO,
-                "%s %s %s %.1fms", printable(request.method), printable(request.full_path.rstrip("?")),
-                response.status_code, elapsed_ms,
+                "%s %s %s %.1fms", printable(request.method),
+                printable(loggable_path(request.path, request.query_string)), response.status_code, elapsed_ms,
             )
         return response

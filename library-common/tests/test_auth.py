@@ -166,12 +166,12 @@ def account_service():
         yield mock
 
 
-def _account_check(cache_seconds=30):
+def _account_check(cache_seconds=30, **options):
     from library_common.auth import RemoteAccountCheck
     from library_common.http import ServiceClient
 
     client = ServiceClient("user-service", "http://users.test", connect_timeout=1, read_timeout=1, retries=0)
-    return RemoteAccountCheck(client, cache_seconds)
+    return RemoteAccountCheck(client, cache_seconds, **options)
 
 
 def _checked_verifier(tokens, cache_seconds=30, account_check=None):
@@ -216,6 +216,16 @@ def test_a_token_issued_within_the_period_is_itself_the_answer(tokens, account_s
     assert len(account_service.calls) == 0
     with pytest.raises(Unauthorized):
         verifier.verify(tokens.token("alice", iat=datetime.now(timezone.utc) - timedelta(seconds=40)))
+
+
+def test_where_young_tokens_do_not_vouch_even_a_fresh_token_is_asked_about(tokens, account_service):
+    """The web frontend's sessions (issue 13, finding 18): a token issued a moment ago may be logged out since."""
+    account_service.get("http://users.test/me", status=401, json={"message": "This account was changed"})
+    verifier = _checked_verifier(tokens, account_check=_account_check(1, young_tokens_vouch=False))
+
+    with pytest.raises(Unauthorized):
+        verifier.verify(tokens.token("alice"))
+    assert len(account_service.calls) == 1
 
 
 def test_no_answer_about_the_account_is_a_dependency_failure(tokens, account_service):

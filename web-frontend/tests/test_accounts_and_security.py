@@ -127,6 +127,36 @@ def test_security_headers(client, services):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+PAGE_AND_FRAGMENT = [{}, {"HX-Request": "true", "HX-Target": "results"}]
+
+
+@pytest.mark.parametrize("htmx", PAGE_AND_FRAGMENT)
+def test_nothing_shown_to_a_logged_in_reader_is_stored(client, services, log_in_as, htmx):
+    """Issue 13, finding 13: public terminals. Every response for a logged-in session, the catalogue's included."""
+    services.get(f"{BOOKS}/books", **listing([]))
+    services.get(f"{BORROWS}/borrows", **listing([]))
+    services.get(f"{BORROWS}/holds", **listing([]))
+    services.get(f"{BORROWS}/patrons/alice", json={"keep_history": False})
+    log_in_as("alice")
+
+    for path in ("/", "/my/borrows", "/my/borrows/history", "/no-such-page"):
+        assert client.get(path, headers=htmx).headers["Cache-Control"] == "no-store", path
+    assert client.post("/books/1/hold", headers=htmx).headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/vendor/htmx.min.js").headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("htmx", PAGE_AND_FRAGMENT)
+def test_the_account_forms_are_never_stored_and_the_anonymous_catalogue_stays_cacheable(client, services, htmx):
+    services.get(f"{BOOKS}/books", **listing([]))
+    services.get(f"{BOOKS}/books/1", json={"message": "Not found"}, status=404)
+
+    for path in ("/login", "/signup", "/forgot-password", "/reset-password", "/account/verify"):
+        assert client.get(path, headers=htmx).headers["Cache-Control"] == "no-store", path
+    assert client.post("/login", data={}, headers=htmx).headers["Cache-Control"] == "no-store"
+    for path in ("/", "/?q=dune", "/books/1"):
+        assert "Cache-Control" not in client.get(path, headers=htmx).headers, path
+
+
 def test_htmx_from_the_cdn_carries_its_integrity_hash(client, services):
     services.get(f"{BOOKS}/books", **listing([]))
 
@@ -193,9 +223,11 @@ def test_every_librarian_page_and_action_needs_a_librarian(app, client, log_in_a
         assert client.open(url, method=method).status_code == 403, (method, url)
 
 
-def test_every_form_post_needs_a_csrf_token(csrf_client):
+def test_every_form_post_needs_a_csrf_token(csrf_client, tokens):
     posts = [url for method, url in concrete_urls(csrf_client.application) if method == "POST"]
     assert len(posts) > 12
+    with csrf_client.session_transaction() as session:  # a librarian, or the librarians' pages refuse them first
+        session["token"], session["_user_id"] = tokens.token("boss", "librarian"), "boss"
 
     for url in posts:
         response = csrf_client.post(url, data={"anything": "x"})

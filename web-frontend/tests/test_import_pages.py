@@ -151,3 +151,35 @@ def test_the_pages_are_for_librarians(client, log_in_as):
     assert client.get("/manage/imports").status_code == 302  # to log in
     log_in_as("alice")
     assert client.get("/manage/imports").status_code == 403
+
+
+def large_upload(megabytes=19):
+    """A multipart import of nearly IMPORT_MAX_BYTES, as a stream that tells how much of it was read."""
+    boundary = "upload-boundary"
+    body = io.BytesIO(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+                      f"Content-Type: text/csv\r\n\r\n".encode() + b"x" * (megabytes << 20) +
+                      f"\r\n--{boundary}--\r\n".encode())
+    return body, {"input_stream": body, "content_length": len(body.getvalue()),
+                  "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.mark.parametrize("htmx, refused_with", [(False, 302), (True, 401)])
+def test_a_visitors_large_upload_is_refused_unread(csrf_client, htmx, refused_with):
+    """Issue 13, finding 17: who may send it is checked before the CSRF check (or anything) parses the body."""
+    body, upload = large_upload()
+
+    response = csrf_client.post("/manage/imports", headers={"HX-Request": "true"} if htmx else {}, **upload)
+
+    assert response.status_code == refused_with and body.tell() == 0
+    login = response.headers["HX-Redirect" if htmx else "Location"]
+    assert login.startswith("/login?next=")
+
+
+def test_a_patrons_large_upload_is_refused_unread(csrf_client, tokens):
+    with csrf_client.session_transaction() as session:
+        session["token"], session["_user_id"] = tokens.token("alice"), "alice"
+    body, upload = large_upload()
+
+    response = csrf_client.post("/manage/imports", **upload)
+
+    assert response.status_code == 403 and body.tell() == 0

@@ -1,12 +1,15 @@
 """Logging out ends the session everywhere (issue 12, finding 4); rate limits are said inline (finding 5)."""
 
+import time
+
 import pytest
+import responses
 
 from library_common import deps
 from library_common.auth import TokenVerifier
 from library_common.testing import TEST_AUDIENCE, TEST_ISSUER, StaticKeyResolver
 
-from .conftest import BOOKS, USERS, csrf_token, listing, make_app
+from .conftest import BOOKS, BORROWS, USERS, account, csrf_token, listing, make_app, patron
 
 
 @pytest.fixture
@@ -44,6 +47,36 @@ def test_logout_ends_the_session_at_user_service_and_a_saved_cookie_lands_on_the
     thief.set_cookie("session", saved_cookie)
     replayed = thief.get("/my/borrows")
     assert replayed.status_code == 302 and "/login?next=" in replayed.headers["Location"]
+
+
+@pytest.mark.parametrize("path, htmx", [("/my/borrows", False), ("/my/borrows/history", True)])
+def test_a_session_logged_out_elsewhere_is_refused_within_a_second(checked_app, tokens, services, path, htmx):
+    """Issue 13, finding 18: logged out on another device, or through another process of the frontend (which
+    this one hears nothing of): a copy of the session cookie, however young its token, is refused within a
+    second, on a page and on an htmx fragment."""
+    services.get(f"{USERS}/me", json=account())
+    services.get(f"{BORROWS}/borrows", **listing([]))
+    services.get(f"{BORROWS}/holds", **listing([]))
+    services.get(f"{BORROWS}/patrons/alice", json=patron())
+    saved_copy, _token = logged_in(checked_app, tokens)
+    headers = {"HX-Request": "true"} if htmx else {}
+    assert saved_copy.get(path, headers=headers).status_code == 200
+
+    services.replace(responses.GET, f"{USERS}/me", status=401, json={"message": "This account was ... changed"})
+    time.sleep(1.05)
+    refused = saved_copy.get(path, headers=headers)
+
+    if htmx:
+        assert refused.status_code == 401 and refused.headers["HX-Redirect"].startswith("/login?next=")
+    else:
+        assert refused.status_code == 302 and "/login?next=" in refused.headers["Location"]
+
+
+def test_anonymous_pages_ask_user_service_nothing(checked_app, services):
+    services.get(f"{BOOKS}/books", **listing([]))
+
+    assert checked_app.test_client().get("/").status_code == 200
+    assert not [call for call in services.calls if call.request.url.startswith(USERS)]
 
 
 def test_logout_says_so_when_other_sessions_could_not_be_ended(checked_app, tokens, services):

@@ -15,7 +15,7 @@ from . import assets, errors
 from .backend import Backend
 from .deps import Deps
 from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date, ordinal, short_date
-from .session import login_manager
+from .session import check_who_before_reading, login_manager, no_store_for_personal_pages
 from . import views
 
 DEFAULTS = {
@@ -32,6 +32,9 @@ DEFAULTS = {
     "HTTP_READ_TIMEOUT": 5.0,
     # The largest file of records a librarian may upload (the import page; books-service has the same limit).
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    # How long a session's token is taken as still valid before user-service's /me is asked again: a logout (or a
+    # password change, a deactivation) ends a copy of the session cookie within this long, in every process.
+    "SESSION_CHECK_SECONDS": 1.0,
 }
 
 
@@ -52,11 +55,12 @@ def create_app(config=None):
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
-    _larger_uploads_for_imports(app, settings["IMPORT_MAX_BYTES"])  # before CSRFProtect reads the form
+    check_who_before_reading(app)  # first: who may send it, then how much they may send, then the form is read
+    _larger_uploads_for_imports(app, settings["IMPORT_MAX_BYTES"])
     CSRFProtect(app)
     login_manager.init_app(app)
     users = client_from_settings(settings, "account service", "USER_SERVICE_URL")
-    account_check = RemoteAccountCheck(users, settings["ACCOUNT_CHECK_SECONDS"])
+    account_check = RemoteAccountCheck(users, settings["SESSION_CHECK_SECONDS"], young_tokens_vouch=False)
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings, account_check=account_check),
         backend=Backend(
@@ -74,6 +78,7 @@ def create_app(config=None):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
+    no_store_for_personal_pages(app)
 
     for template_filter in (nice_date, short_date, ordinal, cover_url, cover_initials, cover_hue):
         app.add_template_filter(template_filter)

@@ -4,13 +4,14 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from library_common.errors import DependencyUnavailable
 
 from .backend import BackendError, SessionExpired
-from .session import EXPIRED, end_session, safe_next
+from .session import EXPIRED, end_session, login_manager, safe_next
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,9 @@ def register(app):
     def session_expired(_error):
         end_session()
         flash(EXPIRED, "info")
-        back_to = request.full_path if request.method == "GET" else (request.referrer or "/")
-        login_url = url_for("account.login", next=safe_next(_path_only(back_to)))
         if is_htmx():
-            return "", 200, {"HX-Redirect": login_url}
-        return redirect(login_url)
+            return "", 200, {"HX-Redirect": login_url_back_here()}
+        return redirect(login_url_back_here())
 
     @app.errorhandler(DependencyUnavailable)
     def unavailable(error):
@@ -82,6 +81,22 @@ def register(app):
     def unexpected(_error):
         log.exception("unhandled error")
         return error_page(500)
+
+
+@login_manager.unauthorized_handler
+def log_in_first():
+    """A visitor asked for a page or an action for logged-in readers: to the login page, and back here after.
+    htmx hears 401 and takes the whole page there (HX-Redirect), instead of putting the login form in a fragment."""
+    flash(login_manager.login_message, login_manager.login_message_category)
+    if is_htmx():
+        return "", 401, {"HX-Redirect": login_url_back_here()}
+    return redirect(login_url(login_manager.login_view, request.url))  # as flask-login does without this handler
+
+
+def login_url_back_here():
+    """The login page, with a `next` back to this page (after a form was posted: the page it was posted from)."""
+    back_to = request.full_path if request.method == "GET" else (request.referrer or "/")
+    return url_for("account.login", next=safe_next(_path_only(back_to)))
 
 
 def _path_only(url):

@@ -7,7 +7,7 @@ verifies it (RS256 through user-service's JWKS); an expired or tampered one logs
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, session
+from flask import abort, flash, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from library_common.auth import Principal
@@ -84,7 +84,8 @@ def end_session():
 def log_out():
     """Log out here and end the account's sessions everywhere: user-service stops accepting the token (and
     every other one it issued the account before now), and this process stops at once; the frontend's other
-    processes follow within ACCOUNT_CHECK_SECONDS, so a copy of the session cookie then lands on the login page.
+    processes follow within SESSION_CHECK_SECONDS (a second), so a copy of the session cookie then lands on the
+    login page.
 
     False when user-service could not be told: this browser is logged out, other sessions are not."""
     token = session.get("token")
@@ -99,6 +100,24 @@ def log_out():
     return True
 
 
+# Personal before anyone logs in: what people type into them, and the mailed links' tokens.
+ACCOUNT_FORMS = frozenset({"account.login", "account.signup", "account.forgot_password", "account.verify_email",
+                           "account.reset_password"})
+# The same for everyone, logged in or not.
+EVERYONES_FILES = frozenset({"static", "favicon"})
+
+
+def no_store_for_personal_pages(app):
+    """On a library's public terminals, no browser or cache keeps a page someone saw logged in, or a log-in,
+    sign-up or mailed link's page, for the next person to bring back. Anonymous catalogue pages stay cacheable."""
+
+    @app.after_request
+    def no_store(response):
+        if request.endpoint in ACCOUNT_FORMS or (request.endpoint not in EVERYONES_FILES and session.get("token")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
 def librarian_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -111,9 +130,27 @@ def librarian_required(view):
     return wrapper
 
 
+# The blueprints whose every page is for librarians (for_librarians_only), filled as the views are imported.
+LIBRARIANS_BLUEPRINTS = set()
+
+
 def for_librarians_only(blueprint):
-    """Every page of `blueprint` is for librarians: visitors are sent to log in, patrons get 403."""
-    blueprint.before_request(librarian_required(lambda: None))
+    """Every page of `blueprint` is for librarians: visitors are sent to log in, patrons get 403, before anything
+    reads what they sent (see check_who_before_reading)."""
+    LIBRARIANS_BLUEPRINTS.add(blueprint.name)
+
+
+def check_who_before_reading(app):
+    """Librarians' pages check the session and its role before anything parses the request's body (the CSRF check
+    reads the form, and an import's form is a file of up to IMPORT_MAX_BYTES): a visitor or a patron is refused
+    without their upload being read. Call it before CSRFProtect: app-wide checks run in the order they were added,
+    and a blueprint's own after every app-wide one."""
+
+    @app.before_request
+    def librarians_pages():
+        if request.blueprint in LIBRARIANS_BLUEPRINTS:
+            return librarian_required(lambda: None)()
+        return None
 
 
 def safe_next(target, default="/"):

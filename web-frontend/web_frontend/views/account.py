@@ -1,7 +1,9 @@
 """Sign up, log in, log out; your account (names, e-mail address, password, reading history); "forgot password"
 and the pages the mailed links open (confirm an address, choose a password)."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from functools import wraps
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from library_common.errors import DependencyUnavailable
@@ -163,11 +165,44 @@ def change_password():
 # ---- links from e-mails, and forgotten passwords --------------------------------------------------------------
 
 
+def opened_by_a_mailed_link(view):
+    """A page a mailed link opens (`?token=…`). On arrival the token moves into the signed session and the page
+    loads again without it, before anything else is loaded, so it stays out of access logs, the browser's history
+    and Referer headers; the page takes it from the session (`link_token()`). Nor does the page tell another site
+    its address."""
+
+    @wraps(view)
+    def wrapper():
+        if request.method == "GET" and "token" in request.args:
+            session[_link_token_key()] = request.args["token"]
+            response = redirect(url_for(request.endpoint), 303)
+        else:
+            response = make_response(view())
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapper
+
+
+def _link_token_key():
+    return f"{request.endpoint}.token"  # one per page: a verification and a password link may be open at once
+
+
+def link_token():
+    return session.get(_link_token_key(), "")
+
+
+def forget_link_token():
+    """The link did its work: its token is no use any more, so the session stops carrying it."""
+    session.pop(_link_token_key(), None)
+
+
 @bp.route("/account/verify", methods=["GET", "POST"])
+@opened_by_a_mailed_link
 def verify_email():
     """The verification link opens this page; its button confirms. A GET changes nothing, so mail scanners
     that open every link cannot confirm an address for its reader."""
-    form = VerifyEmailForm(token=request.args.get("token", ""))
+    form = VerifyEmailForm(token=link_token())
     problem = None if form.token.data else INCOMPLETE_LINK
     if form.validate_on_submit() and form.token.data:
         try:
@@ -175,6 +210,7 @@ def verify_email():
         except BackendError as error:
             problem = error.errors.get("token", error.message)
         else:
+            forget_link_token()
             flash(f"Thank you: {verified['email']} is confirmed as your e-mail address.", "success")
             return redirect(url_for("account.account") if current_user.is_authenticated
                             else url_for("catalogue.index"))
@@ -197,15 +233,17 @@ def forgot_password():
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
+@opened_by_a_mailed_link
 def reset_password():
     """The password link opens this page (a forgotten password, a librarian's reset, or a new patron's first)."""
-    form = ResetPasswordForm(token=request.args.get("token", ""))
+    form = ResetPasswordForm(token=link_token())
     if form.validate_on_submit():
         try:
             backend().reset_password(form.token.data, form.password.data)
         except BackendError as error:
             apply_service_errors(form, error)
         else:
+            forget_link_token()
             flash("Your new password is set: log in with it.", "success")
             return redirect(url_for("account.login"))
     if not form.token.data:
