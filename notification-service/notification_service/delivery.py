@@ -86,9 +86,9 @@ def transport_from_settings(settings):
 
 
 def message_for(notice, sender):
-    """The mail of a notice (or a Letter). The subject is folded onto one line (a title may hold a line break, which would
-    start another header); an address with one is refused by the e-mail library, as folding it would only
-    turn the rest into another recipient."""
+    """The mail of a notice (or a Letter). The subject is folded onto one line (a title may hold a line break,
+    which would start another header); an address with one is refused by the e-mail library, as folding it
+    would only turn the rest into another recipient."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = notice.email_to

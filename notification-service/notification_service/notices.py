@@ -137,8 +137,8 @@ _templates.filters["nice_time"] = lambda iso: f"{datetime.fromisoformat(iso):%-d
 def render(draft, first_name, settings):
     """(subject, the message alone for the app, the mail's plain text, its HTML) of a draft, from its kind's
     templates."""
-    context = {**draft.context, "username": draft.username, "first_name": first_name or draft.username, "library": settings["LIBRARY_NAME"],
-               "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
+    context = {**draft.context, "username": draft.username, "first_name": first_name or draft.username,
+               "library": settings["LIBRARY_NAME"], "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
     text = _templates.get_template(f"notices/{draft.kind}.txt")
 
     def block(name):
