@@ -247,3 +247,30 @@ def test_production_mails_through_a_real_server(settings, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # SES's client is made, never called
     create_app({"APP_ENV": "production", "DATABASE_URL": "postgresql://x@unused/x",
                 "SERVICE_SECRET": "k2Hq8Zr5Tw1Lp7Nc4Vb9Xm3Jd6Fg0Sa-notifier", **settings})
+
+
+# Each secret of .env, and the only containers given it: a compromise of one process (books-service parses
+# uploaded files) reveals no secret it does not use.
+SECRET_HOLDERS = {
+    "SECRET_KEY": {"user-service"},
+    "LINK_SECRET_KEY": {"user-service"},
+    "FRONTEND_SECRET_KEY": {"web-frontend", "user-service"},  # user-service's entrypoint compares, then drops it
+    "HISTORY_PSEUDONYM_KEY": {"borrow-service", "borrow-worker"},
+    "NOTIFICATION_SERVICE_SECRET": {"user-service", "notification-service", "notification-worker"},
+    "BOOKS_SERVICE_SECRET": {"user-service", "books-service", "books-worker"},
+    "SMTP_PASSWORD": {"notification-service", "notification-worker"},
+    "POSTGRES_PASSWORD": {"db", "user-service", "books-service", "books-worker", "borrow-service", "borrow-worker",
+                          "notification-service", "notification-worker"},
+}
+
+
+def test_each_secret_reaches_only_the_containers_that_use_it():
+    holders = {}
+    for name, service in COMPOSE["services"].items():
+        environment = service.get("environment") or {}
+        for value in (environment.values() if isinstance(environment, dict) else environment):
+            for variable in re.findall(r"\$\{([A-Z_]+)", str(value)):
+                holders.setdefault(variable, set()).add(name)
+    secrets = {name: given for name, given in holders.items() if re.search("SECRET|KEY|PASSWORD", name)}
+
+    assert secrets == SECRET_HOLDERS
