@@ -99,8 +99,8 @@ def test_secrets_are_injected_from_secrets_manager_never_as_plain_values(templat
         assert not plain & SECRET_NAMES, container["Name"]
     users = {s["Name"] for s in app_container(template, "users")["Secrets"]}
     web = {s["Name"] for s in app_container(template, "web")["Secrets"]}
-    assert users == {"SECRET_KEY", "JWT_PRIVATE_KEY", "NOTIFICATION_SERVICE_SECRET", "BOOKS_SERVICE_SECRET", "DB_USER",
-                     "DB_PASSWORD"}
+    assert users == {"SECRET_KEY", "LINK_SECRET_KEY", "JWT_PRIVATE_KEY", "NOTIFICATION_SERVICE_SECRET",
+                     "BOOKS_SERVICE_SECRET", "DB_USER", "DB_PASSWORD"}
     assert web == {"SECRET_KEY"}
     assert "dev-only-insecure-secret" not in json.dumps(template.to_json())
 
