@@ -24,7 +24,8 @@ NO_PASSWORD_YET = "!not-chosen-yet"
 
 
 class PasswordHasher:
-    """Hashes passwords; also keeps a hash to check against for unknown users, so timing says nothing."""
+    """Hashes passwords; also keeps a hash made with the same method to check against when an account has
+    none, so timing says nothing."""
 
     def __init__(self, method):
         self.method = method
@@ -34,7 +35,14 @@ class PasswordHasher:
         return generate_password_hash(password, method=self.method)
 
     def matches(self, stored_hash, password):
-        return check_password_hash(stored_hash or self._decoy, password)
+        """Whether `password` is the one `stored_hash` was made from. Without a hash to check (`None`: no such
+        account; or no password at all, or none chosen yet) the decoy is checked all the same and the answer is
+        no: werkzeug refuses our markers without hashing, and that quicker answer would tell anyone which
+        accounts exist without a password."""
+        if stored_hash in (None, NO_PASSWORD, NO_PASSWORD_YET):
+            check_password_hash(self._decoy, password)
+            return False
+        return check_password_hash(stored_hash, password)
 
 
 def _named(username):
