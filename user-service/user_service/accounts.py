@@ -85,11 +85,11 @@ def account_for(actor, username):
     return get_user(username)
 
 
-def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON):
+def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON, provisional=False):
     """A new account. A name is never given twice, not even a deleted account's: loans refer to it; an
     e-mail address belongs to one live account. `password` None: registered at the desk, the holder chooses
     one through the welcome link mailed to `email` (without one, only the desk can lend to them until a
-    librarian adds an address)."""
+    librarian adds an address). `provisional`: registered online, may not borrow yet (see approval.py)."""
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
     if email is not None and _email_belongs_to_another(email):
@@ -100,6 +100,7 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
         first_name=first_name,
         last_name=last_name,
         role=role,
+        provisional=provisional,
     )
     try:
         with transaction():
@@ -224,10 +225,12 @@ def delete_user(actor, username, circulation, now):
         events.record("account.deleted", user.username, username=user.username)
 
 
-def list_users(offset, limit, search=None):
+def list_users(offset, limit, search=None, provisional=None):
     """A page of users by username; `search` keeps those whose username or name starts with it (accents and
-    letter case do not matter: "zoe" finds Zoë)."""
+    letter case do not matter: "zoe" finds Zoë); `provisional` those that are (or are not) waiting for approval."""
     statement = select(User).where(User.deleted_at.is_(None))
+    if provisional is not None:
+        statement = statement.where(User.provisional.is_(provisional))
     if search:
         prefix = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(func.lower(User.username).like(prefix),
