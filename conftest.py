@@ -86,6 +86,37 @@ class Stack:
         response.raise_for_status()
         return {"Authorization": f"Bearer {response.json()['token']}"}
 
+    def approve(self, username):
+        """The librarian approves an account registered online, so it may borrow (the stack keeps the default
+        SELF_REGISTRATION=verified: a sign-up is provisional until then). Returns the username."""
+        requests.post(f"{self.users}/users/{username}/approval", headers=self.login(*self.librarian),
+                      timeout=10).raise_for_status()
+        return username
+
+    def link_token(self, event_type, username, timeout=10):
+        """The token of the link the latest `event_type` event about `username` asked to mail, made as
+        notification-service makes it when it sends the mail (POST /mailed-links: the event log holds no link).
+        The feed shows an event once no older transaction is still running: it may wait."""
+        notifier = self.service_headers()
+        deadline = time.monotonic() + timeout
+        cursor, found = "", None
+        while True:
+            page = requests.get(f"{self.users}/events", params={"after": cursor, "limit": 500}, headers=notifier,
+                                timeout=10).json()
+            found = next((event for event in reversed(page["events"])
+                          if event["type"] == event_type and event["subject"] == username), found)
+            cursor = page["next"]
+            if page["events"]:
+                continue
+            if found or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert found, f"no {event_type} about {username} in the event log"
+        link = requests.post(f"{self.users}/mailed-links", json={"event_id": found["id"]}, headers=notifier,
+                             timeout=10)
+        assert link.status_code == 200, link.text
+        return link.json()["token"]
+
     @contextmanager
     def service_stopped(self, name):
         """Freeze a service's processes (SIGSTOP) and thaw them afterwards: it accepts nothing meanwhile."""

@@ -54,11 +54,11 @@ def add_book(stack, librarian_api):
 
 @pytest.fixture
 def patron(stack, unique):
-    """A registered patron (made through the API; the sign-up form has its own test)."""
+    """A registered patron, approved so it may borrow (made through the API; the sign-up form has its own test)."""
     username = f"reader-{unique}"
     requests.post(f"{stack.users}/register", timeout=10, json={
         "username": username, "password": PASSWORD, "first_name": "Rita", "last_name": "Reader"}).raise_for_status()
-    return username
+    return stack.approve(username)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def named_patron(stack, unique):
         requests.post(f"{stack.users}/register", timeout=10, json={
             "username": username, "password": PASSWORD, "first_name": first_name,
             "last_name": last_name}).raise_for_status()
-        return username
+        return stack.approve(username)
 
     return register
 

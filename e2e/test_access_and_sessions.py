@@ -17,6 +17,7 @@ def test_two_patrons_race_for_the_last_copy(browser, base_url, stack, unique, ad
         username = f"racer{number}-{unique}"
         requests.post(f"{stack.users}/register", timeout=10, json={
             "username": username, "password": PASSWORD, "first_name": "Racer", "last_name": str(number)})
+        stack.approve(username)
         page = browser.new_context(base_url=base_url).new_page()
         log_in(page, username)
         page.goto(f"/books/{book['id']}")

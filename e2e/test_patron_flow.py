@@ -19,10 +19,11 @@ def sign_up(page, username):
     expect(page.get_by_text("Welcome, Sahithi!")).to_be_visible()
 
 
-def seed_flow(page, unique, add_book, javascript=True):
+def seed_flow(page, stack, unique, add_book, javascript=True):
     title = f"The Hitchhiker's Guide {unique}"
     add_book(title, author="Douglas Adams", genre="Science Fiction", isbn=None)
     sign_up(page, f"sahithi-{unique}")
+    stack.approve(f"sahithi-{unique}")  # a sign-up borrows once approved (or its address confirmed)
 
     page.get_by_label("Search").fill(f"hitch {unique}")
     if not javascript:
@@ -54,15 +55,15 @@ def seed_flow(page, unique, add_book, javascript=True):
     expect(page.get_by_text("1 of 1 available")).to_be_visible()
 
 
-def test_seed_flow_in_the_browser(page, unique, add_book):
-    seed_flow(page, unique, add_book)
+def test_seed_flow_in_the_browser(page, stack, unique, add_book):
+    seed_flow(page, stack, unique, add_book)
     screenshot(page, "book")
 
 
-def test_seed_flow_without_javascript(browser, base_url, unique, add_book):
+def test_seed_flow_without_javascript(browser, base_url, stack, unique, add_book):
     context = browser.new_context(java_script_enabled=False, base_url=base_url)
     try:
-        seed_flow(context.new_page(), unique, add_book, javascript=False)
+        seed_flow(context.new_page(), stack, unique, add_book, javascript=False)
     finally:
         context.close()
 

@@ -139,8 +139,9 @@ def main():
     data_dir = Path(tempfile.mkdtemp(prefix="library-soak-"))
     ports = free_stack_ports()
     urls = {name: f"http://127.0.0.1:{ports[variable]}" for name, variable in SERVICES.items()}
+    # SELF_REGISTRATION=open: the simulated patrons sign up and borrow at once (no approval step to simulate).
     env = {**os.environ, **ports, "DATA_DIR": str(data_dir), "BOOTSTRAP_LIBRARIAN": LIBRARIAN,
-           "MAX_ACTIVE_LOANS": "5", "LOG_LEVEL": "WARNING", **ONE_MACHINE_LIMITS}
+           "MAX_ACTIVE_LOANS": "5", "LOG_LEVEL": "WARNING", "SELF_REGISTRATION": "open", **ONE_MACHINE_LIMITS}
     with open(data_dir / "system.log", "w") as system_log:
         system = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "stack.py"), "run"], env=env, cwd=ROOT,
                                   stdout=system_log, stderr=subprocess.STDOUT, start_new_session=True)

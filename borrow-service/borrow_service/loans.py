@@ -35,16 +35,50 @@ def addressed(principal, username, to_themselves, to_staff):
     return to_themselves if principal.username.lower() == username.lower() else to_staff
 
 
+# Why a provisional account (registered online, not approved yet) may not borrow, by what would approve it.
+WAITING_FOR_APPROVAL = {
+    "email_confirmation": "Your account is waiting for approval: confirm your e-mail address (use the link we "
+                          "sent you), or ask at the desk",
+    "librarian_approval": "Your account is waiting for a librarian's approval: ask at the desk",
+}
+
+
 def borrower(principal, requested_username, directory):
     """Whom a request is for: the caller, or (librarians only) an active patron they name, as registered."""
-    if not requested_username or requested_username.lower() == principal.username.lower():
+    if _for_themselves(principal, requested_username):
         return principal.username
+    return _named_patron(principal, requested_username, directory).username
+
+
+def lender_to(principal, requested_username, directory):
+    """Whom a loan is for (as `borrower`), once user-service says the account may borrow: one registered online
+    stays provisional (it may hold, not borrow) until its address is confirmed or a librarian approves it.
+    Asked of user-service on every loan, the caller's own included, rather than read from a claim in the token:
+    a token issued while the account was provisional lives on for an hour after the approval, and a claim would
+    need this check behind it anyway."""
+    if _for_themselves(principal, requested_username):
+        patron = directory.patron(principal.username, principal.token)
+    else:
+        patron = _named_patron(principal, requested_username, directory)
+    if patron.provisional:
+        raise Conflict(addressed(principal, patron.username, WAITING_FOR_APPROVAL[patron.awaiting],
+                                 f"{patron.username}'s account is waiting for approval (registered online): "
+                                 "approve it on their page to lend to them"))
+    return patron.username
+
+
+def _for_themselves(principal, requested_username):
+    return not requested_username or requested_username.lower() == principal.username.lower()
+
+
+def _named_patron(principal, requested_username, directory):
+    """The active patron a librarian names, as user-service has them."""
     if not principal.is_librarian:
         raise Forbidden("Patrons may only borrow, return and place holds for themselves")
     patron = directory.patron(requested_username, principal.token)
     if not patron.active:
         raise Conflict(f"{patron.username}'s account is deactivated")
-    return patron.username
+    return patron
 
 
 def _active_count(*conditions):
@@ -60,7 +94,7 @@ def check_out(deps, principal, *, book_id, requested_username, now):
     """Borrow any free copy of a book (the seed's POST /borrowbook): for the caller, or (librarians) for a
     patron they name. A copy waiting on the hold shelf for this patron is theirs; free copies go to
     patrons waiting in line first."""
-    username = borrower(principal, requested_username, deps.directory)
+    username = lender_to(principal, requested_username, deps.directory)
     with _lending(principal, username):
         circulation.lock_patron(username)
         circulation.lock_book(book_id)
@@ -78,7 +112,7 @@ def check_out(deps, principal, *, book_id, requested_username, now):
 
 def check_out_item(deps, principal, *, barcode, requested_username, now):
     """The desk lends the item it scanned to a patron (librarians)."""
-    username = borrower(principal, requested_username, deps.directory)
+    username = lender_to(principal, requested_username, deps.directory)
     book_id = deps.catalogue.item(barcode).book_id
     with _lending(principal, username):
         circulation.lock_patron(username)

@@ -30,6 +30,8 @@ class ItemInfo:
 class Patron:
     username: str  # as registered (usernames are case-insensitive)
     active: bool
+    provisional: bool  # registered online, not approved yet: may hold, not borrow
+    awaiting: str | None  # what approves it: "email_confirmation" (or a librarian), "librarian_approval"; or None
 
 
 class Catalogue:
@@ -71,11 +73,11 @@ class Directory:
         self._client = client
 
     def patron(self, username, token):
-        """The patron as registered, asked with the caller's (a librarian's) token."""
+        """The patron as registered, asked with the caller's token (the patron's own, or a librarian's)."""
         response = self._client.get(f"/users/{username}", token=token)
         if response.status_code == 404:
             raise NotFound(f"No user named {username!r}")
         if response.status_code != 200:
             raise DependencyUnavailable("The user-service could not confirm this user")
         body = response.json()
-        return Patron(body["username"], body["active"])
+        return Patron(body["username"], body["active"], body["provisional"], body["awaiting"])

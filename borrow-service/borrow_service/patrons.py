@@ -21,12 +21,14 @@ class PatronSummary:
     max_active_loans: int
     max_holds: int
     keep_history: bool
+    provisional: bool  # user-service's word: registered online, not approved yet
+    awaiting: str | None  # what would approve it (see neighbours.Patron)
     loan: Loan | None = None  # of the book asked about
     hold: Hold | None = None  # on the book asked about (waiting or ready)
 
     @property
     def may_borrow(self):
-        return self.active_loans < self.max_active_loans
+        return not self.provisional and self.active_loans < self.max_active_loans
 
     @property
     def may_hold(self):
@@ -36,6 +38,7 @@ class PatronSummary:
 def summary(deps, actor, username, now, book_id=None):
     if not actor.may_act_for(username):
         raise Forbidden("You may only see your own account")
+    account = deps.directory.patron(username, actor.token)
     active = sa.select(sa.func.count()).select_from(Loan).where(Loan.username == username, ~Loan.returned)
     held = dict(db.session.execute(sa.select(Hold.status, sa.func.count()).where(
         Hold.username == username, Hold.status.in_(OPEN)).group_by(Hold.status)).all())
@@ -48,6 +51,8 @@ def summary(deps, actor, username, now, book_id=None):
         max_active_loans=deps.policy.max_active_loans,
         max_holds=deps.policy.max_holds,
         keep_history=history.settings_of(actor, username).keep_history,
+        provisional=account.provisional,
+        awaiting=account.awaiting,
     )
     if book_id is not None:
         found.loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,

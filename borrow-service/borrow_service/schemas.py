@@ -155,9 +155,15 @@ class PatronSummarySchema(ma.Schema):
     ready_holds = fields.Integer()
     max_active_loans = fields.Integer()
     max_holds = fields.Integer()
-    may_borrow = fields.Boolean(metadata={"description": "Below the loan limit"})
+    may_borrow = fields.Boolean(metadata={"description": "Below the loan limit, and not provisional"})
     may_hold = fields.Boolean(metadata={"description": "Below the hold limit"})
     keep_history = fields.Boolean()
+    provisional = fields.Boolean(metadata={"description": "Registered online and not approved yet (user-service's "
+                                                          "account): may hold, not borrow"})
+    awaiting = fields.String(allow_none=True, metadata={
+        "enum": ["email_confirmation", "librarian_approval", None],
+        "description": "While provisional, what approves the account: confirming its e-mail address (or a "
+                       "librarian), or a librarian alone"})
     loan = fields.Nested(LoanSchema, allow_none=True, metadata={"description": "With book_id: your loan of it"})
     hold = fields.Nested(HoldSchema, allow_none=True, metadata={"description": "With book_id: your hold on it"})
 

@@ -25,12 +25,14 @@ def barcode(book_id, copy=1):
 class Neighbours:
     """books-service's books and items and user-service's users, answering from `copies` ({book_id: copies},
     items barcoded with `barcode()`), `statuses` ({barcode: inventory status}, 'available' when absent),
-    `users` and `deactivated`; `books.down` / `user_service.down` stop either. While `books_wait` (a
-    threading.Event) is set on it but not yet set itself, books-service does not list a book's items."""
+    `users`, `deactivated` and `provisional` ({username: what approves it}); `books.down` / `user_service.down`
+    stop either. While `books_wait` (a threading.Event) is set on it but not yet set itself, books-service does
+    not list a book's items."""
 
     def __init__(self, fake_neighbour):
         self.copies, self.statuses = {}, {}
         self.users, self.deactivated = {"alice", "bob", "boss", "carol", "dave"}, set()
+        self.provisional = {}
         self.books_wait = None
         self.books = fake_neighbour(BOOKS_SERVICE)
         self.books.route("GET", r"/books/(\d+)/items$", self._items)
@@ -69,7 +71,8 @@ class Neighbours:
         found = next((user for user in self.users if user.lower() == match.group(1).lower()), None)
         if found is None:
             return 404, {"message": "No user"}
-        return 200, {"username": found, "active": found not in self.deactivated}
+        return 200, {"username": found, "active": found not in self.deactivated,
+                     "provisional": found in self.provisional, "awaiting": self.provisional.get(found)}
 
 
 @pytest.fixture(autouse=True)

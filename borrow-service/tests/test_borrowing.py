@@ -111,6 +111,7 @@ def test_thirty_simultaneous_borrows_of_two_copies_make_two_loans(app, neighbour
     from library_common.auth import Principal
 
     neighbours.copies[7] = 2
+    neighbours.users |= {f"patron{number}" for number in range(30)}
 
     def attempt(number):
         with app.app_context():

@@ -44,6 +44,7 @@ REQUESTS = [
 @pytest.mark.parametrize("who, method, url, body", REQUESTS, ids=[f"{m} {u}" for _w, m, u, _b in REQUESTS])
 def test_loan_queries_do_not_scan_the_loans_table(app, client, tokens, neighbours, many_loans, who, method, url, body):
     neighbours.copies[4999] = neighbours.copies[4998] = 50
+    neighbours.users.add("user7")
     headers = {"patron": tokens.headers("user7"), "librarian": tokens.headers("boss", "librarian"), "anyone": {}}[who]
 
     plans = query_plans(app, lambda: client.open(url, method=method, json=body, headers=headers), "loans") + \

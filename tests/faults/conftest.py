@@ -64,7 +64,9 @@ class FaultyStack:
                     # notification-service's worker: reads and sends every second; mail a killed worker had
                     # claimed is taken back after 3 s; a failed send is tried again after 1 s, then 2, 4...
                     "POLL_SECONDS": "1", "MAIL_CLAIM_SECONDS": "3", "MAIL_RETRY_SECONDS": "1",
-                    "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS), **ONE_MACHINE_LIMITS}
+                    "ACCOUNT_CHECK_SECONDS": str(ACCOUNT_CHECK_SECONDS),
+                    # the patrons sign up and borrow at once: these tests are about faults, not approvals
+                    "SELF_REGISTRATION": "open", **ONE_MACHINE_LIMITS}
         self.groups = {}
         self.postgres_dir = data_dir / "postgres"
 

@@ -23,7 +23,7 @@ SEED = os.environ.get("FUZZ_SEED", "20261125")
 @pytest.fixture
 def credentials(stack):
     """Fresh tokens for each run: the fuzzer calls POST /logout too, which rightly ends them."""
-    username = register_patron(stack.users, "fuzzer", "fuzzing-password")
+    username = stack.approve(register_patron(stack.users, "fuzzer", "fuzzing-password"))
     return {
         "anonymous": {},
         "patron": stack.login(username, "fuzzing-password"),

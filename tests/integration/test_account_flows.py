@@ -1,11 +1,9 @@
-"""The account flows through the running system's pages, up to the mail: user-service records each link in its
-event log (notification-service, which mails them, is not part of this system yet), so the test reads the links'
-tokens from GET /events with notification-service's credentials (librarians see them withheld) and follows them
-through the pages as the reader would."""
+"""The account flows through the running system's pages, up to the link: the test finds the event that asked
+for each link and has user-service make the link as notification-service does when it mails it
+(`stack.link_token`), and follows it through the pages as the reader would."""
 
 import re
 import json
-import time
 import uuid
 
 import pytest
@@ -41,30 +39,6 @@ class Reader:
         return self.submit("/", "/logout", {})
 
 
-def link_token(stack, event_type, username, timeout=10):
-    """The token of the link the latest `event_type` event about `username` asked to mail, made as
-    notification-service makes it when it sends the mail (the event log holds no link). The feed shows an event
-    once no older transaction is still running: it may wait."""
-    notifier = stack.service_headers()
-    deadline = time.monotonic() + timeout
-    cursor, found = "", None
-    while True:
-        page = requests.get(f"{stack.users}/events", params={"after": cursor, "limit": 500}, headers=notifier,
-                            timeout=10).json()
-        found = next((event for event in reversed(page["events"])
-                      if event["type"] == event_type and event["subject"] == username), found)
-        cursor = page["next"]
-        if page["events"]:
-            continue
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert found, f"no {event_type} about {username} in the event log"
-    link = requests.post(f"{stack.users}/mailed-links", json={"event_id": found["id"]}, headers=notifier, timeout=10)
-    assert link.status_code == 200, link.text
-    return link.json()["token"]
-
-
 def test_sign_up_confirm_the_address_forget_the_password_and_choose_another(stack):
     username = f"reader-{uuid.uuid4().hex[:6]}"
     address = f"{username}@example.org"
@@ -76,7 +50,7 @@ def test_sign_up_confirm_the_address_forget_the_password_and_choose_another(stac
     assert f"We have sent a link to {address}" in signed_up.text
     assert "not confirmed yet" in reader.get("/account").text
 
-    token = link_token(stack, "account.email_verification_requested", username)
+    token = stack.link_token("account.email_verification_requested", username)
     verification = f"/account/verify?token={token}"
     assert "Confirm my address" in reader.get(verification).text
     confirmed = reader.submit(verification, "/account/verify", {"token": token})
@@ -87,7 +61,7 @@ def test_sign_up_confirm_the_address_forget_the_password_and_choose_another(stac
     asked = reader.submit("/forgot-password", "/forgot-password", {"username_or_email": address.upper()})
     assert "If an account matches, we have sent a link to its e-mail address" in asked.text
 
-    token = link_token(stack, "account.password_reset_requested", username)
+    token = stack.link_token("account.password_reset_requested", username)
     reset_page = f"/reset-password?token={token}"
     chosen = reader.submit(reset_page, "/reset-password", {"token": token, "password": "second-password",
                                                            "confirm": "second-password"})
@@ -117,7 +91,7 @@ def test_an_unconfirmed_address_gets_no_reset_link(stack):
     Reader(stack).submit("/forgot-password", "/forgot-password", {"username_or_email": username})
 
     with pytest.raises(AssertionError, match="no account.password_reset_requested"):
-        link_token(stack, "account.password_reset_requested", username, timeout=1)
+        stack.link_token("account.password_reset_requested", username, timeout=1)
 
 
 def test_a_patron_registered_at_the_desk_chooses_a_password_through_the_welcome_link(stack):
@@ -131,7 +105,7 @@ def test_a_patron_registered_at_the_desk_chooses_a_password_through_the_welcome_
     assert "not confirmed yet" in registered.text  # the patron's page, with the address
 
     patron = Reader(stack)
-    token = link_token(stack, "account.password_reset_requested", username)
+    token = stack.link_token("account.password_reset_requested", username)
     patron.submit(f"/reset-password?token={token}", "/reset-password", {
         "token": token, "password": "walters-own", "confirm": "walters-own"})
 
@@ -145,7 +119,7 @@ def test_the_event_log_holds_no_link_and_librarians_cannot_read_it(stack):
     """Else a librarian (or anyone who reads the log) could have a patron sent a reset link, read it, and take
     the account over."""
     username = register_patron(stack.users, "private", PASSWORD, with_email=True)
-    token = link_token(stack, "account.email_verification_requested", username)
+    token = stack.link_token("account.email_verification_requested", username)
     notifier, librarian = stack.service_headers(), stack.login(*stack.librarian)
 
     cursor, seen = "", []

@@ -18,7 +18,7 @@ def test_thirty_patrons_racing_for_two_copies_get_exactly_two_loans(stack):
                          json={"title": "Popular Book", "author": "A. Writer", "genre": "Fiction", "copies": 2}).json()
     patrons = []
     for number in range(PATRONS):
-        patrons.append(stack.login(register_patron(stack.users, f"racer{number:02d}", "racing-password"),
+        patrons.append(stack.login(stack.approve(register_patron(stack.users, f"racer{number:02d}", "racing-password")),
                                    "racing-password"))
     start = threading.Barrier(PATRONS)
 

@@ -21,7 +21,8 @@ ROUNDS = 10
 def patrons(stack):
     tokens = []
     for number in range(PATRONS):
-        tokens.append(stack.login(register_patron(stack.users, f"shelf{number}", "racing-password"), "racing-password"))
+        username = stack.approve(register_patron(stack.users, f"shelf{number}", "racing-password"))
+        tokens.append(stack.login(username, "racing-password"))
     return tokens
 
 

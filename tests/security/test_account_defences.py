@@ -13,7 +13,8 @@ PASSWORD = "defended-password"
 
 
 def register(stack, prefix):
-    return register_patron(stack.users, prefix, PASSWORD)
+    """A patron signed up and approved, so it may borrow."""
+    return stack.approve(register_patron(stack.users, prefix, PASSWORD))
 
 
 def address():
@@ -170,6 +171,56 @@ def test_librarians_cannot_lend_to_a_deactivated_account(stack):
                              headers=librarian, timeout=10)
 
     assert response.status_code == 409 and "deactivated" in response.json()["message"]
+
+
+# ---- finding 8: a sign-up cannot take the collection out of circulation before it is approved --------------
+
+
+def a_sign_up_and_two_books(stack, prefix):
+    """A fresh sign-up with an address (its token, issued while provisional), a book on the shelf, and a book
+    whose only copy an approved patron has (to hold)."""
+    librarian = stack.login(*stack.librarian)
+    on_shelf, all_out = (requests.post(f"{stack.books}/books", headers=librarian, timeout=10, json={
+        "title": title, "author": "P. Ending", "genre": "Matrix"}).json()["id"] for title in (
+        f"On the shelf for {prefix}", f"Every copy out for {prefix}"))
+    requests.post(f"{stack.borrows}/borrowbook", json={"book_id": all_out}, timeout=10,
+                  headers=stack.login(register(stack, "holder"), PASSWORD)).raise_for_status()
+    username = register_patron(stack.users, prefix, PASSWORD, with_email=True)
+    return username, stack.login(username, PASSWORD), on_shelf, all_out
+
+
+def borrow(stack, book_id, headers, **body):
+    return requests.post(f"{stack.borrows}/borrowbook", json={"book_id": book_id, **body}, headers=headers, timeout=10)
+
+
+def test_a_sign_up_holds_but_borrows_only_once_its_address_is_confirmed(stack):
+    username, patron, on_shelf, all_out = a_sign_up_and_two_books(stack, "newcomer")
+    librarian = stack.login(*stack.librarian)
+
+    refused = borrow(stack, on_shelf, patron)
+    assert refused.status_code == 409 and refused.json()["message"] == (
+        "Your account is waiting for approval: confirm your e-mail address (use the link we sent you), or ask at "
+        "the desk")
+    assert borrow(stack, on_shelf, librarian, username=username).status_code == 409  # nor through the desk
+    held = requests.post(f"{stack.borrows}/holds", json={"book_id": all_out}, headers=patron, timeout=10)
+    assert held.status_code == 201
+
+    token = stack.link_token("account.email_verification_requested", username)
+    confirmed = requests.post(f"{stack.users}/email-verifications", json={"token": token}, timeout=10)
+    assert confirmed.json()["provisional"] is False
+
+    assert borrow(stack, on_shelf, patron).status_code == 201  # the token from before the confirmation
+
+
+def test_a_sign_up_borrows_once_a_librarian_approves_it(stack):
+    username, patron, on_shelf, _all_out = a_sign_up_and_two_books(stack, "approved")
+    librarian = stack.login(*stack.librarian)
+    assert borrow(stack, on_shelf, patron).status_code == 409
+
+    approved = requests.post(f"{stack.users}/users/{username}/approval", headers=librarian, timeout=10)
+
+    assert approved.status_code == 200 and approved.json()["provisional"] is False
+    assert borrow(stack, on_shelf, patron).status_code == 201  # the token issued while provisional
 
 
 def test_https_through_a_trusted_proxy_gets_hsts(stack):

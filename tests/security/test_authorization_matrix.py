@@ -37,7 +37,8 @@ class World:
 
 
 def register(stack, prefix):
-    return register_patron(stack.users, prefix, PASSWORD)
+    """A patron signed up and approved, so it may borrow."""
+    return stack.approve(register_patron(stack.users, prefix, PASSWORD))
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +203,7 @@ MATRIX = [
     ("users", "POST", "/password-resets", {"username_or_email": "{victim}"}, (202,) * 6),
     ("users", "POST", "/password-resets/confirm", {"token": "not.a.link", "password": PASSWORD}, (400,) * 6),
     ("users", "POST", "/users/{victim}/password-reset", None, (401, 403, 403, 409, 401, 401)),
+    ("users", "POST", "/users/{victim}/approval", None, (401, 403, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/active-counts?book_id={shelf}", None, (200, 200, 200, 200, 200, 200)),
     ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
@@ -461,6 +463,29 @@ def test_each_role_gets_exactly_the_expected_page(stack, browsers, path, expecte
         outcomes[role] = response.status_code
         if response.status_code == 302:
             assert "/login?next=" in response.headers["Location"]
+    assert outcomes == dict(zip(ROLES, expected, strict=True))
+
+
+# Page actions (a POST with the page's CSRF token): path, expected as for PAGES, and where a librarian is sent.
+PAGE_ACTIONS = [
+    ("/manage/users/{victim}/approval", (302, 403, 403, 302, 302, 302), "/manage/users/{victim}"),
+]
+
+
+@pytest.mark.parametrize("path, expected, librarian_lands_on", PAGE_ACTIONS, ids=[p for p, *_ in PAGE_ACTIONS])
+def test_each_role_gets_exactly_the_expected_page_action(stack, browsers, path, expected, librarian_lands_on):
+    sessions, victim = browsers
+    outcomes = {}
+    for role in ROLES:
+        page = sessions[role].get(f"{stack.web}/forgot-password", timeout=10).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        response = sessions[role].post(stack.web + path.format(victim=victim), data={"csrf_token": token},
+                                       timeout=10, allow_redirects=False)
+        outcomes[role] = response.status_code
+        if response.status_code == 302:
+            location = response.headers["Location"]
+            assert location == librarian_lands_on.format(victim=victim) if role == "librarian" else \
+                "/login?next=" in location
     assert outcomes == dict(zip(ROLES, expected, strict=True))
 
 

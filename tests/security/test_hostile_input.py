@@ -44,7 +44,7 @@ def librarian(stack):
 
 @pytest.fixture(scope="module")
 def patron(stack):
-    username = register_patron(stack.users, "hostile", "hostile-password")
+    username = stack.approve(register_patron(stack.users, "hostile", "hostile-password"))
     return username, stack.login(username, "hostile-password")
 
 

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
+import werkzeug.security
 
 from library_common import deps
 
@@ -47,6 +48,34 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client, make_user):
 
     assert wrong_password.status_code == unknown_user.status_code == 401
     assert wrong_password.json == unknown_user.json == {"message": "Invalid username or password"}
+
+
+@pytest.mark.parametrize("username, password, status", [
+    ("alice", "correct horse", 200),
+    ("alice", "wrong password", 401),
+    ("nobody", "wrong password", 401),
+    ("walkin", "any password", 401),  # registered at the desk: no password chosen yet
+    ("gone", "correct horse", 401),  # deleted
+])
+def test_every_login_computes_one_password_hash(client, make_user, login, monkeypatch, username, password, status):
+    """A refusal that skipped the slow hash would answer sooner, telling an attacker the account exists
+    without a password (or not at all). Hashes are counted, not timed: a busy machine cannot blur a count."""
+    make_user("boss", role="librarian")
+    make_user("alice")
+    make_user("gone")
+    boss = login("boss")
+    client.post("/users", json={"username": "walkin", "first_name": "Walk", "last_name": "In"}, headers=boss)
+    client.patch("/users/gone", json={"active": False}, headers=boss)
+    assert client.delete("/users/gone", headers=boss).status_code == 204
+    computed = []
+    hash_internal = werkzeug.security._hash_internal
+    monkeypatch.setattr(werkzeug.security, "_hash_internal",
+                        lambda *args: computed.append(args[0]) or hash_internal(*args))
+
+    response = client.post("/login", json={"username": username, "password": password})
+
+    assert response.status_code == status
+    assert computed == ["pbkdf2:sha256:1000"]
 
 
 def client_at(app, address):

@@ -16,6 +16,7 @@ from library_common.rate_limits import Limit, RateLimiter
 from library_common.schema import USERNAME
 
 from .accounts import PasswordHasher, check_account, ensure_librarian
+from .approval import checked_mode
 from .cli import create_user, rotate_keys
 from .deps import Deps
 from .keys import KeyStore, LocalKeyResolver, TokenIssuer
@@ -55,6 +56,9 @@ DEFAULTS = {
     "NOTIFICATION_SERVICE_SECRET": "",
     # books-service's, for its worker's questions to borrow-service (reverting an import); empty: none.
     "BOOKS_SERVICE_SECRET": "",
+    # Accounts registered online: "open" (may borrow at once), "verified" (provisional until the address is
+    # confirmed or a librarian approves them) or "approval" (until a librarian approves them); see approval.py.
+    "SELF_REGISTRATION": "verified",
 }
 
 log = logging.getLogger(__name__)
@@ -121,6 +125,7 @@ def build_deps(settings):
         circulation=Circulation(client_from_settings(settings, "borrow-service", "BORROW_SERVICE_URL")),
         links=LinkTokens(settings["LINK_SECRET_KEY"], timedelta(hours=settings["EMAIL_VERIFICATION_HOURS"]),
                          timedelta(minutes=settings["PASSWORD_RESET_MINUTES"])),
+        self_registration=checked_mode(settings["SELF_REGISTRATION"]),
     )
 
 

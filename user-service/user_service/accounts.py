@@ -24,7 +24,8 @@ NO_PASSWORD_YET = "!not-chosen-yet"
 
 
 class PasswordHasher:
-    """Hashes passwords; also keeps a hash to check against for unknown users, so timing says nothing."""
+    """Hashes passwords; also keeps a hash made with the same method to check against when an account has
+    none, so timing says nothing."""
 
     def __init__(self, method):
         self.method = method
@@ -34,7 +35,14 @@ class PasswordHasher:
         return generate_password_hash(password, method=self.method)
 
     def matches(self, stored_hash, password):
-        return check_password_hash(stored_hash or self._decoy, password)
+        """Whether `password` is the one `stored_hash` was made from. Without a hash to check (`None`: no such
+        account; or no password at all, or none chosen yet) the decoy is checked all the same and the answer is
+        no: werkzeug refuses our markers without hashing, and that quicker answer would tell anyone which
+        accounts exist without a password."""
+        if stored_hash in (None, NO_PASSWORD, NO_PASSWORD_YET):
+            check_password_hash(self._decoy, password)
+            return False
+        return check_password_hash(stored_hash, password)
 
 
 def _named(username):
@@ -79,11 +87,11 @@ def account_for(actor, username):
     return get_user(username)
 
 
-def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON):
+def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON, provisional=False):
     """A new account. A name is never given twice, not even a deleted account's: loans refer to it; an
     e-mail address belongs to one live account. `password` None: registered at the desk, the holder chooses
     one through the welcome link mailed to `email` (without one, only the desk can lend to them until a
-    librarian adds an address)."""
+    librarian adds an address). `provisional`: registered online, may not borrow yet (see approval.py)."""
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
     may_mail = email is not None and one_more_mail_to(deps, email, now)
@@ -93,6 +101,7 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
         first_name=first_name,
         last_name=last_name,
         role=role,
+        provisional=provisional,
     )
     try:
         with transaction():
@@ -227,10 +236,12 @@ def delete_user(actor, username, circulation, now):
         events.record("account.deleted", user.username)
 
 
-def list_users(offset, limit, search=None):
+def list_users(offset, limit, search=None, provisional=None):
     """A page of users by username; `search` keeps those whose username or name starts with it (accents and
-    letter case do not matter: "zoe" finds Zoë)."""
+    letter case do not matter: "zoe" finds Zoë); `provisional` those that are (or are not) waiting for approval."""
     statement = select(User).where(User.deleted_at.is_(None))
+    if provisional is not None:
+        statement = statement.where(User.provisional.is_(provisional))
     if search:
         prefix = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(func.lower(User.username).like(prefix),

@@ -22,6 +22,7 @@ class Deps(AppDeps):
     rate_limiter: RateLimiter
     circulation: Circulation
     links: LinkTokens  # the signed tokens of mailed links (verify an address, choose a password)
+    self_registration: str  # SELF_REGISTRATION: approval.OPEN, VERIFIED or APPROVAL
 
 
 deps = Deps.current

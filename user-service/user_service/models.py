@@ -57,6 +57,9 @@ class User(db.Model):
     # so that a search for "zoe" finds Zoë (PostgreSQL's unaccent is not available everywhere).
     first_name_folded: Mapped[str] = mapped_column(sa.String(100))
     last_name_folded: Mapped[str] = mapped_column(sa.String(100))
+    # Registered online and not approved yet: may log in and place holds, not borrow (approval.py). False by
+    # default, so every other way to make an account (the desk, the CLI, bulk loads) needs no approval.
+    provisional: Mapped[bool] = mapped_column(server_default=sa.false())
 
     @validates("first_name", "last_name")
     def _keep_folded(self, field, name):

@@ -12,15 +12,17 @@ from library_common.transactions import transaction
 from .accounts import (DEACTIVATED, EMAIL_TAKEN, end_sessions, find_by_username_or_email, find_user, get_user,
                        may_receive_password_link, one_more_mail_to, record_password_changed, record_password_link,
                        record_verification_link, refuse_username_as_password, verified_owner)
+from .approval import approve_by_email
 from .links import EXPIRED_OR_USED
 
 FOR_ANOTHER_ADDRESS = "This link is for another e-mail address; use the link we sent to your current address"
 RESET_ANSWER = "If an account matches, we have sent a link to its e-mail address"
 
 
-def verify_email(links, token, now):
-    """The account whose current address the link was sent to, now verified. Using the link again is
-    harmless (nothing changes); a link sent to an address the account no longer has verifies nothing."""
+def verify_email(links, token, now, self_registration):
+    """The account whose current address the link was sent to, now verified (and, as `self_registration`
+    says, approved if it was provisional). Using the link again is harmless (nothing changes); a link sent to
+    an address the account no longer has verifies nothing."""
     claim = links.read_email_verification(token, now)
     try:
         with transaction():
@@ -31,6 +33,7 @@ def verify_email(links, token, now):
                 raise BadRequest(FOR_ANOTHER_ADDRESS)
             if not _mark_verified(user, now):
                 raise Conflict(EMAIL_TAKEN)
+            approve_by_email(self_registration, user)
             return user
     except IntegrityError as exc:  # another account verified it at this very moment (the unique index)
         raise Conflict(EMAIL_TAKEN) from exc

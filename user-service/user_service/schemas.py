@@ -6,6 +6,9 @@ from library_common.pagination import PageArgs
 from library_common.schema import (FullMatch, OneLine, StorableString, USERNAME, NotEmpty, Strict, StrictBoolean,
                                    Text)
 
+from .approval import EMAIL_CONFIRMATION, LIBRARIAN_APPROVAL, awaiting
+from .deps import deps
+
 PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
 NOT_AN_EMAIL = "Not a valid e-mail address"
@@ -52,6 +55,15 @@ class UserSchema(ma.Schema):
     email = fields.String(allow_none=True)
     email_verified = fields.Boolean(metadata={"description": "Whether the verification link was used; only a "
                                                              "verified address gets mail other than that link"})
+    provisional = fields.Boolean(metadata={"description": "Registered online and not approved yet: may log in and "
+                                                          "place holds, not borrow"})
+    awaiting = fields.Method("_awaiting", allow_none=True, metadata={
+        "enum": [EMAIL_CONFIRMATION, LIBRARIAN_APPROVAL, None], "type": "string",
+        "description": "While provisional, what approves the account: confirming its e-mail address (or a "
+                       "librarian), or a librarian alone; null once it may borrow"})
+
+    def _awaiting(self, user):
+        return awaiting(user, deps().self_registration)
 
 
 class RegisteredSchema(ma.Schema):
@@ -106,6 +118,7 @@ class MessageSchema(ma.Schema):
 
 class UserListArgs(PageArgs):
     q = Text(validate=validate.Length(max=100), metadata={"description": "Start of a username, first or last name"})
+    provisional = fields.Boolean(metadata={"description": "true: accounts waiting for approval; false: the others"})
 
 
 class JwksSchema(ma.Schema):

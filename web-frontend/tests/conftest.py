@@ -81,14 +81,14 @@ def patron(username="alice", **fields):
     """borrow-service's GET /patrons/<username>: a patron at a glance."""
     return {"username": username, "active_loans": 1, "overdue_loans": 0, "waiting_holds": 0, "ready_holds": 0,
             "max_active_loans": 5, "max_holds": 10, "may_borrow": True, "may_hold": True, "keep_history": False,
-            "loan": None, "hold": None, **fields}
+            "provisional": False, "awaiting": None, "loan": None, "hold": None, **fields}
 
 
 def account(username="alice", **fields):
     """user-service's account: GET /users/<username>, /me, and what a change answers."""
     return {"username": username, "first_name": username.title(), "last_name": "Liddell", "role": "patron",
             "active": True, "created_at": "2026-01-01T10:00:00+00:00", "email": None, "email_verified": False,
-            **fields}
+            "provisional": False, "awaiting": None, **fields}
 
 
 def listing(items):

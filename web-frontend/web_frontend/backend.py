@@ -204,9 +204,15 @@ class Backend:
         with contextlib.suppress(SessionExpired):
             self._call(self.user_service, "POST", "/logout", token=token)
 
-    def users(self, token, page=1, search=""):
-        params = {"page": page, "per_page": 50} | ({"q": search} if search else {})
+    def users(self, token, page=1, search="", provisional=False):
+        """`provisional`: only the accounts waiting for approval."""
+        params = {"page": page, "per_page": 50} | ({"q": search} if search else {}) | (
+            {"provisional": "true"} if provisional else {})
         return self._page(self.user_service, "/users", params, token=token)
+
+    def approve(self, token, username):
+        """A librarian approves an account registered online: it may borrow from now on."""
+        return self._call(self.user_service, "POST", f"/users/{username}/approval", token=token).json()
 
     def set_role(self, token, username, role):
         return self._call(self.user_service, "PATCH", f"/users/{username}", token=token, json={"role": role}).json()

@@ -17,9 +17,10 @@ blp = Blueprint("patrons", __name__, description="Patrons: at a glance, and thei
 @blp.login_required
 @blp.arguments(PatronSummaryArgs, location="query")
 @blp.response(200, PatronSummarySchema)
+@blp.errors(404, 503)
 def summary(args, username):
-    """Loans, overdue loans and holds in numbers, the limits, and (book_id) the patron's loan of and hold on a book
-    (the patron, or a librarian)"""
+    """Loans, overdue loans and holds in numbers, the limits, whether the account is provisional (asked of
+    user-service), and (book_id) the patron's loan of and hold on a book (the patron, or a librarian)"""
     return patrons.summary(deps(), current_principal(), username, now(), args.get("book_id"))
 
 

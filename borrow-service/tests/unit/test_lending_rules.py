@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from borrow_service.loans import addressed, borrower, is_overdue
+from borrow_service.loans import addressed, borrower, is_overdue, lender_to
 from borrow_service.models import Loan
 from borrow_service.neighbours import Patron
 from borrow_service.policy import CirculationPolicy
@@ -18,7 +18,8 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
 class Directory:
     def patron(self, username, token):
-        return Patron(username.capitalize(), active=username != "gone")
+        return Patron(username.capitalize(), active=username != "gone", provisional=username == "newcomer",
+                      awaiting="email_confirmation" if username == "newcomer" else None)
 
 
 def test_periods_are_the_policy_s_days():
@@ -49,6 +50,17 @@ def test_librarians_borrow_for_a_patron_as_registered():
 def test_librarians_cannot_lend_to_a_deactivated_account():
     with pytest.raises(Conflict, match="deactivated"):
         borrower(BOSS, "gone", Directory())
+
+
+def test_loans_go_to_approved_accounts_only():
+    assert lender_to(ALICE, None, Directory()) == "Alice"
+    assert lender_to(BOSS, "bob", Directory()) == "Bob"
+    with pytest.raises(Conflict, match="Your account is waiting for approval"):
+        lender_to(Principal("newcomer", "patron"), None, Directory())
+    with pytest.raises(Conflict, match="Newcomer's account is waiting for approval"):
+        lender_to(BOSS, "newcomer", Directory())
+    with pytest.raises(Conflict, match="deactivated"):
+        lender_to(BOSS, "gone", Directory())
 
 
 def test_messages_speak_to_whoever_reads_them():

@@ -6,7 +6,7 @@ from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.clock import now
 
-from .. import accounts, sessions
+from .. import approval, sessions
 from ..deps import deps
 from ..schemas import LoginResultSchema, LoginSchema, RegisteredSchema, RegistrationSchema
 
@@ -20,8 +20,9 @@ blp = Blueprint("accounts", __name__, description="Sign up, log in and out")
 @blp.rate_limited("register")
 def register(data):
     """Create a patron account (each client address may sign up RATE_LIMIT_REGISTER times); with an e-mail
-    address, a link to verify it is mailed to it"""
-    user = accounts.register(deps(), now=now(), **data)
+    address, a link to verify it is mailed to it. Provisional (may not borrow) until a librarian approves it or,
+    under SELF_REGISTRATION=verified, the address is confirmed; approved at once under `open`"""
+    user = approval.sign_up(deps(), now=now(), **data)
     return {"message": "User registered successfully", "data": user}
 
 

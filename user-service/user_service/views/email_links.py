@@ -19,7 +19,7 @@ blp = Blueprint("email_links", __name__, description="E-mail verification and pa
 def verify_email(body):
     """Verify an e-mail address with the token of its link (400 when expired, or for an address the account
     no longer has); using it again changes nothing"""
-    return recovery.verify_email(deps().links, body["token"], now())
+    return recovery.verify_email(deps().links, body["token"], now(), deps().self_registration)
 
 
 @blp.route("/users/<username:username>/email-verifications", methods=["POST"])

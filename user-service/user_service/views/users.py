@@ -7,7 +7,7 @@ from library_common.auth import current_principal
 from library_common.clock import now
 from library_common.pagination import offset
 
-from .. import accounts
+from .. import accounts, approval
 from ..schemas import DeskRegistrationSchema, UserListArgs, UserSchema, UserUpdateSchema
 from ..deps import deps
 
@@ -19,7 +19,7 @@ blp = Blueprint("users", __name__, description="User accounts")
 @blp.paginated(UserListArgs, UserSchema)
 def list_users(args):
     """List users (librarians), optionally those whose username or name starts with `q`"""
-    return accounts.list_users(offset(args), args["per_page"], args.get("q"))
+    return accounts.list_users(offset(args), args["per_page"], args.get("q"), args.get("provisional"))
 
 
 @blp.route("/users", methods=["POST"])
@@ -67,6 +67,16 @@ def update_user(changes, username):
     account's sessions: its tokens stop working, this one included. A new address gets a verification link"""
     return accounts.update_user(deps(), current_principal(), username, changes,
                                 client=request.remote_addr or "unknown", now=now())
+
+
+@blp.route("/users/<username:username>/approval", methods=["POST"])
+@blp.librarian_required
+@blp.response(200, UserSchema)
+@blp.errors(404)
+def approve(username):
+    """Approve an account registered online (librarians): it may borrow from now on; approving it again changes
+    nothing"""
+    return approval.approve(username)
 
 
 @blp.route("/users/<username:username>", methods=["DELETE"])

@@ -26,7 +26,7 @@ def my_borrows():
     holds = backend().holds(token, status=list(OPEN_HOLDS), per_page=100)
     history = backend().loans(token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
     me, _unknown = attempt(lambda: backend().patron(token, current_user.username), "The loans service")
-    return render_template("my_borrows.html", current=current, holds=holds, history=history,
+    return render_template("my_borrows.html", current=current, holds=holds, history=history, me=me,
                            keep_history=bool(me and me["keep_history"]),
                            titles=untitled(current.items + history.items))
 

@@ -329,8 +329,9 @@ def retry_mail(notice_id):
 @bp.get("/users")
 def users():
     search = request.args.get("q", "").strip()[:100]
-    found = backend().users(current_user.token, page=page_number(), search=search)
-    return render_template("manage/users.html", users=found, search=search, role_form=RoleForm())
+    waiting = request.args.get("provisional") == "true"
+    found = backend().users(current_user.token, page=page_number(), search=search, provisional=waiting)
+    return render_template("manage/users.html", users=found, search=search, waiting=waiting, role_form=RoleForm())
 
 
 @bp.route("/patrons/new", methods=["GET", "POST"])
@@ -404,6 +405,15 @@ def send_password_reset(username):
     sent, problem = attempt(lambda: backend().send_password_reset(current_user.token, username),
                             "The account service")
     flash(f"{sent['message']}." if sent else f"No link sent: {problem}", "success" if sent else "error")
+    return redirect(url_for("manage.patron", username=username))
+
+
+@bp.post("/users/<username>/approval")
+def approve(username):
+    """An account registered online may borrow from now on."""
+    approved, problem = attempt(lambda: backend().approve(current_user.token, username), "The account service")
+    flash(f"{approved['username']} is approved: they can borrow now." if approved else f"Not approved: {problem}",
+          "success" if approved else "error")
     return redirect(url_for("manage.patron", username=username))
 
 
