@@ -22,8 +22,8 @@ def sign_up(client, username="alice", **fields):
     return response.json["data"]
 
 
-def confirm_address(client, recorded):
-    token = recorded("account.email_verification_requested")[-1]["token"]
+def confirm_address(client, link_for):
+    token = link_for("account.email_verification_requested").json["token"]
     response = client.post("/email-verifications", json={"token": token})
     assert response.status_code == 200, response.json
     return response.json
@@ -33,21 +33,21 @@ def standing(account):
     return account["provisional"], account["awaiting"]
 
 
-def test_a_sign_up_is_provisional_until_its_address_is_confirmed(client, login, recorded):
+def test_a_sign_up_is_provisional_until_its_address_is_confirmed(client, login, recorded, link_for):
     signed_up = sign_up(client)
 
     assert standing(signed_up) == (True, "email_confirmation")
     assert standing(client.get("/me", headers=login("alice")).json) == (True, "email_confirmation")
-    assert standing(confirm_address(client, recorded)) == (False, None)
+    assert standing(confirm_address(client, link_for)) == (False, None)
     assert recorded("account.approved") == [{}]
 
 
-def test_under_approval_confirming_the_address_is_not_enough(client, make_user, login, recorded, mode):
+def test_under_approval_confirming_the_address_is_not_enough(client, make_user, login, recorded, mode, link_for):
     mode("approval")
     make_user("boss", role="librarian")
     sign_up(client)
 
-    assert standing(confirm_address(client, recorded)) == (True, "librarian_approval")
+    assert standing(confirm_address(client, link_for)) == (True, "librarian_approval")
     approved = client.post("/users/alice/approval", headers=login("boss"))
     again = client.post("/users/ALICE/approval", headers=login("boss"))
 
@@ -56,12 +56,12 @@ def test_under_approval_confirming_the_address_is_not_enough(client, make_user, 
     assert recorded("account.approved") == [{}]
 
 
-def test_a_librarian_approves_before_the_address_is_confirmed(client, make_user, login, recorded):
+def test_a_librarian_approves_before_the_address_is_confirmed(client, make_user, login, recorded, link_for):
     make_user("boss", role="librarian")
     sign_up(client)
 
     assert standing(client.post("/users/alice/approval", headers=login("boss")).json) == (False, None)
-    assert standing(confirm_address(client, recorded)) == (False, None)
+    assert standing(confirm_address(client, link_for)) == (False, None)
     assert recorded("account.approved") == [{}]
 
 
