@@ -28,6 +28,7 @@ from stdnum import isbn as stdnum_isbn
 
 from library_common.errors import BadRequest, Conflict, DependencyUnavailable, found
 from library_common.search_text import book_search_columns
+from library_common.text import breaks_the_line, one_line
 from library_common.transactions import transaction
 
 from . import import_formats, inventory
@@ -291,8 +292,10 @@ def check(raw, options):
     if "_problem" in raw:
         return {"_notes": []}, [raw["_problem"]]
     notes = []
-    book = {"title": raw.get("title", ""), "author": raw.get("author", ""),
-            "genre": (raw.get("genre") or options["genre"])[:100], "copies": options["copies"]}
+    book = {"title": on_one_line("Title", raw.get("title", ""), notes),
+            "author": on_one_line("Author", raw.get("author", ""), notes),
+            "genre": on_one_line("Genre", raw.get("genre") or options["genre"], notes)[:100],
+            "copies": options["copies"]}
     book["isbn"] = recover_isbn(raw.get("isbn"), raw.get("isbn13"), notes)
     book["published_year"] = plausible_year(raw.get("year"), notes)
     if raw.get("language"):
@@ -310,7 +313,7 @@ def check(raw, options):
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
-    book["subjects"] = [subject[:100] for subject in subjects[:20]]
+    book["subjects"] = [on_one_line("Subject", subject, notes)[:100] for subject in subjects[:20]]
     try:
         loaded = BookInputSchema().load({key: value for key, value in book.items() if value is not None})
     except ma.ValidationError as error:
@@ -329,6 +332,15 @@ def _flat(messages):
     if isinstance(messages, dict):
         return [text for inner in messages.values() for text in _flat(inner)]
     return [str(text) for text in messages] if isinstance(messages, list) else [str(messages)]
+
+
+def on_one_line(label, text, notes):
+    """`text` with its line breaks, tabs and control characters folded into spaces (they would bend a mail
+    header or a log line, and a typed-in book may not have them), with a note when that mended it."""
+    if not breaks_the_line(text):
+        return text
+    notes.append(f"{label} {text!r} put on one line")
+    return one_line(text)
 
 
 def recover_isbn(isbn_text, isbn13_text, notes):

@@ -154,6 +154,39 @@ def test_unrecognised_columns_are_mapped_by_the_librarian(app, client, librarian
     assert records(client, librarian, first["id"])[0]["fields"]["isbn"] == "9782070612758"
 
 
+def test_line_breaks_and_control_characters_are_folded_with_a_note(app, client, librarian):
+    content = ('title,author,genre,subjects,description\n'
+               '"Dune\r\nBcc: everyone@example.org","Frank\tHerbert",Science\x1bFiction,"Space\u2028opera;Deserts",'
+               '"Part one.\nPart two."\n')
+
+    batch = staged(app, client, librarian, content)
+
+    [record] = records(client, librarian, batch["id"])
+    assert record["outcome"] == "new"
+    assert record["fields"] == {"title": "Dune Bcc: everyone@example.org", "author": "Frank Herbert",
+                                "genre": "Science Fiction", "subjects": ["Space opera", "Deserts"],
+                                "description": "Part one.\nPart two.", "copies": 1}
+    assert record["notes"] == ["Title 'Dune\\r\\nBcc: everyone@example.org' put on one line",
+                               "Author 'Frank\\tHerbert' put on one line",
+                               "Genre 'Science\\x1bFiction' put on one line",
+                               "Subject 'Space\\u2028opera' put on one line"]
+
+
+def test_a_marc_record_s_control_characters_are_folded_with_a_note(app, client, librarian):
+    record = marc_record("The\x1bhobbit", "or, There and back again", "Tolkien, J. R. R.", "0-261-10221-4", 1995,
+                         "eng", ["Fantasy\x07fiction."])
+
+    batch = staged(app, client, librarian, record.as_marc(), filename="books.mrc")
+
+    [staged_record] = records(client, librarian, batch["id"])
+    assert staged_record["outcome"] == "new"
+    assert (staged_record["fields"]["title"], staged_record["fields"]["subjects"]) == (
+        "The hobbit: or, There and back again", ["Fantasy fiction"])
+    assert staged_record["notes"] == ["Title 'The\\x1bhobbit: or, There and back again' put on one line",
+                                      "Genre 'Fantasy\\x07fiction' put on one line",
+                                      "Subject 'Fantasy\\x07fiction' put on one line"]
+
+
 def marc_record(title, subtitle, author, isbn, year, language, subjects, utf8=True):
     record = pymarc.Record(force_utf8=utf8, to_unicode=utf8)
     record.add_field(pymarc.Field(tag="008", data=f"{'':35}{language}  "))
