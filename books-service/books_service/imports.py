@@ -303,24 +303,26 @@ def check(raw, options):
             book["language"] = normalise_language(raw["language"])
         except ValueError:
             notes.append(f"Language {raw['language']!r} is not an ISO 639 code: left out")
+    problems = []
     if raw.get("copies"):
-        try:
-            book["copies"] = int(float(raw["copies"]))
-        except ValueError:
-            notes.append(f"Copies {raw['copies']!r} is not a number: {options['copies']} instead")
+        book["copies"] = whole_number(raw["copies"])
+        if book["copies"] is None:
+            problems.append(f"Copies: {raw['copies']!r} is not a whole number")
     if raw.get("description"):
         book["description"] = raw["description"][:5000]
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
     book["subjects"] = [on_one_line("Subject", subject, notes)[:100] for subject in subjects[:20]]
+    given = {key: value for key, value in book.items() if value is not None}
     try:
-        loaded = BookInputSchema().load({key: value for key, value in book.items() if value is not None})
+        loaded = BookInputSchema().load(given)
     except ma.ValidationError as error:
-        problems = [f"{_FIELD_NAMES.get(field, field)}: "
-                    + ("missing" if field in ("title", "author") and not book[field] else ' '.join(_flat(messages)))
-                    for field, messages in sorted(error.messages.items())]
-        return {**{key: value for key, value in book.items() if value is not None}, "_notes": notes}, problems
+        problems += [f"{_FIELD_NAMES.get(field, field)}: "
+                     + ("missing" if field in ("title", "author") and not book[field] else ' '.join(_flat(messages)))
+                     for field, messages in sorted(error.messages.items())]
+    if problems:
+        return {**given, "_notes": notes}, problems
     return {**loaded, "_notes": notes}, []
 
 
@@ -364,6 +366,16 @@ def recover_isbn(isbn_text, isbn13_text, notes):
     if given:
         notes.append(f"ISBN {given[0]!r} is not a valid ISBN: left out")
     return None
+
+
+def whole_number(text):
+    """A count from "3" or a spreadsheet's "3.0"; None for anything else ("inf", "nan", "2.5", "three"), which
+    no row should be given a guess for."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def plausible_year(text, notes):
