@@ -33,6 +33,7 @@ from library_common.transactions import transaction
 
 from . import import_formats, inventory
 from .catalogue import normalise_isbn, normalise_language
+from .covers import COVER_URL
 from .genres import genre_for_filing
 from .models import Book, Import, ImportRecord, Item, db
 
@@ -310,6 +311,7 @@ def check(raw, options):
             problems.append(f"Copies: {raw['copies']!r} is not a whole number")
     if raw.get("description"):
         book["description"] = raw["description"][:5000]
+    book["cover_url"] = plausible_cover_url(raw.get("cover_url"), notes)
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
@@ -368,6 +370,20 @@ def recover_isbn(isbn_text, isbn13_text, notes):
     return None
 
 
+def plausible_cover_url(text, notes):
+    """The record's cover address when it is an http or https one; None (with a note) otherwise: a book is
+    worth importing without its cover."""
+    if not text:
+        return None
+    try:
+        if len(text) <= 2000:
+            return COVER_URL(text)
+    except ma.ValidationError:
+        pass
+    notes.append(f"Cover {text[:100]!r} is not an http or https address (of at most 2,000 characters): left out")
+    return None
+
+
 def whole_number(text):
     """A count from "3" or a spreadsheet's "3.0"; None for anything else ("inf", "nan", "2.5", "three"), which
     no row should be given a guess for."""
@@ -422,7 +438,8 @@ def commit(import_id):
     _progress(import_id, status="committed", counts=results, content=None)
 
 
-BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects")
+BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects",
+                "cover_url")
 
 
 def _file_new_books(chunk):

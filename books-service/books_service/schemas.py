@@ -9,6 +9,7 @@ from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import NotEmpty, OneLine, Strict, StrictBoolean, Text
 
 from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
+from .covers import COVER_URL
 from .imports import FORMATS, ON_MATCH
 from .models import IMPORT_STATUSES, ITEM_STATUSES, RECORD_OUTCOMES
 
@@ -54,6 +55,9 @@ class BookInputSchema(Strict):
     subjects = fields.List(OneLine(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
                            metadata={"description": "Subject headings, searched below title and author"})
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    cover_url = Text(allow_none=True, validate=[validate.Length(max=2000), COVER_URL], metadata={
+        "description": "Where the cover image is published (http or https). The library fetches it and serves it "
+                       "itself at GET /books/<id>/cover; readers' browsers never ask this address"})
     available = StrictBoolean(
         load_only=True,
         metadata={"description": "Accepted for compatibility with the first version of the API; ignored, "
@@ -88,6 +92,9 @@ class BookSchema(ma.Schema):
     available = fields.Boolean(allow_none=True, metadata={"description": "null when unknown (borrow-service down)"})
     holds_waiting = fields.Integer(allow_none=True, metadata={"description": "Patrons waiting for a copy; null when "
                                                                              "unknown"})
+    cover_url = fields.String(allow_none=True)
+    has_cover = fields.Boolean(metadata={"description": "The library has fetched the cover: GET /books/<id>/cover "
+                                                        "serves it"})
     created_at = fields.DateTime()
 
 
@@ -222,7 +229,7 @@ class ImportFileSchema(ma.Schema):
 class ImportRestageSchema(ImportOptionsSchema):
     mapping = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
         "description": "CSV column -> field (title, author, isbn, isbn13, year, genre, language, copies, "
-                       "description, subjects; null: ignore the column)"})
+                       "description, subjects, cover_url; null: ignore the column)"})
 
 
 class ImportCommitSchema(Strict):

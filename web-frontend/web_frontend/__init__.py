@@ -14,7 +14,7 @@ from library_common.http import client_from_settings
 from . import assets, errors
 from .backend import Backend
 from .deps import Deps
-from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date, ordinal, short_date
+from .formatting import cover_hue, cover_initials, nice_date, ordinal, short_date
 from .session import login_manager
 from . import views
 
@@ -75,7 +75,7 @@ def create_app(config=None):
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
 
-    for template_filter in (nice_date, short_date, ordinal, cover_url, cover_initials, cover_hue):
+    for template_filter in (nice_date, short_date, ordinal, cover_initials, cover_hue):
         app.add_template_filter(template_filter)
 
     @app.context_processor
@@ -111,7 +111,7 @@ def _htmx_script(source):
 
 def _security_headers(app, htmx_source):
     script_src = "'self'" if htmx_source == "local" else f"'self' {assets.HTMX_CDN_URL}"
-    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: {COVERS_ORIGIN}; "
+    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
     @app.after_request
