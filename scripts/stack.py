@@ -220,6 +220,10 @@ def run(args):
     urls = database_urls(os.environ)
     migrate(urls)
     env = service_environment(os.environ, urls)
+    if args.demo:
+        # The demo's 10,000 goodbooks covers are on a host this machine may not reach (offline): the worker
+        # leaves them waiting rather than spend its turns failing; COVERS_FETCH=true fetches them.
+        env.setdefault("COVERS_FETCH", "false")
     print_welcome(env)
     if args.demo:
         threading.Thread(target=load_demo, args=(env,), daemon=True).start()

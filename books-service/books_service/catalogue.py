@@ -289,7 +289,7 @@ def add_book(fields):
 
 # PUT replaces a book: what the request leaves out goes back to these.
 REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, "copies": 1, "language": None,
-                     "subjects": []}
+                     "subjects": [], "cover_url": None}
 
 
 def replace_book(book_id, fields, circulation, token):

@@ -6,6 +6,7 @@ from library_common.deps import AppDeps
 from library_common.feeds import ServiceTokens
 from library_common.rate_limits import RateLimiter
 
+from .covers import CoverFetcher
 from .neighbours import Circulation
 from .spelling import Vocabulary
 
@@ -16,6 +17,7 @@ class Deps(AppDeps):
     rate_limiter: RateLimiter
     vocabulary: Vocabulary
     service_tokens: ServiceTokens  # the worker's own tokens (books-service acting as itself: reverting imports)
+    cover_fetcher: CoverFetcher
 
 
 deps = Deps.current

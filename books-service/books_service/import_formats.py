@@ -1,6 +1,6 @@
 """Reading records out of an uploaded file: CSV (a header row naming the columns) and MARC 21 (binary, MARC-8
 or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
-genre, language, copies, description, subjects) with the raw text as the file had it; imports.py checks
+genre, language, copies, description, subjects, cover_url) with the raw text as the file had it; imports.py checks
 and files them like any book a librarian types in.
 """
 
@@ -14,7 +14,8 @@ import pymarc.exceptions
 
 from library_common.search_text import first_author
 
-FIELDS = ("title", "author", "isbn", "isbn13", "year", "genre", "language", "copies", "description", "subjects")
+FIELDS = ("title", "author", "isbn", "isbn13", "year", "genre", "language", "copies", "description", "subjects",
+          "cover_url")
 REQUIRED = ("title", "author")
 
 # Column names as spreadsheets and other systems write them (folded: lower case, words joined by "_").
@@ -30,6 +31,7 @@ COLUMN_NAMES = {
     "copies": ("copies", "number_of_copies", "quantity", "qty", "items"),
     "description": ("description", "summary", "abstract", "blurb", "synopsis"),
     "subjects": ("subjects", "subject", "subject_headings", "keywords", "tags"),
+    "cover_url": ("cover_url", "cover", "cover_image", "cover_image_url", "image_url"),
 }
 RECOGNISED = {name: field for field, names in COLUMN_NAMES.items() for name in names}
 
@@ -185,4 +187,17 @@ def marc_fields(record):
     summary = record.get("520")
     if summary and summary.get_subfields("a"):
         fields["description"] = re.sub(r"\s+", " ", summary.get_subfields("a")[0]).strip()
+    cover = next((address for link in record.get_fields("856") for address in link.get_subfields("u")
+                  if _is_an_image(link, address)), None)
+    if cover:
+        fields["cover_url"] = cover.strip()
     return fields
+
+
+_IMAGE_FILE = re.compile(r"\.(jpe?g|png|gif|webp)$", re.IGNORECASE)
+
+
+def _is_an_image(link, address):
+    """An electronic location (856) that is an image: its $q (format) says so, or its address ends like one."""
+    return any(kind.lower().startswith("image/") for kind in link.get_subfields("q")) \
+        or _IMAGE_FILE.search(address.split("?", 1)[0].strip()) is not None

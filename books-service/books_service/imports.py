@@ -28,10 +28,12 @@ from stdnum import isbn as stdnum_isbn
 
 from library_common.errors import BadRequest, Conflict, DependencyUnavailable, found
 from library_common.search_text import book_search_columns
+from library_common.text import breaks_the_line, one_line
 from library_common.transactions import transaction
 
 from . import import_formats, inventory
 from .catalogue import normalise_isbn, normalise_language
+from .covers import COVER_URL
 from .genres import genre_for_filing
 from .models import Book, Import, ImportRecord, Item, db
 
@@ -291,8 +293,10 @@ def check(raw, options):
     if "_problem" in raw:
         return {"_notes": []}, [raw["_problem"]]
     notes = []
-    book = {"title": raw.get("title", ""), "author": raw.get("author", ""),
-            "genre": (raw.get("genre") or options["genre"])[:100], "copies": options["copies"]}
+    book = {"title": on_one_line("Title", raw.get("title", ""), notes),
+            "author": on_one_line("Author", raw.get("author", ""), notes),
+            "genre": on_one_line("Genre", raw.get("genre") or options["genre"], notes)[:100],
+            "copies": options["copies"]}
     book["isbn"] = recover_isbn(raw.get("isbn"), raw.get("isbn13"), notes)
     book["published_year"] = plausible_year(raw.get("year"), notes)
     if raw.get("language"):
@@ -300,24 +304,27 @@ def check(raw, options):
             book["language"] = normalise_language(raw["language"])
         except ValueError:
             notes.append(f"Language {raw['language']!r} is not an ISO 639 code: left out")
+    problems = []
     if raw.get("copies"):
-        try:
-            book["copies"] = int(float(raw["copies"]))
-        except ValueError:
-            notes.append(f"Copies {raw['copies']!r} is not a number: {options['copies']} instead")
+        book["copies"] = whole_number(raw["copies"])
+        if book["copies"] is None:
+            problems.append(f"Copies: {raw['copies']!r} is not a whole number")
     if raw.get("description"):
         book["description"] = raw["description"][:5000]
+    book["cover_url"] = plausible_cover_url(raw.get("cover_url"), notes)
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
-    book["subjects"] = [subject[:100] for subject in subjects[:20]]
+    book["subjects"] = [on_one_line("Subject", subject, notes)[:100] for subject in subjects[:20]]
+    given = {key: value for key, value in book.items() if value is not None}
     try:
-        loaded = BookInputSchema().load({key: value for key, value in book.items() if value is not None})
+        loaded = BookInputSchema().load(given)
     except ma.ValidationError as error:
-        problems = [f"{_FIELD_NAMES.get(field, field)}: "
-                    + ("missing" if field in ("title", "author") and not book[field] else ' '.join(_flat(messages)))
-                    for field, messages in sorted(error.messages.items())]
-        return {**{key: value for key, value in book.items() if value is not None}, "_notes": notes}, problems
+        problems += [f"{_FIELD_NAMES.get(field, field)}: "
+                     + ("missing" if field in ("title", "author") and not book[field] else ' '.join(_flat(messages)))
+                     for field, messages in sorted(error.messages.items())]
+    if problems:
+        return {**given, "_notes": notes}, problems
     return {**loaded, "_notes": notes}, []
 
 
@@ -329,6 +336,15 @@ def _flat(messages):
     if isinstance(messages, dict):
         return [text for inner in messages.values() for text in _flat(inner)]
     return [str(text) for text in messages] if isinstance(messages, list) else [str(messages)]
+
+
+def on_one_line(label, text, notes):
+    """`text` with its line breaks, tabs and control characters folded into spaces (they would bend a mail
+    header or a log line, and a typed-in book may not have them), with a note when that mended it."""
+    if not breaks_the_line(text):
+        return text
+    notes.append(f"{label} {text!r} put on one line")
+    return one_line(text)
 
 
 def recover_isbn(isbn_text, isbn13_text, notes):
@@ -352,6 +368,30 @@ def recover_isbn(isbn_text, isbn13_text, notes):
     if given:
         notes.append(f"ISBN {given[0]!r} is not a valid ISBN: left out")
     return None
+
+
+def plausible_cover_url(text, notes):
+    """The record's cover address when it is an http or https one; None (with a note) otherwise: a book is
+    worth importing without its cover."""
+    if not text:
+        return None
+    try:
+        if len(text) <= 2000:
+            return COVER_URL(text)
+    except ma.ValidationError:
+        pass
+    notes.append(f"Cover {text[:100]!r} is not an http or https address (of at most 2,000 characters): left out")
+    return None
+
+
+def whole_number(text):
+    """A count from "3" or a spreadsheet's "3.0"; None for anything else ("inf", "nan", "2.5", "three"), which
+    no row should be given a guess for."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def plausible_year(text, notes):
@@ -398,7 +438,8 @@ def commit(import_id):
     _progress(import_id, status="committed", counts=results, content=None)
 
 
-BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects")
+BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects",
+                "cover_url")
 
 
 def _file_new_books(chunk):

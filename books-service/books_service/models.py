@@ -42,6 +42,9 @@ class Book(db.Model):
     description: Mapped[str | None] = mapped_column(sa.Text)
     language: Mapped[str | None] = mapped_column(sa.String(3))  # ISO 639-1 where there is one, else 639-2
     subjects: Mapped[list[str]] = mapped_column(ARRAY(sa.String(100)), server_default="{}")
+    # Where its cover image is published; the worker fetches it into `covers` (a trigger, migration 0050, keeps
+    # a row there for each book with one), and readers get it from this service, never from that address.
+    cover_url: Mapped[str | None] = mapped_column(sa.String(2000))
     # The items that can circulate (status 'available'), kept by triggers on `items` (migration 0020).
     copies: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
@@ -54,6 +57,8 @@ class Book(db.Model):
 
     items: Mapped[list["Item"]] = relationship(back_populates="book", order_by="Item.barcode",
                                                passive_deletes=True)
+    # One small query per page of books (the bytes stay behind: Cover.content is deferred); kept by the trigger.
+    cover: Mapped["Cover | None"] = relationship(lazy="selectin", viewonly=True)
 
     # Copies free to borrow and patrons waiting, from borrow-service (catalogue.count_availability); None: unknown.
     available_copies = None
@@ -62,6 +67,10 @@ class Book(db.Model):
     @property
     def available(self):
         return None if self.available_copies is None else self.available_copies > 0
+
+    @property
+    def has_cover(self):
+        return self.cover is not None and self.cover.etag is not None
 
 
 class Genre(db.Model):
@@ -125,6 +134,32 @@ class Item(db.Model):
     @property
     def title(self):
         return self.book.title
+
+
+COVER_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+
+class Cover(db.Model):
+    """A book's cover image, fetched from its `cover_url` by the worker (covers.py) and served by this service,
+    so no reader's browser asks a third party for it. The row is made (or reset) by a trigger on books whenever
+    the book's cover_url is set or changed, and goes with the book."""
+
+    __tablename__ = "covers"
+    __table_args__ = (
+        sa.CheckConstraint(f"content_type IN {COVER_TYPES}", name="covers_type_allowed"),
+        sa.Index("covers_due", "retry_at", postgresql_where=sa.text("retry_at IS NOT NULL")),
+    )
+
+    book_id: Mapped[int] = mapped_column(sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True)
+    source_url: Mapped[str] = mapped_column(sa.String(2000))  # the cover_url these bytes came (or come) from
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    content_type: Mapped[str | None] = mapped_column(sa.String(16))  # one of COVER_TYPES, from the bytes' magic
+    etag: Mapped[str | None] = mapped_column(sa.String(64))  # the bytes' SHA-256 (hex); None until fetched
+    fetched_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(server_default="0")  # failed tries since the address was set
+    problem: Mapped[str | None] = mapped_column(sa.Text)  # why the last try failed
+    # When the worker tries (again); None: fetched, or given up on (refused, or COVER_FETCH_ATTEMPTS failed).
+    retry_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
 
 
 IMPORT_STATUSES = ("staging", "staged", "committing", "committed", "reverting", "reverted", "failed")

@@ -6,9 +6,10 @@ from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
-from library_common.schema import NotEmpty, Strict, StrictBoolean, Text
+from library_common.schema import NotEmpty, OneLine, Strict, StrictBoolean, Text
 
 from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
+from .covers import COVER_URL
 from .imports import FORMATS, ON_MATCH
 from .models import IMPORT_STATUSES, ITEM_STATUSES, RECORD_OUTCOMES
 
@@ -38,9 +39,9 @@ def _year_not_in_future(year):
 
 
 class BookInputSchema(Strict):
-    title = Text(required=True, validate=validate.Length(min=1, max=300))
-    author = Text(required=True, validate=validate.Length(min=1, max=200))
-    genre = Text(required=True, validate=validate.Length(min=1, max=100))
+    title = OneLine(required=True, validate=validate.Length(min=1, max=300))
+    author = OneLine(required=True, validate=validate.Length(min=1, max=200))
+    genre = OneLine(required=True, validate=validate.Length(min=1, max=100))
     isbn = NormalisedText(normalise_isbn, allow_none=True,
                           metadata={"description": "ISBN-10 or ISBN-13; stored as ISBN-13"})
     published_year = fields.Integer(
@@ -51,9 +52,12 @@ class BookInputSchema(Strict):
     description = Text(allow_none=True, validate=validate.Length(max=5000))
     language = NormalisedText(normalise_language, allow_none=True, metadata={
         "description": "ISO 639 code (en, eng, en-US, fre); stored as ISO 639-1 where there is one (en, fr)"})
-    subjects = fields.List(Text(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
+    subjects = fields.List(OneLine(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=20),
                            metadata={"description": "Subject headings, searched below title and author"})
     copies = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000))
+    cover_url = Text(allow_none=True, validate=[validate.Length(max=2000), COVER_URL], metadata={
+        "description": "Where the cover image is published (http or https). The library fetches it and serves it "
+                       "itself at GET /books/<id>/cover; readers' browsers never ask this address"})
     available = StrictBoolean(
         load_only=True,
         metadata={"description": "Accepted for compatibility with the first version of the API; ignored, "
@@ -88,6 +92,9 @@ class BookSchema(ma.Schema):
     available = fields.Boolean(allow_none=True, metadata={"description": "null when unknown (borrow-service down)"})
     holds_waiting = fields.Integer(allow_none=True, metadata={"description": "Patrons waiting for a copy; null when "
                                                                              "unknown"})
+    cover_url = fields.String(allow_none=True)
+    has_cover = fields.Boolean(metadata={"description": "The library has fetched the cover: GET /books/<id>/cover "
+                                                        "serves it"})
     created_at = fields.DateTime()
 
 
@@ -169,7 +176,7 @@ class GenreSchema(ma.Schema):
 
 
 class GenreNameSchema(Strict):
-    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    name = OneLine(required=True, validate=validate.Length(min=1, max=100))
 
 
 class GenreMergeSchema(Strict):
@@ -205,8 +212,8 @@ class ImportOptionsSchema(Strict):
         "description": "A record whose ISBN is in the catalogue: skip it (default), or add its copies to that book"})
     copies = fields.Integer(validate=validate.Range(min=1, max=100),
                             metadata={"description": "Copies of each new book whose record does not say (1)"})
-    genre = Text(validate=validate.Length(min=1, max=100),
-                 metadata={"description": "The genre of records without one (General)"})
+    genre = OneLine(validate=validate.Length(min=1, max=100),
+                    metadata={"description": "The genre of records without one (General)"})
 
 
 class ImportUploadSchema(ImportOptionsSchema):
@@ -222,7 +229,7 @@ class ImportFileSchema(ma.Schema):
 class ImportRestageSchema(ImportOptionsSchema):
     mapping = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
         "description": "CSV column -> field (title, author, isbn, isbn13, year, genre, language, copies, "
-                       "description, subjects; null: ignore the column)"})
+                       "description, subjects, cover_url; null: ignore the column)"})
 
 
 class ImportCommitSchema(Strict):

@@ -13,7 +13,9 @@ USER_SERVICE = "http://user-service.test"
 @pytest.fixture(scope="session")
 def app(postgres_server_url, tokens):
     app = migrated_app(create_app, postgres_server_url, "books", BORROW_SERVICE_URL=BORROW_SERVICE,
-                       USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, SPELLING_REFRESH_SECONDS=0)
+                       USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, SPELLING_REFRESH_SECONDS=0,
+                       # the covers' tests serve images from a local HTTP server
+                       COVER_FETCH_PRIVATE_NETWORKS="loopback", COVER_FETCH_TIMEOUT=2.0)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
 

@@ -107,6 +107,32 @@ def test_invalid_books_get_per_field_errors(client, librarian, fields, field):
     assert field in response.json["errors"]
 
 
+ONE_LINE = "Must be one line: no line breaks, tabs or other control characters"
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"title": "Dune\r\nBcc: everyone@example.org"}, "title"),
+    ({"author": "Frank\tHerbert"}, "author"),
+    ({"genre": "Science\u2028Fiction"}, "genre"),
+    ({"title": "Dune\x1b[31m"}, "title"),
+])
+def test_one_line_fields_refuse_line_breaks_and_control_characters(client, librarian, add_book, fields, field):
+    added = client.post("/books", json={**HITCHHIKER, **fields}, headers=librarian)
+    changed = client.patch(f"/books/{add_book()['id']}", json=fields, headers=librarian)
+
+    assert added.status_code == 400 and added.json["errors"][field] == ONE_LINE
+    assert changed.status_code == 400 and changed.json["errors"][field] == ONE_LINE
+
+
+def test_subjects_and_genre_names_are_one_line_but_descriptions_keep_their_lines(client, librarian, add_book):
+    subjects = client.post("/books", json={**HITCHHIKER, "subjects": ["Space\nopera"]}, headers=librarian)
+    genre = client.post("/genres", json={"name": "Sci\nFi"}, headers=librarian)
+
+    assert subjects.status_code == 400 and subjects.json["errors"]["subjects.0"] == ONE_LINE
+    assert genre.status_code == 400 and genre.json["errors"]["name"] == ONE_LINE
+    assert add_book(description="Part one.\n\nPart two.")["description"] == "Part one.\n\nPart two."
+
+
 def test_isbns_are_checked_and_stored_as_isbn13(add_book):
     assert add_book(isbn="0-345-39180-2")["isbn"] == "9780345391803"
 

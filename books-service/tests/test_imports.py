@@ -154,6 +154,68 @@ def test_unrecognised_columns_are_mapped_by_the_librarian(app, client, librarian
     assert records(client, librarian, first["id"])[0]["fields"]["isbn"] == "9782070612758"
 
 
+def test_a_bad_copies_or_year_cell_fails_its_row_not_the_import(app, client, librarian):
+    content = ("title,author,quantity,year\n"
+               "Infinite,Ann,inf,2001\n"
+               "Beyond floats,Ann,1e400,2001\n"
+               "Not a number,Ann,nan,2001\n"
+               "Half,Ann,2.5,2001\n"
+               "Negative,Ann,-1,2001\n"
+               "A billion,Ann,1e9,2001\n"
+               "Undated,Ann,2,nan\n"
+               "Fine,Ann,2.0,2001\n")
+
+    batch = staged(app, client, librarian, content)
+
+    assert batch["status"] == "staged" and batch["counts"] == {"new": 2, "match": 0, "invalid": 6}, batch["problem"]
+    outcomes = {record["fields"]["title"]: (record["outcome"], record["notes"])
+                for record in records(client, librarian, batch["id"])}
+    range_error = "Copies: Must be greater than or equal to 1 and less than or equal to 1000."
+    assert outcomes == {
+        "Infinite": ("invalid", ["Copies: 'inf' is not a whole number"]),
+        "Beyond floats": ("invalid", ["Copies: '1e400' is not a whole number"]),
+        "Not a number": ("invalid", ["Copies: 'nan' is not a whole number"]),
+        "Half": ("invalid", ["Copies: '2.5' is not a whole number"]),
+        "Negative": ("invalid", [range_error]),
+        "A billion": ("invalid", [range_error]),
+        "Undated": ("new", ["Year 'nan' is not a year: left out"]),
+        "Fine": ("new", []),
+    }
+
+
+def test_line_breaks_and_control_characters_are_folded_with_a_note(app, client, librarian):
+    content = ('title,author,genre,subjects,description\n'
+               '"Dune\r\nBcc: everyone@example.org","Frank\tHerbert",Science\x1bFiction,"Space\u2028opera;Deserts",'
+               '"Part one.\nPart two."\n')
+
+    batch = staged(app, client, librarian, content)
+
+    [record] = records(client, librarian, batch["id"])
+    assert record["outcome"] == "new"
+    assert record["fields"] == {"title": "Dune Bcc: everyone@example.org", "author": "Frank Herbert",
+                                "genre": "Science Fiction", "subjects": ["Space opera", "Deserts"],
+                                "description": "Part one.\nPart two.", "copies": 1}
+    assert record["notes"] == ["Title 'Dune\\r\\nBcc: everyone@example.org' put on one line",
+                               "Author 'Frank\\tHerbert' put on one line",
+                               "Genre 'Science\\x1bFiction' put on one line",
+                               "Subject 'Space\\u2028opera' put on one line"]
+
+
+def test_a_marc_record_s_control_characters_are_folded_with_a_note(app, client, librarian):
+    record = marc_record("The\x1bhobbit", "or, There and back again", "Tolkien, J. R. R.", "0-261-10221-4", 1995,
+                         "eng", ["Fantasy\x07fiction."])
+
+    batch = staged(app, client, librarian, record.as_marc(), filename="books.mrc")
+
+    [staged_record] = records(client, librarian, batch["id"])
+    assert staged_record["outcome"] == "new"
+    assert (staged_record["fields"]["title"], staged_record["fields"]["subjects"]) == (
+        "The hobbit: or, There and back again", ["Fantasy fiction"])
+    assert staged_record["notes"] == ["Title 'The\\x1bhobbit: or, There and back again' put on one line",
+                                      "Genre 'Fantasy\\x07fiction' put on one line",
+                                      "Subject 'Fantasy\\x07fiction' put on one line"]
+
+
 def marc_record(title, subtitle, author, isbn, year, language, subjects, utf8=True):
     record = pymarc.Record(force_utf8=utf8, to_unicode=utf8)
     record.add_field(pymarc.Field(tag="008", data=f"{'':35}{language}  "))

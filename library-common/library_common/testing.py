@@ -156,6 +156,10 @@ class FakeNeighbour:
 
         self._mock.add_callback(method, regex, callback=callback)
 
+    def pass_through(self):
+        """Let the calls to this base URL reach a real server (one a test runs itself, on loopback)."""
+        self._mock.add_passthru(self.base_url)
+
     @property
     def calls(self):
         return [call for call in self._mock.calls if call.request.url.startswith(self.base_url)]

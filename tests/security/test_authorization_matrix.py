@@ -161,6 +161,7 @@ MATRIX = [
                                         "copies": 3}, (401, 403, 403, 200, 401, 401)),
     ("books", "DELETE", "/books/{spare}", None, (401, 403, 403, 204, 401, 401)),
     ("books", "GET", "/books/{shelf}/items", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "GET", "/books/{shelf}/cover", None, (404, 404, 404, 404, 404, 404)),  # anyone; it has no cover
     ("books", "POST", "/books/{shelf}/items", {}, (401, 403, 403, 201, 401, 401)),
     ("books", "GET", "/items/{shelf_item}", None, (200, 200, 200, 200, 200, 200)),
     ("books", "PATCH", "/items/{shelf_item}", {"status": "available"}, (401, 403, 403, 200, 401, 401)),
@@ -445,6 +446,7 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
     ("/manage/genres", (302, 403, 403, 200, 302, 302)),
     ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
+    ("/books/999999/cover", (404, 404, 404, 404, 404, 404)),  # anyone's; no such book, no cover
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
     ("/manage/users/{victim}", (302, 403, 403, 200, 302, 302)),
     ("/manage/users/{victim}/deactivate", (302, 403, 403, 200, 302, 302)),

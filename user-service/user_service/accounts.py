@@ -89,9 +89,9 @@ def account_for(actor, username):
 
 def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON, provisional=False):
     """A new account. A name is never given twice, not even a deleted account's: loans refer to it; an
-    e-mail address is the account's once verified (see _set_email). `password` None: registered at the desk, the holder chooses
-    one through the welcome link mailed to `email` (without one, only the desk can lend to them until a
-    librarian adds an address). `provisional`: registered online, may not borrow yet (see approval.py)."""
+    e-mail address is the account's once verified (see _set_email). `password` None: registered at the desk,
+    the holder chooses one through the welcome link mailed to `email` (without one, only the desk can lend to
+    them until a librarian adds an address). `provisional`: registered online, may not borrow yet (see approval.py)."""
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
     may_mail = email is not None and one_more_mail_to(deps, email, now)

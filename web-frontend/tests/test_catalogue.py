@@ -1,5 +1,6 @@
 import pytest
 import requests
+import responses
 
 from .conftest import BOOKS, BORROWS, book, facets, listing, loan, patron
 
@@ -215,24 +216,47 @@ def test_suggestions_are_quietly_absent_when_books_service_is(client, services):
     assert response.status_code == 200 and "<option" not in response.get_data(as_text=True)
 
 
-def test_covers_come_from_open_library_by_isbn_over_a_placeholder(client, services):
-    services.get(f"{BOOKS}/books", **listing([book(isbn="9780345391803"), book(2, title="Dune")]))
+def test_covers_are_the_library_s_own_and_a_book_without_one_shows_its_placeholder(client, services):
+    services.get(f"{BOOKS}/books", **listing([book(has_cover=True), book(2, title="Dune", has_cover=False)]))
+    services.get(f"{BOOKS}/books/1", json=book(has_cover=True))
 
     html = client.get("/").get_data(as_text=True)
+    page = client.get("/books/1").get_data(as_text=True)
 
-    assert '<img src="https://covers.openlibrary.org/b/isbn/9780345391803-M.jpg?default=false" alt=""' in html
-    assert html.count('<img src="https://covers.openlibrary.org') == 1  # no ISBN, no image: the placeholder alone
+    assert html.count("<img") == 1 and '<img src="/books/1/cover" alt=""' in html  # no cover, no (broken) image
     assert '<span class="cover-initials">TH</span>' in html and '<span class="cover-initials">D</span>' in html
+    assert '<img src="/books/1/cover" alt=""' in page
 
 
-def test_the_content_security_policy_allows_images_from_exactly_the_covers_host(client, services):
+def test_a_cover_is_passed_on_from_books_service_with_its_etag(client, services):
+    services.get(f"{BOOKS}/books/1/cover", body=b"\x89PNG\r\n\x1a\n...", content_type="image/png",
+                 headers={"ETag": '"abc"', "Cache-Control": "public, max-age=86400"})
+    services.get(f"{BOOKS}/books/2/cover", status=304, headers={"ETag": '"def"'},
+                 match=[responses.matchers.header_matcher({"If-None-Match": '"def"'})])
+    services.get(f"{BOOKS}/books/3/cover", status=404, json={"message": "Book 3 has no cover"})
+    services.get(f"{BOOKS}/books/4/cover", body="<svg onload=alert(1)>", content_type="image/svg+xml")
+
+    served = client.get("/books/1/cover")
+    unchanged = client.get("/books/2/cover", headers={"If-None-Match": '"def"'})
+
+    assert served.status_code == 200 and served.data == b"\x89PNG\r\n\x1a\n..."
+    assert served.headers["Content-Type"] == "image/png" and served.headers["ETag"] == '"abc"'
+    assert served.headers["Cache-Control"] == "public, max-age=86400"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert unchanged.status_code == 304 and unchanged.headers["ETag"] == '"def"'
+    assert client.get("/books/3/cover").status_code == 404
+    assert client.get("/books/4/cover").status_code == 404  # only the image types books-service keeps
+
+
+def test_the_content_security_policy_allows_images_from_the_library_alone(client, services):
     services.get(f"{BOOKS}/books", **listing([]))
 
     policy = client.get("/").headers["Content-Security-Policy"]
 
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-    assert directives["img-src"] == "'self' data: https://covers.openlibrary.org"
+    assert directives["img-src"] == "'self' data:"
     assert directives["default-src"] == "'self'" and "script-src 'self'" in policy
+
 
 
 def test_the_facets_are_left_out_when_they_cannot_be_counted(client, services):

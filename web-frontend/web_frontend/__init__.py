@@ -14,7 +14,7 @@ from library_common.http import client_from_settings
 from . import assets, errors
 from .backend import Backend
 from .deps import Deps
-from .formatting import COVERS_ORIGIN, cover_hue, cover_initials, cover_url, nice_date, ordinal, short_date
+from .formatting import cover_hue, cover_initials, nice_date, ordinal, short_date
 from .session import check_who_before_reading, login_manager, no_store_for_personal_pages
 from . import views
 
@@ -80,7 +80,7 @@ def create_app(config=None):
     _security_headers(app, settings["HTMX_SRC"])
     no_store_for_personal_pages(app)
 
-    for template_filter in (nice_date, short_date, ordinal, cover_url, cover_initials, cover_hue):
+    for template_filter in (nice_date, short_date, ordinal, cover_initials, cover_hue):
         app.add_template_filter(template_filter)
 
     @app.context_processor
@@ -116,7 +116,7 @@ def _htmx_script(source):
 
 def _security_headers(app, htmx_source):
     script_src = "'self'" if htmx_source == "local" else f"'self' {assets.HTMX_CDN_URL}"
-    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: {COVERS_ORIGIN}; "
+    policy = (f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
     @app.after_request

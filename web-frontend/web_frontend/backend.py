@@ -102,6 +102,12 @@ class Backend:
     def book(self, book_id):
         return self._call(self.books_service, "GET", f"/books/{book_id}").json()
 
+    def cover(self, book_id, etag=None):
+        """books-service's answer for the book's cover (the image; 304 when `etag` is still its ETag);
+        BackendError 404 when it has none."""
+        return self._call(self.books_service, "GET", f"/books/{book_id}/cover",
+                          headers={"If-None-Match": etag} if etag else {})
+
     def titles(self, book_ids):
         """{book_id: title} for these books; empty when books-service is down (pages then show ids).
 

@@ -1,15 +1,11 @@
 """How things read on the pages: dates ("9 Dec 2026", in the library's time, UTC), numbers ("3rd") and book
-covers."""
+covers' placeholders."""
 
 import zlib
 from datetime import datetime
 
 from library_common.search_text import words
 
-# Open Library's covers service: a cover by ISBN; `default=false` makes a missing cover a 404 (the generated
-# placeholder behind the image then shows) instead of a blank image. The Content-Security-Policy allows this
-# host for images and nothing else outside the site.
-COVERS_ORIGIN = "https://covers.openlibrary.org"
 COVER_HUES = 12  # .cover-hue-0 ... .cover-hue-11 in style.css (no inline styles under the CSP)
 
 
@@ -33,10 +29,6 @@ def ordinal(number):
         return ""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
-
-
-def cover_url(isbn):
-    return f"{COVERS_ORIGIN}/b/isbn/{isbn}-M.jpg?default=false"
 
 
 def cover_initials(title):

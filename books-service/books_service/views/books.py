@@ -3,12 +3,15 @@ search-box suggestions."""
 
 from urllib.parse import quote
 
+from flask import Response, request
+
 from library_common.api import Blueprint
 from library_common.auth import current_principal
 from library_common.pagination import CAPPED_HEADER_DOC, PAGE_HEADERS_DOC, offset, page_headers
 
-from .. import catalogue
+from .. import catalogue, covers, jobs
 from ..deps import deps
+from ..models import COVER_TYPES
 from ..schemas import (BookChangesSchema, BookFilterArgs, BookInputSchema, BookListArgs, BookLookupArgs, BookSchema,
                        FacetsSchema, SuggestionArgs, SuggestionSchema)
 
@@ -92,8 +95,11 @@ def book_suggestions(args):
 @blp.response(201, BookSchema)
 @blp.errors(409)
 def add_book(fields):
-    """Add a book (librarians)"""
-    return catalogue.add_book(fields)
+    """Add a book (librarians); its cover_url is fetched in the background"""
+    book = catalogue.add_book(fields)
+    if book.cover_url:
+        jobs.fetch_covers_soon()
+    return book
 
 
 @blp.route("/books/<id:book_id>")
@@ -112,7 +118,10 @@ def get_book(args, book_id):
 @blp.errors(404, 409, 503)
 def replace_book(fields, book_id):
     """Replace a book's details (librarians); omitted optional fields are cleared"""
-    return catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token)
+    book = catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token)
+    if book.cover_url:
+        jobs.fetch_covers_soon()
+    return book
 
 
 @blp.route("/books/<id:book_id>", methods=["PATCH"])
@@ -122,7 +131,10 @@ def replace_book(fields, book_id):
 @blp.errors(404, 409, 503)
 def patch_book(changes, book_id):
     """Change some of a book's details (librarians); copies cannot go below those on loan"""
-    return catalogue.update_book(book_id, changes, deps().circulation, current_principal().token)
+    book = catalogue.update_book(book_id, changes, deps().circulation, current_principal().token)
+    if changes.get("cover_url"):
+        jobs.fetch_covers_soon()
+    return book
 
 
 @blp.route("/books/<id:book_id>", methods=["DELETE"])
@@ -132,3 +144,36 @@ def patch_book(changes, book_id):
 def delete_book(book_id):
     """Remove a book (librarians); refused while copies are on loan"""
     catalogue.delete_book(book_id, deps().circulation, current_principal().token)
+
+
+# A cover changes only with its book's cover_url, and then its ETag does too: a day's caching is safe, and a
+# browser that asks again after it is answered 304 when nothing changed.
+COVER_MAX_AGE = 24 * 60 * 60
+COVER_HEADERS_DOC = {
+    "ETag": {"description": "The image's SHA-256: send it back in If-None-Match", "schema": {"type": "string"}},
+    "Cache-Control": {"description": "public, max-age=86400", "schema": {"type": "string"}},
+}
+
+
+def _image_responses(view):
+    for content_type in COVER_TYPES:
+        view = blp.response(200, {"type": "string", "format": "binary"}, content_type=content_type,
+                            description="The cover, as fetched (its type known from its bytes)",
+                            headers=COVER_HEADERS_DOC)(view)
+    return view
+
+
+@blp.route("/books/<id:book_id>/cover")
+@_image_responses
+@blp.alt_response(304, description="Not modified: the ETag sent in If-None-Match is the cover's",
+                  headers=COVER_HEADERS_DOC)
+@blp.errors(404)
+def get_cover(book_id):
+    """The book's cover image, fetched and kept by the library (anyone); 404 while it has none"""
+    cover = covers.cover_of(book_id)
+    response = Response(cover.content, mimetype=cover.content_type)
+    response.set_etag(cover.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = COVER_MAX_AGE
+    response.headers["X-Content-Type-Options"] = "nosniff"  # the type is the bytes' own: never guessed again
+    return response.make_conditional(request)

@@ -1,12 +1,13 @@
-"""The import's rules as plain functions: what a record's ISBN and year really are, how columns are
-recognised, how MARC names read, and that no file, however broken, raises anything but UnreadableFile."""
+"""The import's rules as plain functions: what a record's ISBN, year and copies really are, how text is put on
+one line, how columns are recognised, how MARC names read, and that no file, however broken, raises anything
+but UnreadableFile."""
 
 import random
 
 import pytest
 
 from books_service import import_formats
-from books_service.imports import guess_format, plausible_year, recover_isbn
+from books_service.imports import guess_format, on_one_line, plausible_year, recover_isbn, whole_number
 
 
 @pytest.mark.parametrize("isbn10, isbn13, expected", [
@@ -34,6 +35,21 @@ def test_an_isbn_that_cannot_be_read_is_noted():
                                             ("", None)])
 def test_the_publication_year(text, expected):
     assert plausible_year(text, []) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("3", 3), ("3.0", 3), (" 2 ", 2), ("-1", -1), ("1e9", 10**9),
+                                            ("inf", None), ("-Infinity", None), ("1e400", None), ("nan", None),
+                                            ("2.5", None), ("three", None)])
+def test_a_count_is_a_whole_number_or_nothing(text, expected):
+    assert whole_number(text) == expected
+
+
+def test_text_is_put_on_one_line_with_a_note_only_when_it_was_not():
+    notes = []
+
+    assert on_one_line("Title", "Dune\r\nBcc: x", notes) == "Dune Bcc: x"
+    assert on_one_line("Title", "Dune  Messiah", notes) == "Dune  Messiah"
+    assert notes == ["Title 'Dune\\r\\nBcc: x' put on one line"]
 
 
 def test_columns_are_recognised_by_their_usual_names():

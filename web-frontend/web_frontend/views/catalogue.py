@@ -1,7 +1,7 @@
 """The catalogue (home page) and each book's page, with the panel that says what you can do with it:
 borrow it, place a hold when every copy is out, or see your loan of it or your place in line."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from library_common.errors import DependencyUnavailable
@@ -10,10 +10,12 @@ from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import FILTERS, SearchForm
 from ..formatting import nice_date
-from .common import attempt, backend, book_or_404, page_number, page_or_fragment
+from .common import attempt, backend, book_or_404, or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
 PER_PAGE = 20
+# The image types books-service keeps covers in (its models.COVER_TYPES): nothing else is passed on as a cover.
+COVER_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 FILTER_NAMES = {"genre": "Genre", "author": "Author", "language": "Language", "decade": "Published",
                 "available": "Available now"}
 
@@ -93,6 +95,22 @@ def book(book_id):
     if current_user.is_authenticated and current_user.is_librarian:
         context |= copies_context(book_id)
     return render_template("book.html", **context)
+
+
+@bp.get("/books/<int:book_id>/cover")
+def cover(book_id):
+    """The book's cover, from books-service, which fetched and keeps it: the reader's browser asks only the
+    library, so no third party hears what they look at. Its ETag and caching are books-service's."""
+    answer = or_404(lambda: backend().cover(book_id, request.headers.get("If-None-Match")))
+    content_type = answer.headers.get("Content-Type")
+    if answer.status_code == 200 and content_type not in COVER_TYPES:
+        abort(404)
+    response = Response(answer.content if answer.status_code == 200 else b"", status=answer.status_code,
+                        content_type=content_type if answer.status_code == 200 else None)
+    for header in ("ETag", "Cache-Control"):
+        if header in answer.headers:
+            response.headers[header] = answer.headers[header]
+    return response
 
 
 def copies_context(book_id):
