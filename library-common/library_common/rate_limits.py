@@ -101,6 +101,16 @@ class RateLimiter:
             )
 
 
+    def within(self, name, client, now):
+        """Count one request of `client` against limit `name`; whether it was within the limit (for limits
+        that are kept silently: the caller answers the same either way, and does less)."""
+        try:
+            self.hit(name, client, now)
+        except TooManyRequests:
+            return False
+        return True
+
+
 def rate_limited(name, when=None):
     """A view decorator: count the request against limit `name` of the app's `rate_limiter` (its deps),
     per client address, before the view runs. `when(*args, **kwargs)`, given the view's arguments (put

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
-from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from library_common import events
 from library_common.search_text import fold
 from library_common.transactions import transaction
@@ -149,11 +149,7 @@ def one_more_mail_to(deps, address, now):
     """Whether `address` may get one more mail that someone else can cause (a link, "someone tried to use
     your address"): at most RATE_LIMIT_MAILS_PER_ADDRESS, whoever asks from wherever, so nobody can make the
     library flood a mailbox. Counted at once, in a transaction of its own."""
-    try:
-        deps.rate_limiter.hit("mails_per_address", f"address {address.lower()}", now)
-    except TooManyRequests:
-        return False
-    return True
+    return deps.rate_limiter.within("mails_per_address", f"address {address.lower()}", now)
 
 
 # The events that ask for a link to be mailed name no address and hold no link: notification-service asks for

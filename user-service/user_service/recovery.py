@@ -5,7 +5,7 @@ import hmac
 
 from sqlalchemy.exc import IntegrityError
 
-from library_common.errors import BadRequest, Conflict, Forbidden, TooManyRequests
+from library_common.errors import BadRequest, Conflict, Forbidden
 from library_common import events
 from library_common.transactions import transaction
 
@@ -80,11 +80,7 @@ def request_password_reset(deps, username_or_email, now):
 
 
 def _one_more_link(deps, user, now):
-    try:
-        deps.rate_limiter.hit("password_links_per_account", f"account {user.username.lower()}", now)
-    except TooManyRequests:
-        return False
-    return True
+    return deps.rate_limiter.within("password_links_per_account", f"account {user.username.lower()}", now)
 
 
 def send_password_reset(username):
