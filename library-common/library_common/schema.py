@@ -27,6 +27,7 @@ class Strict(ma.Schema):
 
 
 NO_NUL = "^[^\\u0000]*$"
+ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"  # library_common.text's line breakers, as ECMA-262
 
 
 class StorableString(ma.fields.String):
@@ -70,6 +71,10 @@ class OneLine(Text):
     where refusing is not an option (an imported record)."""
 
     default_error_messages = {"line": "Must be one line: no line breaks, tabs or other control characters"}
+
+    def __init__(self, *args, **kwargs):  # published, so clients (and fuzzers) know
+        kwargs["metadata"] = {"pattern": ONE_LINE, **kwargs.get("metadata", {})}
+        super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)

@@ -27,3 +27,13 @@ def test_one_line_text_keeps_what_is_printable(fine):
 def test_folding_puts_any_text_on_one_line():
     assert one_line(" A\r\n\tB\u2028C\x00 ") == "A B C"
     assert one_line("plain") == "plain"
+
+
+def test_the_rule_is_published_for_clients():
+    import re
+
+    from library_common.schema import ONE_LINE
+
+    published = re.compile(ONE_LINE.encode().decode("unicode_escape"))
+    assert published.fullmatch("L'Étranger 🦋") and not published.fullmatch("Dune\nBcc: x")
+    assert Title().fields["title"].metadata["pattern"] == ONE_LINE
