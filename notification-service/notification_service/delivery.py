@@ -155,7 +155,7 @@ def deliver(transport, notice_id, mail, now, accounts):
     try:
         transport.send(message)
     except Exception as error:  # the mail server's refusals, and whatever else its library raises
-        return _failed(notice_id, reason(error), mail, now)
+        return _failed(notice_id, reason(error), mail, now, email_to=letter.email_to)
     with transaction():
         db.session.execute(sa.update(Notice).where(Notice.id == notice_id).values(
             email_status="sent", sent_at=now, claimed_at=None, last_error=None, email_to=letter.email_to))
@@ -179,11 +179,13 @@ def claim(mail, now):
                                   .returning(Notice.id)).all()
 
 
-def _failed(notice_id, error, mail, now, permanent=False):
+def _failed(notice_id, error, mail, now, permanent=False, email_to=None):
     """Record a failed attempt: tried again after its backoff, or (permanent, or out of attempts) failed for
-    good, for librarians to see. Returns the notice's status."""
+    good, for librarians to see. Returns the notice's status. `email_to`: where a mail made at sending time
+    (an account link) went, for the failed-mail list."""
     with transaction():
         notice = db.session.get(Notice, notice_id)
+        notice.email_to = email_to or notice.email_to
         gave_up = permanent or notice.attempts >= mail.max_attempts
         notice.email_status = "failed" if gave_up else "pending"
         notice.next_attempt_at = None if gave_up else now + timedelta(seconds=mail.backoff(notice.attempts))

@@ -476,3 +476,17 @@ def test_someone_trying_an_address_its_owner_has_is_told_to_the_owner(app, logs,
 
     [mail] = mailbox.to("alice@example.org")
     assert mail["Subject"] == "Someone tried to use your e-mail address at the library"
+
+
+def test_a_link_mail_that_fails_names_where_it_was_going(app, logs, mailbox):
+    """Librarians see where a failed mail was going, also for a link whose address is named as it is sent."""
+    verified(logs)
+    link_asked(logs, "account.password_reset_requested", "alice@example.org", "live-token", "reset")
+    mailbox.refusing = True
+
+    read(app)
+    send(app)
+
+    with app.app_context():
+        [stored] = db.session.query(Notice).all()
+        assert (stored.email_status, stored.email_to, stored.attempts) == ("pending", "alice@example.org", 1)
