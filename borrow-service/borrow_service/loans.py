@@ -37,8 +37,8 @@ def addressed(principal, username, to_themselves, to_staff):
 
 # Why a provisional account (registered online, not approved yet) may not borrow, by what would approve it.
 WAITING_FOR_APPROVAL = {
-    "email_confirmation": "Your account is waiting for approval: confirm your e-mail address (use the link we "
-                          "sent you), or ask at the desk",
+    "email_confirmation": "Your account is waiting for approval: confirm your e-mail address (the link we sent "
+                          "you, or add an address on your Account page), or ask at the desk",
     "librarian_approval": "Your account is waiting for a librarian's approval: ask at the desk",
 }
 

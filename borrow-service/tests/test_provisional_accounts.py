@@ -19,8 +19,8 @@ def test_a_provisional_account_cannot_borrow_until_approved(borrow, neighbours, 
     refused = borrow(1, "alice")
 
     assert refused.status_code == 409
-    assert refused.json["message"] == ("Your account is waiting for approval: confirm your e-mail address (use the "
-                                       "link we sent you), or ask at the desk")
+    assert refused.json["message"] == ("Your account is waiting for approval: confirm your e-mail address (the link "
+                                       "we sent you, or add an address on your Account page), or ask at the desk")
     del neighbours.provisional["alice"]  # confirmed: the same token now borrows
     assert borrow(1, "alice").status_code == 201
 

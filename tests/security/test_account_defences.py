@@ -199,8 +199,8 @@ def test_a_sign_up_holds_but_borrows_only_once_its_address_is_confirmed(stack):
 
     refused = borrow(stack, on_shelf, patron)
     assert refused.status_code == 409 and refused.json()["message"] == (
-        "Your account is waiting for approval: confirm your e-mail address (use the link we sent you), or ask at "
-        "the desk")
+        "Your account is waiting for approval: confirm your e-mail address (the link we sent you, or add an address "
+        "on your Account page), or ask at the desk")
     assert borrow(stack, on_shelf, librarian, username=username).status_code == 409  # nor through the desk
     held = requests.post(f"{stack.borrows}/holds", json={"book_id": all_out}, headers=patron, timeout=10)
     assert held.status_code == 201
