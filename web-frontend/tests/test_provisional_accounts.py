@@ -70,3 +70,21 @@ def test_librarians_approve_on_the_patron_s_page(client, services, log_in_as):
     assert approved.status_code == 302 and approved.headers["Location"] == "/manage/users/alice"
     with client.session_transaction() as session:
         assert ("success", "alice is approved: they can borrow now.") in session["_flashes"]
+
+
+@pytest.mark.parametrize("user, email, told", [
+    ({"first_name": "Nora", "provisional": True, "awaiting": "email_confirmation"}, "nora@example.org",
+     "Welcome, Nora! You can place holds now. We have sent a link to nora@example.org: open it to confirm your "
+     "address. Once it is confirmed you can borrow too."),
+    ({"first_name": "Omar", "provisional": True, "awaiting": "email_confirmation"}, None,
+     "Welcome, Omar! You can place holds now. To borrow, add an e-mail address on your account and confirm it, "
+     "or ask at the desk."),
+    ({"first_name": "Ida", "provisional": True, "awaiting": "librarian_approval"}, None,
+     "Welcome, Ida! You can place holds now, and borrow once a librarian has approved your account (ask at the "
+     "desk)."),
+    ({"first_name": "Sam", "provisional": False, "awaiting": None}, None, "Welcome, Sam! Your account is ready."),
+])
+def test_a_new_reader_is_told_what_lets_them_borrow(user, email, told):
+    from web_frontend.views.account import welcome
+
+    assert welcome(user, email) == told

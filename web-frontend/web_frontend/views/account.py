@@ -33,11 +33,25 @@ def signup():
             apply_service_errors(form, error)
         else:
             start_session(token)
-            flash(f"Welcome, {user['first_name']}! Your account is ready." +
-                  (f" We have sent a link to {fields['email']}: open it to confirm your address."
-                   if "email" in fields else ""), "success")
+            flash(welcome(user, fields.get("email")), "success")
             return redirect(url_for("catalogue.index"))
     return render_template("signup.html", form=form), status_of(form)
+
+
+def welcome(user, email):
+    """What a new reader is told after signing up: what they may do now, and (an account registered online is
+    provisional) what lets them borrow."""
+    sent = f" We have sent a link to {email}: open it to confirm your address." if email else ""
+    if not user.get("provisional"):
+        return f"Welcome, {user['first_name']}! Your account is ready.{sent}"
+    if user.get("awaiting") == "librarian_approval":
+        return (f"Welcome, {user['first_name']}! You can place holds now, and borrow once a librarian has approved "
+                f"your account (ask at the desk).{sent}")
+    if email:
+        return (f"Welcome, {user['first_name']}! You can place holds now.{sent} Once it is confirmed you can "
+                "borrow too.")
+    return (f"Welcome, {user['first_name']}! You can place holds now. To borrow, add an e-mail address on your "
+            "account and confirm it, or ask at the desk.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
