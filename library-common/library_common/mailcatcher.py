@@ -40,7 +40,7 @@ class Keeper:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
-        partial = self.folder / f".{name}"
+        partial = self.folder / f".{name}.partial"  # not a *.eml until it is whole (pathlib's * matches dot files)
         with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
             os.fchmod(file.fileno(), 0o600)  # exactly: the umask may have narrowed the mode os.open was asked for
             file.write(envelope.content)
@@ -68,7 +68,7 @@ def api(folder):
     class Mailbox(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's method name)
             if self.path.rstrip("/") == "/messages":
-                paths = sorted(folder.glob("*.eml"), reverse=True)
+                paths = sorted((path for path in folder.glob("*.eml") if not path.name.startswith(".")), reverse=True)
                 return self._json(200, [summary(path)[1] for path in paths])
             found = re.fullmatch(r"/messages/([0-9a-f-]+)", self.path)
             if found and (folder / f"{found.group(1)}.eml").exists():
