@@ -66,7 +66,7 @@ def test_librarians_approve_on_the_patron_s_page(client, services, log_in_as):
     page = client.get("/manage/users/alice").get_data(as_text=True)
     approved = client.post("/manage/users/alice/approval")
 
-    assert 'action="/manage/users/alice/approval"' in page and "e-mail address not confirmed yet" in page
+    assert 'action="/manage/users/alice/approval"' in page and "Registered online, no e-mail address yet:" in page
     assert approved.status_code == 302 and approved.headers["Location"] == "/manage/users/alice"
     with client.session_transaction() as session:
         assert ("success", "alice is approved: they can borrow now.") in session["_flashes"]
