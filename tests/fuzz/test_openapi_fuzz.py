@@ -10,6 +10,7 @@ input is rightly refused. FUZZ_EXAMPLES and FUZZ_SEED (`make fuzz`) make the run
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from library_common.testing import register_patron
 pytestmark = pytest.mark.fuzz
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("FUZZ_SEED", "20261125")
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def credentials(stack):
 @pytest.mark.parametrize("role", ["anonymous", "patron", "librarian"])
 @pytest.mark.parametrize("service", ["books", "borrows", "users", "notifications"])
 def test_the_api_holds_its_contract_under_generated_input(stack, credentials, service, role):
-    command = [shutil.which("st", path=os.path.dirname(os.sys.executable)) or "st", "run",
+    command = [shutil.which("st", path=os.path.dirname(os.sys.executable)) or "st", "--config-file", str(CONFIG), "run",
                f"{stack.url[service]}/openapi.json", "--max-examples", EXAMPLES, "--seed", SEED,
                "--exclude-checks", "positive_data_acceptance", "--request-timeout", "10",
                # Failed logins are throttled per client: the fuzzer gets an address of its own.
