@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .transactions import session
+from .transactions import session, transaction
 
 _CURRENT_TRANSACTION = sa.text("pg_current_xact_id()::text::bigint")
 _OLDEST_RUNNING = sa.text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -81,6 +81,16 @@ def read_feed(cursor, limit):
         " ORDER BY txid, id LIMIT :limit"), {"txid": after[0], "id": after[1], "limit": limit}).mappings().all()
     next_cursor = format_cursor(rows[-1]["txid"], rows[-1]["id"]) if rows else format_cursor(*after)
     return [dict(row) | {"cursor": format_cursor(row["txid"], row["id"])} for row in rows], next_cursor
+
+
+def read_for(reader, cursor, limit, retention, now):
+    """`read_feed` for a registered reader: asking for what follows a cursor says it has what precedes it, so
+    its position is kept and what every reader has, once older than `retention`, goes (the log keeps nobody's
+    reading for ever)."""
+    with transaction():
+        passed(reader, cursor)
+        prune(now - retention)
+    return read_feed(cursor, limit)
 
 
 def find(event_id):

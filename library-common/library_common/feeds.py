@@ -18,8 +18,7 @@ from .api import Blueprint
 from .auth import READ_EVENTS, current_principal
 from .clock import now
 from .errors import BadRequest, DependencyUnavailable
-from .events import parse_cursor, passed, prune, read_feed
-from .transactions import transaction
+from .events import parse_cursor, read_for
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 500
@@ -61,12 +60,8 @@ def feed_blueprint():
             parse_cursor(args["after"])
         except ValueError as exc:
             raise BadRequest("Not a cursor", errors={"after": "Not a cursor"}) from exc
-        # Asking for what follows a cursor says the reader has what precedes it: what every reader has, once old
-        # enough, goes (so the log keeps nobody's reading for ever).
-        with transaction():
-            passed(current_principal().username, args["after"])
-            prune(now() - timedelta(days=current_app.config["EVENT_RETENTION_DAYS"]))
-        found, cursor = read_feed(args["after"], args["limit"])
+        found, cursor = read_for(current_principal().username, args["after"], args["limit"],
+                                 timedelta(days=current_app.config["EVENT_RETENTION_DAYS"]), now())
         return {"events": found, "next": cursor}
 
     return blp
