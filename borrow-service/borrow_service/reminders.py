@@ -1,6 +1,7 @@
 """The library's reminders, found by the worker's scans and recorded as events (notification-service tells
 the patrons): loans due in DUE_SOON_DAYS, loans overdue by each of OVERDUE_NOTICE_DAYS, holds whose pickup
-window closes within HOLD_EXPIRY_WARNING_HOURS.
+window closes within HOLD_EXPIRY_WARNING_HOURS (a hold made ready inside that window is not warned: the
+"ready" notice, a moment before, gave the same date).
 
 A patron with several loans due on one day gets one reminder for them all (one event with the list). Each
 reminder is remembered by a key (the loan and its due date, the loan and the overdue stage, the hold) in
@@ -76,7 +77,9 @@ def remind(policy, now):
     with transaction():
         closing = db.session.scalars(sa.select(Hold).where(Hold.status == "ready",
                                                            Hold.pickup_by < now + policy.hold_warning,
-                                                           Hold.pickup_by > now)).all()
+                                                           Hold.pickup_by > now,
+                                                           Hold.ready_at < Hold.pickup_by - policy.hold_warning)
+                                ).all()
         for hold in closing:
             if _first_time(f"hold_expiring:{hold.id}", now):
                 events.record("hold.expiring", hold.username, hold_id=hold.id, book_id=hold.book_id,

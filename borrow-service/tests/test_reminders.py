@@ -68,10 +68,13 @@ def test_overdue_reminders_at_each_stage_once(app, lent):
 def test_a_hold_about_to_expire_is_reminded_once(app):
     with app.app_context():
         db.session.add_all([
-            Hold(book_id=1, title="Dune", username="alice", status="ready", placed_at=NOW, ready_at=NOW,
-                 pickup_by=NOW + timedelta(hours=20), barcode="B1"),
+            Hold(book_id=1, title="Dune", username="alice", status="ready", placed_at=NOW - timedelta(days=7),
+                 ready_at=NOW - timedelta(days=6), pickup_by=NOW + timedelta(hours=20), barcode="B1"),
             Hold(book_id=2, title="Emma", username="bob", status="ready", placed_at=NOW, ready_at=NOW,
-                 pickup_by=NOW + timedelta(days=5), barcode="B2")])
+                 pickup_by=NOW + timedelta(days=5), barcode="B2"),
+            # made ready with less than the warning left: the "ready" notice just told carol the date
+            Hold(book_id=3, title="Ulysses", username="carol", status="ready", placed_at=NOW,
+                 ready_at=NOW - timedelta(hours=1), pickup_by=NOW + timedelta(hours=10), barcode="B3")])
         db.session.commit()
 
     assert scan(app) == 1 and scan(app) == 0
