@@ -22,6 +22,7 @@ DEFAULTS = {
     "MAX_RENEWALS": 2,
     "MAX_HOLDS": 10,
     "HOLD_PICKUP_DAYS": 7.0,
+    "LIBRARY_TIMEZONE": "UTC",  # the library's own days: due dates and closed days are dates there
     "HISTORY_RETENTION_DAYS": 30,
     "HISTORY_PSEUDONYM_KEY": DEV_SECRET,
     "DUE_SOON_DAYS": 3,  # a courtesy reminder this long before a loan is due
@@ -35,7 +36,8 @@ DEFAULTS = {
 
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
-    blueprints = [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp, feed_blueprint()]
+    blueprints = [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp, views.rules.blp,
+                  feed_blueprint()]
     app = create_service_app(__name__, settings, db, blueprints, secret_names=["HISTORY_PSEUDONYM_KEY"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),

@@ -12,12 +12,15 @@ ready hold cancelled or expired, or a copy added while patrons wait (`allocate`)
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from library_common import events
 
+from . import calendar, rules
 from .models import Hold, Loan, db
+from .neighbours import DEFAULT_ITEM_TYPE
 
 _PATRON_LOCKS = 1
 _BOOK_LOCKS = 2
@@ -41,7 +44,8 @@ class Shelf:
     book_id: int
     title: str | None
     circulating: tuple[str, ...]
-    lent: set = field(default_factory=set)
+    types: dict = field(default_factory=dict)  # barcode -> item type
+    lent: set = field(default_factory=set)  # lent, or returned away from the desk and not scanned in yet
     unnumbered_loans: int = 0
     trapped: dict = field(default_factory=dict)  # barcode -> its ready Hold
 
@@ -50,14 +54,17 @@ class Shelf:
         untouched = [code for code in self.circulating if code not in self.lent and code not in self.trapped]
         return untouched[self.unnumbered_loans:]
 
+    def type_of(self, barcode):
+        return self.types.get(barcode, DEFAULT_ITEM_TYPE)
+
 
 def shelf_of(book_items):
     """The Shelf of a book whose items (`neighbours.BookItems`) were just asked, under its lock."""
-    barcodes = db.session.execute(sa.select(Loan.barcode).where(Loan.book_id == book_items.book_id,
-                                                                ~Loan.returned)).scalars().all()
+    barcodes = db.session.execute(sa.select(Loan.barcode).where(
+        Loan.book_id == book_items.book_id, sa.or_(~Loan.returned, Loan.awaiting_check_in))).scalars().all()
     trapped = db.session.scalars(sa.select(Hold).where(Hold.book_id == book_items.book_id,
                                                        Hold.status == "ready")).all()
-    return Shelf(book_items.book_id, book_items.title, book_items.circulating,
+    return Shelf(book_items.book_id, book_items.title, book_items.circulating, book_items.types,
                  lent={barcode for barcode in barcodes if barcode is not None},
                  unnumbered_loans=sum(1 for barcode in barcodes if barcode is None),
                  trapped={hold.barcode: hold for hold in trapped})
@@ -69,20 +76,24 @@ def waiting_holds(book_id):
                               .order_by(Hold.id)).all()
 
 
-def trap(hold, barcode, now, policy):
-    """Put the item on the hold shelf for `hold`, until the pickup window closes."""
-    hold.status, hold.barcode, hold.ready_at, hold.pickup_by = "ready", barcode, now, now + policy.pickup_window
+def trap(hold, barcode, item_type, now, policy):
+    """Put the item on the hold shelf for `hold`, until the pickup window of the patron's rule for the item
+    closes (on an open day)."""
+    window = timedelta(days=rules.rule_for(hold.patron_category, item_type, policy).hold_pickup_days)
+    pickup_by = calendar.next_open(now + window, policy.zone)  # (queries: the hold is changed after them)
+    hold.status, hold.barcode, hold.item_type, hold.ready_at, hold.pickup_by = ("ready", barcode, item_type, now,
+                                                                                pickup_by)
     events.record("hold.ready", hold.username, hold_id=hold.id, book_id=hold.book_id, title=hold.title,
                   barcode=barcode, pickup_by=hold.pickup_by.isoformat())
 
 
-def pass_on(book_id, barcode, now, policy):
+def pass_on(book_id, barcode, item_type, now, policy):
     """An item of the book just became free: it goes to the first waiting hold (returned), or nowhere
     (back to the shelf, None)."""
     queue = waiting_holds(book_id)
     if not queue:
         return None
-    trap(queue[0], barcode, now, policy)
+    trap(queue[0], barcode, item_type, now, policy)
     return queue[0]
 
 
@@ -90,7 +101,7 @@ def allocate(shelf, now, policy):
     """Give each free item of the shelf to the next waiting hold; the holds made ready."""
     made_ready = []
     for hold, barcode in zip(waiting_holds(shelf.book_id), shelf.free, strict=False):
-        trap(hold, barcode, now, policy)
+        trap(hold, barcode, shelf.type_of(barcode), now, policy)
         shelf.trapped[barcode] = hold
         made_ready.append(hold)
     return made_ready

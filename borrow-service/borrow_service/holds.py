@@ -15,9 +15,10 @@ from library_common import events
 from library_common.errors import Conflict, Forbidden, found
 from library_common.transactions import transaction
 
-from . import circulation, estimates
-from .loans import addressed, borrower
+from . import circulation, estimates, rules
+from .loans import addressed, patron_asking
 from .models import OPEN, Hold, Loan, db
+from .neighbours import DEFAULT_ITEM_TYPE
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,10 @@ class HoldFilters:
 
 
 def place_hold(deps, principal, *, book_id, requested_username, now):
-    """Join the line for a book: for yourself, or (librarians) for an active patron."""
-    username = borrower(principal, requested_username, deps.directory)
+    """Join the line for a book: for yourself, or (librarians) for an active patron; not for a book none of
+    whose copies the patron's rules let them hold."""
+    patron = patron_asking(principal, requested_username, deps.directory)
+    username = patron.username
     policy = deps.policy
     try:
         with transaction():
@@ -50,10 +53,15 @@ def place_hold(deps, principal, *, book_id, requested_username, now):
                                          f"You have reached the limit of {policy.max_holds} holds; "
                                          "cancel one to place another",
                                          f"{username} has reached the limit of {policy.max_holds} holds"))
+            holdable = {kind for kind in set(shelf.types.values()) or {DEFAULT_ITEM_TYPE}
+                        if rules.rule_for(patron.category, kind, policy).holdable}
+            if not holdable:
+                raise Conflict("Holds are not taken on this book's copies (its item types' rules)")
             circulation.allocate(shelf, now, policy)
-            if shelf.free:
+            if any(shelf.type_of(code) in holdable for code in shelf.free):
                 raise Conflict("A copy is free to borrow right now: borrow it instead")
-            hold = Hold(book_id=book_id, title=shelf.title, username=username, status="waiting", placed_at=now)
+            hold = Hold(book_id=book_id, title=shelf.title, username=username, status="waiting", placed_at=now,
+                        patron_category=patron.category)
             db.session.add(hold)
             db.session.flush()
             events.record("hold.placed", username, hold_id=hold.id, book_id=book_id, title=hold.title)
@@ -129,7 +137,7 @@ def _close(hold, status, now, policy, by=None):
                   by_staff=bool(by and by.lower() != hold.username.lower()))
     if was_ready:
         db.session.flush()  # the item leaves this hold before it can be trapped for the next
-        circulation.pass_on(hold.book_id, barcode, now, policy)
+        circulation.pass_on(hold.book_id, barcode, hold.item_type, now, policy)
 
 
 def find_holds(filters):

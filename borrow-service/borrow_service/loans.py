@@ -8,6 +8,7 @@ indexes stand behind the checks.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +17,8 @@ from library_common import events
 from library_common.errors import Conflict, Forbidden, NotFound
 from library_common.transactions import transaction
 
-from . import circulation
-from .models import Hold, Loan, db
+from . import calendar, circulation, rules
+from .models import ANY, Hold, Loan, db
 
 
 @dataclass(frozen=True)
@@ -51,20 +52,32 @@ def borrower(principal, requested_username, directory):
 
 
 def lender_to(principal, requested_username, directory):
-    """Whom a loan is for (as `borrower`), once user-service says the account may borrow: one registered online
-    stays provisional (it may hold, not borrow) until its address is confirmed or a librarian approves it.
+    """The patron a loan is for (as `borrower`; `neighbours.Patron`), once user-service says the account may
+    borrow: one registered online stays provisional (it may hold, not borrow) until its address is confirmed or
+    a librarian approves it, and an expired library card lends nothing until the desk renews it.
     Asked of user-service on every loan, the caller's own included, rather than read from a claim in the token:
     a token issued while the account was provisional lives on for an hour after the approval, and a claim would
     need this check behind it anyway."""
-    if _for_themselves(principal, requested_username):
-        patron = directory.patron(principal.username, principal.token)
-    else:
-        patron = _named_patron(principal, requested_username, directory)
+    patron = patron_asking(principal, requested_username, directory)
     if patron.provisional:
         raise Conflict(addressed(principal, patron.username, WAITING_FOR_APPROVAL[patron.awaiting],
                                  f"{patron.username}'s account is waiting for approval (registered online): "
                                  "approve it on their page to lend to them"))
-    return patron.username
+    if patron.card_expired:
+        expired = f" on {patron.card_expires_on:%-d %b %Y}" if patron.card_expires_on else ""
+        raise Conflict(addressed(principal, patron.username,
+                                 f"Your library card expired{expired}: please renew it at the desk to borrow",
+                                 f"{patron.username}'s library card expired{expired}: renew it on their page "
+                                 "to lend to them"))
+    return patron
+
+
+def patron_asking(principal, requested_username, directory):
+    """The patron a request is for, as user-service has them (category, card): the caller, or (librarians) an
+    active patron they name."""
+    if _for_themselves(principal, requested_username):
+        return directory.patron(principal.username, principal.token)
+    return _named_patron(principal, requested_username, directory)
 
 
 def _for_themselves(principal, requested_username):
@@ -93,26 +106,41 @@ def _ready_hold(username, book_id):
 def check_out(deps, principal, *, book_id, requested_username, now):
     """Borrow any free copy of a book (the seed's POST /borrowbook): for the caller, or (librarians) for a
     patron they name. A copy waiting on the hold shelf for this patron is theirs; free copies go to
-    patrons waiting in line first."""
-    username = lender_to(principal, requested_username, deps.directory)
+    patrons waiting in line first; of the others, the first the patron's rules lend."""
+    patron = lender_to(principal, requested_username, deps.directory)
+    username = patron.username
     with _lending(principal, username):
         circulation.lock_patron(username)
         circulation.lock_book(book_id)
         shelf = circulation.shelf_of(deps.catalogue.items(book_id))
-        _may_borrow(principal, username, book_id, deps.policy)
+        _not_twice(principal, username, book_id)
         circulation.allocate(shelf, now, deps.policy)
         hold = _ready_hold(username, book_id)
-        if hold is None and not shelf.free:
-            waiting = len(circulation.waiting_holds(book_id))
-            raise Conflict("No copy of this book is free right now" +
-                           (f"; {waiting} waiting for one: place a hold to join them" if waiting else
-                            ": place a hold to be next"))
-        return _lend(username, shelf, hold.barcode if hold else shelf.free[0], hold, now, deps.policy)
+        if hold is not None:
+            barcode = hold.barcode
+        else:
+            lendable = [code for code in shelf.free
+                        if rules.rule_for(patron.category, shelf.type_of(code), deps.policy).for_loan]
+            if not lendable:
+                raise Conflict(_none_free(book_id, shelf))
+            barcode = lendable[0]
+        rule = rules.rule_for(patron.category, shelf.type_of(barcode), deps.policy)
+        _within_rule(principal, username, rule, shelf.type_of(barcode))
+        return _lend(username, shelf, barcode, hold, rule, now, deps.policy)
+
+
+def _none_free(book_id, shelf):
+    if shelf.free:
+        return "The copies on the shelf are for use in the library only (not for loan)"
+    waiting = len(circulation.waiting_holds(book_id))
+    return "No copy of this book is free right now" + (f"; {waiting} waiting for one: place a hold to join them"
+                                                       if waiting else ": place a hold to be next")
 
 
 def check_out_item(deps, principal, *, barcode, requested_username, now):
     """The desk lends the item it scanned to a patron (librarians)."""
-    username = lender_to(principal, requested_username, deps.directory)
+    patron = lender_to(principal, requested_username, deps.directory)
+    username = patron.username
     book_id = deps.catalogue.item(barcode).book_id
     with _lending(principal, username):
         circulation.lock_patron(username)
@@ -123,7 +151,9 @@ def check_out_item(deps, principal, *, barcode, requested_username, now):
                            "make it available first")
         if barcode in shelf.lent:
             raise Conflict(f"Item {barcode} is already on loan; check it in first")
-        _may_borrow(principal, username, book_id, deps.policy)
+        _not_twice(principal, username, book_id)
+        rule = rules.rule_for(patron.category, shelf.type_of(barcode), deps.policy)
+        _within_rule(principal, username, rule, shelf.type_of(barcode))
         circulation.allocate(shelf, now, deps.policy)
         hold = shelf.trapped.get(barcode)
         if hold is not None and hold.username != username:
@@ -136,9 +166,9 @@ def check_out_item(deps, principal, *, barcode, requested_username, now):
         set_aside = own_hold.barcode if own_hold is not None and own_hold.barcode != barcode else None
         if set_aside:  # the patron takes another copy: the one set aside for them goes to the next in line
             own_hold.barcode = barcode
-        loan = _lend(username, shelf, barcode, own_hold, now, deps.policy)
+        loan = _lend(username, shelf, barcode, own_hold, rule, now, deps.policy)
         if set_aside:
-            circulation.pass_on(book_id, set_aside, now, deps.policy)
+            circulation.pass_on(book_id, set_aside, shelf.type_of(set_aside), now, deps.policy)
         return loan
 
 
@@ -154,23 +184,34 @@ def _lending(principal, username):
                                  f"{username} already has this book")) from exc
 
 
-def _may_borrow(principal, username, book_id, policy):
+def _not_twice(principal, username, book_id):
     if _active_count(Loan.username == username, Loan.book_id == book_id):
         raise Conflict(addressed(principal, username, "You already have this book",
                                  f"{username} already has this book"))
-    if _active_count(Loan.username == username) >= policy.max_active_loans:
+
+
+def _within_rule(principal, username, rule, item_type):
+    """The patron may take one more item under `rule`: it lends this type, and they have fewer than its
+    `max_loans` of the items it covers (every loan, for a rule of every item type)."""
+    if not rule.for_loan:
+        raise Conflict(f"Items of type {item_type} are for use in the library only (not for loan)")
+    scope = [] if rule.item_type == ANY else [Loan.item_type == rule.item_type]
+    if _active_count(Loan.username == username, *scope) >= rule.max_loans:
+        what = "books" if rule.item_type == ANY else f"{rule.item_type} items"
         raise Conflict(addressed(principal, username,
-                                 f"You have reached the loan limit of {policy.max_active_loans} books; "
+                                 f"You have reached the loan limit of {rule.max_loans} {what}; "
                                  "return one to borrow another",
-                                 f"{username} has reached the loan limit of {policy.max_active_loans} books"))
+                                 f"{username} has reached the loan limit of {rule.max_loans} {what}"))
 
 
-def _lend(username, shelf, barcode, hold, now, policy):
+def _lend(username, shelf, barcode, hold, rule, now, policy):
     if hold is not None:
         hold.status, hold.closed_at = "fulfilled", now
         events.record("hold.fulfilled", username, hold_id=hold.id, book_id=hold.book_id, title=hold.title)
     loan = Loan(username=username, book_id=shelf.book_id, barcode=barcode, title=shelf.title, borrow_date=now,
-                due_date=now + policy.loan_period, returned=False, renewals=0)
+                due_date=calendar.next_open(now + timedelta(days=rule.loan_days), policy.zone), returned=False,
+                renewals=0, item_type=shelf.type_of(barcode), rule=rule.key, loan_days=rule.loan_days,
+                max_renewals=rule.max_renewals, no_renewal_before_days=rule.no_renewal_before_days)
     db.session.add(loan)
     db.session.flush()
     events.record("loan.made", username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
@@ -183,12 +224,14 @@ class CheckIn:
     """What the desk is told when an item comes back: where it goes now."""
 
     loan: Loan
-    route: str  # "shelf", "hold_shelf" (for `hold`), or "out_of_circulation" (withdrawn, damaged... meanwhile)
+    # "shelf", "hold_shelf" (for `hold`), "out_of_circulation" (withdrawn, damaged... meanwhile), or
+    # "awaiting_check_in" (returned on the web while a hold waits: to the hold shelf once the desk scans it)
+    route: str
     hold: Hold | None = None
 
 
 def check_in(deps, principal, *, book_id, requested_username, now):
-    """The seed's return by book: the caller's loan of it, or (librarians) a named patron's."""
+    """The seed's return by book: the caller's loan of it, or (librarians, at the desk) a named patron's."""
     username = borrower(principal, requested_username, deps.directory)
     with transaction():
         loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,
@@ -196,13 +239,13 @@ def check_in(deps, principal, *, book_id, requested_username, now):
         if loan is None:
             raise NotFound(addressed(principal, username, f"You have no loan of book {book_id}",
                                      f"{username} has no loan of book {book_id}"))
-        return _return(deps, loan, now).loan
+        return _return(deps, loan, now, at_desk=principal.is_librarian).loan
 
 
 def return_loan(deps, *, loan_id, actor, now):
-    """Return one loan by its id: the borrower's own, or any for a librarian."""
+    """Return one loan by its id: the borrower's own (on the web), or any for a librarian (at the desk)."""
     with transaction():
-        return _return(deps, _loan_of(actor, loan_id, "return"), now).loan
+        return _return(deps, _loan_of(actor, loan_id, "return"), now, at_desk=actor.is_librarian).loan
 
 
 def _loan_of(actor, loan_id, verb):
@@ -216,10 +259,16 @@ def _loan_of(actor, loan_id, verb):
 
 
 def check_in_item(deps, *, barcode, now):
-    """The desk scans a returned item: its loan ends, and the answer says where the item goes now."""
+    """The desk scans a returned item: its loan ends (or, returned on the web, its wait for this scan), and the
+    answer says where the item goes now."""
     item = deps.catalogue.item(barcode)
     with transaction():
         circulation.lock_book(item.book_id)
+        claimed = db.session.scalars(sa.select(Loan).where(Loan.barcode == barcode, Loan.awaiting_check_in)
+                                     .with_for_update()).first()
+        if claimed is not None:
+            claimed.awaiting_check_in = False
+            return _route(deps, claimed, now, item)
         loan = db.session.scalars(sa.select(Loan).where(Loan.barcode == barcode, ~Loan.returned)).first()
         if loan is None:  # a loan from before barcodes holds "some copy" of the book: this one, then
             loan = db.session.scalars(sa.select(Loan).where(Loan.book_id == item.book_id, Loan.barcode.is_(None),
@@ -230,8 +279,10 @@ def check_in_item(deps, *, barcode, now):
         return _return(deps, loan, now, item)
 
 
-def _return(deps, loan, now, item=None):
-    """End a loan, then route its item: to the first patron waiting, or back to the shelf."""
+def _return(deps, loan, now, item=None, at_desk=True):
+    """End a loan, then route its item: to the first patron waiting, or back to the shelf. Returned away from
+    the desk (`at_desk` False: the patron, on the web) while a patron waits, the copy is still in the
+    returner's bag: it waits for the desk's scan before anyone is told it is ready."""
     circulation.lock_book(loan.book_id)
     db.session.refresh(loan, with_for_update=True)
     if loan.returned:
@@ -239,18 +290,34 @@ def _return(deps, loan, now, item=None):
     loan.returned, loan.returned_date = True, now
     events.record("loan.returned", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                   barcode=loan.barcode)
+    if not at_desk and loan.barcode is not None and circulation.waiting_holds(loan.book_id):
+        loan.awaiting_check_in = True
+        return CheckIn(loan, "awaiting_check_in")
+    return _route(deps, loan, now, item)
+
+
+def _route(deps, loan, now, item):
+    """Where the item of a loan just ended goes."""
     if item is not None and not item.circulating:
         return CheckIn(loan, "out_of_circulation")
     if loan.barcode is None:  # some copy came back: a waiting patron gets one at the next allocation
         return CheckIn(loan, "shelf")
-    hold = circulation.pass_on(loan.book_id, loan.barcode, now, deps.policy)
+    hold = circulation.pass_on(loan.book_id, loan.barcode, loan.item_type, now, deps.policy)
     return CheckIn(loan, "hold_shelf" if hold else "shelf", hold)
 
 
+def renewable_from(loan):
+    """When renewals open for a loan (its rule's "no renewal before" days before the due date); None: now."""
+    if loan.no_renewal_before_days is None:
+        return None
+    return loan.due_date - timedelta(days=loan.no_renewal_before_days)
+
+
 def renew(deps, *, loan_id, actor, now):
-    """Another loan period, up to MAX_RENEWALS; not when overdue, and not while another patron waits for the
-    book and no other copy is free (what Koha and FOLIO do by default)."""
-    policy = deps.policy
+    """Another loan period counted from today (never earlier than the current due date), up to the rule's
+    renewals; not before the rule's "no renewal before" days, not when overdue, and not while another patron
+    waits for the book and no other copy is free (what Koha and FOLIO do by default)."""
+    zone = deps.policy.zone
     with transaction():
         loan = _loan_of(actor, loan_id, "renew")
         circulation.lock_book(loan.book_id)
@@ -259,18 +326,32 @@ def renew(deps, *, loan_id, actor, now):
             raise Conflict("This book has been returned already")
         if is_overdue(loan, now):
             raise Conflict("Overdue loans cannot be renewed; please return the book")
-        if loan.renewals >= policy.max_renewals:
-            raise Conflict(f"Already renewed {loan.renewals} times, the most allowed")
+        if loan.renewals >= loan.max_renewals:
+            raise Conflict(f"Already renewed {loan.renewals} times, the most allowed" if loan.max_renewals
+                           else "Loans of this item cannot be renewed")
+        opens = renewable_from(loan)
+        if opens is not None and now < opens:
+            raise Conflict(f"Too soon to renew: renewals open on {local_day(opens, zone)}, "
+                           f"{loan.no_renewal_before_days} days before it is due")
         if circulation.waiting_holds(loan.book_id):
-            circulation.allocate(circulation.shelf_of(deps.catalogue.items(loan.book_id)), now, policy)
+            circulation.allocate(circulation.shelf_of(deps.catalogue.items(loan.book_id)), now, deps.policy)
             if circulation.waiting_holds(loan.book_id):
                 raise Conflict("Another patron is waiting for this book, so it cannot be renewed; "
                                "please return it by its due date")
+        due = calendar.next_open(now + timedelta(days=loan.loan_days), zone)
+        if due.astimezone(zone).date() <= loan.due_date.astimezone(zone).date():
+            raise Conflict(f"Renewing today would give no more time: it is due on {local_day(loan.due_date, zone)} "
+                           "either way")
         loan.renewals += 1
-        loan.due_date = loan.due_date + policy.loan_period
+        loan.due_date = due
         events.record("loan.renewed", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                       due_date=loan.due_date.isoformat())
     return loan
+
+
+def local_day(moment, zone):
+    """"5 Dec 2026": a day as the library's patrons read it (in its timezone)."""
+    return f"{moment.astimezone(zone):%-d %b %Y}"
 
 
 def is_overdue(loan, now):
@@ -302,7 +383,7 @@ def counts(book_ids=None):
     for every book with a copy out."""
     out = dict(db.session.execute(
         sa.select(sa.column("book_id"), sa.func.count()).select_from(
-            sa.union_all(sa.select(Loan.book_id).where(~Loan.returned),
+            sa.union_all(sa.select(Loan.book_id).where(sa.or_(~Loan.returned, Loan.awaiting_check_in)),
                          sa.select(Hold.book_id).where(Hold.status == "ready")).subquery())
         .where(*([sa.column("book_id").in_(book_ids)] if book_ids is not None else []))
         .group_by(sa.column("book_id"))).all())
@@ -328,12 +409,15 @@ def copies_out_of(book_ids):
     with transaction():
         for book_id in sorted(set(book_ids)):
             circulation.lock_book(book_id)
-        loans = db.session.scalars(sa.select(Loan).where(Loan.book_id.in_(book_ids), ~Loan.returned)).all()
+        loans = db.session.scalars(sa.select(Loan).where(Loan.book_id.in_(book_ids),
+                                                         sa.or_(~Loan.returned, Loan.awaiting_check_in))).all()
         holds = db.session.scalars(sa.select(Hold).where(Hold.book_id.in_(book_ids),
                                                          Hold.status.in_(("ready", "waiting")))).all()
     books = {book_id: {"items": {}, "unnumbered_loans": 0, "holds_waiting": 0} for book_id in book_ids}
     for loan in loans:
-        if loan.barcode:
+        if loan.awaiting_check_in:
+            books[loan.book_id]["items"][loan.barcode] = {"state": "awaiting_check_in", "username": loan.username}
+        elif loan.barcode:
             books[loan.book_id]["items"][loan.barcode] = {"state": "on_loan", "username": loan.username,
                                                           "due_date": loan.due_date}
         else:

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +24,7 @@ class Loan(db.Model):
         sa.Index("loans_active_newest", sa.column("borrow_date").desc(), sa.column("id").desc(),
                  postgresql_where=sa.text("NOT returned")),
         sa.Index("loans_returned_recently", sa.column("returned_date").desc(), postgresql_where=sa.text("returned")),
+        sa.Index("loans_awaiting_check_in", "barcode", unique=True, postgresql_where=sa.text("awaiting_check_in")),
         sa.CheckConstraint("returned = (returned_date IS NOT NULL)", name="loans_returned_has_date"),
         sa.CheckConstraint("renewals >= 0", name="loans_renewals_non_negative"),
         sa.CheckConstraint("username IS NOT NULL OR returned", name="loans_active_have_a_borrower"),
@@ -42,6 +43,15 @@ class Loan(db.Model):
     returned: Mapped[bool] = mapped_column(server_default=sa.false())
     returned_date: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     renewals: Mapped[int] = mapped_column(server_default="0")
+    # The rule the loan was made under (rules.py), kept with it: a rule changed later applies to new loans.
+    item_type: Mapped[str] = mapped_column(sa.String(32), server_default="book")
+    rule: Mapped[str] = mapped_column(sa.String(80), server_default="* × *")  # "child × dvd": whose, of what
+    loan_days: Mapped[float] = mapped_column(sa.Float, server_default="14")
+    max_renewals: Mapped[int] = mapped_column(server_default="2")
+    no_renewal_before_days: Mapped[int | None]
+    # Returned away from the desk (the web's return) while a hold waits: the copy is still in the patron's
+    # bag, so it goes to the hold shelf only when the desk scans it in (loans.check_in_item).
+    awaiting_check_in: Mapped[bool] = mapped_column(server_default=sa.false())
 
 
 HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
@@ -78,6 +88,9 @@ class Hold(db.Model):
     barcode: Mapped[str | None] = mapped_column(sa.String(32))  # the item on the hold shelf (kept once closed)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(sa.String(32))  # who cancelled it (the patron, or staff)
+    # The patron's category when the hold was placed: the circulation rule for its pickup window (rules.py).
+    patron_category: Mapped[str] = mapped_column(sa.String(32), server_default="adult")
+    item_type: Mapped[str | None] = mapped_column(sa.String(32))  # of the item on the hold shelf (kept once closed)
 
     # For a waiting hold, set by holds.with_queue_places: its place in line and the date a copy is expected.
     position = None
@@ -100,3 +113,48 @@ class Reminder(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+ANY = "*"  # a rule's patron category or item type that matches every one
+
+
+class CirculationRule(db.Model):
+    """One cell of the circulation rules matrix: patron category x item type, either of them "*" for every
+    one. The most specific rule that matches a loan is the one it is made under (rules.py)."""
+
+    __tablename__ = "circulation_rules"
+    __table_args__ = (
+        sa.CheckConstraint("loan_days > 0 AND hold_pickup_days > 0 AND max_renewals >= 0 AND max_loans >= 0 "
+                           "AND (no_renewal_before_days IS NULL OR no_renewal_before_days >= 0)",
+                           name="circulation_rules_numbers_make_sense"),
+    )
+
+    patron_category: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    item_type: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    loan_days: Mapped[float] = mapped_column(sa.Float)
+    max_renewals: Mapped[int]
+    no_renewal_before_days: Mapped[int | None]  # renewals open this many days before the due date; None: any time
+    max_loans: Mapped[int]  # of this rule's items at once; 0: not for loan (reference)
+    holdable: Mapped[bool]
+    hold_pickup_days: Mapped[float] = mapped_column(sa.Float)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
+    updated_by: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class ClosedDay(db.Model):
+    """A day the library is closed (a date), or a day of the week it always is (weekday 0 Monday to 6
+    Sunday): due dates and pickup deadlines that fall on one move to the next open day (calendar.py)."""
+
+    __tablename__ = "closed_days"
+    __table_args__ = (
+        sa.CheckConstraint("(day IS NULL) <> (weekday IS NULL)", name="closed_days_a_date_or_a_weekday"),
+        sa.CheckConstraint("weekday BETWEEN 0 AND 6", name="closed_days_weekday_known"),
+        sa.Index("closed_days_one_per_date", "day", unique=True, postgresql_where=sa.text("day IS NOT NULL")),
+        sa.Index("closed_days_one_per_weekday", "weekday", unique=True,
+                 postgresql_where=sa.text("weekday IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date | None] = mapped_column(sa.Date)
+    weekday: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(sa.String(100), server_default="")

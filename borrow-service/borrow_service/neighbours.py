@@ -1,7 +1,8 @@
 """What borrow-service asks the other services: books-service about books and their items (copies with
 barcodes, and whether each can circulate), user-service about patrons."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import quote
 
 from library_common.errors import DependencyUnavailable, NotFound
@@ -12,6 +13,10 @@ class BookItems:
     book_id: int
     title: str | None
     circulating: tuple[str, ...]  # barcodes of the items that can be lent (inventory status 'available')
+    types: dict = field(default_factory=dict)  # barcode -> item type, for every item
+
+    def type_of(self, barcode):
+        return self.types.get(barcode, DEFAULT_ITEM_TYPE)
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,7 @@ class ItemInfo:
     book_id: int
     title: str
     status: str
+    item_type: str = "book"
 
     @property
     def circulating(self):
@@ -32,6 +38,12 @@ class Patron:
     active: bool
     provisional: bool  # registered online, not approved yet: may hold, not borrow
     awaiting: str | None  # what approves it: "email_confirmation" (or a librarian), "librarian_approval"; or None
+    category: str = "adult"  # the patron category the circulation rules go by
+    card_expires_on: date | None = None  # None: the card does not expire
+    card_expired: bool = False
+
+
+DEFAULT_ITEM_TYPE = "book"  # what an item is when books-service does not say
 
 
 class Catalogue:
@@ -45,7 +57,8 @@ class Catalogue:
             raise NotFound(f"No book with id {book_id}")
         items = self._answer(response, "list this book's copies")
         title = items[0]["title"] if items else self.title(book_id)
-        return BookItems(book_id, title, tuple(item["barcode"] for item in items if item["status"] == "available"))
+        return BookItems(book_id, title, tuple(item["barcode"] for item in items if item["status"] == "available"),
+                         {item["barcode"]: item.get("item_type", DEFAULT_ITEM_TYPE) for item in items})
 
     def title(self, book_id):
         # availability=false: books-service must not call back here while we wait for it.
@@ -59,7 +72,12 @@ class Catalogue:
         if response.status_code == 404:
             raise NotFound(f"No item with barcode {barcode!r}")
         body = self._answer(response, "find this item")
-        return ItemInfo(body["barcode"], body["book_id"], body["title"], body["status"])
+        return ItemInfo(body["barcode"], body["book_id"], body["title"], body["status"],
+                        body.get("item_type", DEFAULT_ITEM_TYPE))
+
+    def item_types(self):
+        """The codes of the item types the catalogue knows (a circulation rule may name only those)."""
+        return {kind["code"] for kind in self._answer(self._client.get("/item-types"), "list the item types")}
 
     @staticmethod
     def _answer(response, what):
@@ -80,4 +98,14 @@ class Directory:
         if response.status_code != 200:
             raise DependencyUnavailable("The user-service could not confirm this user")
         body = response.json()
-        return Patron(body["username"], body["active"], body["provisional"], body["awaiting"])
+        expires = body.get("card_expires_on")
+        return Patron(body["username"], body["active"], body["provisional"], body["awaiting"],
+                      body.get("category", "adult"), date.fromisoformat(expires) if expires else None,
+                      bool(body.get("card_expired")))
+
+    def categories(self, token):
+        """The codes of the patron categories user-service knows (a circulation rule may name only those)."""
+        response = self._client.get("/patron-categories", token=token)
+        if response.status_code != 200:
+            raise DependencyUnavailable("The user-service could not list the patron categories")
+        return {category["code"] for category in response.json()}

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from library_common.errors import Forbidden
 
-from . import history, holds
-from .models import OPEN, Hold, Loan, db
+from . import history, holds, rules
+from .models import ANY, OPEN, Hold, Loan, db
 
 
 @dataclass
@@ -23,12 +23,14 @@ class PatronSummary:
     keep_history: bool
     provisional: bool  # user-service's word: registered online, not approved yet
     awaiting: str | None  # what would approve it (see neighbours.Patron)
+    category: str = "adult"
+    card_expired: bool = False
     loan: Loan | None = None  # of the book asked about
     hold: Hold | None = None  # on the book asked about (waiting or ready)
 
     @property
     def may_borrow(self):
-        return not self.provisional and self.active_loans < self.max_active_loans
+        return not self.provisional and not self.card_expired and self.active_loans < self.max_active_loans
 
     @property
     def may_hold(self):
@@ -48,11 +50,13 @@ def summary(deps, actor, username, now, book_id=None):
         overdue_loans=db.session.scalar(active.where(Loan.due_date < now)),
         waiting_holds=held.get("waiting", 0),
         ready_holds=held.get("ready", 0),
-        max_active_loans=deps.policy.max_active_loans,
+        max_active_loans=rules.rule_for(account.category, ANY, deps.policy).max_loans,
         max_holds=deps.policy.max_holds,
         keep_history=history.settings_of(actor, username).keep_history,
         provisional=account.provisional,
         awaiting=account.awaiting,
+        category=account.category,
+        card_expired=account.card_expired,
     )
     if book_id is not None:
         found.loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,

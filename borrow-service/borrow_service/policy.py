@@ -1,8 +1,10 @@
-"""The library's circulation rules in numbers (LOAN_DAYS, MAX_ACTIVE_LOANS, MAX_RENEWALS, MAX_HOLDS,
-HOLD_PICKUP_DAYS, HISTORY_RETENTION_DAYS), read once from the settings."""
+"""The library's settings for circulation (LOAN_DAYS, MAX_ACTIVE_LOANS, MAX_RENEWALS, MAX_HOLDS,
+HOLD_PICKUP_DAYS, HISTORY_RETENTION_DAYS, LIBRARY_TIMEZONE), read once. The first four make the `* x *`
+circulation rule until a librarian saves one (rules.py)."""
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True)
@@ -13,13 +15,15 @@ class CirculationPolicy:
     max_holds: int = 10
     hold_pickup_days: float = 7
     history_retention_days: int = 30
+    zone: ZoneInfo = ZoneInfo("UTC")  # the library's days (due dates, closed days) are local ones
 
     @classmethod
     def from_settings(cls, settings):
         return cls(loan_days=settings["LOAN_DAYS"], max_active_loans=settings["MAX_ACTIVE_LOANS"],
                    max_renewals=settings["MAX_RENEWALS"], max_holds=settings["MAX_HOLDS"],
                    hold_pickup_days=settings["HOLD_PICKUP_DAYS"],
-                   history_retention_days=settings["HISTORY_RETENTION_DAYS"])
+                   history_retention_days=settings["HISTORY_RETENTION_DAYS"],
+                   zone=ZoneInfo(settings["LIBRARY_TIMEZONE"]))
 
     @property
     def loan_period(self):

@@ -5,10 +5,9 @@ from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
 from library_common.pagination import PageArgs
-from library_common.schema import USERNAME, Strict, StrictBoolean, Text
+from library_common.schema import USERNAME, OneLine, Strict, StrictBoolean, Text
 
-from .deps import deps
-from .loans import is_overdue
+from .loans import is_overdue, renewable_from
 from .models import HOLD_STATUSES
 
 BOOK_ID = validate.Range(min=1, max=PG_INT_MAX)
@@ -45,8 +44,15 @@ class LoanSchema(ma.Schema):
     returned = fields.Boolean()
     returned_date = fields.DateTime(allow_none=True)
     renewals = fields.Integer()
-    renewals_left = fields.Function(lambda loan: max(0, deps().policy.max_renewals - loan.renewals),
+    renewals_left = fields.Function(lambda loan: max(0, loan.max_renewals - loan.renewals),
                                     dump_only=True, metadata={"type": "integer"})
+    renewable_from = fields.Function(renewable_from, dump_only=True, metadata={
+        "type": "string", "format": "date-time", "nullable": True,
+        "description": "When renewals open (the rule's \"no renewal before\" days before the due date); "
+                       "null: any time"})
+    item_type = fields.String(metadata={"description": "The type of the item lent"})
+    rule = fields.String(metadata={"description": "The circulation rule it was lent under: patron category × "
+                                                  "item type, * for every one"})
     overdue = fields.Function(lambda loan: is_overdue(loan, datetime.now(timezone.utc)), dump_only=True,
                               metadata={"type": "boolean"})
 
@@ -69,8 +75,10 @@ class HoldSchema(ma.Schema):
 
 class CheckInSchema(ma.Schema):
     loan = fields.Nested(LoanSchema)
-    route = fields.String(metadata={"enum": ["shelf", "hold_shelf", "out_of_circulation"],
-                                    "description": "Where the item goes now"})
+    route = fields.String(metadata={"enum": ["shelf", "hold_shelf", "out_of_circulation", "awaiting_check_in"],
+                                    "description": "Where the item goes now (awaiting_check_in: returned on the "
+                                                   "web while a patron waits; to the hold shelf once the desk "
+                                                   "scans it)"})
     hold = fields.Nested(HoldSchema, allow_none=True, metadata={"description": "hold_shelf: the hold it waits for"})
 
 
@@ -108,7 +116,7 @@ class ActiveCountsSchema(ma.Schema):
 
 
 class CopyOutSchema(ma.Schema):
-    state = fields.String(metadata={"enum": ["on_loan", "on_hold_shelf"]})
+    state = fields.String(metadata={"enum": ["on_loan", "on_hold_shelf", "awaiting_check_in"]})
     username = fields.String(allow_none=True)
     due_date = fields.DateTime(metadata={"description": "on_loan"})
     pickup_by = fields.DateTime(metadata={"description": "on_hold_shelf"})
@@ -153,9 +161,12 @@ class PatronSummarySchema(ma.Schema):
     overdue_loans = fields.Integer()
     waiting_holds = fields.Integer()
     ready_holds = fields.Integer()
-    max_active_loans = fields.Integer()
+    max_active_loans = fields.Integer(metadata={"description": "The loan limit of the patron's category's rule "
+                                                               "for every item type"})
+    category = fields.String(metadata={"description": "The patron's category (user-service's)"})
+    card_expired = fields.Boolean(metadata={"description": "Their library card has expired: no loans until renewed"})
     max_holds = fields.Integer()
-    may_borrow = fields.Boolean(metadata={"description": "Below the loan limit, and not provisional"})
+    may_borrow = fields.Boolean(metadata={"description": "Below the loan limit, not provisional, card not expired"})
     may_hold = fields.Boolean(metadata={"description": "Below the hold limit"})
     keep_history = fields.Boolean()
     provisional = fields.Boolean(metadata={"description": "Registered online and not approved yet (user-service's "
@@ -171,3 +182,62 @@ class PatronSummarySchema(ma.Schema):
 class PatronClosedSchema(ma.Schema):
     username = fields.String()
     holds_cancelled = fields.Integer()
+
+
+RULE_CODE = validate.Regexp(r"^([a-z0-9_-]{1,32}|\*)\Z", error="A category or type code (a-z, 0-9, - and _), "
+                                                             "or * for every one")
+
+
+class CirculationRuleSchema(ma.Schema):
+    patron_category = fields.String(metadata={"description": "A patron category's code, or * for every one"})
+    item_type = fields.String(metadata={"description": "An item type's code, or * for every one"})
+    loan_days = fields.Float()
+    max_renewals = fields.Integer()
+    no_renewal_before_days = fields.Integer(allow_none=True)
+    max_loans = fields.Integer(metadata={"description": "Loans of the items this rule covers at once; 0: not "
+                                                        "for loan"})
+    holdable = fields.Boolean()
+    hold_pickup_days = fields.Float()
+    key = fields.String(dump_only=True, metadata={"description": "How loans name it: \"child × dvd\""})
+    from_settings = fields.Boolean(dump_only=True, metadata={
+        "description": "The * × * rule nobody has saved: the library's settings (LOAN_DAYS, ...)"})
+
+
+class CirculationRuleInputSchema(Strict):
+    loan_days = fields.Float(required=True, validate=validate.Range(min=0.001, max=3650),
+                             metadata={"description": "Days a loan lasts (a fraction for hours)"})
+    max_renewals = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    no_renewal_before_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                            validate=validate.Range(min=0, max=3650), metadata={
+                                                "description": "Renewals open this many days before the due "
+                                                               "date (Koha's norenewalbefore); null: any time"})
+    max_loans = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1000))
+    holdable = StrictBoolean(required=True)
+    hold_pickup_days = fields.Float(required=True, validate=validate.Range(min=0.001, max=365))
+
+
+class ClosedDaySchema(ma.Schema):
+    id = fields.Integer()
+    day = fields.Date(allow_none=True)
+    weekday = fields.Integer(allow_none=True, metadata={"description": "0 Monday ... 6 Sunday"})
+    reason = fields.String()
+
+
+class CalendarSchema(ma.Schema):
+    weekdays = fields.List(fields.Nested(ClosedDaySchema), metadata={"description": "Closed every such day"})
+    days = fields.List(fields.Nested(ClosedDaySchema), metadata={"description": "Closed dates, from today on"})
+
+
+class ClosureInputSchema(Strict):
+    day = fields.Date(metadata={"description": "A closed date (or the first of several)"})
+    last_day = fields.Date(metadata={"description": "With day: closed through this date"})
+    weekday = fields.Integer(strict=True, validate=validate.Range(min=0, max=6),
+                             metadata={"description": "Instead of day: closed every such day (0 Monday)"})
+    reason = OneLine(load_default="", validate=validate.Length(max=100))
+
+    @ma.validates_schema
+    def a_day_or_a_weekday(self, data, **_kwargs):
+        if ("day" in data) == ("weekday" in data):
+            raise ma.ValidationError("Give a day (with last_day for several) or a weekday", "day")
+        if "last_day" in data and "day" not in data:
+            raise ma.ValidationError("last_day needs day", "last_day")

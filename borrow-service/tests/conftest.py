@@ -1,7 +1,10 @@
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from borrow_service import create_app
+from borrow_service.models import Loan, db
 from library_common import deps
 from library_common.testing import migrated_app
 
@@ -15,6 +18,15 @@ def app(postgres_server_url, tokens):
                        USER_SERVICE_URL=USER_SERVICE, HTTP_RETRIES=0, MAX_ACTIVE_LOANS=3, MAX_HOLDS=3)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
+
+
+def due_in(app, loan_id, days, loan_days=14):
+    """Make a loan (lent for `loan_days`) due in `days` from now, as if lent that long ago."""
+    with app.app_context():
+        loan = db.session.get(Loan, loan_id)
+        loan.due_date = datetime.now(timezone.utc) + timedelta(days=days)
+        loan.borrow_date = loan.due_date - timedelta(days=loan_days)
+        db.session.commit()
 
 
 def barcode(book_id, copy=1):

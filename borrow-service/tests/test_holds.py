@@ -13,7 +13,7 @@ from borrow_service.deps import deps
 from borrow_service.models import Hold, Loan, db
 from library_common.auth import Principal
 
-from .conftest import barcode
+from .conftest import barcode, due_in
 
 LIBRARIAN = ("boss", "librarian")
 
@@ -23,6 +23,11 @@ def all_out(borrow, neighbours):
     """Book 1 has one copy, lent to alice."""
     neighbours.copies[1] = 1
     return borrow(1, "alice").json
+
+
+def check_in(client, as_user, copy=1):
+    """The desk scans the copy alice returns."""
+    return client.post("/checkin", json={"barcode": barcode(1, copy)}, headers=as_user(*LIBRARIAN))
 
 
 def hold_status(client, as_user, hold_id, who="boss", role="librarian"):
@@ -100,7 +105,7 @@ def test_a_returned_copy_goes_to_the_first_in_line(client, as_user, hold, borrow
     waiting = hold(1, "bob").json
     hold(1, "carol")
 
-    returned = client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))
+    returned = check_in(client, as_user)
 
     assert returned.status_code == 200
     ready = hold_status(client, as_user, waiting["id"])
@@ -117,7 +122,7 @@ def test_a_returned_copy_goes_to_the_first_in_line(client, as_user, hold, borrow
 def test_the_book_counts_the_copy_on_the_hold_shelf_as_out(client, as_user, hold, all_out):
     hold(1, "bob")
     hold(1, "carol")
-    client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))
+    check_in(client, as_user)
 
     assert client.get("/borrows/active-counts?book_id=1").json == {"counts": {"1": 1}, "holds_waiting": {"1": 1}}
 
@@ -126,7 +131,7 @@ def test_the_book_counts_the_copy_on_the_hold_shelf_as_out(client, as_user, hold
 def test_a_ready_hold_that_ends_passes_its_copy_on_or_back(app, client, as_user, hold, borrow, all_out, ending):
     first = hold(1, "bob").json
     second = hold(1, "carol").json
-    client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))
+    check_in(client, as_user)
 
     def end(hold_id, who, days_later):
         if ending == "cancel":
@@ -145,14 +150,15 @@ def test_a_ready_hold_that_ends_passes_its_copy_on_or_back(app, client, as_user,
 
 def test_holds_not_yet_due_do_not_expire(app, hold, client, as_user, all_out):
     hold(1, "bob")
-    client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))
+    check_in(client, as_user)
 
     with app.app_context():
         assert hold_rules.expire_uncollected(deps(), datetime.now(timezone.utc) + timedelta(days=6)) == 0
 
 
-def test_a_renewal_waits_for_no_one(client, as_user, hold, all_out):
+def test_a_renewal_waits_for_no_one(app, client, as_user, hold, all_out):
     renew = f"/borrows/{all_out['id']}/renew"
+    due_in(app, all_out["id"], days=2)
     assert client.post(renew, headers=as_user("alice")).status_code == 200
     hold(1, "bob")
 
@@ -161,8 +167,9 @@ def test_a_renewal_waits_for_no_one(client, as_user, hold, all_out):
     assert refused.status_code == 409 and "Another patron is waiting" in refused.json["message"]
 
 
-def test_a_renewal_goes_ahead_when_another_copy_can_serve_the_line(client, as_user, hold, borrow, neighbours,
+def test_a_renewal_goes_ahead_when_another_copy_can_serve_the_line(app, client, as_user, hold, borrow, neighbours,
                                                                     all_out):
+    due_in(app, all_out["id"], days=2)
     hold(1, "bob")
     neighbours.copies[1] = 2  # a copy added while bob waits
 
@@ -327,7 +334,7 @@ def test_the_library_s_habits_come_from_its_history(app):
 def test_closing_an_account_cancels_its_holds_and_passes_their_copies_on(client, as_user, hold, borrow, all_out):
     mine = hold(1, "bob").json
     hold(1, "carol")
-    client.post(f"/borrows/{all_out['id']}/return", headers=as_user("alice"))  # on the hold shelf for bob
+    check_in(client, as_user)  # on the hold shelf for bob
 
     response = client.post("/patrons/bob/close", headers=as_user(*LIBRARIAN))
 

@@ -4,6 +4,8 @@ import pytest
 
 from borrow_service.models import Loan, db
 
+from .conftest import due_in
+
 
 @pytest.fixture
 def alice_has_book_1(borrow, neighbours):
@@ -62,16 +64,29 @@ def test_returning_an_unknown_loan_is_404(client, as_user):
     assert client.post("/borrows/999/return", headers=as_user()).status_code == 404
 
 
-def test_renewal_extends_the_due_date_up_to_the_limit(client, as_user, alice_has_book_1):
+def test_renewal_counts_a_loan_period_from_today_up_to_the_limit(app, client, as_user, alice_has_book_1):
     url = f"/borrows/{alice_has_book_1['id']}/renew"
+    due_in(app, alice_has_book_1["id"], days=2)
+    before = datetime.now(timezone.utc)
     first = client.post(url, headers=as_user())
+    due_in(app, alice_has_book_1["id"], days=1)
     second = client.post(url, headers=as_user())
+    due_in(app, alice_has_book_1["id"], days=1)
     third = client.post(url, headers=as_user())
 
-    original_due = datetime.fromisoformat(alice_has_book_1["due_date"])
-    assert datetime.fromisoformat(first.json["due_date"]) == original_due + timedelta(days=14)
-    assert second.json["renewals"] == 2
-    assert third.status_code == 409
+    assert before + timedelta(days=14) <= datetime.fromisoformat(first.json["due_date"]) <= (
+        datetime.now(timezone.utc) + timedelta(days=14))
+    assert second.json["renewals"] == 2 and second.json["renewals_left"] == 0
+    assert third.status_code == 409 and third.json["message"] == "Already renewed 2 times, the most allowed"
+
+
+def test_a_renewal_that_would_give_no_more_time_is_refused(client, as_user, alice_has_book_1):
+    """Counted from today, a renewal on the day of the loan ends when the loan does: it would spend a renewal
+    for nothing (the seed's rule added a period to the due date, so two clicks made a six-week loan)."""
+    refused = client.post(f"/borrows/{alice_has_book_1['id']}/renew", headers=as_user())
+
+    assert refused.status_code == 409
+    assert refused.json["message"].startswith("Renewing today would give no more time: it is due on ")
 
 
 def test_overdue_loans_cannot_be_renewed(app, client, as_user, alice_has_book_1):
@@ -86,8 +101,9 @@ def test_overdue_loans_cannot_be_renewed(app, client, as_user, alice_has_book_1)
     assert client.get("/borrows", headers=as_user()).json[0]["overdue"] is True
 
 
-def test_renewal_rules(client, as_user, alice_has_book_1):
+def test_renewal_rules(app, client, as_user, alice_has_book_1):
     url = f"/borrows/{alice_has_book_1['id']}/renew"
+    due_in(app, alice_has_book_1["id"], days=2)
 
     assert client.post(url, headers=as_user("bob")).status_code == 403
     assert client.post(url, headers=as_user("boss", "librarian")).status_code == 200

@@ -1,6 +1,6 @@
 """The lending rules that need no database."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,9 @@ NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 class Directory:
     def patron(self, username, token):
         return Patron(username.capitalize(), active=username != "gone", provisional=username == "newcomer",
-                      awaiting="email_confirmation" if username == "newcomer" else None)
+                      awaiting="email_confirmation" if username == "newcomer" else None,
+                      card_expires_on=date(2026, 11, 1) if username == "lapsed" else None,
+                      card_expired=username == "lapsed")
 
 
 def test_periods_are_the_policy_s_days():
@@ -53,14 +55,21 @@ def test_librarians_cannot_lend_to_a_deactivated_account():
 
 
 def test_loans_go_to_approved_accounts_only():
-    assert lender_to(ALICE, None, Directory()) == "Alice"
-    assert lender_to(BOSS, "bob", Directory()) == "Bob"
+    assert lender_to(ALICE, None, Directory()).username == "Alice"
+    assert lender_to(BOSS, "bob", Directory()).username == "Bob"
     with pytest.raises(Conflict, match="Your account is waiting for approval"):
         lender_to(Principal("newcomer", "patron"), None, Directory())
     with pytest.raises(Conflict, match="Newcomer's account is waiting for approval"):
         lender_to(BOSS, "newcomer", Directory())
     with pytest.raises(Conflict, match="deactivated"):
         lender_to(BOSS, "gone", Directory())
+
+
+def test_an_expired_card_lends_nothing_until_renewed():
+    with pytest.raises(Conflict, match="^Your library card expired on 1 Nov 2026: please renew it at the desk"):
+        lender_to(Principal("lapsed", "patron"), None, Directory())
+    with pytest.raises(Conflict, match="^Lapsed's library card expired on 1 Nov 2026: renew it on their page"):
+        lender_to(BOSS, "lapsed", Directory())
 
 
 def test_messages_speak_to_whoever_reads_them():
