@@ -37,6 +37,8 @@ def barcode(book_id, copy=1):
 class Neighbours:
     """books-service's books and items and user-service's users, answering from `copies` ({book_id: copies},
     items barcoded with `barcode()`), `statuses` ({barcode: inventory status}, 'available' when absent),
+    `item_types` ({barcode: type}, 'book' when absent), `categories` ({username: category}, 'adult'),
+    `expired_cards` (usernames),
     `users`, `deactivated` and `provisional` ({username: what approves it}); `books.down` / `user_service.down`
     stop either. While `books_wait` (a threading.Event) is set on it but not yet set itself, books-service does
     not list a book's items."""
@@ -45,18 +47,23 @@ class Neighbours:
         self.copies, self.statuses = {}, {}
         self.users, self.deactivated = {"alice", "bob", "boss", "carol", "dave"}, set()
         self.provisional = {}
+        self.item_types, self.categories, self.expired_cards = {}, {}, set()  # {barcode: type}, {user: category}
         self.books_wait = None
         self.books = fake_neighbour(BOOKS_SERVICE)
         self.books.route("GET", r"/books/(\d+)/items$", self._items)
         self.books.route("GET", r"/books/(\d+)(\?.*)?$", self._book)
         self.books.route("GET", r"/items/([^/?]+)$", self._item)
+        self.books.route("GET", r"/item-types$", lambda _request, _match: (200, [
+            {"code": code, "name": code.title()} for code in ("book", "reference", "dvd")]))
         self.user_service = fake_neighbour(USER_SERVICE)
         self.user_service.route("GET", r"/users/([^/?]+)", self._user)
+        self.user_service.route("GET", r"/patron-categories$", lambda _request, _match: (200, [
+            {"code": code, "name": code.title()} for code in ("adult", "child", "staff")]))
 
     def _item_json(self, book_id, copy):
         code = barcode(book_id, copy)
         return {"barcode": code, "book_id": book_id, "title": f"Book {book_id}",
-                "status": self.statuses.get(code, "available")}
+                "status": self.statuses.get(code, "available"), "item_type": self.item_types.get(code, "book")}
 
     def _items(self, _request, match):
         if self.books_wait is not None:
@@ -84,7 +91,9 @@ class Neighbours:
         if found is None:
             return 404, {"message": "No user"}
         return 200, {"username": found, "active": found not in self.deactivated,
-                     "provisional": found in self.provisional, "awaiting": self.provisional.get(found)}
+                     "provisional": found in self.provisional, "awaiting": self.provisional.get(found),
+                     "category": self.categories.get(found, "adult"), "card_expired": found in self.expired_cards,
+                     "card_expires_on": "2026-11-01" if found in self.expired_cards else None}
 
 
 @pytest.fixture(autouse=True)
