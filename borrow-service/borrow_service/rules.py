@@ -78,15 +78,14 @@ def matrix(policy):
 
 
 def save(fields, known_categories, known_types, by):
-    """Add or replace the rule of its cell (librarians). `known_categories` / `known_types`: the codes
-    user-service and books-service know, so no rule names a category or a type that does not exist."""
+    """Add or replace the rule of its cell (librarians). `known_categories()` / `known_types()`: the codes
+    user-service and books-service know (asked only for a code that is not *), so no rule names a category
+    or a type that does not exist."""
     problems = {}
-    if fields["patron_category"] != ANY and fields["patron_category"] not in known_categories:
-        problems["patron_category"] = (f"No patron category {fields['patron_category']!r}: one of "
-                                       f"{', '.join(sorted(known_categories))}, or * for every one")
-    if fields["item_type"] != ANY and fields["item_type"] not in known_types:
-        problems["item_type"] = (f"No item type {fields['item_type']!r}: one of {', '.join(sorted(known_types))}, "
-                                 "or * for every one")
+    for name, known, what in (("patron_category", known_categories, "patron category"),
+                              ("item_type", known_types, "item type")):
+        if fields[name] != ANY and fields[name] not in (codes := known()):
+            problems[name] = f"No {what} {fields[name]!r}: one of {', '.join(sorted(codes))}, or * for every one"
     if problems:
         raise BadRequest("This rule names what the library does not have", errors=problems)
     rule = LoanRule(**fields)

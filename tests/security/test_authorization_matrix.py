@@ -226,6 +226,16 @@ MATRIX = [
     ("borrows", "PUT", "/patrons/{victim}/settings", {"keep_history": True}, (401, 200, 403, 403, 401, 401)),
     ("borrows", "DELETE", "/patrons/{victim}/history", None, (401, 204, 403, 403, 401, 401)),
     ("borrows", "POST", "/patrons/{stranger}/close", None, (401, 403, 403, 200, 401, 401)),
+    # the library's policy: anyone logged in reads the rules, anyone the calendar; librarians change them
+    ("borrows", "GET", "/circulation-rules", None, (401, 200, 200, 200, 401, 401)),
+    ("borrows", "PUT", "/circulation-rules/staff/*", {"loan_days": 28, "max_renewals": 3, "max_loans": 20,
+                                                      "holdable": True, "hold_pickup_days": 7},
+     (401, 403, 403, 200, 401, 401)),
+    ("borrows", "DELETE", "/circulation-rules/child/dvd", None, (401, 403, 403, 404, 401, 401)),  # none saved
+    ("borrows", "GET", "/calendar", None, (200, 200, 200, 200, 200, 200)),
+    ("borrows", "POST", "/calendar/closures", {"day": "2099-12-25", "reason": "Matrix Day"},
+     (401, 403, 403, 201, 401, 401)),
+    ("borrows", "DELETE", "/calendar/closures/999999", None, (401, 403, 403, 404, 401, 401)),
     # notification-service: everyone logged in has their own notices and choices; another's are not found
     ("notifications", "GET", "/notifications", None, (401, 200, 200, 200, 401, 401)),
     ("notifications", "GET", "/notifications/unread-count", None, (401, 200, 200, 200, 401, 401)),

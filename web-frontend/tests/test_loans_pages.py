@@ -87,3 +87,18 @@ def responses_query(params):
     from responses import matchers
 
     return matchers.query_param_matcher(params, strict_match=False)
+
+
+def test_a_loan_not_renewable_yet_says_from_when_instead_of_offering_the_button(client, services, log_in_as):
+    log_in_as("alice")
+    my_holds_and_settings(services)
+    services.get(f"{BORROWS}/borrows", **listing([loan(1, renewable_from="2999-01-02T10:00:00+00:00"),
+                                                  loan(2, 2, renewable_from="2000-01-02T10:00:00+00:00")]),
+                 match=[responses_query({"active": "true"})])
+    services.get(f"{BORROWS}/borrows", **listing([]), match=[responses_query({"active": "false"})])
+    services.get(f"{BOOKS}/books", **listing([book(1), book(2, title="Dune")]))
+
+    html = client.get("/my/borrows").get_data(as_text=True)
+
+    assert "Renewable from 2 Jan 2999" in html
+    assert 'action="/my/borrows/1/renew"' not in html and 'action="/my/borrows/2/renew"' in html

@@ -1,5 +1,6 @@
 """web-frontend: the pages patrons and librarians use (port 8000), over the three services."""
 
+from zoneinfo import ZoneInfo
 
 from flask import request
 from flask_wtf.csrf import CSRFProtect
@@ -14,7 +15,8 @@ from library_common.http import client_from_settings
 from . import assets, errors
 from .backend import Backend
 from .deps import Deps
-from .formatting import cover_hue, cover_initials, nice_date, ordinal, short_date
+from . import formatting
+from .formatting import cover_hue, cover_initials, in_future, nice_date, ordinal, short_date
 from .session import check_who_before_reading, login_manager, no_store_for_personal_pages
 from . import views
 
@@ -35,6 +37,7 @@ DEFAULTS = {
     # How long a session's token is taken as still valid before user-service's /me is asked again: a logout (or a
     # password change, a deactivation) ends a copy of the session cookie within this long, in every process.
     "SESSION_CHECK_SECONDS": 1.0,
+    "LIBRARY_TIMEZONE": "UTC",  # dates on the pages are the library's own days (borrow-service has the same)
 }
 
 
@@ -74,13 +77,14 @@ def create_app(config=None):
         account_check=account_check,
     ))
     for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp, views.imports.bp,
-                      views.notifications.bp, views.mailbox.bp):
+                      views.notifications.bp, views.mailbox.bp, views.policy.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])
     no_store_for_personal_pages(app)
 
-    for template_filter in (nice_date, short_date, ordinal, cover_initials, cover_hue):
+    formatting.LIBRARY_ZONE["zone"] = ZoneInfo(settings["LIBRARY_TIMEZONE"])
+    for template_filter in (nice_date, short_date, ordinal, cover_initials, cover_hue, in_future):
         app.add_template_filter(template_filter)
 
     @app.context_processor

@@ -346,3 +346,31 @@ class Backend:
 
     def retry_notice(self, token, notice_id):
         return self._call(self.notification_service, "POST", f"/notices/{notice_id}/retry", token=token).json()
+
+    # The library's policy (borrow-service): the circulation rules matrix and the calendar
+
+    def circulation_rules(self, token):
+        return self._call(self.borrow_service, "GET", "/circulation-rules", token=token).json()
+
+    def save_rule(self, token, patron_category, item_type, fields):
+        return self._call(self.borrow_service, "PUT", f"/circulation-rules/{quote(patron_category, safe='*')}/"
+                          f"{quote(item_type, safe='*')}", token=token, json=fields).json()
+
+    def delete_rule(self, token, patron_category, item_type):
+        self._call(self.borrow_service, "DELETE", f"/circulation-rules/{quote(patron_category, safe='*')}/"
+                   f"{quote(item_type, safe='*')}", token=token)
+
+    def calendar(self):
+        return self._call(self.borrow_service, "GET", "/calendar").json()
+
+    def close_library(self, token, closure):
+        return self._call(self.borrow_service, "POST", "/calendar/closures", token=token, json=closure).json()
+
+    def reopen_library(self, token, closure_id):
+        self._call(self.borrow_service, "DELETE", f"/calendar/closures/{closure_id}", token=token)
+
+    def patron_categories(self, token):
+        return self._call(self.user_service, "GET", "/patron-categories", token=token).json()
+
+    def item_types(self):
+        return self._call(self.books_service, "GET", "/item-types").json()

@@ -1,18 +1,28 @@
-"""How things read on the pages: dates ("9 Dec 2026", in the library's time, UTC), numbers ("3rd") and book
-covers' placeholders."""
+"""How things read on the pages: dates ("9 Dec 2026", on the library's own calendar: LIBRARY_TIMEZONE), numbers
+("3rd") and book covers' placeholders."""
 
 import zlib
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from library_common.search_text import words
 
 COVER_HUES = 12  # .cover-hue-0 ... .cover-hue-11 in style.css (no inline styles under the CSP)
 
 
+LIBRARY_ZONE = {"zone": ZoneInfo("UTC")}  # set once by create_app from LIBRARY_TIMEZONE
+
+
+def _local(iso):
+    """A moment as the library's clock reads it; a date (no time, no zone) as it is."""
+    moment = datetime.fromisoformat(iso)
+    return moment.astimezone(LIBRARY_ZONE["zone"]) if moment.tzinfo is not None else moment
+
+
 def nice_date(iso_timestamp):
     if not iso_timestamp:
         return ""
-    moment = datetime.fromisoformat(iso_timestamp)
+    moment = _local(iso_timestamp)
     return f"{moment.day} {moment:%b %Y}"
 
 
@@ -20,8 +30,13 @@ def short_date(iso_timestamp):
     """ "11 Dec": for dates within the coming weeks, where the year goes without saying."""
     if not iso_timestamp:
         return ""
-    moment = datetime.fromisoformat(iso_timestamp)
+    moment = _local(iso_timestamp)
     return f"{moment.day} {moment:%b}"
+
+
+def in_future(iso_timestamp):
+    """Whether a moment (a service's ISO timestamp) is still to come."""
+    return bool(iso_timestamp) and datetime.fromisoformat(iso_timestamp) > datetime.now(timezone.utc)
 
 
 def ordinal(number):

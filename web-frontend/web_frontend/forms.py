@@ -4,8 +4,8 @@ these check only what a browser can get wrong before asking them."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms.fields.choices import SelectChoice
-from wtforms import (EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField,
+                     RadioField, SelectField, StringField, TextAreaField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 # The default lists a search by best match (title matches first) and the whole catalogue by title.
@@ -184,3 +184,67 @@ class ImportForm(FlaskForm):
 
 class ImportCommitForm(FlaskForm):
     on_match = RadioField("When a record's ISBN is already in the catalogue", choices=ON_MATCH, default="skip")
+
+
+class RuleForm(FlaskForm):
+    """One cell of the circulation rules matrix; the category and type choices are the services' lists."""
+
+    patron_category = SelectField("Patron category", validators=[InputRequired()])
+    item_type = SelectField("Item type", validators=[InputRequired()])
+    loan_days = DecimalField("Loan period (days)", default=14, places=None,
+                             validators=[InputRequired(), NumberRange(min=0.001, max=3650)])
+    max_renewals = IntegerField("Renewals allowed", default=2,
+                                validators=[InputRequired(), NumberRange(min=0, max=100)])
+    no_renewal_before_days = IntegerField("No renewal until this many days before the due date",
+                                          validators=[Optional(), NumberRange(min=0, max=3650)],
+                                          description="Leave empty to allow renewing at any time")
+    max_loans = IntegerField("Loans at once", default=5, validators=[InputRequired(), NumberRange(min=0, max=1000)],
+                             description="0: not for loan (reference)")
+    holdable = BooleanField("Patrons may place holds", default=True)
+    hold_pickup_days = DecimalField("Days on the hold shelf", default=7, places=None,
+                                    validators=[InputRequired(), NumberRange(min=0.001, max=365)])
+
+    def rule_fields(self):
+        return {"loan_days": float(self.loan_days.data), "max_renewals": self.max_renewals.data,
+                "no_renewal_before_days": self.no_renewal_before_days.data, "max_loans": self.max_loans.data,
+                "holdable": self.holdable.data, "hold_pickup_days": float(self.hold_pickup_days.data)}
+
+
+class RuleCellForm(FlaskForm):
+    patron_category = HiddenField(validators=[InputRequired(), Length(max=32)])
+    item_type = HiddenField(validators=[InputRequired(), Length(max=32)])
+
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class ClosureForm(FlaskForm):
+    """Close the library on a date, on several (first and last), or every week on a day."""
+
+    day = DateField("Closed on", validators=[Optional()])
+    last_day = DateField("Through (optional)", validators=[Optional()], description="For several days in a row")
+    weekday = SelectField("Or every week on", choices=[("", "—"), *((str(number), name) for number, name
+                                                                    in enumerate(WEEKDAYS))],
+                          validators=[Optional(), Regexp(r"^[0-6]$", message="Choose a day of the week")],
+                          validate_choice=False)
+    reason = StringField("Reason", validators=[Optional(), Length(max=100)], description="Shown to patrons")
+
+    def closure(self):
+        if self.weekday.data:
+            return {"weekday": int(self.weekday.data), "reason": self.reason.data or ""}
+        closure = {"day": self.day.data.isoformat(), "reason": self.reason.data or ""}
+        if self.last_day.data:
+            closure["last_day"] = self.last_day.data.isoformat()
+        return closure
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if bool(self.day.data) == bool(self.weekday.data):
+            self.day.errors = [*self.day.errors, "Choose a date, or a day of the week"]
+            return False
+        return True
+
+
+class ReopenForm(FlaskForm):
+    """A closed day's "Open again" button: nothing but its CSRF token."""

@@ -43,8 +43,8 @@ def list_rules():
 def save_rule(fields, patron_category, item_type):
     """Add or replace the rule for a patron category x item type, either * (librarians); new loans go by it"""
     token = current_principal().token
-    return rules.save(_cell(patron_category, item_type) | fields, deps().directory.categories(token),
-                      deps().catalogue.item_types(), current_principal().username)
+    return rules.save(_cell(patron_category, item_type) | fields, lambda: deps().directory.categories(token),
+                      deps().catalogue.item_types, current_principal().username)
 
 
 @blp.route("/circulation-rules/<patron_category>/<item_type>", methods=["DELETE"])
