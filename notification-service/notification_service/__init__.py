@@ -24,6 +24,7 @@ DEFAULTS = {
     "SERVICE_SECRET": DEV_SECRET,
     "LIBRARY_NAME": "The Library",
     "SITE_URL": "http://127.0.0.1:8000",  # links in notices point here
+    "LIBRARY_TIMEZONE": "UTC",  # dates and times in notices are the library's local ones
     "SEND_RECEIPTS": False,  # checkout and return receipts
     "POLL_SECONDS": 2,  # how often the worker reads the event logs and sends what is due
     "MAIL_TRANSPORT": "smtp",  # or "ses" (Amazon SES's API, with the task's role)

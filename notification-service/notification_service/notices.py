@@ -9,9 +9,10 @@ so a crash anywhere loses nothing and doubles nothing.
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from sqlalchemy.dialects.postgresql import insert
 
 from library_common.errors import NotFound
@@ -130,15 +131,34 @@ def forget_account(username):
 
 _templates = Environment(loader=PackageLoader("notification_service", "templates"),
                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-_templates.filters["nice_date"] = lambda iso: f"{datetime.fromisoformat(iso):%-d %B %Y}" if iso else ""
-_templates.filters["nice_time"] = lambda iso: f"{datetime.fromisoformat(iso):%-d %B %Y, %H:%M %Z}" if iso else ""
+
+
+@pass_context
+def _nice_date(context, iso):
+    """"5 December 2026", the day on the library's calendar (LIBRARY_TIMEZONE), not UTC's."""
+    return f"{_local(context, iso):%-d %B %Y}" if iso else ""
+
+
+@pass_context
+def _nice_time(context, iso):
+    return f"{_local(context, iso):%-d %B %Y, %H:%M %Z}" if iso else ""
+
+
+def _local(context, iso):
+    moment = datetime.fromisoformat(iso)
+    return moment.astimezone(context["zone"]) if moment.tzinfo is not None else moment
+
+
+_templates.filters["nice_date"] = _nice_date
+_templates.filters["nice_time"] = _nice_time
 
 
 def render(draft, first_name, settings):
     """(subject, the message alone for the app, the mail's plain text, its HTML) of a draft, from its kind's
     templates."""
     context = {**draft.context, "username": draft.username, "first_name": first_name or draft.username,
-               "library": settings["LIBRARY_NAME"], "site": settings["SITE_URL"].rstrip("/"), "link": draft.link}
+               "library": settings["LIBRARY_NAME"], "site": settings["SITE_URL"].rstrip("/"), "link": draft.link,
+               "zone": ZoneInfo(settings["LIBRARY_TIMEZONE"])}
     text = _templates.get_template(f"notices/{draft.kind}.txt")
 
     def block(name):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from notification_service import delivery, reading
 from notification_service.deps import deps
 from notification_service.models import Notice, Preference, db
+from notification_service.notices import Draft, render
 
 NOW = datetime(2026, 11, 27, 12, tzinfo=timezone.utc)
 
@@ -490,3 +491,15 @@ def test_a_link_mail_that_fails_names_where_it_was_going(app, logs, mailbox):
     with app.app_context():
         [stored] = db.session.query(Notice).all()
         assert (stored.email_status, stored.email_to, stored.attempts) == ("pending", "alice@example.org", 1)
+
+
+def test_dates_in_notices_are_the_library_s_local_ones():
+    """Noon UTC on 4 December is already the 5th in Auckland: a library there tells its readers the 5th."""
+    draft = Draft("hold_ready", "alice", {"title": "Dune", "pickup_by": "2026-12-04T12:00:00+00:00"}, "http://x/")
+    settings = {"LIBRARY_NAME": "Harbour Library", "SITE_URL": "http://x"}
+
+    in_utc = render(draft, "Alice", settings | {"LIBRARY_TIMEZONE": "UTC"})[0]
+    in_auckland = render(draft, "Alice", settings | {"LIBRARY_TIMEZONE": "Pacific/Auckland"})[0]
+
+    assert (in_utc, in_auckland) == ("Ready for you: “Dune” (until 4 December 2026)",
+                                     "Ready for you: “Dune” (until 5 December 2026)")
