@@ -14,6 +14,7 @@ The services run under honcho, which interleaves their logs and stops them all o
 import argparse
 import ipaddress
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -115,9 +116,11 @@ def service_environment(env, urls):
         "BOOKS_SECRET": books_secret,
         "BOOKS_SERVICE_SECRET": books_secret,
         **mail_ports,
+        # A mail server of the library's own (SMTP_HOST set) is used as given; otherwise the mail catcher.
+        "SMTP_PORT": env.get("SMTP_PORT", "25") if env.get("SMTP_HOST") else mail_ports["MAIL_SMTP_PORT"],
         "MAIL_DIR": str(data_dir() / "mail"),
         # The mail catcher listens on loopback whatever HOST is: its mail holds live password links.
-        "MAILBOX_URL": f"http://127.0.0.1:{mail_ports['MAILBOX_PORT']}",
+        "MAILBOX_URL": "" if env.get("SMTP_HOST") else f"http://127.0.0.1:{mail_ports['MAILBOX_PORT']}",
         "SITE_URL": env.get("SITE_URL") or f"http://{host}:{env.get('WEB_PORT', '8000')}",
         "BOOTSTRAP_LIBRARIAN": env.get("BOOTSTRAP_LIBRARIAN", DEV_LIBRARIAN),
         # The services believe X-Forwarded-For (the person's address) only from the frontend's calls.
@@ -153,6 +156,10 @@ def kept_secret(name):
 def print_welcome(env):
     librarian, _, password = env["BOOTSTRAP_LIBRARIAN"].partition(":")
     host = env["HOST"]
+    mail = (f"the mail the library sends goes to its mail server, {env['SMTP_HOST']}:{env['SMTP_PORT']}"
+            if env.get("SMTP_HOST") else
+            f"the mail the library sends: http://{host}:{env['WEB_PORT']}/dev/mailbox (log in as the librarian),\n"
+            f"    or as JSON: {env['MAILBOX_URL']}/messages")
     print(
         f"""
 stack: the library is starting
@@ -161,8 +168,7 @@ stack: the library is starting
   user-service    http://{host}:{env['USER_PORT']}
   borrow-service  http://{host}:{env['BORROW_PORT']}
   notification-service http://{host}:{env['NOTIFICATION_PORT']}
-  the mail the library sends: http://{host}:{env['WEB_PORT']}/dev/mailbox (log in as the librarian),
-    or as JSON: {env['MAILBOX_URL']}/messages
+  {mail}
   librarian login: username {librarian!r}, password {password!r}
     curl -s -X POST -H 'Content-Type: application/json' \\
       -d '{{"username": "{librarian}", "password": "{password}"}}' http://{host}:{env['USER_PORT']}/login
@@ -227,9 +233,16 @@ def run(args):
     print_welcome(env)
     if args.demo:
         threading.Thread(target=load_demo, args=(env,), daemon=True).start()
-    procfile = "Procfile.dev" if args.dev else "Procfile"
-    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / procfile), "-d", str(ROOT)]
-    return run_foreground(honcho + args.processes, env)
+    procfile = ROOT / ("Procfile.dev" if args.dev else "Procfile")
+    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(procfile), "-d", str(ROOT)]
+    return run_foreground(honcho + (args.processes or processes_to_start(procfile, env)), env)
+
+
+def processes_to_start(procfile, env):
+    """Every process of the Procfile, but the mail catcher when the library has a mail server of its own
+    (SMTP_HOST): its mail goes there, and nothing should listen for it here."""
+    names = [line.partition(":")[0] for line in procfile.read_text().splitlines() if re.match(r"^[a-z-]+:", line)]
+    return [name for name in names if not (name == "mail" and env.get("SMTP_HOST"))]
 
 
 def test(args):

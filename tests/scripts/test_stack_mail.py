@@ -1,0 +1,34 @@
+"""make run's mail: the local catcher by default; a mail server of the library's own (SMTP_HOST, SMTP_PORT)
+when one is given, and then no catcher is started."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import stack  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(stack, "data_dir", lambda: tmp_path)
+
+
+def test_by_default_mail_goes_to_the_catcher_which_starts():
+    env = stack.service_environment({"PATH": "/usr/bin"}, {})
+
+    assert env["SMTP_PORT"] == env["MAIL_SMTP_PORT"] and env["MAILBOX_URL"].startswith("http://127.0.0.1:")
+    assert "mail" in stack.processes_to_start(ROOT / "Procfile", env)
+
+
+@pytest.mark.parametrize("procfile", ["Procfile", "Procfile.dev"])
+def test_a_real_mail_server_is_honoured_and_the_catcher_not_started(procfile):
+    env = stack.service_environment({"PATH": "/usr/bin", "SMTP_HOST": "smtp.example.org", "SMTP_PORT": "587"}, {})
+
+    assert (env["SMTP_HOST"], env["SMTP_PORT"], env["MAILBOX_URL"]) == ("smtp.example.org", "587", "")
+    started = stack.processes_to_start(ROOT / procfile, env)
+    assert "mail" not in started and {"notifications", "notifications-worker", "web"} <= set(started)
+    assert " SMTP_PORT=" not in (ROOT / procfile).read_text()  # the Procfile pins no port over the one given
