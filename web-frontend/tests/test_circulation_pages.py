@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from .conftest import BOOKS, BORROWS, USERS, account, book, hold, listing, loan, patron
+from .conftest import BOOKS, BORROWS, USERS, account, book, hold, json_body, listing, loan, patron
 
 pytestmark = pytest.mark.usefixtures("services")
 
@@ -245,3 +245,44 @@ def test_deleting_a_book_asks_first(client, log_in_as, services):
     assert "<h1>Delete “Dune &amp; Sons”?</h1>" in question and "its 2 copies from the catalogue" in question
     assert 'action="/manage/books/1/delete"' in question and '<a href="/books/1">Keep it</a>' in question
     assert len(deleted.calls) == 1 and response.headers["Location"] == "/"
+
+
+def test_a_row_s_check_in_button_gives_the_scanner_s_slip_and_the_new_count(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    scanned = services.post(f"{BORROWS}/checkin", json={
+        "route": "hold_shelf", "loan": loan(7, title="Dune", returned=True), "hold": hold(
+            username="bob", status="ready", pickup_by="2026-12-04T10:00:00+00:00")})
+    services.get(f"{BORROWS}/borrows", json=[loan(2)], headers={"X-Total-Count": "4"})
+
+    response = client.post("/manage/loans/7/checkin", data={"barcode": "1000000007", "back": "/manage/loans?page=2"},
+                           headers={"HX-Request": "true"})
+
+    html = response.get_data(as_text=True)
+    assert json_body(scanned.calls[0]) == {"barcode": "1000000007"}  # the scanner's routing, not a web return
+    assert '<tr id="desk-loan-7" class="returned to-hold-shelf">' in html
+    assert "Hold shelf for bob, pickup by 4 Dec 2026" in html
+    assert '<span id="active-count" hx-swap-oob="true">4</span>' in html
+
+
+def test_without_javascript_the_row_s_check_in_returns_where_the_librarian_was(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.post(f"{BORROWS}/checkin", json={"route": "shelf", "loan": loan(7, title="Dune", returned=True),
+                                               "hold": None})
+
+    on_a_patron_s_page = client.post("/manage/loans/7/checkin", data={"barcode": "1000000007",
+                                                                       "back": "/manage/users/alice"})
+    elsewhere = client.post("/manage/loans/7/checkin", data={"barcode": "1000000007",
+                                                              "back": "https://evil.example/manage/"})
+
+    assert on_a_patron_s_page.headers["Location"] == "/manage/users/alice"
+    assert elsewhere.headers["Location"] == "/manage/loans"
+
+
+def test_the_loans_desk_list_keeps_its_hx_select_to_itself(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{BORROWS}/borrows", **listing([loan(7, title="Dune")]))
+
+    html = client.get("/manage/loans").get_data(as_text=True)
+
+    assert 'hx-disinherit="*"' in html
+    assert '<input type="hidden" name="barcode" value="1000000007">' in html

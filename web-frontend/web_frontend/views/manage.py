@@ -268,17 +268,35 @@ def patron_suggestions():
 
 @bp.post("/loans/<int:loan_id>/checkin")
 def checkin(loan_id):
-    loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "The loans service")
-    if loan:
-        message, category = f"Checked in “{loan.get('title') or loan['book_id']}” from {loan['username']}.", "success"
+    """The Check in button on a loan's row (the loans desk, a patron's page): the same routing and slip as a
+    scanned check-in (the copy in hand goes to a waiting patron's hold shelf, or back to the shelf); with
+    htmx the row becomes the slip and the count follows, without it the librarian returns where they were."""
+    barcode = request.form.get("barcode", "").strip()
+    if barcode:
+        result, problem = attempt(lambda: backend().check_in_item(current_user.token, barcode), "The loans service")
+    else:  # a loan from before barcodes: ended by its id (a librarian's return routes it at the desk too)
+        loan, problem = attempt(lambda: backend().return_loan(current_user.token, loan_id), "The loans service")
+        result = {"loan": loan, "route": "shelf", "hold": None} if loan else None
+    if result is None:
+        message, category, slip = f"Not checked in: {problem}", "error", None
     else:
-        message, category = f"Not checked in: {problem}", "error"
+        slip = checkin_slip(result)
+        message, category = slip["message"], "success"
     if is_htmx():
-        if category == "error":
+        if slip is None:
             return inline_message(message, category)
-        return render_template("manage/_checked_in_row.html", loan=loan, message=message)
+        active, _problem = attempt(lambda: backend().loans(current_user.token, active="true", per_page=1),
+                                   "The loans service")
+        return render_template("manage/_checked_in_row.html", loan=result["loan"], slip=slip,
+                               active_total=active.total if active else None)
     flash(message, category)
-    return redirect(url_for("manage.loans_desk"))
+    return redirect(_back_to_desk_page())
+
+
+def _back_to_desk_page():
+    """Where a desk button was pressed (its form's `back`: a page of the librarians' own), or the loans desk."""
+    back = request.form.get("back", "")
+    return back if back.startswith("/manage/") and "//" not in back else url_for("manage.loans_desk")
 
 
 @bp.post("/loans/<int:loan_id>/renew")
