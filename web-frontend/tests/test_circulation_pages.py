@@ -286,3 +286,13 @@ def test_the_loans_desk_list_keeps_its_hx_select_to_itself(client, log_in_as, se
 
     assert 'hx-disinherit="*"' in html
     assert '<input type="hidden" name="barcode" value="1000000007">' in html
+
+
+def test_a_scanned_barcode_is_trimmed(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    scanned = services.post(f"{BORROWS}/checkin", json={"route": "shelf", "loan": loan(title="Dune", returned=True),
+                                                        "hold": None})
+
+    desk(client, "/manage/desk/checkin", {"barcode": " 1000000001\t"})
+
+    assert json_body(scanned.calls[0]) == {"barcode": "1000000001"}

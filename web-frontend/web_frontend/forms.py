@@ -127,15 +127,21 @@ class BookForm(FlaskForm):
 BARCODE = Regexp(r"^[!-~]{4,32}\Z", message="4 to 32 characters, no spaces: scan the label again")
 
 
+def trimmed(value):
+    """A scanned or typed code without the spaces a scanner or a paste leaves around it."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class CheckinForm(FlaskForm):
-    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE],
+    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], filters=[trimmed],
                           description="Scan the item (the scanner types it and presses Enter)")
 
 
 class CheckoutForm(FlaskForm):
     patron = StringField("Patron", validators=[InputRequired(), Length(max=100)],
                          description="Username, or the start of a name")
-    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], description="Scan the item")
+    barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], filters=[trimmed],
+                          description="Scan the item")
 
 
 class ItemForm(FlaskForm):
