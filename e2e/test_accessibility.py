@@ -1,6 +1,7 @@
 """axe-core finds no serious or critical problem on any page."""
 
 import pytest
+import requests
 from axe_playwright_python.sync_playwright import Axe
 
 from .conftest import log_in, screenshot
@@ -24,7 +25,8 @@ VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not
                  "forgot-password": "/forgot-password", "reset-password": "/reset-password?token=abc",
                  "reset-password-without-token": "/reset-password", "verify-email": "/account/verify?token=abc"}
 LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
-                   "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new"}
+                   "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new",
+                   "item-types-page": "/manage/item-types"}
 
 
 def test_visitor_pages(page, sample_book):
@@ -52,7 +54,10 @@ def test_patron_pages(page, patron, sample_book):
 
 def test_librarian_pages(page, stack, sample_book, patron):
     log_in(page, *stack.librarian)
+    barcode = requests.get(f"{stack.books}/books/{sample_book['id']}/items", timeout=10).json()[0]["barcode"]
     for name, path in {**LIBRARIAN_PAGES, "edit-book": f"/manage/books/{sample_book['id']}/edit",
+                       "book-page-with-copies": f"/books/{sample_book['id']}",
+                       "copy-page": f"/manage/items/{barcode}/edit",
                        "delete-book": f"/manage/books/{sample_book['id']}/delete",
                        "patron-page": f"/manage/users/{patron}",
                        "deactivate-patron": f"/manage/users/{patron}/deactivate"}.items():

@@ -48,7 +48,8 @@ DEFAULTS = {
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     app = create_service_app(__name__, settings, db,
-                             [views.books.blp, views.genres.blp, views.items.blp, views.imports.blp],
+                             [views.books.blp, views.genres.blp, views.items.blp, views.item_types.blp,
+                              views.imports.blp],
                              secret_names=["SERVICE_SECRET"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),

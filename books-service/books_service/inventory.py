@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from library_common.errors import Conflict, DependencyUnavailable, found
 from library_common.transactions import transaction
 
+from .item_types import require_item_type, unknown_item_type
 from .models import Book, Item, db
 
 CIRCULATING = "available"
@@ -37,9 +38,12 @@ def _barcode_taken(exc):
     return "items_barcode_key" in str(exc.orig)
 
 
-def _barcode_conflict(exc):
+def _refused_write(exc, item_type):
+    """The error a refused INSERT or UPDATE of an item stands for."""
     if _barcode_taken(exc):
         return Conflict("That barcode is already on another item", errors={"barcode": "Already on another item"})
+    if "items_item_type_known" in str(exc.orig):  # the type was deleted between our check and the write
+        return unknown_item_type(item_type)
     return exc
 
 
@@ -49,32 +53,42 @@ def insert_items(book_id, count):
                                       "RETURNING barcode"), {"book_id": book_id, "count": count}).all()
 
 
-def add_item(book_id, barcode=None):
-    """A new circulating item of a book: with the barcode given, or the next generated one."""
+def add_item(book_id, barcode=None, details=None):
+    """A new circulating item of a book: with the barcode given, or the next generated one, and its shelf
+    details (item type, call number, shelf location, format; the type defaults to a book)."""
     _book(book_id)
+    details = details or {}
+    if "item_type" in details:
+        require_item_type(details["item_type"])
     try:
         with transaction():
-            if barcode is None:
-                barcode = insert_items(book_id, 1)[0]
-            else:
-                db.session.add(Item(book_id=book_id, barcode=barcode))
+            # without a barcode, the column's default (next_item_barcode()) makes one, read back after the INSERT
+            item = Item(book_id=book_id, **({} if barcode is None else {"barcode": barcode}), **details)
+            db.session.add(item)
+            db.session.flush()
+            barcode = item.barcode
     except IntegrityError as exc:
-        raise _barcode_conflict(exc) from exc
+        raise _refused_write(exc, details.get("item_type")) from exc
     return get_item(barcode)
 
 
 def change_item(barcode, changes, circulation, token):
-    """A librarian changes an item's status or barcode; an item that is out keeps both (409)."""
+    """A librarian changes an item. An item that is out (on loan or on the hold shelf) keeps its status and
+    barcode (409), which circulation depends on; its type, call number, shelf location and format describe the
+    copy and may change at any time, so only a change of status or barcode asks borrow-service."""
     item = get_item(barcode)
+    if "item_type" in changes:
+        require_item_type(changes["item_type"])
     leaves_circulation = item.status == CIRCULATING and changes.get("status", CIRCULATING) != CIRCULATING
     renamed = changes.get("barcode", barcode) != barcode
-    before = {"status": item.status, "barcode": item.barcode}
+    # Every field the request changes, so a refusal puts all of them back: the request happens whole or not at all.
+    before = {"status": item.status, "barcode": item.barcode} | {field: getattr(item, field) for field in changes}
     try:
         with transaction():
             for field, value in changes.items():
                 setattr(item, field, value)
     except IntegrityError as exc:
-        raise _barcode_conflict(exc) from exc
+        raise _refused_write(exc, changes.get("item_type")) from exc
     if leaves_circulation or renamed:
         _undo_if_out(item, before, circulation, token)
     return item

@@ -108,6 +108,22 @@ class SearchWord(db.Model):
 
 
 ITEM_STATUSES = ("available", "missing", "lost", "damaged", "withdrawn")
+# A copy's physical form, where it matters to a reader or to shelving (the kind of material is its item type).
+ITEM_FORMATS = ("hardback", "paperback", "large_print", "board_book", "disc", "ebook_reader", "other")
+# Every copy has an item type; new ones get this unless told otherwise, so it can be renamed but never deleted.
+DEFAULT_ITEM_TYPE = "book"
+ITEM_TYPE_CODE = "^[a-z0-9_-]{1,32}$"
+
+
+class ItemType(db.Model):
+    """The library's list of item types (book, reference, DVD...): what kind of material a copy is, which the
+    library's loan rules can tell apart. Librarians add, rename and (while no copy has it) delete them."""
+
+    __tablename__ = "item_types"
+    __table_args__ = (sa.CheckConstraint(f"code ~ '{ITEM_TYPE_CODE}'", name="item_types_code_format"),)
+
+    code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
 
 
 class Item(db.Model):
@@ -118,13 +134,22 @@ class Item(db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"status IN {ITEM_STATUSES}", name="items_status_known"),
         sa.CheckConstraint("barcode ~ '^[!-~]{4,32}$'", name="items_barcode_printable"),
+        sa.CheckConstraint(f"format IN {ITEM_FORMATS}", name="items_format_known"),
         sa.Index("items_by_book", "book_id", "barcode"),
+        sa.Index("items_by_type", "item_type"),  # counts per type, and deleting a type looks for copies of it
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     book_id: Mapped[int] = mapped_column(sa.ForeignKey("books.id", ondelete="CASCADE"))
     barcode: Mapped[str] = mapped_column(sa.String(32), unique=True, server_default=sa.text("next_item_barcode()"))
     status: Mapped[str] = mapped_column(sa.String(16), server_default="available")
+    item_type: Mapped[str] = mapped_column(
+        sa.String(32), sa.ForeignKey("item_types.code", name="items_item_type_known"), server_default=DEFAULT_ITEM_TYPE)
+    # Where a reader finds it: the classification on its spine label ("823.914 ISH") and the part of the
+    # library it is shelved in ("Adult fiction, 2nd floor"); and its physical form, one of ITEM_FORMATS.
+    call_number: Mapped[str | None] = mapped_column(sa.String(64))
+    shelf_location: Mapped[str | None] = mapped_column(sa.String(100))
+    format: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()

@@ -6,12 +6,12 @@ from marshmallow import fields, validate
 
 from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
-from library_common.schema import NotEmpty, OneLine, Strict, StrictBoolean, Text
+from library_common.schema import FullMatch, NotEmpty, OneLine, Strict, StrictBoolean, Text
 
 from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
 from .covers import COVER_URL
 from .imports import FORMATS, ON_MATCH
-from .models import IMPORT_STATUSES, ITEM_STATUSES, RECORD_OUTCOMES
+from .models import DEFAULT_ITEM_TYPE, IMPORT_STATUSES, ITEM_FORMATS, ITEM_STATUSES, ITEM_TYPE_CODE, RECORD_OUTCOMES
 
 FIRST_PRINTED_BOOK_YEAR = 1450
 
@@ -185,14 +185,38 @@ class GenreMergeSchema(Strict):
 
 
 BARCODE = validate.Regexp(r"^[!-~]{4,32}\Z", error="4 to 32 printable characters, no spaces")
+ITEM_TYPE = FullMatch(ITEM_TYPE_CODE, error="1 to 32 characters: lowercase letters, digits, '_' or '-'")
 
 
-class ItemInputSchema(Strict):
+class ItemShelfDetails(Strict):
+    """What a librarian says about a copy beyond its barcode: its type, and where and in what form it is shelved.
+    Blank text is no value (null), so a form's empty field clears it."""
+
+    item_type = fields.String(validate=ITEM_TYPE, metadata={
+        "description": f"A code from GET /item-types; new copies get {DEFAULT_ITEM_TYPE!r} when left out"})
+    call_number = OneLine(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "The classification on its spine label, such as 823.914 ISH"})
+    shelf_location = OneLine(allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "Where in the library it is shelved, such as Adult fiction, 2nd floor"})
+    format = fields.String(allow_none=True, validate=validate.OneOf(ITEM_FORMATS),
+                           metadata={"description": "Its physical form"})
+
+    @ma.post_load
+    def blank_is_none(self, data, **kwargs):
+        for name in ("call_number", "shelf_location"):
+            if name in data and not data[name]:
+                data[name] = None
+        return data
+
+
+class ItemInputSchema(ItemShelfDetails):
     barcode = fields.String(validate=BARCODE, metadata={"description": "Leave out for the next generated one"})
 
 
-class ItemChangesSchema(NotEmpty, Strict):
-    status = fields.String(validate=validate.OneOf(ITEM_STATUSES))
+class ItemChangesSchema(NotEmpty, ItemShelfDetails):
+    status = fields.String(validate=validate.OneOf(ITEM_STATUSES), metadata={
+        "description": "Not to leave circulation while the copy is on loan or on the hold shelf (409); its type, "
+                       "call number, shelf location and format change at any time"})
     barcode = fields.String(validate=BARCODE)
 
 
@@ -202,7 +226,26 @@ class ItemSchema(ma.Schema):
     title = fields.String()
     status = fields.String(metadata={"enum": list(ITEM_STATUSES),
                                      "description": "Inventory status; who has it is borrow-service's"})
+    item_type = fields.String(metadata={"description": "Its item type's code (GET /item-types)"})
+    call_number = fields.String(allow_none=True)
+    shelf_location = fields.String(allow_none=True)
+    format = fields.String(allow_none=True, metadata={"enum": [*ITEM_FORMATS, None]})
     created_at = fields.DateTime()
+
+
+class ItemTypeSchema(ma.Schema):
+    code = fields.String(metadata={"description": "What copies and loan rules refer to it by; never changes"})
+    name = fields.String()
+    items = fields.Integer(metadata={"description": "Copies of this type"})
+
+
+class ItemTypeInputSchema(Strict):
+    code = fields.String(required=True, validate=ITEM_TYPE)
+    name = OneLine(required=True, validate=validate.Length(min=1, max=100))
+
+
+class ItemTypeNameSchema(Strict):
+    name = OneLine(required=True, validate=validate.Length(min=1, max=100))
 
 
 # ---- imports ------------------------------------------------------------------------------------------------

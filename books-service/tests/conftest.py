@@ -1,8 +1,11 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 
 from books_service import create_app
+from books_service.models import ItemType, db
 from library_common import deps
 from library_common.testing import migrated_app
 
@@ -18,6 +21,26 @@ def app(postgres_server_url, tokens):
                        COVER_FETCH_PRIVATE_NETWORKS="loopback", COVER_FETCH_TIMEOUT=2.0)
     deps.replace(app, token_verifier=tokens.verifier())
     return app
+
+
+@pytest.fixture(scope="session")
+def seeded_item_types(app):
+    """The item types the migration starts a library with, read before any test changes them."""
+    with app.app_context():
+        return [{"code": code, "name": name} for code, name in db.session.execute(
+            sa.select(ItemType.code, ItemType.name))]
+
+
+@pytest.fixture(autouse=True)
+def item_types_as_migrated(request):
+    """Every test empties every table after it, the item types too; a fresh database has the migration's, so each
+    test that uses the database starts with them again (no copy can be made without its type)."""
+    if "app" not in request.fixturenames:
+        return
+    app, seeded = request.getfixturevalue("app"), request.getfixturevalue("seeded_item_types")
+    with app.app_context():
+        db.session.execute(insert(ItemType).values(seeded).on_conflict_do_nothing())
+        db.session.commit()
 
 
 @pytest.fixture(autouse=True)

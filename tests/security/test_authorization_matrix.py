@@ -138,6 +138,11 @@ def world(stack):
               for name in ("Matrix To Merge", "Matrix Kept")]
     for role in ROLES:
         places[role] |= {"genre": genres[0], "genre_into": genres[1]}
+    for code in ("matrix-renamed", "matrix-spare"):
+        requests.post(f"{stack.books}/item-types", headers=librarian, timeout=10,
+                      json={"code": code, "name": code.title()}).raise_for_status()
+    for role in ROLES:
+        places[role] |= {"item_type": "matrix-renamed", "spare_item_type": "matrix-spare"}
     return World(tokens=tokens, victim=patron_a, places=places,
                  usernames={"patron_a": patron_a, "patron_b": patron_b, "deactivated": deactivated,
                             "deleted": deleted})
@@ -149,7 +154,7 @@ def world(stack):
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
 # a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} staged imports
-# and {revert_me} a committed one. Rows run in
+# and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to delete. Rows run in
 # order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
@@ -165,12 +170,19 @@ MATRIX = [
     ("books", "POST", "/books/{shelf}/items", {}, (401, 403, 403, 201, 401, 401)),
     ("books", "GET", "/items/{shelf_item}", None, (200, 200, 200, 200, 200, 200)),
     ("books", "PATCH", "/items/{shelf_item}", {"status": "available"}, (401, 403, 403, 200, 401, 401)),
+    # a copy on loan is still described (its shelf details ask nothing of circulation)
+    ("books", "PATCH", "/items/{lent_item}", {"call_number": "823 MAT", "shelf_location": "Matrix shelf"},
+     (401, 403, 403, 200, 401, 401)),
     ("books", "DELETE", "/items/{spare_item}", None, (401, 403, 403, 204, 401, 401)),
     ("books", "GET", "/books/facets?q=shelf", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/books/suggestions?q=shelf", None, (200, 200, 200, 200, 200, 200)),
     ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
     ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "GET", "/item-types", None, (200, 200, 200, 200, 200, 200)),
+    ("books", "POST", "/item-types", {"code": "matrix-kit", "name": "Matrix kit"}, (401, 403, 403, 201, 401, 401)),
+    ("books", "PATCH", "/item-types/{item_type}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "DELETE", "/item-types/{spare_item_type}", None, (401, 403, 403, 204, 401, 401)),
     ("books", "POST", "/imports", "csv-upload", (401, 403, 403, 202, 401, 401)),
     ("books", "GET", "/imports", None, (401, 403, 403, 200, 401, 401)),
     ("books", "GET", "/imports/{import}", None, (401, 403, 403, 200, 401, 401)),
@@ -455,6 +467,7 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/loans", (302, 403, 403, 200, 302, 302)),
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
     ("/manage/genres", (302, 403, 403, 200, 302, 302)),
+    ("/manage/item-types", (302, 403, 403, 200, 302, 302)),
     ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
     ("/books/999999/cover", (404, 404, 404, 404, 404, 404)),  # anyone's; no such book, no cover
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),

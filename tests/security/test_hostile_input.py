@@ -69,6 +69,8 @@ def json_endpoints(stack, librarian, patron):
         ("POST", f"{stack.books}/books", {"title": "T", "author": "A", "genre": "G"},
          ["title", "author", "genre", "isbn", "description", "language"], librarian),
         ("POST", f"{stack.books}/genres", {"name": "G"}, ["name"], librarian),
+        ("POST", f"{stack.books}/item-types", {"code": f"h{uuid.uuid4().hex[:6]}", "name": "H"}, ["code", "name"],
+         librarian),
         ("POST", f"{stack.borrows}/borrowbook", {"book_id": 1, "username": username}, ["username"], librarian),
         ("POST", f"{stack.borrows}/return", {"book_id": 1}, ["username"], patron_headers),
     ]

@@ -48,10 +48,10 @@ class Backend:
         self.user_service = users
         self.borrow_service = borrows
         self.notification_service = notifications
-        # The genre list and the whole catalogue's facets, which most catalogue views show: kept a few seconds,
+        # The genre list, the item types and the whole catalogue's facets, which most views show: kept a few seconds,
         # so a burst of page views shares one answer, and a change made through another process (each gunicorn
         # worker has its own cache) shows within that.
-        self._lists = cachetools.TTLCache(maxsize=2, ttl=lists_seconds)
+        self._lists = cachetools.TTLCache(maxsize=3, ttl=lists_seconds)
         self._titles = cachetools.TTLCache(maxsize=10_000, ttl=titles_seconds)
         self._cache_lock = threading.Lock()
 
@@ -147,13 +147,47 @@ class Backend:
     def items(self, book_id):
         return self._call(self.books_service, "GET", f"/books/{book_id}/items").json()
 
-    def add_item(self, token, book_id, barcode=None):
-        body = {"barcode": barcode} if barcode else {}
+    def item(self, barcode):
+        return self._call(self.books_service, "GET", f"/items/{quote(barcode, safe='')}").json()
+
+    def add_item(self, token, book_id, barcode=None, details=None):
+        body = ({"barcode": barcode} if barcode else {}) | (details or {})
         return self._call(self.books_service, "POST", f"/books/{book_id}/items", token=token, json=body).json()
 
     def change_item(self, token, barcode, changes):
         return self._call(self.books_service, "PATCH", f"/items/{quote(barcode, safe='')}", token=token,
                           json=changes).json()
+
+    def item_types(self, fresh=False):
+        """The library's item types (for the copies' forms and the book page; `fresh` for the librarians' page
+        of them); kept a few seconds."""
+        with self._cache_lock:
+            if "item_types" in self._lists and not fresh:
+                return self._lists["item_types"]
+        item_types = self._call(self.books_service, "GET", "/item-types").json()
+        with self._cache_lock:
+            self._lists["item_types"] = item_types
+        return item_types
+
+    def add_item_type(self, token, code, name):
+        added = self._call(self.books_service, "POST", "/item-types", token=token,
+                           json={"code": code, "name": name}).json()
+        self._forget_item_types()
+        return added
+
+    def rename_item_type(self, token, code, name):
+        renamed = self._call(self.books_service, "PATCH", f"/item-types/{quote(code, safe='')}", token=token,
+                             json={"name": name}).json()
+        self._forget_item_types()
+        return renamed
+
+    def delete_item_type(self, token, code):
+        self._call(self.books_service, "DELETE", f"/item-types/{quote(code, safe='')}", token=token)
+        self._forget_item_types()
+
+    def _forget_item_types(self):
+        with self._cache_lock:
+            self._lists.pop("item_types", None)
 
     def book_by_isbn(self, isbn):
         """The book with this ISBN, if the catalogue has it (to point at it when a new one clashes)."""
@@ -371,6 +405,3 @@ class Backend:
 
     def patron_categories(self, token):
         return self._call(self.user_service, "GET", "/patron-categories", token=token).json()
-
-    def item_types(self):
-        return self._call(self.books_service, "GET", "/item-types").json()

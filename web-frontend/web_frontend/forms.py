@@ -144,14 +144,61 @@ class CheckoutForm(FlaskForm):
                           description="Scan the item")
 
 
-class ItemForm(FlaskForm):
-    barcode = StringField("Barcode", validators=[Optional(), BARCODE],
+# A copy's physical form: books-service's models.ITEM_FORMATS, as a librarian reads them.
+ITEM_FORMATS = {"hardback": "Hardback", "paperback": "Paperback", "large_print": "Large print",
+                "board_book": "Board book", "disc": "Disc", "ebook_reader": "E-book reader", "other": "Other"}
+
+
+class ItemDetailsForm(FlaskForm):
+    """A copy's type and where and in what form it is shelved. The item types come from books-service's list
+    (`with_item_types`), which also says which codes exist: the form does not check them again."""
+
+    item_type = SelectField("Item type", choices=[], default="book", validate_choice=False)
+    call_number = StringField("Call number", validators=[Optional(), Length(max=64)],
+                              description="As on its spine label, such as 823.914 ISH")
+    shelf_location = StringField("Shelf location", validators=[Optional(), Length(max=100)],
+                                 description="Where readers find it, such as Adult fiction, 2nd floor")
+    format = SelectField("Format", choices=[SelectChoice("", "Not said"),
+                                            *(SelectChoice(code, label) for code, label in ITEM_FORMATS.items())],
+                         default="")
+
+    def with_item_types(self, item_types, current=None):
+        """The list to choose from; `current`, the copy's own type, stays choosable if the list lacks it (the
+        list could not be read)."""
+        choices = [SelectChoice(item_type["code"], item_type["name"]) for item_type in item_types]
+        if current and current not in [choice.value for choice in choices]:
+            choices.append(SelectChoice(current, current))
+        self.item_type.choices = choices
+        return self
+
+    def item_details(self):
+        """The fields as books-service takes them: an empty text field or format clears it."""
+        return {"item_type": self.item_type.data, "call_number": (self.call_number.data or "").strip() or None,
+                "shelf_location": (self.shelf_location.data or "").strip() or None,
+                "format": self.format.data or None}
+
+
+class ItemForm(ItemDetailsForm):
+    PREFIX = "new"  # it sits on the book's page beside other forms: its fields' names and ids never clash
+
+    barcode = StringField("Barcode of a new copy", validators=[Optional(), BARCODE],
                           description="Leave empty for the next generated one")
 
 
 class ItemStatusForm(FlaskForm):
     status = SelectField("Status", choices=[SelectChoice(status, status.capitalize()) for status in
                                             ("available", "missing", "lost", "damaged", "withdrawn")])
+
+
+class ItemTypeForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired(), Length(max=32)],
+                       description="1 to 32 lowercase letters, digits, '_' or '-', such as board-game: loan rules "
+                                   "refer to it, and it never changes")
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)], description="Such as Board game")
+
+
+class ItemTypeRenameForm(FlaskForm):
+    name = StringField("New name", validators=[InputRequired(), Length(max=100)])
 
 
 class GenreRenameForm(FlaskForm):

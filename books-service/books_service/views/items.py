@@ -22,10 +22,11 @@ def list_items(book_id):
 @blp.librarian_required
 @blp.arguments(ItemInputSchema, required=False)
 @blp.response(201, ItemSchema)
-@blp.errors(404, 409)
+@blp.errors(400, 404, 409)
 def add_item(fields, book_id):
-    """Add a copy (librarians); without a barcode it gets the next generated one"""
-    return inventory.add_item(book_id, fields.get("barcode"))
+    """Add a copy (librarians); without a barcode it gets the next generated one, without an item type a book's"""
+    barcode = fields.pop("barcode", None)
+    return inventory.add_item(book_id, barcode, fields)
 
 
 @blp.route("/items/<path:barcode>")
@@ -40,9 +41,10 @@ def get_item(barcode):
 @blp.librarian_required
 @blp.arguments(ItemChangesSchema)
 @blp.response(200, ItemSchema)
-@blp.errors(404, 409, 503)
+@blp.errors(400, 404, 409, 503)
 def change_item(changes, barcode):
-    """Change an item's status or barcode (librarians); not while it is on loan or on the hold shelf"""
+    """Change an item (librarians): its status or barcode not while it is on loan or on the hold shelf; its item
+    type, call number, shelf location and format at any time"""
     return inventory.change_item(barcode, changes, deps().circulation, current_principal().token)
 
 

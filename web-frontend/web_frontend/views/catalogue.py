@@ -8,7 +8,7 @@ from library_common.errors import DependencyUnavailable
 
 from ..backend import BackendError
 from ..errors import is_htmx
-from ..forms import FILTERS, SearchForm
+from ..forms import FILTERS, ITEM_FORMATS, ItemForm, SearchForm
 from ..formatting import nice_date
 from .common import attempt, backend, book_or_404, or_404, page_number, page_or_fragment
 
@@ -92,9 +92,37 @@ def panel_context(book_id, **context):
 @bp.get("/books/<int:book_id>")
 def book(book_id):
     context = panel_context(book_id)
+    items, problem = attempt(lambda: backend().items(book_id), "The catalogue")
+    context["shelf_places"] = shelf_places(items or [])
     if current_user.is_authenticated and current_user.is_librarian:
-        context |= copies_context(book_id)
+        context |= copies_context(book_id, items, problem)
     return render_template("book.html", **context)
+
+
+def shelf_places(items):
+    """Where readers find the book's copies on the shelves: each distinct place of its copies that can circulate
+    (shelf location, call number, and the copy's type and format where they tell readers something), with how
+    many copies are kept there. Nothing when no copy says where it is."""
+    places = {}
+    for item in items:
+        if item["status"] != "available":  # missing, lost, damaged or withdrawn: not on any shelf
+            continue
+        key = (item.get("shelf_location"), item.get("call_number"), item.get("item_type") or "book",
+               item.get("format"))
+        places[key] = places.get(key, 0) + 1
+    if not any(location or call_number or item_type != "book" for location, call_number, item_type, _ in places):
+        return []
+    names = item_type_names() if any(item_type != "book" for _, _, item_type, _ in places) else {}
+    return [{"where": " · ".join(part for part in (location, call_number) if part),
+             "item_type": None if item_type == "book" else names.get(item_type, item_type),
+             "format": ITEM_FORMATS.get(format_), "copies": copies}
+            for (location, call_number, item_type, format_), copies in places.items()]
+
+
+def item_type_names():
+    """{code: name} of the library's item types; empty when books-service cannot say (the codes are shown)."""
+    found, _problem = attempt(lambda: backend().item_types(), "The catalogue")
+    return {item_type["code"]: item_type["name"] for item_type in found or []}
 
 
 @bp.get("/books/<int:book_id>/cover")
@@ -113,12 +141,18 @@ def cover(book_id):
     return response
 
 
-def copies_context(book_id):
-    """A librarian's view of a book's copies: each item, and who has the ones that are out."""
-    items, problem = attempt(lambda: backend().items(book_id), "The catalogue")
+def copies_context(book_id, items, problem):
+    """A librarian's view of a book's copies: each item, who has the ones that are out, and the form to add one
+    (filled in like the book's first copy: further copies are mostly shelved alike)."""
     out, _unknown = attempt(lambda: backend().copies_out(current_user.token, book_id), "The loans service")
+    types, _problem = attempt(lambda: backend().item_types(), "The catalogue")
+    like = (items or [{}])[0]
+    add_form = ItemForm(formdata=None, prefix=ItemForm.PREFIX, data={field: like.get(field) for field in
+                                            ("item_type", "call_number", "shelf_location", "format")
+                                            if like.get(field)}).with_item_types(types or [])
     return {"items": items or [], "items_problem": problem, "copies_out": (out or {}).get("items"),
-            "new_barcodes": request.args.getlist("added")}
+            "new_barcodes": request.args.getlist("added"), "add_item_form": add_form, "item_formats": ITEM_FORMATS,
+            "item_type_names": {item_type["code"]: item_type["name"] for item_type in types or []}}
 
 
 def panel_or_back(book_id, done=None, problem=None):

@@ -1,4 +1,5 @@
-"""Librarians' pages: add, edit and delete books and their copies; genres; the loans desk, worked by scanner;
+"""Librarians' pages: add, edit and delete books and their copies; genres and item types; the loans desk, worked by
+scanner;
 the hold shelf; users, each patron at a glance (their address, a reset link, deactivation), their roles, and
 registering a patron at the desk; barcode labels to print."""
 
@@ -8,8 +9,8 @@ from stdnum import isbn
 
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
-from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, ItemForm, ItemStatusForm,
-                     PatronEmailForm, RegisterPatronForm, RoleForm)
+from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, ItemDetailsForm, ItemForm,
+                     ItemStatusForm, ItemTypeForm, ItemTypeRenameForm, PatronEmailForm, RegisterPatronForm, RoleForm)
 from ..formatting import nice_date
 from ..labels import code128_data_uri
 from ..session import for_librarians_only
@@ -122,19 +123,43 @@ def delete_book(book_id):
     return redirect(url_for("catalogue.index"))
 
 
+def item_types_or_none():
+    """The library's item types for a copy's form; none when books-service cannot say (the copy's own stays)."""
+    found, _problem = attempt(lambda: backend().item_types(), "The catalogue")
+    return found or []
+
+
 @bp.post("/books/<int:book_id>/items")
 def add_item(book_id):
-    form = ItemForm()
+    form = ItemForm(prefix=ItemForm.PREFIX).with_item_types(item_types_or_none())
+    back = url_for("catalogue.book", book_id=book_id) + "#copies"
     if not form.validate_on_submit():
-        flash(" ".join(form.barcode.errors) or "Please try again.", "error")
-        return redirect(url_for("catalogue.book", book_id=book_id) + "#copies")
-    item, problem = attempt(lambda: backend().add_item(current_user.token, book_id, form.barcode.data or None),
-                            "The catalogue")
+        flash(" ".join(message for field in form for message in field.errors) or "Please try again.", "error")
+        return redirect(back)
+    item, problem = attempt(lambda: backend().add_item(current_user.token, book_id, form.barcode.data or None,
+                                                       form.item_details()), "The catalogue")
     if item is None:
         flash(f"No copy added: {problem}", "error")
-        return redirect(url_for("catalogue.book", book_id=book_id) + "#copies")
+        return redirect(back)
     flash(f"Added a copy with barcode {item['barcode']}.", "success")
     return redirect(url_for("catalogue.book", book_id=book_id, added=item["barcode"]) + "#copies")
+
+
+@bp.route("/items/<path:barcode>/edit", methods=["GET", "POST"])
+def edit_item(barcode):
+    """A copy's type, call number, shelf location and format: changed even while it is out (they describe it)."""
+    item = or_404(lambda: backend().item(barcode))
+    form = ItemDetailsForm(data=item if request.method == "GET" else None)
+    form.with_item_types(item_types_or_none(), current=item["item_type"])
+    if form.validate_on_submit():
+        try:
+            backend().change_item(current_user.token, item["barcode"], form.item_details())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"Saved copy {item['barcode']}.", "success")
+            return redirect(url_for("catalogue.book", book_id=item["book_id"]) + "#copies")
+    return render_template("manage/item_form.html", form=form, item=item), status_of(form)
 
 
 @bp.post("/items/<path:barcode>/status")
@@ -153,12 +178,64 @@ def change_item_status(barcode):
 
 @bp.get("/books/<int:book_id>/labels")
 def labels(book_id):
-    """A page of barcode labels (Code 128) to print: the copies just added, or all of them."""
+    """A page of labels to print: for each copy (the ones just added, or all of them) its barcode (Code 128), and
+    beside it a spine label with its call number when it has one."""
     book = book_or_404(book_id)
     wanted = set(request.args.getlist("barcode"))
     items = [item for item in backend().items(book_id) if not wanted or item["barcode"] in wanted]
-    return render_template("manage/labels.html", book=book,
-                           labels=[(item["barcode"], code128_data_uri(item["barcode"])) for item in items])
+    return render_template("manage/labels.html", book=book, labels=[
+        {"barcode": item["barcode"], "image": code128_data_uri(item["barcode"]),
+         "spine": spine_lines(item.get("call_number"))} for item in items])
+
+
+def spine_lines(call_number):
+    """A call number as a spine label shows it: a line per part ("823.914 ISH" reads 823.914 above ISH), so it can
+    be read on a narrow spine; none without one."""
+    return (call_number or "").split()
+
+
+# ---- item types --------------------------------------------------------------------------------------------
+
+
+@bp.get("/item-types")
+def item_types(add_form=None):
+    found, problem = attempt(lambda: backend().item_types(fresh=True), "The catalogue")
+    add_form = add_form or ItemTypeForm(formdata=None)
+    return render_template("manage/item_types.html", item_types=found or [], problem=problem,
+                           add_form=add_form), status_of(add_form)
+
+
+@bp.post("/item-types")
+def add_item_type():
+    form = ItemTypeForm()
+    if form.validate_on_submit():
+        try:
+            added = backend().add_item_type(current_user.token, form.code.data.strip(), form.name.data)
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"Added the item type “{added['name']}” ({added['code']}).", "success")
+            return redirect(url_for("manage.item_types"))
+    return item_types(add_form=form)
+
+
+@bp.post("/item-types/<code>/rename")
+def rename_item_type(code):
+    form = ItemTypeRenameForm()
+    if not form.validate_on_submit():
+        flash("Give the item type a new name.", "error")
+    else:
+        renamed, problem = attempt(lambda: backend().rename_item_type(current_user.token, code, form.name.data),
+                                   "Item types")
+        flash(f"Renamed to “{renamed['name']}”." if renamed else problem, "success" if renamed else "error")
+    return redirect(url_for("manage.item_types"))
+
+
+@bp.post("/item-types/<code>/delete")
+def delete_item_type(code):
+    done, problem = attempt(lambda: backend().delete_item_type(current_user.token, code) or True, "Item types")
+    flash(f"Deleted the item type {code}." if done else problem, "success" if done else "error")
+    return redirect(url_for("manage.item_types"))
 
 
 # ---- the loans desk ---------------------------------------------------------------------------------------
