@@ -22,6 +22,8 @@ import sys
 import tarfile
 import tempfile
 import threading
+import time
+import urllib.request
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -153,6 +155,23 @@ def kept_secret(name):
     return path.read_text().strip()
 
 
+def welcome_once_ready(env, patience=180):
+    """Print the welcome (where to open the library) once the site answers, not while it is still starting:
+    a reader who opens the address at once must not meet "connection refused"."""
+    site = f"http://{'127.0.0.1' if env['HOST'] in ('0.0.0.0', '::') else env['HOST']}:{env['WEB_PORT']}/health"
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(site, timeout=2) as answer:
+                if answer.status == 200:
+                    print_welcome(env)
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    print(f"stack: the site did not answer at {site} within {patience} s: see the log above", flush=True)
+
+
 def print_welcome(env):
     librarian, _, password = env["BOOTSTRAP_LIBRARIAN"].partition(":")
     host = env["HOST"]
@@ -230,7 +249,8 @@ def run(args):
         # The demo's 10,000 goodbooks covers are on a host this machine may not reach (offline): the worker
         # leaves them waiting rather than spend its turns failing; COVERS_FETCH=true fetches them.
         env.setdefault("COVERS_FETCH", "false")
-    print_welcome(env)
+    print("stack: starting the library (it says where to open it once its pages answer)", flush=True)
+    threading.Thread(target=welcome_once_ready, args=(env,), daemon=True).start()
     if args.demo:
         threading.Thread(target=load_demo, args=(env,), daemon=True).start()
     procfile = ROOT / ("Procfile.dev" if args.dev else "Procfile")
