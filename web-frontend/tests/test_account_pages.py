@@ -549,3 +549,16 @@ def test_the_signup_page_has_the_optional_address(client):
     html = client.get("/signup").get_data(as_text=True)
 
     assert 'type="email"' in html and "E-mail address (optional)" in html
+
+
+def test_sign_up_is_not_offered_while_logged_in(client, log_in_as):
+    log_in_as("alice")
+
+    response = client.get("/signup")
+    posted = client.post("/signup", data={"username": "alice2", "first_name": "A", "last_name": "B",
+                                          "password": "long-enough", "confirm": "long-enough"})
+
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert posted.status_code == 302  # nothing registered: no call to user-service was faked, none was made
+    with client.session_transaction() as session:
+        assert ("info", "You are signed in as alice. To make another account, log out first.") in session["_flashes"]

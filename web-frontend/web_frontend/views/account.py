@@ -21,6 +21,9 @@ INCOMPLETE_LINK = "This link is incomplete: copy the whole link from the e-mail 
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
+    if current_user.is_authenticated:  # one account per reader: signing up again would sign them out of this one
+        flash(f"You are signed in as {current_user.username}. To make another account, log out first.", "info")
+        return redirect(url_for("catalogue.index"))
     form = SignupForm()
     if form.validate_on_submit():
         fields = {name: form[name].data for name in ("username", "password", "first_name", "last_name")}
