@@ -102,3 +102,20 @@ def test_a_loan_not_renewable_yet_says_from_when_instead_of_offering_the_button(
 
     assert "Renewable from 2 Jan 2999" in html
     assert 'action="/my/borrows/1/renew"' not in html and 'action="/my/borrows/2/renew"' in html
+
+
+def test_renew_all_renews_each_loan_and_says_which_could_not(client, services, log_in_as):
+    log_in_as("alice")
+    services.get(f"{BORROWS}/borrows", **listing([loan(1, title="Dune"), loan(2, 2, title="Emma")]))
+    services.post(f"{BORROWS}/borrows/1/renew", json=loan(1, title="Dune", due_date="2026-12-18T10:00:00+00:00"))
+    waiting = "Another patron is waiting for this book, so it cannot be renewed; please return it by its due date"
+    services.post(f"{BORROWS}/borrows/2/renew", status=409, json={"message": waiting})
+
+    response = client.post("/my/borrows/renew-all")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/my/borrows"
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [
+            ("success", "Renewed 1 of 2: “Dune” (now due 18 Dec 2026)."),
+            ("error", "Not renewed: “Emma”: Another patron is waiting for this book, so it cannot be renewed; please "
+                      "return it by its due date.")]

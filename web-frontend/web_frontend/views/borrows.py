@@ -61,6 +61,29 @@ def renew(loan_id):
     return _answer(loan, problem, loan and f"Renewed: now due {nice_date(loan['due_date'])}.")
 
 
+@bp.post("/borrows/renew-all")
+@login_required
+def renew_all():
+    """Renew every loan that can be renewed now; say which could not, and why (each loan is its own request:
+    one refused does not hold back the others)."""
+    current = backend().loans(current_user.token, active="true", per_page=100)
+    renewed, refused = [], []
+    for loan in current.items:
+        title = loan.get("title") or f"Book {loan['book_id']}"
+        done, problem = attempt(lambda loan=loan: backend().renew(current_user.token, loan["id"]), "The loans service")
+        if done:
+            renewed.append(f"“{title}” (now due {nice_date(done['due_date'])})")
+        else:
+            refused.append(f"“{title}”: {problem}")
+    if renewed:
+        flash(f"Renewed {len(renewed)} of {len(current.items)}: " + "; ".join(renewed) + ".", "success")
+    if refused:
+        flash(("Not renewed: " if renewed else "Nothing could be renewed: ") + "; ".join(refused) + ".", "error")
+    if not current.items:
+        flash("You have no books on loan to renew.", "info")
+    return redirect(url_for("borrows.my_borrows"))
+
+
 @bp.post("/borrows/<int:loan_id>/return")
 @login_required
 def return_book(loan_id):
