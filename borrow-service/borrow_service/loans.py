@@ -375,6 +375,11 @@ def find_loans(filters, now):
     loans = db.session.scalars(
         statement.order_by(Loan.borrow_date.desc(), Loan.id.desc()).offset(filters.offset).limit(filters.limit)
     ).all()
+    active_books = {loan.book_id for loan in loans if not loan.returned}
+    if active_books:
+        _out, waiting = counts(sorted(active_books))
+        for loan in loans:
+            loan.holds_waiting = None if loan.returned else waiting[loan.book_id]
     return loans, total
 
 

@@ -53,6 +53,10 @@ class Loan(db.Model):
     # bag, so it goes to the hold shelf only when the desk scans it in (loans.check_in_item).
     awaiting_check_in: Mapped[bool] = mapped_column(server_default=sa.false())
 
+    # For an active loan in a list (loans.find_loans): how many patrons wait for its book, so a page can say
+    # before the click that a renewal will be refused.
+    holds_waiting = None
+
 
 HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
 OPEN = ("waiting", "ready")

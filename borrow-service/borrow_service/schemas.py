@@ -51,6 +51,9 @@ class LoanSchema(ma.Schema):
         "description": "When renewals open (the rule's \"no renewal before\" days before the due date); "
                        "null: any time"})
     item_type = fields.String(metadata={"description": "The type of the item lent"})
+    holds_waiting = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "In lists, for an active loan: patrons waiting for its book (a renewal is refused while "
+                       "they wait)"})
     rule = fields.String(metadata={"description": "The circulation rule it was lent under: patron category × "
                                                   "item type, * for every one"})
     overdue = fields.Function(lambda loan: is_overdue(loan, datetime.now(timezone.utc)), dump_only=True,

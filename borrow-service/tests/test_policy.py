@@ -298,3 +298,14 @@ def test_a_web_return_racing_the_desk_s_scan_ends_the_loan_once(app, borrow, hol
     assert outcomes[0] in (True, "This book has been returned already")
     with app.app_context():
         assert loans.copies_out(1)["items"][barcode(1)]["state"] == "on_hold_shelf"
+
+
+def test_a_loan_in_a_list_says_whether_someone_waits_for_its_book(borrow, hold, neighbours, client, as_user):
+    neighbours.copies.update({1: 1, 2: 1})
+    borrow(1)
+    borrow(2)
+    hold(1, "bob")
+
+    listed = {loan["book_id"]: loan["holds_waiting"] for loan in client.get("/borrows", headers=as_user()).json}
+
+    assert listed == {1: 1, 2: 0}

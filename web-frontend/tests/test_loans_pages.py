@@ -119,3 +119,17 @@ def test_renew_all_renews_each_loan_and_says_which_could_not(client, services, l
             ("success", "Renewed 1 of 2: “Dune” (now due 18 Dec 2026)."),
             ("error", "Not renewed: “Emma”: Another patron is waiting for this book, so it cannot be renewed; please "
                       "return it by its due date.")]
+
+
+def test_a_loan_someone_waits_for_says_so_instead_of_offering_renew(client, services, log_in_as):
+    log_in_as("alice")
+    my_holds_and_settings(services)
+    services.get(f"{BORROWS}/borrows", **listing([loan(1, holds_waiting=2), loan(2, 2, holds_waiting=0)]),
+                 match=[responses_query({"active": "true"})])
+    services.get(f"{BORROWS}/borrows", **listing([]), match=[responses_query({"active": "false"})])
+    services.get(f"{BOOKS}/books", **listing([book(1), book(2, title="Dune")]))
+
+    html = client.get("/my/borrows").get_data(as_text=True)
+
+    assert "Someone is waiting for it: it cannot be renewed" in html
+    assert 'action="/my/borrows/1/renew"' not in html and 'action="/my/borrows/2/renew"' in html
