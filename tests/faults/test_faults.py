@@ -22,6 +22,17 @@ pytestmark = pytest.mark.faults
 run_for = time.sleep
 
 
+def more_loans_within(load, before, seconds=30):
+    """Whether the load confirms a loan beyond `before` within `seconds` (within a second or two on an idle
+    machine; a busy one, running other suites beside this, may take longer to serve again)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if load.confirmed_loans() > before:
+            return True
+        run_for(0.5)
+    return False
+
+
 def desk_registrations(faulty, librarian, count, prefix):
     """Patrons registered at the desk with an address: each is an event asking for one welcome mail."""
     addresses = {}
@@ -102,12 +113,10 @@ def test_a_borrow_worker_killed_mid_load_loses_nothing(faulty, library):
         run_for(3)
         victim = faulty.borrow_workers()[0]
         os.kill(victim, signal.SIGKILL)
-        before = load.confirmed_loans()
-        run_for(4)
-        after = load.confirmed_loans()
+        went_on = more_loans_within(load, load.confirmed_loans())
 
     check_invariants(faulty, books, load.ledger)
-    assert after > before, "borrowing did not go on after the worker was killed"
+    assert went_on, "borrowing did not go on after the worker was killed"
     assert victim not in faulty.borrow_workers() and len(faulty.borrow_workers()) == 2  # gunicorn replaced it
 
 
@@ -118,12 +127,10 @@ def test_borrow_service_killed_and_restarted_mid_load_loses_nothing(faulty, libr
         faulty.kill_borrow_service()
         run_for(1)
         faulty.start("borrows")
-        before = load.confirmed_loans()
-        run_for(3)
-        after = load.confirmed_loans()
+        came_back = more_loans_within(load, load.confirmed_loans())
 
     check_invariants(faulty, books, load.ledger)
-    assert after > before, "borrowing did not come back after the restart"
+    assert came_back, "borrowing did not come back after the restart"
     failed = sum(n for (_action, outcome), n in load.ledger.outcomes.items() if isinstance(outcome, str))
     assert failed > 0, f"the service was never seen down: the fault did not happen ({load.ledger.outcomes})"
 
@@ -150,12 +157,10 @@ def test_a_database_restart_gives_fast_errors_then_recovers_by_itself(faulty, li
             server.ensure_postgres_running()
         came_back = max(faulty.wait_for(f"{base}/ready", timeout=20) for base in (faulty.books, faulty.users,
                                                                                    faulty.borrows))
-        before = load.confirmed_loans()
-        run_for(3)
-        after = load.confirmed_loans()
+        lending_again = more_loans_within(load, load.confirmed_loans())
 
     check_invariants(faulty, books, load.ledger)
-    assert after > before, f"no loan was confirmed after the database came back (ready at {came_back})"
+    assert lending_again, f"no loan was confirmed after the database came back (ready at {came_back})"
 
 
 def test_each_dependency_down_degrades_as_specified_and_recovers(faulty, library):
