@@ -274,9 +274,23 @@ def check_in_item(deps, *, barcode, now):
             loan = db.session.scalars(sa.select(Loan).where(Loan.book_id == item.book_id, Loan.barcode.is_(None),
                                                             ~Loan.returned).order_by(Loan.id)).first()
             if loan is None:
-                raise Conflict(f"Item {barcode} ({item.title}) is not on loan")
+                raise _not_on_loan(item, deps.policy.zone)
             loan.barcode = barcode
         return _return(deps, loan, now, item)
+
+
+def _not_on_loan(item, zone):
+    """Why a scanned copy cannot be checked in, in the desk's words: it waits on the hold shelf (for whom), it is
+    marked missing or lost (and has turned up: `errors.item_status` lets the desk offer "mark found"), or it
+    simply is not out."""
+    held = db.session.scalars(sa.select(Hold).where(Hold.barcode == item.barcode, Hold.status == "ready")).first()
+    if held is not None:
+        return Conflict(f"Item {item.barcode} ({item.title}) is on the hold shelf for {held.username} until "
+                        f"{local_day(held.pickup_by, zone)}: it is not on loan", errors={"hold_shelf": held.username})
+    if item.status in ("missing", "lost"):
+        return Conflict(f"Item {item.barcode} ({item.title}) is marked {item.status} and is not on loan: mark it "
+                        "found to put it back in circulation", errors={"item_status": item.status})
+    return Conflict(f"Item {item.barcode} ({item.title}) is not on loan")
 
 
 def _return(deps, loan, now, item=None, at_desk=True):

@@ -144,3 +144,26 @@ def test_a_service_asks_about_copies_only_with_the_circulation_scope(client, tok
     assert client.get("/events", headers=books_service).status_code == 403
     assert client.get("/events", headers=another).status_code == 200
     assert client.get("/events", headers=tokens.headers("boss", "librarian")).status_code == 403
+
+
+def test_a_copy_scanned_on_the_hold_shelf_says_whose_it_is(desk, hold, neighbours, borrow):
+    neighbours.copies[1] = 1
+    borrow(1, "alice")
+    hold(1, "bob")
+    desk.check_in(barcode(1))
+
+    again = desk.check_in(barcode(1))
+
+    assert again.status_code == 409
+    assert again.json["message"].startswith(f"Item {barcode(1)} (Book 1) is on the hold shelf for bob until ")
+    assert again.json["errors"] == {"hold_shelf": "bob"}
+
+
+@pytest.mark.parametrize("status", ["missing", "lost"])
+def test_a_missing_copy_that_turns_up_is_offered_mark_found(desk, two_copies, neighbours, status):
+    neighbours.statuses[barcode(1)] = status
+
+    scanned = desk.check_in(barcode(1))
+
+    assert scanned.status_code == 409 and scanned.json["errors"] == {"item_status": status}
+    assert scanned.json["message"].endswith("mark it found to put it back in circulation")

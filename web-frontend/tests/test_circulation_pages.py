@@ -296,3 +296,31 @@ def test_a_scanned_barcode_is_trimmed(client, log_in_as, services):
     desk(client, "/manage/desk/checkin", {"barcode": " 1000000001\t"})
 
     assert json_body(scanned.calls[0]) == {"barcode": "1000000001"}
+
+
+def test_a_missing_copy_that_turns_up_at_check_in_is_marked_found(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.post(f"{BORROWS}/checkin", status=409, json={
+        "message": "Item 1000000001 (Dune) is marked missing and is not on loan: mark it found to put it back in "
+                   "circulation", "errors": {"item_status": "missing"}})
+    found = services.patch(f"{BOOKS}/items/1000000001", json={"barcode": "1000000001", "book_id": 1, "title": "Dune",
+                                                                "status": "available"})
+
+    scanned = desk(client, "/manage/desk/checkin", {"barcode": "1000000001"}).get_data(as_text=True)
+    marked = desk(client, "/manage/desk/found", {"barcode": "1000000001"}).get_data(as_text=True)
+
+    assert "is marked missing" in scanned and 'action="/manage/desk/found"' in scanned
+    assert '<input type="hidden" name="barcode" value="1000000001">' in scanned
+    assert json_body(found.calls[0]) == {"status": "available"}
+    assert "Marked found: back in circulation" in marked and "Returned by" not in marked
+
+
+def test_a_copy_not_on_loan_for_another_reason_is_not_offered_mark_found(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.post(f"{BORROWS}/checkin", status=409, json={
+        "message": "Item 1000000001 (Dune) is on the hold shelf for bob until 4 Dec 2026: it is not on loan",
+        "errors": {"hold_shelf": "bob"}})
+
+    scanned = desk(client, "/manage/desk/checkin", {"barcode": "1000000001"}).get_data(as_text=True)
+
+    assert "on the hold shelf for bob" in scanned and "Mark found" not in scanned

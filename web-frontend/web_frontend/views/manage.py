@@ -251,16 +251,18 @@ def loans_desk():
     titles = backend().titles([loan["book_id"] for loan in loans.items if not loan.get("title")])
     mode = "checkout" if request.args.get("mode") == "checkout" else "checkin"
     return render_template("manage/loans.html", loans=loans, titles=titles, overdue_only=overdue_only, mode=mode,
-                           checkin_form=CheckinForm(), checkout_form=CheckoutForm())
+                           checkin_form=CheckinForm(), checkout_form=CheckoutForm(),
+                           turned_up=request.args.get("turned_up", "")[:32] or None)
 
 
-def desk_answer(mode, form, outcome=None, problem=None):
+def desk_answer(mode, form, outcome=None, problem=None, turned_up=None):
     """The scanner form again (focused, ready for the next scan; the input kept after an error) and what
-    just happened: the whole desk without JavaScript, the form alone for htmx."""
+    just happened: the whole desk without JavaScript, the form alone for htmx. `turned_up`: the barcode of a
+    copy marked missing or lost that was just scanned, to offer "Mark found"."""
     if outcome is not None:  # ready for the next item: the same patron at check-out, an empty barcode
         form = CheckoutForm(formdata=None, patron=form.patron.data) if mode == "checkout" else CheckinForm(
             formdata=None)
-    context = {"mode": mode, "form": form, "outcome": outcome, "problem": problem}
+    context = {"mode": mode, "form": form, "outcome": outcome, "problem": problem, "turned_up": turned_up}
     if is_htmx():  # the list of active loans below reloads itself when something changed
         return render_template("manage/_scanner.html", **context), 200, {"HX-Trigger": "desk-changed"} if outcome \
             else {}
@@ -268,7 +270,7 @@ def desk_answer(mode, form, outcome=None, problem=None):
         flash(outcome["message"], "success")
     elif problem:
         flash(problem, "error")
-    return redirect(url_for("manage.loans_desk", mode=mode))
+    return redirect(url_for("manage.loans_desk", mode=mode, turned_up=turned_up))
 
 
 @bp.post("/desk/checkin")
@@ -276,11 +278,40 @@ def desk_checkin():
     form = CheckinForm()
     if not form.validate_on_submit():
         return desk_answer("checkin", form, problem=" ".join(form.barcode.errors) or "Scan an item.")
-    result, problem = attempt(lambda: backend().check_in_item(current_user.token, form.barcode.data),
-                              "The loans service")
-    if result is None:
+    answer, problem = attempt(lambda: _check_in(form.barcode.data), "The loans service")
+    if answer is None:
         return desk_answer("checkin", form, problem=f"Not checked in: {problem}")
+    result, refusal, errors = answer
+    if result is None:
+        return desk_answer("checkin", form, problem=f"Not checked in: {refusal}",
+                           turned_up=form.barcode.data if errors.get("item_status") else None)
     return desk_answer("checkin", form, outcome=checkin_slip(result))
+
+
+def _check_in(barcode):
+    """(the check-in, None, {}) or (None, why not, the service's `errors`: item_status when the copy was marked
+    missing or lost)."""
+    try:
+        return backend().check_in_item(current_user.token, barcode), None, {}
+    except BackendError as refused:
+        return None, refused.message, refused.errors
+
+
+@bp.post("/desk/found")
+def desk_found():
+    """A copy marked missing or lost turned up at the desk: back in circulation (a patron waiting for its book
+    gets it at borrow-service's next allocation, within SCHEDULE_SECONDS)."""
+    form = CheckinForm()
+    if not form.validate_on_submit():
+        return desk_answer("checkin", form, problem="Scan the item that turned up.")
+    item, problem = attempt(lambda: backend().change_item(current_user.token, form.barcode.data,
+                                                          {"status": "available"}), "The catalogue")
+    if item is None:
+        return desk_answer("checkin", form, problem=f"Not marked found: {problem}")
+    return desk_answer("checkin", form, outcome={
+        "route": "shelf", "title": item["title"], "barcode": item["barcode"], "patron": None,
+        "where": "Marked found: back in circulation",
+        "message": f"Marked “{item['title']}” ({item['barcode']}) found: back in circulation."})
 
 
 def checkin_slip(result):
