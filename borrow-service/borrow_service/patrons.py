@@ -25,6 +25,7 @@ class PatronSummary:
     awaiting: str | None  # what would approve it (see neighbours.Patron)
     category: str = "adult"
     card_expired: bool = False
+    card_expires_on: object = None  # a date, or None: the card does not expire
     loan: Loan | None = None  # of the book asked about
     hold: Hold | None = None  # on the book asked about (waiting or ready)
 
@@ -57,6 +58,7 @@ def summary(deps, actor, username, now, book_id=None):
         awaiting=account.awaiting,
         category=account.category,
         card_expired=account.card_expired,
+        card_expires_on=account.card_expires_on,
     )
     if book_id is not None:
         found.loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,

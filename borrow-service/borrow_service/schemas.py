@@ -168,6 +168,7 @@ class PatronSummarySchema(ma.Schema):
                                                                "for every item type"})
     category = fields.String(metadata={"description": "The patron's category (user-service's)"})
     card_expired = fields.Boolean(metadata={"description": "Their library card has expired: no loans until renewed"})
+    card_expires_on = fields.Date(allow_none=True, metadata={"description": "null: the card does not expire"})
     max_holds = fields.Integer()
     may_borrow = fields.Boolean(metadata={"description": "Below the loan limit, not provisional, card not expired"})
     may_hold = fields.Boolean(metadata={"description": "Below the hold limit"})

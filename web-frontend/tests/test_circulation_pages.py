@@ -324,3 +324,31 @@ def test_a_copy_not_on_loan_for_another_reason_is_not_offered_mark_found(client,
     scanned = desk(client, "/manage/desk/checkin", {"barcode": "1000000001"}).get_data(as_text=True)
 
     assert "on the hold shelf for bob" in scanned and "Mark found" not in scanned
+
+
+def test_check_out_starts_on_the_patron_and_shows_their_standing(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/users", **listing([{"username": "asmith", "first_name": "Ann", "last_name": "Smith"}]))
+    services.get(f"{BORROWS}/patrons/asmith", json=patron(
+        "asmith", category="child", active_loans=5, overdue_loans=2, ready_holds=1, card_expired=False,
+        card_expires_on="2027-06-30"))
+    services.get(f"{BORROWS}/borrows", **listing([]))
+
+    desk_page = client.get("/manage/loans?mode=checkout").get_data(as_text=True)
+    standing = client.get("/manage/desk/patron?patron=Ann", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert re.search(r'<input[^>]*autofocus[^>]*name="patron"|<input[^>]*name="patron"[^>]*autofocus', desk_page)
+    assert "<strong>asmith</strong></a>\n      (child)" in standing and "5 of 5 on loan" in standing
+    assert "2 overdue" in standing and "1 on the hold shelf for them" in standing
+    assert "Card valid until 30 Jun 2027" in standing and "They are at their loan limit." in standing
+
+
+def test_an_expired_card_is_said_before_the_first_scan(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/users", **listing([{"username": "lapsed", "first_name": "La", "last_name": "Psed"}]))
+    services.get(f"{BORROWS}/patrons/lapsed", json=patron("lapsed", category="adult", card_expired=True,
+                                                         card_expires_on="2026-11-01"))
+
+    standing = client.get("/manage/desk/patron?patron=lapsed", headers={"HX-Request": "true"}).get_data(as_text=True)
+
+    assert "Card expired 1 Nov 2026" in standing and "Their card has expired: renew it on their page" in standing

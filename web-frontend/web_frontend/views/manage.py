@@ -342,10 +342,23 @@ def desk_checkout():
     if loan is None:
         return desk_answer("checkout", form, problem=f"Not checked out: {problem}")
     title = loan.get("title") or f"Book {loan['book_id']}"
+    standing, _problem = attempt(lambda: backend().patron(current_user.token, username), "The loans service")
     return desk_answer("checkout", form, outcome={
         "route": "loan", "title": title, "barcode": loan["barcode"], "patron": loan["username"],
-        "where": f"Due {nice_date(loan['due_date'])}",
+        "where": f"Due {nice_date(loan['due_date'])}", "standing": standing,
         "message": f"Checked out “{title}” to {loan['username']}, due {nice_date(loan['due_date'])}."})
+
+
+@bp.get("/desk/patron")
+def desk_patron():
+    """The patron at a glance, as the desk types their name (htmx, on change): what they have, what waits for
+    them on the hold shelf, and what would stop a loan, before the first scan."""
+    typed = request.args.get("patron", "").strip()[:100]
+    username, problem = find_patron(typed) if typed else (None, None)
+    standing = None
+    if username:
+        standing, problem = attempt(lambda: backend().patron(current_user.token, username), "The loans service")
+    return render_template("manage/_patron_standing.html", standing=standing, problem=problem)
 
 
 def find_patron(typed):
