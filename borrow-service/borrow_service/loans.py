@@ -8,13 +8,13 @@ indexes stand behind the checks.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from library_common import events
-from library_common.errors import Conflict, Forbidden, NotFound
+from library_common.errors import BadRequest, Conflict, Forbidden, NotFound
 from library_common.transactions import transaction
 
 from . import calendar, circulation, rules
@@ -137,8 +137,18 @@ def _none_free(book_id, shelf):
                                                        if waiting else ": place a hold to be next")
 
 
-def check_out_item(deps, principal, *, barcode, requested_username, now):
-    """The desk lends the item it scanned to a patron (librarians)."""
+@dataclass(frozen=True)
+class Override:
+    """A librarian lends past the rule, and says why: past the loan limit or to a copy not for loan, and (with
+    `due_date`) until a day of their choosing. Recorded with the loan."""
+
+    reason: str
+    due_date: date | None = None
+
+
+def check_out_item(deps, principal, *, barcode, requested_username, now, override=None):
+    """The desk lends the item it scanned to a patron (librarians); `override` (Override) lends past the rule's
+    limits, or until a date of the librarian's choosing."""
     patron = lender_to(principal, requested_username, deps.directory)
     username = patron.username
     book_id = deps.catalogue.item(barcode).book_id
@@ -153,7 +163,8 @@ def check_out_item(deps, principal, *, barcode, requested_username, now):
             raise Conflict(f"Item {barcode} is already on loan; check it in first")
         _not_twice(principal, username, book_id)
         rule = rules.rule_for(patron.category, shelf.type_of(barcode), deps.policy)
-        _within_rule(principal, username, rule, shelf.type_of(barcode))
+        if override is None:
+            _within_rule(principal, username, rule, shelf.type_of(barcode))
         circulation.allocate(shelf, now, deps.policy)
         hold = shelf.trapped.get(barcode)
         if hold is not None and hold.username != username:
@@ -167,6 +178,8 @@ def check_out_item(deps, principal, *, barcode, requested_username, now):
         if set_aside:  # the patron takes another copy: the one set aside for them goes to the next in line
             own_hold.barcode = barcode
         loan = _lend(username, shelf, barcode, own_hold, rule, now, deps.policy)
+        if override is not None:
+            _record_override(loan, override, principal, now, deps.policy.zone)
         if set_aside:
             circulation.pass_on(book_id, set_aside, shelf.type_of(set_aside), now, deps.policy)
         return loan
@@ -217,6 +230,15 @@ def _lend(username, shelf, barcode, hold, rule, now, policy):
     events.record("loan.made", username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                   barcode=barcode, due_date=loan.due_date.isoformat())
     return loan
+
+
+def _record_override(loan, override, principal, now, zone):
+    if override.due_date is not None:
+        if override.due_date <= now.astimezone(zone).date():
+            raise BadRequest("The due date must be after today", errors={"due_date": "Not after today"})
+        # the end of that day where the library is: due "on" a day means by its close
+        loan.due_date = datetime.combine(override.due_date, time(23, 59), tzinfo=zone).astimezone(now.tzinfo)
+    loan.override_reason, loan.overridden_by = override.reason, principal.username
 
 
 @dataclass(frozen=True)

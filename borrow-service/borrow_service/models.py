@@ -52,6 +52,9 @@ class Loan(db.Model):
     # Returned away from the desk (the web's return) while a hold waits: the copy is still in the patron's
     # bag, so it goes to the hold shelf only when the desk scans it in (loans.check_in_item).
     awaiting_check_in: Mapped[bool] = mapped_column(server_default=sa.false())
+    # A librarian lent past the rule (a limit, a copy not for loan, or a due date of their own): who, and why.
+    override_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    overridden_by: Mapped[str | None] = mapped_column(sa.String(32))
 
     # For an active loan in a list (loans.find_loans): how many patrons wait for its book, so a page can say
     # before the click that a renewal will be refused.

@@ -27,6 +27,15 @@ class HoldRequestSchema(LoanRequestSchema):
 class DeskCheckoutSchema(Strict):
     barcode = fields.String(required=True, validate=BARCODE, metadata={"description": "The item scanned"})
     username = Text(required=True, validate=USERNAME, metadata={"description": "The patron it is lent to"})
+    override_reason = OneLine(validate=validate.Length(min=3, max=200), metadata={
+        "description": "Lend past the rule (the loan limit, a copy not for loan), and say why: recorded with the "
+                       "loan"})
+    due_date = fields.Date(metadata={"description": "With override_reason: due at the end of this day instead"})
+
+    @ma.validates_schema
+    def a_due_date_needs_a_reason(self, data, **_kwargs):
+        if "due_date" in data and "override_reason" not in data:
+            raise ma.ValidationError("A due date of your own needs a reason (override_reason)", "due_date")
 
 
 class DeskCheckinSchema(Strict):
@@ -56,6 +65,8 @@ class LoanSchema(ma.Schema):
                        "they wait)"})
     rule = fields.String(metadata={"description": "The circulation rule it was lent under: patron category × "
                                                   "item type, * for every one"})
+    override_reason = fields.String(allow_none=True, metadata={"description": "A librarian lent past the rule: why"})
+    overridden_by = fields.String(allow_none=True)
     overdue = fields.Function(lambda loan: is_overdue(loan, datetime.now(timezone.utc)), dump_only=True,
                               metadata={"type": "boolean"})
 

@@ -167,3 +167,31 @@ def test_a_missing_copy_that_turns_up_is_offered_mark_found(desk, two_copies, ne
 
     assert scanned.status_code == 409 and scanned.json["errors"] == {"item_status": status}
     assert scanned.json["message"].endswith("mark it found to put it back in circulation")
+
+
+def test_a_librarian_lends_past_the_limit_with_a_reason_and_it_is_recorded(client, as_user, neighbours, borrow):
+    for book_id in (1, 2, 3, 4):
+        neighbours.copies[book_id] = 1
+    for book_id in (1, 2, 3):  # MAX_ACTIVE_LOANS is 3 here
+        borrow(book_id)
+    librarian = as_user("boss", "librarian")
+
+    refused = client.post("/checkout", json={"barcode": barcode(4), "username": "alice"}, headers=librarian)
+    lent = client.post("/checkout", json={"barcode": barcode(4), "username": "alice",
+                                          "override_reason": "Exam week", "due_date": "2099-01-05"}, headers=librarian)
+
+    assert refused.status_code == 409 and "loan limit" in refused.json["message"]
+    assert lent.status_code == 201
+    assert (lent.json["override_reason"], lent.json["overridden_by"]) == ("Exam week", "boss")
+    assert lent.json["due_date"].startswith("2099-01-05T23:59")  # the end of that day (the library's UTC here)
+
+
+@pytest.mark.parametrize("body, field", [({"due_date": "2099-01-05"}, "due_date"),
+                                         ({"override_reason": "no"}, "override_reason"),
+                                         ({"override_reason": "Because", "due_date": "2001-01-01"}, "due_date")])
+def test_an_override_needs_a_reason_and_a_date_to_come(client, as_user, two_copies, body, field):
+    response = client.post("/checkout", json={"barcode": barcode(1), "username": "alice", **body},
+                           headers=as_user("boss", "librarian"))
+
+    assert response.status_code == 400 and field in response.json["errors"]
+    assert client.get("/borrows?username=alice", headers=as_user("boss", "librarian")).json == []

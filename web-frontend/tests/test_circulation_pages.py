@@ -352,3 +352,28 @@ def test_an_expired_card_is_said_before_the_first_scan(client, log_in_as, servic
     standing = client.get("/manage/desk/patron?patron=lapsed", headers={"HX-Request": "true"}).get_data(as_text=True)
 
     assert "Card expired 1 Nov 2026" in standing and "Their card has expired: renew it on their page" in standing
+
+
+def test_a_librarian_lends_past_the_rule_with_a_reason(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/users", **listing([{"username": "asmith", "first_name": "Ann", "last_name": "Smith"}]))
+    services.get(f"{BORROWS}/patrons/asmith", json=patron("asmith"))
+    lent = services.post(f"{BORROWS}/checkout", status=201, json=loan(
+        username="asmith", title="Emma", override_reason="Exam week", overridden_by="boss",
+        due_date="2027-01-05T23:59:00+00:00"))
+
+    html = desk(client, "/manage/desk/checkout", {"patron": "asmith", "barcode": "1000000001",
+                                                  "override_reason": "Exam week", "due_date": "2027-01-05"})
+
+    assert json_body(lent.calls[0]) == {"barcode": "1000000001", "username": "asmith",
+                                        "override_reason": "Exam week", "due_date": "2027-01-05"}
+    assert "Due 5 Jan 2027 (past the rule: Exam week)" in html.get_data(as_text=True)
+
+
+def test_a_due_date_of_one_s_own_needs_a_reason(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+
+    html = desk(client, "/manage/desk/checkout", {"patron": "asmith", "barcode": "1000000001",
+                                                  "due_date": "2027-01-05"}).get_data(as_text=True)
+
+    assert "Say why this loan has its own due date" in html and '<details class="override" open>' in html

@@ -287,9 +287,10 @@ class Backend:
         body = {"book_id": book_id} | ({"username": username} if username else {})
         return self._call(self.borrow_service, "POST", "/borrowbook", token=token, json=body).json()
 
-    def check_out_item(self, token, barcode, username):
+    def check_out_item(self, token, barcode, username, override=None):
+        """`override`: {override_reason, due_date?}, to lend past the rule (recorded with the loan)."""
         return self._call(self.borrow_service, "POST", "/checkout", token=token,
-                          json={"barcode": barcode, "username": username}).json()
+                          json={"barcode": barcode, "username": username, **(override or {})}).json()
 
     def check_in_item(self, token, barcode):
         return self._call(self.borrow_service, "POST", "/checkin", token=token, json={"barcode": barcode}).json()

@@ -142,6 +142,26 @@ class CheckoutForm(FlaskForm):
                          description="Username, or the start of a name")
     barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], filters=[trimmed],
                           description="Scan the item")
+    override_reason = StringField("Reason to lend past the rule", filters=[trimmed],
+                                  validators=[Optional(), Length(min=3, max=200)],
+                                  description="Past the loan limit, a copy not for loan, or your own due date: "
+                                              "recorded with the loan")
+    due_date = DateField("Due date of your own (optional)", validators=[Optional()])
+
+    def override(self):
+        """What to send to lend past the rule, or None."""
+        if not self.override_reason.data:
+            return None
+        return {"override_reason": self.override_reason.data,
+                **({"due_date": self.due_date.data.isoformat()} if self.due_date.data else {})}
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        if self.due_date.data and not self.override_reason.data:
+            self.override_reason.errors = [*self.override_reason.errors, "Say why this loan has its own due date"]
+            return False
+        return True
 
 
 # A copy's physical form: books-service's models.ITEM_FORMATS, as a librarian reads them.

@@ -17,11 +17,14 @@ blp = Blueprint("circulation", __name__, description="The circulation desk: item
 @blp.librarian_required
 @blp.arguments(DeskCheckoutSchema)
 @blp.response(201, LoanSchema)
-@blp.errors(404, 409, 503)
+@blp.errors(400, 404, 409, 503)
 def check_out(request_body):
-    """Lend the scanned item to a patron (librarians); a copy on the hold shelf goes only to its patron"""
+    """Lend the scanned item to a patron (librarians); a copy on the hold shelf goes only to its patron. With
+    `override_reason`, past the rule's limits (and with `due_date`, until that day): recorded with the loan"""
+    override = (loans.Override(request_body["override_reason"], request_body.get("due_date"))
+                if "override_reason" in request_body else None)
     return loans.check_out_item(deps(), current_principal(), barcode=request_body["barcode"],
-                                requested_username=request_body["username"], now=now())
+                                requested_username=request_body["username"], now=now(), override=override)
 
 
 @blp.route("/checkin", methods=["POST"])

@@ -332,21 +332,23 @@ def checkin_slip(result):
 def desk_checkout():
     form = CheckoutForm()
     if not form.validate_on_submit():
-        errors = [message for field in (form.patron, form.barcode) for message in field.errors]
+        errors = [message for field in (form.patron, form.barcode, form.override_reason, form.due_date)
+                  for message in field.errors]
         return desk_answer("checkout", form, problem=" ".join(errors) or "Give a patron and scan an item.")
     username, problem = find_patron(form.patron.data)
     if username is None:
         return desk_answer("checkout", form, problem=problem)
-    loan, problem = attempt(lambda: backend().check_out_item(current_user.token, form.barcode.data, username),
-                            "The loans service")
+    loan, problem = attempt(lambda: backend().check_out_item(current_user.token, form.barcode.data, username,
+                                                             form.override()), "The loans service")
     if loan is None:
         return desk_answer("checkout", form, problem=f"Not checked out: {problem}")
     title = loan.get("title") or f"Book {loan['book_id']}"
+    overridden = f" (past the rule: {loan['override_reason']})" if loan.get("override_reason") else ""
     standing, _problem = attempt(lambda: backend().patron(current_user.token, username), "The loans service")
     return desk_answer("checkout", form, outcome={
         "route": "loan", "title": title, "barcode": loan["barcode"], "patron": loan["username"],
-        "where": f"Due {nice_date(loan['due_date'])}", "standing": standing,
-        "message": f"Checked out “{title}” to {loan['username']}, due {nice_date(loan['due_date'])}."})
+        "where": f"Due {nice_date(loan['due_date'])}{overridden}", "standing": standing,
+        "message": f"Checked out “{title}” to {loan['username']}, due {nice_date(loan['due_date'])}{overridden}."})
 
 
 @bp.get("/desk/patron")
