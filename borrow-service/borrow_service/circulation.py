@@ -70,10 +70,19 @@ def shelf_of(book_items):
                  trapped={hold.barcode: hold for hold in trapped})
 
 
-def waiting_holds(book_id):
-    """The book's queue, first come first served."""
-    return db.session.scalars(sa.select(Hold).where(Hold.book_id == book_id, Hold.status == "waiting")
-                              .order_by(Hold.id)).all()
+def waiting_holds(book_id, on=None):
+    """The book's line, in order. `on` (a day of the library's): only the holds that can take a copy that day,
+    passing by those suspended until later and those no longer needed."""
+    conditions = [Hold.book_id == book_id, Hold.status == "waiting"]
+    if on is not None:
+        conditions += [sa.or_(Hold.suspended_until.is_(None), Hold.suspended_until <= on),
+                       sa.or_(Hold.not_needed_after.is_(None), Hold.not_needed_after >= on)]
+    return db.session.scalars(sa.select(Hold).where(*conditions).order_by(Hold.queue_rank, Hold.id)).all()
+
+
+def library_day(now, policy):
+    """Today, on the library's calendar."""
+    return now.astimezone(policy.zone).date()
 
 
 def trap(hold, barcode, item_type, now, policy):
@@ -90,7 +99,7 @@ def trap(hold, barcode, item_type, now, policy):
 def pass_on(book_id, barcode, item_type, now, policy):
     """An item of the book just became free: it goes to the first waiting hold (returned), or nowhere
     (back to the shelf, None)."""
-    queue = waiting_holds(book_id)
+    queue = waiting_holds(book_id, library_day(now, policy))
     if not queue:
         return None
     trap(queue[0], barcode, item_type, now, policy)
@@ -100,7 +109,7 @@ def pass_on(book_id, barcode, item_type, now, policy):
 def allocate(shelf, now, policy):
     """Give each free item of the shelf to the next waiting hold; the holds made ready."""
     made_ready = []
-    for hold, barcode in zip(waiting_holds(shelf.book_id), shelf.free, strict=False):
+    for hold, barcode in zip(waiting_holds(shelf.book_id, library_day(now, policy)), shelf.free, strict=False):
         trap(hold, barcode, shelf.type_of(barcode), now, policy)
         shelf.trapped[barcode] = hold
         made_ready.append(hold)

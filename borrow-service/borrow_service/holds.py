@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from library_common import events
-from library_common.errors import Conflict, Forbidden, found
+from library_common.errors import BadRequest, Conflict, Forbidden, found
 from library_common.transactions import transaction
 
 from . import circulation, estimates, rules
@@ -60,8 +60,9 @@ def place_hold(deps, principal, *, book_id, requested_username, now):
             circulation.allocate(shelf, now, policy)
             if any(shelf.type_of(code) in holdable for code in shelf.free):
                 raise Conflict("A copy is free to borrow right now: borrow it instead")
+            last = db.session.scalar(sa.select(sa.func.max(Hold.queue_rank)).where(Hold.book_id == book_id))
             hold = Hold(book_id=book_id, title=shelf.title, username=username, status="waiting", placed_at=now,
-                        patron_category=patron.category)
+                        patron_category=patron.category, queue_rank=(last or 0) + 1)
             db.session.add(hold)
             db.session.flush()
             events.record("hold.placed", username, hold_id=hold.id, book_id=book_id, title=hold.title)
@@ -98,6 +99,62 @@ def cancel_hold(deps, *, hold_id, actor, now):
             raise Conflict(f"This hold is {hold.status} already")
         _close(hold, "cancelled", now, deps.policy, by=actor.username)
     return hold
+
+
+def move(deps, *, hold_id, direction, reason, actor, now):
+    """A librarian moves a waiting patron one place up or down the book's line, and says why (kept with the
+    hold, shown on the queue). Ranks are swapped under the book's lock, so the line never has two in a place."""
+    with transaction():
+        hold = get_hold(hold_id, actor)
+        circulation.lock_book(hold.book_id)
+        db.session.refresh(hold, with_for_update=True)
+        if hold.status != "waiting":
+            raise Conflict(f"Only a waiting hold has a place in line; this one is {hold.status}")
+        line = circulation.waiting_holds(hold.book_id)
+        place = next(index for index, other in enumerate(line) if other.id == hold.id)
+        other_place = place - 1 if direction == "up" else place + 1
+        if not 0 <= other_place < len(line):
+            raise Conflict(f"{hold.username} is {'first' if direction == 'up' else 'last'} in line already")
+        other = line[other_place]
+        hold.queue_rank, other.queue_rank = other.queue_rank, hold.queue_rank
+        hold.moved_note = f"Moved {direction} by {actor.username} on {now:%-d %b %Y}: {reason}"
+    return hold
+
+
+def change_dates(deps, *, hold_id, actor, dates, now):
+    """The patron (or a librarian for them) suspends a waiting hold until a day (copies pass it by meanwhile; it
+    keeps its place) or says it is not needed after a day (it expires then). `dates`: the fields to set, None
+    to clear one."""
+    today = circulation.library_day(now, deps.policy)
+    for name, day in dates.items():
+        if day is not None and day < today:
+            raise BadRequest("That day has gone by", errors={name: "Before today"})
+    with transaction():
+        hold = get_hold(hold_id, actor)
+        circulation.lock_book(hold.book_id)
+        db.session.refresh(hold, with_for_update=True)
+        if hold.status != "waiting":
+            raise Conflict(f"Only a waiting hold can be suspended or given an end date; this one is {hold.status}")
+        for name, day in dates.items():
+            setattr(hold, name, day)
+        if hold.suspended_until and hold.not_needed_after and hold.not_needed_after < hold.suspended_until:
+            raise BadRequest("It would lapse while suspended",
+                             errors={"not_needed_after": "Before the suspension ends"})
+    return hold
+
+
+def expire_unneeded(now, policy):
+    """Waiting holds past the day their patron said they were needed by expire. Returns how many."""
+    today = circulation.library_day(now, policy)
+    due = db.session.scalars(sa.select(Hold.id).where(Hold.status == "waiting", Hold.not_needed_after < today)).all()
+    for hold_id in due:
+        with transaction():
+            hold = db.session.get(Hold, hold_id)
+            circulation.lock_book(hold.book_id)
+            db.session.refresh(hold, with_for_update=True)
+            if hold.status == "waiting":
+                _close(hold, "expired", now, policy)
+    return len(due)
 
 
 def expire_uncollected(deps, now):
@@ -160,7 +217,8 @@ def with_queue_places(holds, deps, now):
         hold.position = hold.estimated_available = None
         if hold.status == "waiting":
             hold.position = 1 + db.session.scalar(sa.select(sa.func.count()).select_from(Hold).where(
-                Hold.book_id == hold.book_id, Hold.status == "waiting", Hold.id < hold.id))
+                Hold.book_id == hold.book_id, Hold.status == "waiting",
+                sa.tuple_(Hold.queue_rank, Hold.id) < sa.tuple_(hold.queue_rank, hold.id)))
             hold.estimated_available = estimates.for_book(hold.book_id, hold.position, deps.policy, now)
     return holds
 

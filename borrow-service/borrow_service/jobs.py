@@ -1,5 +1,6 @@
 """borrow-service's work outside requests, run by its worker (`python -m library_common.worker
-borrow_service`): uncollected holds expire, copies added while patrons wait go to them, reminders are due
+borrow_service`): uncollected holds expire (and waiting ones past the day their patron needed them by),
+copies added while patrons wait go to them, reminders are due
 (loans due soon or overdue, holds about to expire), old reading history is anonymised. Each runs every
 SCHEDULE_SECONDS."""
 
@@ -16,7 +17,8 @@ jobs = procrastinate.Blueprint()
 
 @one_at_a_time(jobs, "expire_holds")
 def expire_holds(timestamp):
-    return holds.expire_uncollected(deps(), now())
+    moment = now()
+    return holds.expire_uncollected(deps(), moment) + holds.expire_unneeded(moment, deps().policy)
 
 
 @one_at_a_time(jobs, "allocate_waiting")

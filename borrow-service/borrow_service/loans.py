@@ -326,7 +326,8 @@ def _return(deps, loan, now, item=None, at_desk=True):
     loan.returned, loan.returned_date = True, now
     events.record("loan.returned", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                   barcode=loan.barcode)
-    if not at_desk and loan.barcode is not None and circulation.waiting_holds(loan.book_id):
+    if not at_desk and loan.barcode is not None and circulation.waiting_holds(
+            loan.book_id, circulation.library_day(now, deps.policy)):
         loan.awaiting_check_in = True
         return CheckIn(loan, "awaiting_check_in")
     return _route(deps, loan, now, item)
@@ -369,9 +370,10 @@ def renew(deps, *, loan_id, actor, now):
         if opens is not None and now < opens:
             raise Conflict(f"Too soon to renew: renewals open on {local_day(opens, zone)}, "
                            f"{loan.no_renewal_before_days} days before it is due")
-        if circulation.waiting_holds(loan.book_id):
+        today = circulation.library_day(now, deps.policy)
+        if circulation.waiting_holds(loan.book_id, today):
             circulation.allocate(circulation.shelf_of(deps.catalogue.items(loan.book_id)), now, deps.policy)
-            if circulation.waiting_holds(loan.book_id):
+            if circulation.waiting_holds(loan.book_id, today):
                 raise Conflict("Another patron is waiting for this book, so it cannot be renewed; "
                                "please return it by its due date")
         due = calendar.next_open(now + timedelta(days=loan.loan_days), zone)

@@ -66,8 +66,8 @@ OPEN = ("waiting", "ready")
 
 
 class Hold(db.Model):
-    """A patron's request for a book (any copy). Waiting holds queue by id (first come, first served:
-    ids are taken under the book's lock); a ready hold has an item on the hold shelf until `pickup_by`."""
+    """A patron's request for a book (any copy). Waiting holds queue by `queue_rank` (first come, first served:
+    ranks are taken under the book's lock); a ready hold has an item on the hold shelf until `pickup_by`."""
 
     __tablename__ = "holds"
     __table_args__ = (
@@ -77,7 +77,7 @@ class Hold(db.Model):
         sa.Index("holds_one_open_per_patron_book", "username", "book_id", unique=True,
                  postgresql_where=sa.text("status IN ('waiting', 'ready')")),
         sa.Index("holds_one_per_shelved_item", "barcode", unique=True, postgresql_where=sa.text("status = 'ready'")),
-        sa.Index("holds_queue", "book_id", "id", postgresql_where=sa.text("status = 'waiting'")),
+        sa.Index("holds_queue", "book_id", "queue_rank", postgresql_where=sa.text("status = 'waiting'")),
         sa.Index("holds_ready_by_deadline", "pickup_by", postgresql_where=sa.text("status = 'ready'")),
         sa.Index("holds_by_patron", "username", sa.column("placed_at").desc()),
         sa.Index("holds_closed_recently", sa.column("closed_at").desc(),
@@ -95,6 +95,14 @@ class Hold(db.Model):
     barcode: Mapped[str | None] = mapped_column(sa.String(32))  # the item on the hold shelf (kept once closed)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     closed_by: Mapped[str | None] = mapped_column(sa.String(32))  # who cancelled it (the patron, or staff)
+    # Its place in the book's line (first come, first served: the next rank under the book's lock); a librarian
+    # may move a patron up or down, with a reason (`moved_note`).
+    queue_rank: Mapped[int] = mapped_column(server_default="0")  # ties: the older hold first
+    moved_note: Mapped[str | None] = mapped_column(sa.String(300))
+    # The patron's own dates: away until `suspended_until` (the hold keeps its place, copies pass it by), and
+    # no longer wanted after `not_needed_after` (it expires then).
+    suspended_until: Mapped[date | None] = mapped_column(sa.Date)
+    not_needed_after: Mapped[date | None] = mapped_column(sa.Date)
     # The patron's category when the hold was placed: the circulation rule for its pickup window (rules.py).
     patron_category: Mapped[str] = mapped_column(sa.String(32), server_default="adult")
     item_type: Mapped[str | None] = mapped_column(sa.String(32))  # of the item on the hold shelf (kept once closed)

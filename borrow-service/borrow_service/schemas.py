@@ -85,6 +85,27 @@ class HoldSchema(ma.Schema):
     pickup_by = fields.DateTime(allow_none=True, metadata={"description": "Ready holds: collect it by then"})
     barcode = fields.String(allow_none=True, metadata={"description": "Ready holds: the item on the hold shelf"})
     closed_at = fields.DateTime(allow_none=True)
+    suspended_until = fields.Date(allow_none=True, metadata={
+        "description": "Waiting holds: copies pass it by until this day (it keeps its place)"})
+    not_needed_after = fields.Date(allow_none=True, metadata={"description": "Waiting holds: it expires after it"})
+    moved_note = fields.String(allow_none=True, metadata={
+        "description": "A librarian moved it in line: who, when and why"})
+
+
+class HoldMoveSchema(Strict):
+    direction = fields.String(required=True, validate=validate.OneOf(["up", "down"]))
+    reason = OneLine(required=True, validate=validate.Length(min=3, max=200),
+                     metadata={"description": "Why (kept with the hold)"})
+
+
+class HoldDatesSchema(Strict):
+    suspended_until = fields.Date(allow_none=True, metadata={"description": "null: not suspended"})
+    not_needed_after = fields.Date(allow_none=True, metadata={"description": "null: needed however long it takes"})
+
+    @ma.validates_schema
+    def something_to_change(self, data, **_kwargs):
+        if not data:
+            raise ma.ValidationError("Give suspended_until, not_needed_after or both", "suspended_until")
 
 
 class CheckInSchema(ma.Schema):

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from borrow_service import calendar, loans, rules
+from borrow_service import holds as hold_rules
 from borrow_service.deps import deps
 from borrow_service.models import ClosedDay, db
 from borrow_service.policy import CirculationPolicy
@@ -309,3 +310,75 @@ def test_a_loan_in_a_list_says_whether_someone_waits_for_its_book(borrow, hold, 
     listed = {loan["book_id"]: loan["holds_waiting"] for loan in client.get("/borrows", headers=as_user()).json}
 
     assert listed == {1: 1, 2: 0}
+
+
+# The hold queue: moved by a librarian with a reason; suspended; not needed after a day
+
+def line_of(client, as_user, book_id=1):
+    holds = client.get(f"/holds?book_id={book_id}&status=waiting", headers=as_user(*LIBRARIAN)).json
+    return [hold["username"] for hold in sorted(holds, key=lambda hold: hold["position"])]
+
+
+@pytest.fixture
+def three_waiting(borrow, hold, neighbours):
+    neighbours.copies[1] = 1
+    borrow(1, "alice")
+    return [hold(1, who).json for who in ("bob", "carol", "dave")]
+
+
+def test_a_librarian_moves_a_patron_up_the_line_with_a_reason(client, as_user, three_waiting, desk):
+    dave = three_waiting[2]
+
+    moved = client.post(f"/holds/{dave['id']}/move", json={"direction": "up", "reason": "Course reading"},
+                        headers=as_user(*LIBRARIAN))
+
+    assert moved.status_code == 200 and moved.json["position"] == 2
+    assert moved.json["moved_note"].startswith("Moved up by boss on ") and moved.json["moved_note"].endswith(
+        ": Course reading")
+    assert line_of(client, as_user) == ["bob", "dave", "carol"]
+    first = client.post(f"/holds/{three_waiting[0]['id']}/move", json={"direction": "up", "reason": "Again"},
+                        headers=as_user(*LIBRARIAN))
+    assert first.status_code == 409 and first.json["message"] == "bob is first in line already"
+    assert client.post(f"/holds/{dave['id']}/move", json={"direction": "up", "reason": "Mine"},
+                       headers=as_user("dave")).status_code == 403
+    desk.check_in(barcode(1))
+    assert client.get(f"/holds/{three_waiting[0]['id']}", headers=as_user("bob")).json["status"] == "ready"
+
+
+def test_a_suspended_hold_keeps_its_place_and_copies_pass_it_by(client, as_user, three_waiting, desk):
+    bob = three_waiting[0]
+    until = (datetime.now(timezone.utc).date() + timedelta(days=10)).isoformat()
+
+    suspended = client.patch(f"/holds/{bob['id']}", json={"suspended_until": until}, headers=as_user("bob"))
+    desk.check_in(barcode(1))
+
+    assert suspended.status_code == 200 and suspended.json["suspended_until"] == until
+    statuses = {hold["username"]: hold["status"] for hold in client.get("/holds?book_id=1",
+                                                                      headers=as_user(*LIBRARIAN)).json}
+    assert statuses == {"bob": "waiting", "carol": "ready", "dave": "waiting"}
+    assert client.get(f"/holds/{bob['id']}", headers=as_user("bob")).json["position"] == 1  # still first
+
+
+def test_a_hold_not_needed_after_a_day_expires_then(app, client, as_user, three_waiting):
+    carol = three_waiting[1]
+    tomorrow = datetime.now(timezone.utc).date() + timedelta(days=1)
+    client.patch(f"/holds/{carol['id']}", json={"not_needed_after": tomorrow.isoformat()}, headers=as_user("carol"))
+
+    with app.app_context():
+        assert hold_rules.expire_unneeded(datetime.now(timezone.utc), deps().policy) == 0
+        assert hold_rules.expire_unneeded(datetime.now(timezone.utc) + timedelta(days=2), deps().policy) == 1
+
+    assert client.get(f"/holds/{carol['id']}", headers=as_user("carol")).json["status"] == "expired"
+    assert line_of(client, as_user) == ["bob", "dave"]
+
+
+@pytest.mark.parametrize("body, field", [({"suspended_until": "2001-01-01"}, "suspended_until"),
+                                         ({"suspended_until": "2099-02-01", "not_needed_after": "2099-01-01"},
+                                          "not_needed_after"),
+                                         ({}, "suspended_until")])
+def test_hold_dates_are_checked(client, as_user, three_waiting, body, field):
+    response = client.patch(f"/holds/{three_waiting[0]['id']}", json=body, headers=as_user("bob"))
+
+    assert response.status_code == 400 and field in response.json["errors"]
+    assert client.patch(f"/holds/{three_waiting[0]['id']}", json={"suspended_until": None},
+                        headers=as_user("carol")).status_code == 403

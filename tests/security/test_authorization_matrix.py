@@ -233,6 +233,9 @@ MATRIX = [
     ("borrows", "GET", "/holds?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/holds/{hold}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "POST", "/holds/{cancellable}/cancel", None, (401, 200, 403, 200, 401, 401)),
+    ("borrows", "PATCH", "/holds/{hold}", {"not_needed_after": "2099-01-01"}, (401, 200, 403, 200, 401, 401)),
+    # patron A's hold is alone in its line: a librarian is let in, and told it is first already
+    ("borrows", "POST", "/holds/{hold}/move", {"direction": "up", "reason": "Matrix"}, (401, 403, 403, 409, 401, 401)),
     ("borrows", "GET", "/patrons/{victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/patrons/{victim}/settings", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "PUT", "/patrons/{victim}/settings", {"keep_history": True}, (401, 200, 403, 403, 401, 401)),

@@ -7,7 +7,7 @@ from library_common.pagination import offset
 
 from .. import holds
 from ..deps import deps
-from ..schemas import HoldListArgs, HoldRequestSchema, HoldSchema
+from ..schemas import HoldDatesSchema, HoldListArgs, HoldMoveSchema, HoldRequestSchema, HoldSchema
 
 blp = Blueprint("holds", __name__, description="Holds: waiting in line for a book")
 
@@ -53,3 +53,28 @@ def get_hold(hold_id):
 def cancel_hold(hold_id):
     """Leave the line (the patron) or take a patron off it (librarians); a copy set aside goes to the next"""
     return holds.cancel_hold(deps(), hold_id=hold_id, actor=current_principal(), now=now())
+
+
+@blp.route("/holds/<id:hold_id>/move", methods=["POST"])
+@blp.librarian_required
+@blp.arguments(HoldMoveSchema)
+@blp.response(200, HoldSchema)
+@blp.errors(404, 409)
+def move_hold(request_body, hold_id):
+    """Move a waiting patron one place up or down the book's line, with a reason (librarians)"""
+    moment = now()
+    hold = holds.move(deps(), hold_id=hold_id, direction=request_body["direction"], reason=request_body["reason"],
+                      actor=current_principal(), now=moment)
+    return holds.with_queue_places([hold], deps(), moment)[0]
+
+
+@blp.route("/holds/<id:hold_id>", methods=["PATCH"])
+@blp.login_required
+@blp.arguments(HoldDatesSchema)
+@blp.response(200, HoldSchema)
+@blp.errors(400, 404, 409)
+def change_hold_dates(request_body, hold_id):
+    """Suspend a waiting hold until a day, or say it is not needed after one (its patron, or a librarian)"""
+    moment = now()
+    hold = holds.change_dates(deps(), hold_id=hold_id, actor=current_principal(), dates=request_body, now=moment)
+    return holds.with_queue_places([hold], deps(), moment)[0]
