@@ -377,3 +377,34 @@ def test_a_due_date_of_one_s_own_needs_a_reason(client, log_in_as, services):
                                                   "due_date": "2027-01-05"}).get_data(as_text=True)
 
     assert "Say why this loan has its own due date" in html and '<details class="override" open>' in html
+
+
+def test_a_librarian_sees_a_title_s_line_and_moves_a_reader_with_a_reason(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{BOOKS}/books/1", json=book(1))
+    services.get(f"{BORROWS}/holds", **listing([hold(2, username="carol", position=2,
+                                                     suspended_until="2027-01-10", not_needed_after=None,
+                                                     moved_note=None),
+                                                hold(1, username="bob", position=1, suspended_until=None,
+                                                     not_needed_after=None, moved_note="Moved up by boss: x")]))
+    moved = services.post(f"{BORROWS}/holds/2/move", json=hold(2, username="carol", position=1))
+
+    page = client.get("/manage/books/1/holds").get_data(as_text=True)
+    client.post("/manage/books/1/holds/2/move", data={"direction": "up", "reason": "Course reading"})
+
+    assert page.index(">bob</a>") < page.index(">carol</a>") and "Away until 10 Jan 2027" in page
+    assert "Moved up by boss: x" in page
+    assert 'Up<span class="sr-only"> bob' not in page and 'Down<span class="sr-only"> carol' not in page
+    assert 'Down<span class="sr-only"> bob' in page and 'Up<span class="sr-only"> carol' in page
+    assert json_body(moved.calls[0]) == {"direction": "up", "reason": "Course reading"}
+    with client.session_transaction() as session:
+        assert ("success", "Moved carol up: now 1st in line.") in session["_flashes"]
+
+
+def test_moving_a_reader_needs_a_reason(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+
+    client.post("/manage/books/1/holds/2/move", data={"direction": "up", "reason": ""})
+
+    with client.session_transaction() as session:
+        assert ("error", "Say why you move them") in session["_flashes"]

@@ -1,6 +1,6 @@
 import requests
 
-from .conftest import BOOKS, BORROWS, book, listing, loan, patron
+from .conftest import BOOKS, BORROWS, book, hold, json_body, listing, loan, patron
 
 
 def my_holds_and_settings(services, username="alice", holds=()):
@@ -133,3 +133,15 @@ def test_a_loan_someone_waits_for_says_so_instead_of_offering_renew(client, serv
 
     assert "Someone is waiting for it: it cannot be renewed" in html
     assert 'action="/my/borrows/1/renew"' not in html and 'action="/my/borrows/2/renew"' in html
+
+
+def test_a_reader_suspends_a_hold_and_gives_it_an_end(client, services, log_in_as):
+    log_in_as("alice")
+    changed = services.patch(f"{BORROWS}/holds/3", json=hold(3, title="Dune", suspended_until="2027-01-10",
+                                                             not_needed_after=None))
+
+    client.post("/my/holds/3/dates", data={"suspended_until": "2027-01-10", "not_needed_after": ""})
+
+    assert json_body(changed.calls[0]) == {"suspended_until": "2027-01-10", "not_needed_after": None}
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("success", "Your hold on “Dune”: copies pass you by until 10 Jan 2027.")]

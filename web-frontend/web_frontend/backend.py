@@ -319,6 +319,13 @@ class Backend:
     def holds(self, token, **params):
         return self._page(self.borrow_service, "/holds", params, token=token)
 
+    def move_hold(self, token, hold_id, direction, reason):
+        return self._call(self.borrow_service, "POST", f"/holds/{hold_id}/move", token=token,
+                          json={"direction": direction, "reason": reason}).json()
+
+    def change_hold_dates(self, token, hold_id, dates):
+        return self._call(self.borrow_service, "PATCH", f"/holds/{hold_id}", token=token, json=dates).json()
+
     def return_loan(self, token, loan_id):
         return self._call(self.borrow_service, "POST", f"/borrows/{loan_id}/return", token=token).json()
 

@@ -321,3 +321,20 @@ class ClosureForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     """A closed day's "Open again" button: nothing but its CSRF token."""
+
+
+class HoldMoveForm(FlaskForm):
+    direction = HiddenField(validators=[InputRequired(), Regexp(r"^(up|down)$")])
+    reason = StringField("Why", validators=[InputRequired(message="Say why you move them"), Length(min=3, max=200)],
+                         filters=[trimmed])
+
+
+class HoldDatesForm(FlaskForm):
+    suspended_until = DateField("Away until (optional)", validators=[Optional()],
+                                description="Copies pass you by until then; you keep your place in line")
+    not_needed_after = DateField("Not needed after (optional)", validators=[Optional()],
+                                 description="The hold ends by itself after this day")
+
+    def dates(self):
+        return {"suspended_until": self.suspended_until.data and self.suspended_until.data.isoformat(),
+                "not_needed_after": self.not_needed_after.data and self.not_needed_after.data.isoformat()}

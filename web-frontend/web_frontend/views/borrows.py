@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from ..errors import is_htmx, with_message
 from ..formatting import nice_date
+from ..forms import HoldDatesForm
 from .common import attempt, backend, page_number
 
 bp = Blueprint("borrows", __name__, url_prefix="/my")
@@ -27,6 +28,7 @@ def my_borrows():
     history = backend().loans(token, active="false", page=page_number(), per_page=HISTORY_PER_PAGE)
     me, _unknown = attempt(lambda: backend().patron(token, current_user.username), "The loans service")
     return render_template("my_borrows.html", current=current, holds=holds, history=history, me=me,
+                           dates_form=HoldDatesForm(),
                            keep_history=bool(me and me["keep_history"]),
                            titles=untitled(current.items + history.items))
 
@@ -100,6 +102,27 @@ def cancel_hold(hold_id):
             return with_message("", problem, "error", retarget=True)
         return with_message("", f"Your hold on “{hold['title']}” is cancelled.", "success")
     flash(f"Your hold on “{hold['title']}” is cancelled." if hold else problem, "success" if hold else "error")
+    return redirect(url_for("borrows.my_borrows"))
+
+
+@bp.post("/holds/<int:hold_id>/dates")
+@login_required
+def hold_dates(hold_id):
+    """The reader is away until a day (copies pass them by, they keep their place), or needs the book only until
+    one (the hold ends by itself then); empty fields clear them."""
+    form = HoldDatesForm()
+    if not form.validate_on_submit():
+        flash("Give the dates as days, such as 2027-01-31.", "error")
+        return redirect(url_for("borrows.my_borrows"))
+    hold, problem = attempt(lambda: backend().change_hold_dates(current_user.token, hold_id, form.dates()),
+                            "The loans service")
+    if hold is None:
+        flash(f"Not changed: {problem}", "error")
+    else:
+        said = [f"copies pass you by until {nice_date(hold['suspended_until'])}" if hold["suspended_until"] else "",
+                f"it ends after {nice_date(hold['not_needed_after'])}" if hold["not_needed_after"] else ""]
+        flash(f"Your hold on “{hold['title']}”: " + ("; ".join(filter(None, said)) or "no dates: it waits as long "
+                                                     "as it takes") + ".", "success")
     return redirect(url_for("borrows.my_borrows"))
 
 

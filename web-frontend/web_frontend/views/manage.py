@@ -9,9 +9,10 @@ from stdnum import isbn
 
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
-from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, ItemDetailsForm, ItemForm,
-                     ItemStatusForm, ItemTypeForm, ItemTypeRenameForm, PatronEmailForm, RegisterPatronForm, RoleForm)
-from ..formatting import nice_date
+from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, HoldMoveForm,
+                     ItemDetailsForm, ItemForm, ItemStatusForm, ItemTypeForm, ItemTypeRenameForm, PatronEmailForm,
+                     RegisterPatronForm, RoleForm)
+from ..formatting import nice_date, ordinal
 from ..labels import code128_data_uri
 from ..session import for_librarians_only
 from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number, status_of
@@ -438,6 +439,28 @@ def hold_shelf():
     ended = backend().holds(current_user.token, status=["expired", "cancelled"], per_page=50)
     to_clear = [hold for hold in ended.items if hold.get("barcode") and hold.get("ready_at")]
     return render_template("manage/holds.html", ready=ready, to_clear=to_clear)
+
+
+@bp.get("/books/<int:book_id>/holds")
+def hold_queue(book_id):
+    """A title's line, in order, for librarians: who waits, suspended or not, and each moved with a reason."""
+    book = book_or_404(book_id)
+    line = backend().holds(current_user.token, book_id=book_id, status="waiting", per_page=100)
+    waiting = sorted(line.items, key=lambda hold: hold["position"] or 0)
+    return render_template("manage/hold_queue.html", book=book, waiting=waiting, form=HoldMoveForm())
+
+
+@bp.post("/books/<int:book_id>/holds/<int:hold_id>/move")
+def move_hold(book_id, hold_id):
+    form = HoldMoveForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors or form.direction.errors) or "Say why you move them.", "error")
+    else:
+        hold, problem = attempt(lambda: backend().move_hold(current_user.token, hold_id, form.direction.data,
+                                                            form.reason.data), "The loans service")
+        flash(f"Moved {hold['username']} {form.direction.data}: now {ordinal(hold['position'])} in line." if hold
+              else f"Not moved: {problem}", "success" if hold else "error")
+    return redirect(url_for("manage.hold_queue", book_id=book_id))
 
 
 @bp.post("/holds/<int:hold_id>/cancel")
