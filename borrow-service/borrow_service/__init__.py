@@ -22,7 +22,9 @@ DEFAULTS = {
     "MAX_RENEWALS": 2,
     "MAX_HOLDS": 10,
     "HOLD_PICKUP_DAYS": 7.0,
-    "LIBRARY_TIMEZONE": "UTC",  # the library's own days: due dates and closed days are dates there
+    "LIBRARY_TIMEZONE": "UTC",
+    # false: borrowing on the web is a request (a hold); staff pull the copies to the hold shelf (pull list)
+    "WEB_CHECKOUT": True,  # the library's own days: due dates and closed days are dates there
     "HISTORY_RETENTION_DAYS": 30,
     "HISTORY_PSEUDONYM_KEY": DEV_SECRET,
     "DUE_SOON_DAYS": 3,  # a courtesy reminder this long before a loan is due

@@ -107,7 +107,10 @@ def pass_on(book_id, barcode, item_type, now, policy):
 
 
 def allocate(shelf, now, policy):
-    """Give each free item of the shelf to the next waiting hold; the holds made ready."""
+    """Give each free item of the shelf to the next waiting hold; the holds made ready. Not where staff set
+    copies aside themselves (WEB_CHECKOUT=false): a copy on the shelf waits to be pulled and scanned in."""
+    if not policy.web_checkout:
+        return []
     made_ready = []
     for hold, barcode in zip(waiting_holds(shelf.book_id, library_day(now, policy)), shelf.free, strict=False):
         trap(hold, barcode, shelf.type_of(barcode), now, policy)

@@ -58,7 +58,7 @@ def place_hold(deps, principal, *, book_id, requested_username, now):
             if not holdable:
                 raise Conflict("Holds are not taken on this book's copies (its item types' rules)")
             circulation.allocate(shelf, now, policy)
-            if any(shelf.type_of(code) in holdable for code in shelf.free):
+            if policy.web_checkout and any(shelf.type_of(code) in holdable for code in shelf.free):
                 raise Conflict("A copy is free to borrow right now: borrow it instead")
             last = db.session.scalar(sa.select(sa.func.max(Hold.queue_rank)).where(Hold.book_id == book_id))
             hold = Hold(book_id=book_id, title=shelf.title, username=username, status="waiting", placed_at=now,
@@ -172,6 +172,21 @@ def expire_uncollected(deps, now):
                 _close(hold, "expired", now, deps.policy)
                 expired += 1
     return expired
+
+
+def pull_list(deps, now):
+    """What staff fetch from the shelves for the hold shelf (WEB_CHECKOUT=false): each waiting hold that a free
+    copy of its book can serve today, first in line first, with the free copies' barcodes. [(hold, barcodes)]"""
+    today = circulation.library_day(now, deps.policy)
+    book_ids = db.session.scalars(sa.select(Hold.book_id).where(Hold.status == "waiting").distinct()
+                                  .order_by(Hold.book_id)).all()
+    wanted = []
+    for book_id in book_ids:
+        shelf = circulation.shelf_of(deps.catalogue.items(book_id))
+        if shelf.free:
+            line = circulation.waiting_holds(book_id, today)[:len(shelf.free)]
+            wanted += [(hold, list(shelf.free)) for hold in line]
+    return sorted(wanted, key=lambda pair: pair[0].placed_at)
 
 
 def allocate_waiting(deps, now):

@@ -103,10 +103,16 @@ def _ready_hold(username, book_id):
                                                     Hold.status == "ready")).first()
 
 
+PLACE_A_REQUEST = ("Borrowing on the web is a request at this library: place a request (a hold) and staff will "
+                   "set a copy aside for you on the hold shelf")
+
+
 def check_out(deps, principal, *, book_id, requested_username, now):
     """Borrow any free copy of a book (the seed's POST /borrowbook): for the caller, or (librarians) for a
     patron they name. A copy waiting on the hold shelf for this patron is theirs; free copies go to
     patrons waiting in line first; of the others, the first the patron's rules lend."""
+    if not deps.policy.web_checkout and not principal.is_librarian:
+        raise Conflict(PLACE_A_REQUEST)
     patron = lender_to(principal, requested_username, deps.directory)
     username = patron.username
     with _lending(principal, username):
@@ -296,9 +302,22 @@ def check_in_item(deps, *, barcode, now):
             loan = db.session.scalars(sa.select(Loan).where(Loan.book_id == item.book_id, Loan.barcode.is_(None),
                                                             ~Loan.returned).order_by(Loan.id)).first()
             if loan is None:
+                pulled = _pulled_for_a_hold(deps, item, now)
+                if pulled is not None:
+                    return pulled
                 raise _not_on_loan(item, deps.policy.zone)
             loan.barcode = barcode
         return _return(deps, loan, now, item)
+
+
+def _pulled_for_a_hold(deps, item, now):
+    """A copy from the shelf scanned in while a patron waits for its book (the pull list, or a copy found on the
+    shelf): it goes to the hold shelf for the first in line. None when nobody waits or it is not free."""
+    shelf = circulation.shelf_of(deps.catalogue.items(item.book_id))
+    if item.barcode not in shelf.free:
+        return None
+    hold = circulation.pass_on(item.book_id, item.barcode, shelf.type_of(item.barcode), now, deps.policy)
+    return CheckIn(None, "hold_shelf", hold) if hold is not None else None
 
 
 def _not_on_loan(item, zone):
@@ -372,8 +391,10 @@ def renew(deps, *, loan_id, actor, now):
                            f"{loan.no_renewal_before_days} days before it is due")
         today = circulation.library_day(now, deps.policy)
         if circulation.waiting_holds(loan.book_id, today):
-            circulation.allocate(circulation.shelf_of(deps.catalogue.items(loan.book_id)), now, deps.policy)
-            if circulation.waiting_holds(loan.book_id, today):
+            shelf = circulation.shelf_of(deps.catalogue.items(loan.book_id))
+            circulation.allocate(shelf, now, deps.policy)
+            # (with copies pulled by staff, a free copy serves one waiting patron once pulled)
+            if len(circulation.waiting_holds(loan.book_id, today)) > len(shelf.free):
                 raise Conflict("Another patron is waiting for this book, so it cannot be renewed; "
                                "please return it by its due date")
         due = calendar.next_open(now + timedelta(days=loan.loan_days), zone)

@@ -26,6 +26,7 @@ class PatronSummary:
     category: str = "adult"
     card_expired: bool = False
     card_expires_on: object = None  # a date, or None: the card does not expire
+    web_checkout: bool = True  # the library's WEB_CHECKOUT: false, a free copy is requested, not borrowed
     loan: Loan | None = None  # of the book asked about
     hold: Hold | None = None  # on the book asked about (waiting or ready)
 
@@ -59,6 +60,7 @@ def summary(deps, actor, username, now, book_id=None):
         category=account.category,
         card_expired=account.card_expired,
         card_expires_on=account.card_expires_on,
+        web_checkout=deps.policy.web_checkout,
     )
     if book_id is not None:
         found.loan = db.session.scalars(sa.select(Loan).where(Loan.username == username, Loan.book_id == book_id,

@@ -1,5 +1,5 @@
 """The library's settings for circulation (LOAN_DAYS, MAX_ACTIVE_LOANS, MAX_RENEWALS, MAX_HOLDS,
-HOLD_PICKUP_DAYS, HISTORY_RETENTION_DAYS, LIBRARY_TIMEZONE), read once. The first four make the `* x *`
+HOLD_PICKUP_DAYS, HISTORY_RETENTION_DAYS, LIBRARY_TIMEZONE, WEB_CHECKOUT), read once. The first four make the `* x *`
 circulation rule until a librarian saves one (rules.py)."""
 
 from dataclasses import dataclass
@@ -16,6 +16,9 @@ class CirculationPolicy:
     hold_pickup_days: float = 7
     history_retention_days: int = 30
     zone: ZoneInfo = ZoneInfo("UTC")  # the library's days (due dates, closed days) are local ones
+    # True: patrons borrow on the web, and a free copy goes to the next waiting patron by itself. False: web
+    # borrowing is a request (a hold), and staff set copies aside from the pull list by scanning them in.
+    web_checkout: bool = True
 
     @classmethod
     def from_settings(cls, settings):
@@ -23,7 +26,7 @@ class CirculationPolicy:
                    max_renewals=settings["MAX_RENEWALS"], max_holds=settings["MAX_HOLDS"],
                    hold_pickup_days=settings["HOLD_PICKUP_DAYS"],
                    history_retention_days=settings["HISTORY_RETENTION_DAYS"],
-                   zone=ZoneInfo(settings["LIBRARY_TIMEZONE"]))
+                   zone=ZoneInfo(settings["LIBRARY_TIMEZONE"]), web_checkout=settings["WEB_CHECKOUT"])
 
     @property
     def loan_period(self):

@@ -108,8 +108,14 @@ class HoldDatesSchema(Strict):
             raise ma.ValidationError("Give suspended_until, not_needed_after or both", "suspended_until")
 
 
+class PulledSchema(ma.Schema):
+    hold = fields.Nested(HoldSchema)
+    barcodes = fields.List(fields.String(), metadata={"description": "Free copies of its book: fetch one"})
+
+
 class CheckInSchema(ma.Schema):
-    loan = fields.Nested(LoanSchema)
+    loan = fields.Nested(LoanSchema, allow_none=True, metadata={
+        "description": "The loan it ended (null: a copy from the shelf set aside for a waiting patron)"})
     route = fields.String(metadata={"enum": ["shelf", "hold_shelf", "out_of_circulation", "awaiting_check_in"],
                                     "description": "Where the item goes now (awaiting_check_in: returned on the "
                                                    "web while a patron waits; to the hold shelf once the desk "
@@ -201,6 +207,8 @@ class PatronSummarySchema(ma.Schema):
     category = fields.String(metadata={"description": "The patron's category (user-service's)"})
     card_expired = fields.Boolean(metadata={"description": "Their library card has expired: no loans until renewed"})
     card_expires_on = fields.Date(allow_none=True, metadata={"description": "null: the card does not expire"})
+    web_checkout = fields.Boolean(metadata={"description": "The library's WEB_CHECKOUT: false, borrowing on the web "
+                                                          "is a request (place a hold) even when a copy is free"})
     max_holds = fields.Integer()
     may_borrow = fields.Boolean(metadata={"description": "Below the loan limit, not provisional, card not expired"})
     may_hold = fields.Boolean(metadata={"description": "Below the hold limit"})

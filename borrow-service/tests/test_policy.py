@@ -1,6 +1,7 @@
 """The library's policy: the circulation rules matrix (the most specific rule wins, a loan keeps its rule),
 renewals by the rule, the calendar's closed days, and a return on the web that waits for the desk's scan."""
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from threading import Barrier
@@ -14,6 +15,7 @@ from borrow_service.deps import deps
 from borrow_service.models import ClosedDay, db
 from borrow_service.policy import CirculationPolicy
 from library_common.auth import Principal
+from library_common.deps import replace as replace_deps
 from library_common.errors import Conflict
 
 from .conftest import barcode, due_in
@@ -382,3 +384,43 @@ def test_hold_dates_are_checked(client, as_user, three_waiting, body, field):
     assert response.status_code == 400 and field in response.json["errors"]
     assert client.patch(f"/holds/{three_waiting[0]['id']}", json={"suspended_until": None},
                         headers=as_user("carol")).status_code == 403
+
+
+# WEB_CHECKOUT=false: borrowing on the web is a request; staff pull copies to the hold shelf
+
+@pytest.fixture
+def pulled_by_staff(app):
+    with app.app_context():
+        policy = deps().policy
+    replace_deps(app, policy=dataclasses.replace(policy, web_checkout=False))
+    yield
+    replace_deps(app, policy=policy)
+
+
+def test_without_web_checkout_a_patron_places_a_request_instead(pulled_by_staff, borrow, neighbours):
+    neighbours.copies[1] = 1
+
+    refused = borrow(1)
+    at_the_desk = borrow(1, "boss", "librarian", username="bob")
+
+    assert refused.status_code == 409 and refused.json["message"].startswith(
+        "Borrowing on the web is a request at this library: place a request")
+    assert at_the_desk.status_code == 201 and at_the_desk.json["username"] == "bob"
+
+
+def test_a_request_waits_on_the_pull_list_until_the_desk_scans_a_copy_in(app, pulled_by_staff, hold, neighbours,
+                                                                          client, as_user, desk):
+    neighbours.copies[1] = 2
+    request = hold(1, "bob")
+    with app.app_context():
+        assert hold_rules.allocate_waiting(deps(), datetime.now(timezone.utc)) == 0  # nothing set aside by itself
+
+    pull = client.get("/holds/pull-list", headers=as_user(*LIBRARIAN))
+    scanned = desk.check_in(barcode(1, 2))
+
+    assert request.status_code == 201 and request.json["status"] == "waiting"
+    assert [(row["hold"]["username"], row["barcodes"]) for row in pull.json] == [("bob", [barcode(1), barcode(1, 2)])]
+    assert scanned.status_code == 200 and scanned.json["route"] == "hold_shelf" and scanned.json["loan"] is None
+    assert scanned.json["hold"]["username"] == "bob" and scanned.json["hold"]["barcode"] == barcode(1, 2)
+    assert client.get("/holds/pull-list", headers=as_user(*LIBRARIAN)).json == []
+    assert client.get("/holds/pull-list", headers=as_user("bob")).status_code == 403

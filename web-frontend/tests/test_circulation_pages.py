@@ -28,6 +28,10 @@ def book_page(client, services, standing, **book_fields):
      ["Place a hold"]),
     (patron(may_borrow=False, active_loans=5), {}, "You have 5 books on loan, the most at a time", []),
     (patron(may_hold=False), {"available_copies": 0, "available": False}, "You have 10 holds already", []),
+    # a library that lends at the desk (WEB_CHECKOUT=false): a free copy is requested, a ready one collected
+    (patron(web_checkout=False), {}, "A copy is on the shelf: request it", ["Place a request"]),
+    (patron(web_checkout=False, hold=hold(status="ready", pickup_by="2026-12-04T10:00:00+00:00", position=None)), {},
+     "Collect it at the desk.", []),
 ])
 def test_the_book_page_says_where_you_stand(client, log_in_as, services, standing, book_fields, says, offers):
     log_in_as("alice")
@@ -48,7 +52,7 @@ def test_placing_a_hold_updates_the_panel(client, log_in_as, services):
 
     html = client.post("/books/1/hold", headers={"HX-Request": "true"}).get_data(as_text=True)
 
-    assert "Hold placed" in html and "1st in line" in html and "<html" not in html
+    assert "Hold placed: we will set a copy aside for you" in html and "1st in line" in html and "<html" not in html
 
 
 def test_my_borrows_lists_holds_and_says_whether_history_is_kept(client, log_in_as, services):
@@ -408,3 +412,13 @@ def test_moving_a_reader_needs_a_reason(client, log_in_as, services):
 
     with client.session_transaction() as session:
         assert ("error", "Say why you move them") in session["_flashes"]
+
+
+def test_a_copy_pulled_from_the_shelf_for_a_request_gets_a_slip(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.post(f"{BORROWS}/checkin", json={"route": "hold_shelf", "loan": None, "hold": hold(
+        title="Dune", username="bob", status="ready", barcode="1000000002", pickup_by="2026-12-04T10:00:00+00:00")})
+
+    html = desk(client, "/manage/desk/checkin", {"barcode": "1000000002"}).get_data(as_text=True)
+
+    assert "Hold shelf for bob, pickup by 4 Dec 2026" in html and "“Dune”" in html and "Returned by" not in html

@@ -7,7 +7,7 @@ from library_common.pagination import offset
 
 from .. import holds
 from ..deps import deps
-from ..schemas import HoldDatesSchema, HoldListArgs, HoldMoveSchema, HoldRequestSchema, HoldSchema
+from ..schemas import HoldDatesSchema, HoldListArgs, HoldMoveSchema, HoldRequestSchema, HoldSchema, PulledSchema
 
 blp = Blueprint("holds", __name__, description="Holds: waiting in line for a book")
 
@@ -35,6 +35,17 @@ def list_holds(args):
                                 offset=offset(args), limit=args["per_page"])
     found, total = holds.find_holds(filters)
     return holds.with_queue_places(found, deps(), now()), total
+
+
+@blp.route("/holds/pull-list")
+@blp.librarian_required
+@blp.response(200, PulledSchema(many=True))
+@blp.errors(503)
+def pull_list():
+    """What to fetch from the shelves for the hold shelf (librarians): each waiting hold a free copy can serve,
+    oldest first, with the free copies; scanning one in at the desk sets it aside"""
+    moment = now()
+    return [{"hold": hold, "barcodes": barcodes} for hold, barcodes in holds.pull_list(deps(), moment)]
 
 
 @blp.route("/holds/<id:hold_id>")

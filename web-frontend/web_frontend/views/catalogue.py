@@ -188,7 +188,8 @@ def return_book(book_id, loan_id):
 @login_required
 def place_hold(book_id):
     hold, problem = attempt(lambda: backend().place_hold(current_user.token, book_id), "The loans service")
-    return panel_or_back(book_id, hold and "Hold placed: we will keep a copy for you when one comes back.", problem)
+    return panel_or_back(book_id, hold and "Hold placed: we will set a copy aside for you and tell you when it is "
+                                           "ready.", problem)
 
 
 @bp.post("/books/<int:book_id>/holds/<int:hold_id>/cancel")

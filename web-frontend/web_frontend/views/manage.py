@@ -318,6 +318,10 @@ def desk_found():
 def checkin_slip(result):
     """What the desk says when an item comes back, as Koha's and FOLIO's check-in slips do."""
     loan, hold = result["loan"], result["hold"]
+    if loan is None:  # a copy from the shelf (the pull list) set aside for a waiting patron
+        where = f"Hold shelf for {hold['username']}, pickup by {nice_date(hold['pickup_by'])}"
+        return {"route": "hold_shelf", "title": hold["title"], "barcode": hold["barcode"], "patron": None,
+                "where": where, "hold": hold, "message": f"Set aside “{hold['title']}”. {where}."}
     title = loan.get("title") or f"Book {loan['book_id']}"
     if result["route"] == "hold_shelf":
         where = f"Hold shelf for {hold['username']}, pickup by {nice_date(hold['pickup_by'])}"
