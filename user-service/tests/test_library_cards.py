@@ -218,12 +218,25 @@ def test_librarians_renew_a_card_and_its_last_day_still_counts(client, boss, mak
     assert (never["card_expires_on"], never["card_expired"]) == (None, False)
 
 
+def test_renewing_makes_the_card_valid_for_the_setting_from_today(client, boss, make_user, today, monkeypatch):
+    make_user("alice")
+    monkeypatch.setattr("user_service.views.cards.now", lambda: today["now"])
+    client.patch("/users/alice", json={"card_expires_on": "2020-01-31"}, headers=boss)
+
+    renewed = client.post("/users/alice/card/renewal", headers=boss)
+
+    assert renewed.status_code == 200
+    assert (renewed.json["card_expires_on"], renewed.json["card_expired"]) == ("2029-12-02", False)
+    assert client.post("/users/nobody/card/renewal", headers=boss).status_code == 404
+
+
 def test_patrons_cannot_renew_their_own_card(client, make_user, login):
     make_user("alice")
 
     response = client.patch("/users/alice", json={"card_expires_on": "2099-01-01"}, headers=login("alice"))
 
     assert response.status_code == 403
+    assert client.post("/users/alice/card/renewal", headers=login("alice")).status_code == 403
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2026-02-30", 20261203, ""])
@@ -414,7 +427,8 @@ def test_deleting_an_account_forgets_its_contact_details_and_card(app, client, b
 
 
 def test_the_desk_gives_a_patron_without_an_address_a_first_password_once(app, client, boss, recorded):
-    client.post("/users", json={"username": "walkin", "first_name": "Walk", "last_name": "In"}, headers=boss)
+    registered = client.post("/users", json={"username": "walkin", "first_name": "Walk", "last_name": "In"},
+                             headers=boss).json
 
     given = client.post("/users/walkin/desk-password", headers=boss)
     again = client.post("/users/walkin/desk-password", headers=boss)
@@ -424,6 +438,8 @@ def test_the_desk_gives_a_patron_without_an_address_a_first_password_once(app, c
     assert re.fullmatch(r"[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}-[2-9a-hjkmnp-z]{4}", password)
     assert given.json["username"] == "walkin" and "will not be shown again" in given.json["message"]
     assert log_in(client, "walkin", password).status_code == 200
+    assert registered["has_password"] is False
+    assert client.get("/users/walkin", headers=boss).json["has_password"] is True
     assert again.status_code == 409 and "has a password already" in again.json["message"]
     with app.app_context():
         session = app.extensions["sqlalchemy"].session

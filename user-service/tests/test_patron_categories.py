@@ -33,9 +33,9 @@ def test_the_list_counts_the_accounts_in_each_and_anyone_with_a_token_reads_it(c
     listed = client.get("/patron-categories", headers=login("alice"))
 
     assert listed.status_code == 200
-    assert listed.json == [{"code": "adult", "name": "Adult", "patrons": 1}, {"code": "child", "name": "Child",
-                                                                              "patrons": 1},
-                           {"code": "staff", "name": "Staff", "patrons": 0}]
+    assert listed.json == [{"code": "adult", "name": "Adult", "patrons": 1, "default": True},
+                           {"code": "child", "name": "Child", "patrons": 1, "default": False},
+                           {"code": "staff", "name": "Staff", "patrons": 0, "default": False}]
     assert client.get("/patron-categories", headers=notifier).status_code == 200  # a service's token
     assert client.get("/patron-categories").status_code == 401
 
@@ -44,8 +44,10 @@ def test_librarians_add_and_rename_categories(client, boss):
     added = client.post("/patron-categories", json={"code": "senior", "name": " Senior "}, headers=boss)
     renamed = client.patch("/patron-categories/senior", json={"name": "Over 65"}, headers=boss)
 
-    assert added.status_code == 201 and added.json == {"code": "senior", "name": "Senior", "patrons": 0}
-    assert renamed.status_code == 200 and renamed.json == {"code": "senior", "name": "Over 65", "patrons": 0}
+    assert added.status_code == 201
+    assert added.json == {"code": "senior", "name": "Senior", "patrons": 0, "default": False}
+    assert renamed.status_code == 200
+    assert renamed.json == {"code": "senior", "name": "Over 65", "patrons": 0, "default": False}
     assert "Over 65" in [category["name"] for category in client.get("/patron-categories", headers=boss).json]
 
 

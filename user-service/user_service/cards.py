@@ -123,15 +123,30 @@ def live_holder(card):
     return db.session.scalars(sa.select(User).where(User.card_number == card, User.deleted_at.is_(None))).first()
 
 
+def _live_account(username):
+    """The live account of that name, its row locked until the transaction ends."""
+    user = db.session.scalars(sa.select(User).where(sa.func.lower(User.username) == username.lower(),
+                                                    User.deleted_at.is_(None)).with_for_update()).first()
+    if user is None:
+        raise NotFound(f"No user named {username!r}")
+    return user
+
+
+def renew(username, now, validity_days):
+    """The card is valid CARD_VALIDITY_DAYS from today, as when it was issued (counted from today, not from its
+    old expiry: what a renewal at the desk promises the patron is the same whenever they come)."""
+    with transaction():
+        user = _live_account(username)
+        user.card_expires_on = expiry_from(now, validity_days)
+    return user
+
+
 def replace_lost_card(username, now):
     """A new card for an account whose card was lost (or a first one for an account from before cards): the old
     number is retired for good. The expiry stays as it was: a replacement is not a renewal."""
     with transaction():
         # Locked: two replacements at once retire each number once (the second retires the first's new one).
-        user = db.session.scalars(sa.select(User).where(sa.func.lower(User.username) == username.lower(),
-                                                        User.deleted_at.is_(None)).with_for_update()).first()
-        if user is None:
-            raise NotFound(f"No user named {username!r}")
+        user = _live_account(username)
         if user.card_number is not None:
             db.session.add(RetiredCard(number=user.card_number, username=user.username, retired_at=now))
         user.card_number = new_card_number()

@@ -24,7 +24,8 @@ def _counts():
 
 
 def _described(category, patrons):
-    return {"code": category.code, "name": category.name, "patrons": patrons}
+    return {"code": category.code, "name": category.name, "patrons": patrons,
+            "default": category.code == DEFAULT_CATEGORY}
 
 
 def list_categories():

@@ -11,6 +11,7 @@ from library_common.schema import (FullMatch, OneLine, StorableString, USERNAME,
                                    Text)
 
 from . import cards
+from .accounts import NO_PASSWORD, NO_PASSWORD_YET
 from .approval import EMAIL_CONFIRMATION, LIBRARIAN_APPROVAL, awaiting
 from .categories import CODE_RULE
 from .deps import deps
@@ -109,6 +110,10 @@ class UserSchema(ma.Schema):
         "description": "While provisional, what approves the account: confirming its e-mail address (or a "
                        "librarian), or a librarian alone; null once it may borrow"})
 
+    has_password = fields.Method("_has_password", metadata={
+        "type": "boolean", "description": "False while the account has no password yet (registered at the desk): "
+                                          "its welcome link, or a librarian's POST /users/<username>/desk-password, "
+                                          "gives it one"})
     category = fields.String(metadata={"description": "The patron category's code (GET /patron-categories)"})
     card_number = fields.String(allow_none=True, metadata={"description": "The library card's number (null: no card: "
                                                                           "an account from before cards)"})
@@ -123,6 +128,9 @@ class UserSchema(ma.Schema):
 
     def _awaiting(self, user):
         return awaiting(user, deps().self_registration)
+
+    def _has_password(self, user):
+        return user.password_hash not in (NO_PASSWORD, NO_PASSWORD_YET)
 
     def _card_expired(self, user):
         return cards.is_expired(user, now())  # as of this answer, whichever rule produced the account
@@ -185,6 +193,7 @@ class CategorySchema(ma.Schema):
     code = fields.String(metadata={"description": "What the other services store; never changes"})
     name = fields.String()
     patrons = fields.Integer(metadata={"description": "Accounts in this category"})
+    default = fields.Boolean(metadata={"description": "The category new accounts get; it cannot be deleted"})
 
 
 class NewCategorySchema(Strict):

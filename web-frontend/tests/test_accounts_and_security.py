@@ -203,7 +203,8 @@ def test_librarians_search_users(client, services, log_in_as):
 def concrete_urls(app, prefix="", methods=("GET", "POST")):
     """Every route of the app (under `prefix`) with sample values for its variables, per method."""
     samples = {"book_id": 1, "loan_id": 1, "hold_id": 1, "notice_id": 1, "message_id": "1-ab", "username": "alice",
-               "barcode": "1000000001", "genre_id": 1, "filename": "style.css", "action": "deactivate", "import_id": 1}
+               "barcode": "1000000001", "genre_id": 1, "filename": "style.css", "action": "deactivate", "import_id": 1,
+               "code": "child"}
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if rule.rule.startswith(prefix):

@@ -4,8 +4,8 @@ these check only what a browser can get wrong before asking them."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms.fields.choices import SelectChoice
-from wtforms import (EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (DateField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
+                     StringField, TextAreaField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
 
 # The default lists a search by best match (title matches first) and the whole catalogue by title.
@@ -88,7 +88,9 @@ class RegisterPatronForm(NamesForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=128)])
+    # user-service takes any of the three (POST /login); the field keeps its name, which browsers' password
+    # managers have learnt
+    username = StringField("Username, card number or e-mail", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
     next = HiddenField()
 
@@ -134,7 +136,7 @@ class CheckinForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     patron = StringField("Patron", validators=[InputRequired(), Length(max=100)],
-                         description="Username, or the start of a name")
+                         description="Scan their card, or type a username or the start of a name")
     barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], description="Scan the item")
 
 
@@ -159,6 +161,40 @@ class GenreMergeForm(FlaskForm):
 class PatronEmailForm(FlaskForm):
     email = email_field("E-mail address", description="Leave it empty to remove the address. A new address gets a "
                                                       "link to confirm it.")
+
+
+class PatronCategoryForm(FlaskForm):
+    # The choices are user-service's list (GET /patron-categories), which also refuses an unknown code.
+    category = SelectField("Category", validate_choice=False, validators=[InputRequired()])
+
+
+class CardExpiryForm(FlaskForm):
+    card_expires_on = DateField("Valid until", validators=[Optional()],
+                                description="The card's last day. Leave it empty and the card never expires.")
+
+
+class PatronContactForm(FlaskForm):
+    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
+    postal_address = TextAreaField("Postal address", validators=[Optional(), Length(max=300)])
+    staff_note = TextAreaField("Note for the staff", validators=[Optional(), Length(max=1000)],
+                               description="Only librarians see it; the patron never does.")
+
+    def contact_fields(self):
+        """Empty fields remove what the account had."""
+        return {name: (self[name].data or "").strip() or None for name in ("phone", "postal_address", "staff_note")}
+
+
+CATEGORY_CODE = Regexp(r"^[a-z0-9_-]{1,32}\Z", message="1 to 32 lower-case letters, digits, '_' or '-'")
+
+
+class PatronCategoryAddForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired(), CATEGORY_CODE],
+                       description="Short and for good: the other services keep it (such as senior)")
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)], description="What the pages show")
+
+
+class PatronCategoryRenameForm(FlaskForm):
+    name = StringField("New name", validators=[InputRequired(), Length(max=100)])
 
 
 class RoleForm(FlaskForm):

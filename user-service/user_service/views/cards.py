@@ -33,6 +33,15 @@ def replace_card(username):
     return cards.replace_lost_card(username, now())
 
 
+@blp.route("/users/<username:username>/card/renewal", methods=["POST"])
+@blp.librarian_required
+@blp.response(200, UserSchema)
+@blp.errors(404)
+def renew_card(username):
+    """Renew a card (librarians): valid CARD_VALIDITY_DAYS from today. PATCH card_expires_on sets any other date"""
+    return cards.renew(username, now(), deps().card_validity_days)
+
+
 @blp.route("/users/<username:username>/desk-password", methods=["POST"])
 @blp.librarian_required
 @blp.response(201, DeskPasswordSchema)
