@@ -213,6 +213,31 @@ def test_a_refused_desk_password_says_why(client, log_in_as, services):
     assert flashes(client)[0][1].startswith("No password given: alice has a password already")
 
 
+def test_the_desk_registers_a_patron_in_a_category_with_contact_details(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/patron-categories", json=categories())
+    registered = services.post(f"{USERS}/users", status=201, json=account("kid", category="child"))
+
+    page = client.get("/manage/patrons/new").get_data(as_text=True)
+    client.post("/manage/patrons/new", data={"username": "kid", "first_name": "Kit", "last_name": "Id",
+                                             "email": "", "category": "child", "phone": " 0123 ",
+                                             "postal_address": "2 Main Street\r\nTown"})
+
+    assert '<option selected value="adult">Adult</option>' in page  # the default, chosen for them
+    assert json_body(registered.calls[0]) == {"username": "kid", "first_name": "Kit", "last_name": "Id",
+                                              "category": "child", "phone": "0123",
+                                              "postal_address": "2 Main Street\r\nTown"}
+
+
+def test_without_the_categories_the_desk_still_registers_in_the_default_one(client, log_in_as, services):
+    log_in_as("boss", "librarian")
+    services.get(f"{USERS}/patron-categories", status=503, json={"message": "Down"})
+
+    page = client.get("/manage/patrons/new")
+
+    assert page.status_code == 200 and 'name="category"' not in page.get_data(as_text=True)
+
+
 # ---- the Patron categories page --------------------------------------------------------------------------------
 
 

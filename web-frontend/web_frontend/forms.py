@@ -79,12 +79,18 @@ class VerifyEmailForm(FlaskForm):
 
 class RegisterPatronForm(NamesForm):
     username = username_field("3 to 32 letters, digits, '.', '_' or '-': the patron logs in with it")
-    email = email_field(description="We e-mail the patron a link to choose a password. Without an address, "
-                                    "only the desk can lend to them until one is added.")
+    email = email_field(description="We e-mail the patron a link to choose a password. Without an address, you "
+                                    "give them a password on their page.")
+    # The choices are user-service's list; the view leaves the field out when it cannot have them.
+    category = SelectField("Category", validate_choice=False, validators=[Optional()])
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=30)])
+    postal_address = TextAreaField("Postal address (optional)", validators=[Optional(), Length(max=300)])
 
     def patron_fields(self):
+        optional = {name: self[name].data.strip() for name in ("email", "category", "phone", "postal_address")
+                    if name in self and (self[name].data or "").strip()}
         return {"username": self.username.data, "first_name": self.first_name.data,
-                "last_name": self.last_name.data} | ({"email": self.email.data} if self.email.data else {})
+                "last_name": self.last_name.data} | optional
 
 
 class LoginForm(FlaskForm):

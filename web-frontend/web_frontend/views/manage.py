@@ -413,9 +413,17 @@ def users():
 
 @bp.route("/patrons/new", methods=["GET", "POST"])
 def register_patron():
-    """A patron registered at the desk: no password from the librarian; the patron chooses one through the
-    link we e-mail them."""
+    """A patron registered at the desk, in a category, with the contact details the desk keeps: no password from
+    the librarian; the patron chooses one through the link we e-mail them (without an address, the librarian gives
+    them one on their page)."""
     form = RegisterPatronForm()
+    categories, _problem = attempt(lambda: backend().patron_categories(current_user.token), "The account service")
+    # Without the list (user-service could not say) the field is left out: the account gets the default one.
+    form.category.choices = [SelectChoice(category["code"], category["name"]) for category in categories or []]
+    if not categories:
+        del form.category
+    elif not form.is_submitted():
+        form.category.data = next((category["code"] for category in categories if category["default"]), None)
     if form.validate_on_submit():
         try:
             registered = backend().register_patron(current_user.token, form.patron_fields())
@@ -431,8 +439,8 @@ def welcome_news(registered):
     username = registered["username"]
     if registered["email"]:
         return f"We have e-mailed {username} a link to choose a password."
-    return (f"{username} is registered, and the desk can lend to them now. To use the website they need an e-mail "
-            "address: add one below, and we will e-mail them a link to choose a password.")
+    return (f"{username} is registered, and the desk can lend to them now. To use the website they need a "
+            "password: give them one below, or add an e-mail address and we will e-mail them a link to choose one.")
 
 
 def account_or_404(username):
