@@ -144,7 +144,7 @@ def world(stack):
                   json={"username": desk_patron, "first_name": "D", "last_name": "Esk"}).raise_for_status()
     for role in ROLES:
         places[role] |= {"genre": genres[0], "genre_into": genres[1], "victim_card": victim_card,
-                         "desk_patron": desk_patron}
+                         "desk_patron": desk_patron, "category": "matrix", "spare_category": "matrix-spare"}
     return World(tokens=tokens, victim=patron_a, places=places,
                  usernames={"patron_a": patron_a, "patron_b": patron_b, "deactivated": deactivated,
                             "deleted": deleted})
@@ -152,7 +152,8 @@ def world(stack):
 
 # (service, method, path, body, expected: visitor, patron A, patron B on A's data, librarian, deactivated, deleted)
 # In paths and bodies (World.places, one set per role): {victim} is patron A, {victim_card} A's library card (until
-# the row that replaces it), {desk_patron} an account registered at the desk without a password or an address;
+# the row that replaces it), {desk_patron} an account registered at the desk without a password or an address,
+# {category} the patron category the POST row adds and {spare_category} an empty one to delete;
 # {book} a book of the role's own,
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
@@ -218,8 +219,8 @@ MATRIX = [
     # keep them, and alone set an account's category, card expiry and contact details
     ("users", "GET", "/patron-categories", None, (401, 200, 200, 200, 401, 401)),
     ("users", "POST", "/patron-categories", {"code": "matrix", "name": "Matrix"}, (401, 403, 403, 201, 401, 401)),
-    ("users", "PATCH", "/patron-categories/matrix", {"name": "Matrix renamed"}, (401, 403, 403, 200, 401, 401)),
-    ("users", "DELETE", "/patron-categories/matrix-spare", None, (401, 403, 403, 204, 401, 401)),
+    ("users", "PATCH", "/patron-categories/{category}", {"name": "Matrix renamed"}, (401, 403, 403, 200, 401, 401)),
+    ("users", "DELETE", "/patron-categories/{spare_category}", None, (401, 403, 403, 204, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"category": "child"}, (401, 403, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"staff_note": "Checked"}, (401, 403, 403, 200, 401, 401)),
     ("users", "PATCH", "/users/{victim}", {"card_expires_on": "2030-01-31"}, (401, 403, 403, 200, 401, 401)),

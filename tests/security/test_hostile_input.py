@@ -205,14 +205,16 @@ def test_hostile_text_in_every_form(stack, patron, kind):
     assert response.status_code in (302, 400)
     assert "<script>alert" not in response.text
     username, _headers = patron
-    for path, fields in ((f"/manage/users/{username}/contact", {"phone": value, "postal_address": value,
-                                                                 "staff_note": value}),
-                         (f"/manage/users/{username}/card/expiry", {"card_expires_on": value}),
-                         (f"/manage/users/{username}/category", {"category": value}),
-                         ("/manage/patron-categories", {"code": value, "name": value}),
-                         ("/manage/patron-categories/staff/rename", {"name": value})):
+    # the patron page's forms have prefixes (their fields', and their CSRF tokens', names start with it)
+    for path, prefix, fields in ((f"/manage/users/{username}/contact", "contact-",
+                                  {"phone": value, "postal_address": value, "staff_note": value}),
+                                 (f"/manage/users/{username}/card/expiry", "card-", {"card_expires_on": value}),
+                                 (f"/manage/users/{username}/category", "category-", {"category": value}),
+                                 ("/manage/patron-categories", "", {"code": value, "name": value}),
+                                 ("/manage/patron-categories/staff/rename", "", {"name": value})):
+        named = {prefix + name: text for name, text in {**fields, "csrf_token": token}.items()}
         response = librarian.post(stack.web + path, timeout=10, allow_redirects=False, headers=FORM,
-                                  data=form_body({**fields, "csrf_token": token}))
+                                  data=form_body(named))
         assert response.status_code in (302, 400), (path, response.status_code)
         assert "<script>alert" not in response.text
     for path in (f"/manage/users/{username}", "/manage/patron-categories"):

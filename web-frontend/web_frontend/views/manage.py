@@ -454,7 +454,8 @@ def patron(username):
 
 def patron_page(username, email_form=None, contact_form=None, expiry_form=None):
     """A patron at a glance: their account, category, card and contact details, what they have (overdue first),
-    what they wait for; with the form just sent (and its errors) or each form fresh."""
+    what they wait for; with the form just sent (and its errors) or each form fresh. Each form but the address's
+    has a prefix, so their fields' names and ids (their CSRF tokens' too) never clash."""
     token = current_user.token
     account = account_or_404(username)
     summary, problem = attempt(lambda: backend().patron(token, account["username"]), "The loans service")
@@ -464,11 +465,12 @@ def patron_page(username, email_form=None, contact_form=None, expiry_form=None):
     categories, categories_problem = attempt(lambda: backend().patron_categories(token), "The account service")
     forms = {
         "email_form": email_form or PatronEmailForm(formdata=None, data={"email": account["email"]}),
-        "contact_form": contact_form or PatronContactForm(formdata=None, data=account),
-        "expiry_form": expiry_form or CardExpiryForm(formdata=None, data={
+        "contact_form": contact_form or PatronContactForm(prefix="contact", formdata=None, data=account),
+        "expiry_form": expiry_form or CardExpiryForm(prefix="card", formdata=None, data={
             "card_expires_on": date.fromisoformat(account["card_expires_on"]) if account.get("card_expires_on")
             else None}),
-        "category_form": PatronCategoryForm(formdata=None, data={"category": account.get("category")}),
+        "category_form": PatronCategoryForm(prefix="category", formdata=None,
+                                            data={"category": account.get("category")}),
     }
     forms["category_form"].category.choices = [SelectChoice(category["code"], category["name"])
                                                for category in categories or []]
@@ -497,7 +499,7 @@ def change_patron_email(username):
 
 @bp.post("/users/<username>/category")
 def change_patron_category(username):
-    form = PatronCategoryForm()
+    form = PatronCategoryForm(prefix="category")
     if not form.validate_on_submit():
         flash("Choose a category.", "error")
     else:
@@ -512,7 +514,7 @@ def change_patron_category(username):
 @bp.post("/users/<username>/contact")
 def change_patron_contact(username):
     """Phone, postal address and the staff's note: only librarians change them (and only they see the note)."""
-    form = PatronContactForm()
+    form = PatronContactForm(prefix="contact")
     if form.validate_on_submit():
         try:
             backend().change_account(current_user.token, username, form.contact_fields())
@@ -535,7 +537,7 @@ def renew_card(username):
 
 @bp.post("/users/<username>/card/expiry")
 def change_card_expiry(username):
-    form = CardExpiryForm()
+    form = CardExpiryForm(prefix="card")
     if form.validate_on_submit():
         last_day = form.card_expires_on.data
         try:
