@@ -1,7 +1,7 @@
 """Library cards: the number the desk scans and the patron may log in with, until when it is valid, and what
 happens when one is lost.
 
-A card number is "P", eight digits from a PostgreSQL sequence and a Luhn check digit: P000000017, P000000025...
+A card number is "P", eight digits from a PostgreSQL sequence and a Luhn check digit: P000000018, P000000026...
 - The sequence makes each number unique without a retry loop, and never hands one out twice, so a retired
   number is never someone else's later.
 - The "P" tells a patron's card from an item's barcode (digits only, e.g. 1000000001) when either is scanned
