@@ -24,7 +24,8 @@ VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not
                  "forgot-password": "/forgot-password", "reset-password": "/reset-password?token=abc",
                  "reset-password-without-token": "/reset-password", "verify-email": "/account/verify?token=abc"}
 LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
-                   "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new"}
+                   "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new",
+                   "patron-categories": "/manage/patron-categories"}
 
 
 def test_visitor_pages(page, sample_book):
@@ -55,6 +56,8 @@ def test_librarian_pages(page, stack, sample_book, patron):
     for name, path in {**LIBRARIAN_PAGES, "edit-book": f"/manage/books/{sample_book['id']}/edit",
                        "delete-book": f"/manage/books/{sample_book['id']}/delete",
                        "patron-page": f"/manage/users/{patron}",
-                       "deactivate-patron": f"/manage/users/{patron}/deactivate"}.items():
+                       "deactivate-patron": f"/manage/users/{patron}/deactivate",
+                       "library-card": f"/manage/users/{patron}/card",
+                       "replace-card": f"/manage/users/{patron}/card/replacement"}.items():
         page.goto(path)
         assert serious_violations(page) == [], name
