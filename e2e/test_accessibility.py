@@ -26,7 +26,8 @@ VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not
                  "reset-password-without-token": "/reset-password", "verify-email": "/account/verify?token=abc"}
 LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
                    "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new",
-                   "item-types-page": "/manage/item-types"}
+                   "item-types-page": "/manage/item-types", "patron-categories": "/manage/patron-categories",
+                   "policy-page": "/manage/policy"}
 
 
 def test_visitor_pages(page, sample_book):
@@ -60,6 +61,8 @@ def test_librarian_pages(page, stack, sample_book, patron):
                        "copy-page": f"/manage/items/{barcode}/edit",
                        "delete-book": f"/manage/books/{sample_book['id']}/delete",
                        "patron-page": f"/manage/users/{patron}",
-                       "deactivate-patron": f"/manage/users/{patron}/deactivate"}.items():
+                       "deactivate-patron": f"/manage/users/{patron}/deactivate",
+                       "library-card": f"/manage/users/{patron}/card",
+                       "replace-card": f"/manage/users/{patron}/card/replacement"}.items():
         page.goto(path)
         assert serious_violations(page) == [], name

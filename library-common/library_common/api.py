@@ -76,6 +76,10 @@ class Blueprint(flask_smorest.Blueprint):
         """Only for librarians (401 without a token, 403 for anyone else), and documented as such."""
         return auth.librarian_required(self._bearer_auth(view))
 
+    def token_required(self, view):
+        """For anyone with a valid token, a person's or a service's (401 without one), and documented as such."""
+        return auth.token_required(self.errors(401)(self.doc(security=BEARER_AUTH)(view)))
+
     def service_required(self, scope, librarians_too=False):
         """Only for the library's services whose token has `scope` (and librarians, when `librarians_too`), and
         documented as such."""

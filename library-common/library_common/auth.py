@@ -219,6 +219,8 @@ def _only_for(allowed, refusal):
 # For people's accounts: a service token is refused (it names no patron to act for).
 login_required = _only_for(lambda principal: not principal.is_service, "For people's accounts, not for services")
 librarian_required = _only_for(lambda principal: principal.is_librarian, "Librarians only")
+# For anyone with a valid token, a person's or a service's: what every account and every service may read.
+token_required = _only_for(lambda principal: True, "")
 
 
 def service_required(scope, librarians_too=False):

@@ -136,8 +136,15 @@ def world(stack):
     stack.wait_for_account_changes()
     genres = [requests.post(f"{stack.books}/genres", headers=librarian, timeout=10, json={"name": name}).json()["id"]
               for name in ("Matrix To Merge", "Matrix Kept")]
+    requests.post(f"{stack.users}/patron-categories", headers=librarian, timeout=10,
+                  json={"code": "matrix-spare", "name": "Matrix spare"}).raise_for_status()
+    victim_card = requests.get(f"{stack.users}/users/{patron_a}", headers=librarian, timeout=10).json()["card_number"]
+    desk_patron = f"desk-{uuid.uuid4().hex[:8]}"  # registered without an address: no password until the desk gives one
+    requests.post(f"{stack.users}/users", headers=librarian, timeout=10,
+                  json={"username": desk_patron, "first_name": "D", "last_name": "Esk"}).raise_for_status()
     for role in ROLES:
-        places[role] |= {"genre": genres[0], "genre_into": genres[1]}
+        places[role] |= {"genre": genres[0], "genre_into": genres[1], "victim_card": victim_card,
+                         "desk_patron": desk_patron, "category": "matrix", "spare_category": "matrix-spare"}
     for code in ("matrix-renamed", "matrix-spare"):
         requests.post(f"{stack.books}/item-types", headers=librarian, timeout=10,
                       json={"code": code, "name": code.title()}).raise_for_status()
@@ -149,7 +156,10 @@ def world(stack):
 
 
 # (service, method, path, body, expected: visitor, patron A, patron B on A's data, librarian, deactivated, deleted)
-# In paths and bodies (World.places, one set per role): {victim} is patron A; {book} a book of the role's own,
+# In paths and bodies (World.places, one set per role): {victim} is patron A, {victim_card} A's library card (until
+# the row that replaces it), {desk_patron} an account registered at the desk without a password or an address,
+# {category} the patron category the POST row adds and {spare_category} an empty one to delete;
+# {book} a book of the role's own,
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
@@ -217,6 +227,22 @@ MATRIX = [
     ("users", "POST", "/password-resets/confirm", {"token": "not.a.link", "password": PASSWORD}, (400,) * 6),
     ("users", "POST", "/users/{victim}/password-reset", None, (401, 403, 403, 409, 401, 401)),
     ("users", "POST", "/users/{victim}/approval", None, (401, 403, 403, 200, 401, 401)),
+    # Patron categories: everyone with a token reads them (the services too, see SERVICES_LET_IN); librarians
+    # keep them, and alone set an account's category, card expiry and contact details
+    ("users", "GET", "/patron-categories", None, (401, 200, 200, 200, 401, 401)),
+    ("users", "POST", "/patron-categories", {"code": "matrix", "name": "Matrix"}, (401, 403, 403, 201, 401, 401)),
+    ("users", "PATCH", "/patron-categories/{category}", {"name": "Matrix renamed"}, (401, 403, 403, 200, 401, 401)),
+    ("users", "DELETE", "/patron-categories/{spare_category}", None, (401, 403, 403, 204, 401, 401)),
+    ("users", "PATCH", "/users/{victim}", {"category": "child"}, (401, 403, 403, 200, 401, 401)),
+    ("users", "PATCH", "/users/{victim}", {"staff_note": "Checked"}, (401, 403, 403, 200, 401, 401)),
+    ("users", "PATCH", "/users/{victim}", {"card_expires_on": "2030-01-31"}, (401, 403, 403, 200, 401, 401)),
+    # Library cards: the desk's lookup, renewal and replacement (after which A's old card is refused), a first
+    # password for a patron no mailed link can reach (shown to the librarian once)
+    ("users", "GET", "/cards/{victim_card}", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "POST", "/users/{victim}/card/renewal", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "POST", "/users/{victim}/card", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "GET", "/cards/{victim_card}", None, (401, 403, 403, 409, 401, 401)),
+    ("users", "POST", "/users/{desk_patron}/desk-password", None, (401, 403, 403, 201, 401, 401)),
     ("borrows", "GET", "/borrows/active-counts?book_id={shelf}", None, (200, 200, 200, 200, 200, 200)),
     ("borrows", "GET", "/borrows?username={victim}", None, (401, 200, 403, 200, 401, 401)),
     ("borrows", "GET", "/borrows/user/{victim}", None, (401, 200, 403, 200, 401, 401)),
@@ -316,6 +342,7 @@ SERVICES_LET_IN = {
     ("borrows", "GET", "/events"): (403, 200),
     ("users", "GET", "/contacts/{victim}"): (403, 200),
     ("users", "POST", "/mailed-links"): (403, 404),  # event 1 asked for no link (a registration)
+    ("users", "GET", "/patron-categories"): (200, 200),  # what every service may know of an account's category
     ("borrows", "GET", "/circulation/books?book_id={shelf}"): (200, 403),
     ("borrows", "GET", "/circulation/books/{shelf}"): (200, 403),
 }
@@ -471,6 +498,10 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/users", (302, 403, 403, 200, 302, 302)),
     ("/manage/genres", (302, 403, 403, 200, 302, 302)),
     ("/manage/item-types", (302, 403, 403, 200, 302, 302)),
+    ("/manage/patron-categories", (302, 403, 403, 200, 302, 302)),
+    ("/manage/users/{victim}/card", (302, 403, 403, 200, 302, 302)),  # the card to print
+    ("/manage/users/{victim}/card/replacement", (302, 403, 403, 200, 302, 302)),  # asks first
+    ("/manage/policy", (302, 403, 403, 200, 302, 302)),
     ("/suggestions?q=sh", (200, 200, 200, 200, 200, 200)),
     ("/books/999999/cover", (404, 404, 404, 404, 404, 404)),  # anyone's; no such book, no cover
     ("/manage/users/{victim}/borrows", (302, 403, 403, 200, 302, 302)),
@@ -497,6 +528,7 @@ def test_each_role_gets_exactly_the_expected_page(stack, browsers, path, expecte
 # Page actions (a POST with the page's CSRF token): path, expected as for PAGES, and where a librarian is sent.
 PAGE_ACTIONS = [
     ("/manage/users/{victim}/approval", (302, 403, 403, 302, 302, 302), "/manage/users/{victim}"),
+    ("/manage/users/{victim}/card/renewal", (302, 403, 403, 302, 302, 302), "/manage/users/{victim}#card"),
 ]
 
 

@@ -66,6 +66,11 @@ def json_endpoints(stack, librarian, patron):
         ("PATCH", f"{stack.users}/users/{username}", {"first_name": "A"}, ["first_name", "last_name"], patron_headers),
         ("PATCH", f"{stack.users}/users/{username}", {"email": "h@example.org", "current_password": "hostile-password"},
          ["email", "current_password"], patron_headers),
+        ("PATCH", f"{stack.users}/users/{username}", {"staff_note": "N"},
+         ["phone", "postal_address", "staff_note", "category", "card_expires_on"], librarian),
+        ("POST", f"{stack.users}/patron-categories", {"code": f"h{uuid.uuid4().hex[:6]}", "name": "H"},
+         ["code", "name"], librarian),
+        ("PATCH", f"{stack.users}/patron-categories/staff", {"name": "Staff"}, ["name"], librarian),
         ("POST", f"{stack.books}/books", {"title": "T", "author": "A", "genre": "G"},
          ["title", "author", "genre", "isbn", "description", "language"], librarian),
         ("POST", f"{stack.books}/genres", {"name": "G"}, ["name"], librarian),
@@ -136,6 +141,17 @@ def test_hostile_search_terms(stack, kind):
         assert page.status_code in (200, 400, 414) and "text/html" in page.headers["Content-Type"]
 
 
+@pytest.mark.parametrize("kind", HOSTILE_TEXT)
+def test_hostile_card_numbers_and_category_codes_in_paths(stack, librarian, kind):
+    value = url_encoded(HOSTILE_TEXT[kind])
+    for method, path in (("GET", f"/cards/{value}"), ("PATCH", f"/patron-categories/{value}"),
+                         ("DELETE", f"/patron-categories/{value}"), ("GET", f"/users?q={value}")):
+        response = requests.request(method, f"{stack.users}{path}", headers=librarian, timeout=10,
+                                    json={"name": "Renamed"} if method == "PATCH" else None)
+        assert_clear_error_or_success(response)
+        assert response.status_code in (200, 400, 404, 414), (method, path[:40], response.status_code)
+
+
 def test_stored_hostile_text_comes_back_as_typed_and_is_shown_escaped(stack, librarian):
     title = f"{HOSTILE_TEXT['html']} {HOSTILE_TEXT['sql']} {HOSTILE_TEXT['rtl override']} {HOSTILE_TEXT['emoji']}"
     created = requests.post(f"{stack.books}/books", headers=librarian, timeout=10, json={
@@ -168,7 +184,7 @@ def web_form_session(stack, *credentials):
 
 
 @pytest.mark.parametrize("kind", ["html", "nul byte", "lone surrogate", "huge", "rtl override", "sql"])
-def test_hostile_text_in_every_form(stack, kind):
+def test_hostile_text_in_every_form(stack, patron, kind):
     value = HOSTILE_TEXT[kind]
     visitor, token = web_form_session(stack)
     for path, fields in (("/signup", {"username": value, "first_name": value, "last_name": value, "email": value,
@@ -190,3 +206,18 @@ def test_hostile_text_in_every_form(stack, kind):
                                               "csrf_token": token}))
     assert response.status_code in (302, 400)
     assert "<script>alert" not in response.text
+    username, _headers = patron
+    # the patron page's forms have prefixes (their fields', and their CSRF tokens', names start with it)
+    for path, prefix, fields in ((f"/manage/users/{username}/contact", "contact-",
+                                  {"phone": value, "postal_address": value, "staff_note": value}),
+                                 (f"/manage/users/{username}/card/expiry", "card-", {"card_expires_on": value}),
+                                 (f"/manage/users/{username}/category", "category-", {"category": value}),
+                                 ("/manage/patron-categories", "", {"code": value, "name": value}),
+                                 ("/manage/patron-categories/staff/rename", "", {"name": value})):
+        named = {prefix + name: text for name, text in {**fields, "csrf_token": token}.items()}
+        response = librarian.post(stack.web + path, timeout=10, allow_redirects=False, headers=FORM,
+                                  data=form_body(named))
+        assert response.status_code in (302, 400), (path, response.status_code)
+        assert "<script>alert" not in response.text
+    for path in (f"/manage/users/{username}", "/manage/patron-categories"):
+        assert "<script>alert" not in librarian.get(stack.web + path, timeout=10).text

@@ -24,6 +24,20 @@ def app(postgres_server_url):
                         NOTIFICATION_SERVICE_SECRET=NOTIFIER_SECRET)
 
 
+SEEDED_CATEGORIES = {"adult": "Adult", "child": "Child", "staff": "Staff"}
+
+
+@pytest.fixture(autouse=True)
+def seeded_categories(app):
+    """The categories migration 0014 seeds, back before each test (every test ends by emptying every table)."""
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        session.execute(sa.text("INSERT INTO patron_categories (code, name) VALUES (:code, :name) "
+                                "ON CONFLICT DO NOTHING"),
+                        [{"code": code, "name": name} for code, name in SEEDED_CATEGORIES.items()])
+        session.commit()
+
+
 @pytest.fixture(autouse=True)
 def fresh_deps(app):
     """Every test empties the tables, signing keys included: each starts with objects that know none."""

@@ -59,6 +59,8 @@ DEFAULTS = {
     # Accounts registered online: "open" (may borrow at once), "verified" (provisional until the address is
     # confirmed or a librarian approves them) or "approval" (until a librarian approves them); see approval.py.
     "SELF_REGISTRATION": "verified",
+    # How long a new library card is valid, in days from the day it is issued (about three years).
+    "CARD_VALIDITY_DAYS": 1095,
 }
 
 log = logging.getLogger(__name__)
@@ -67,8 +69,8 @@ log = logging.getLogger(__name__)
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
-    blueprints = [views.accounts.blp, views.users.blp, views.email_links.blp, views.keys.blp, views.contacts.blp,
-                  views.service_tokens.blp, feed_blueprint()]
+    blueprints = [views.accounts.blp, views.users.blp, views.cards.blp, views.categories.blp, views.email_links.blp,
+                  views.keys.blp, views.contacts.blp, views.service_tokens.blp, feed_blueprint()]
     app = create_service_app(__name__, settings, db, blueprints,
                              secret_names=["SECRET_KEY", "LINK_SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],
@@ -126,7 +128,15 @@ def build_deps(settings):
         links=LinkTokens(settings["LINK_SECRET_KEY"], timedelta(hours=settings["EMAIL_VERIFICATION_HOURS"]),
                          timedelta(minutes=settings["PASSWORD_RESET_MINUTES"])),
         self_registration=checked_mode(settings["SELF_REGISTRATION"]),
+        card_validity_days=_positive("CARD_VALIDITY_DAYS", settings["CARD_VALIDITY_DAYS"]),
     )
+
+
+def _positive(name, days):
+    """A number of days that must be at least one: a card valid for none would be expired when issued."""
+    if days < 1:
+        raise RuntimeError(f"{name} must be at least 1, not {days}")
+    return days
 
 
 def _bootstrap_librarian(app, username, password):

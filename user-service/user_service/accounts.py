@@ -1,5 +1,7 @@
 """Accounts: registration, authentication and profile changes, as plain functions over the database."""
 
+import secrets
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -10,10 +12,13 @@ from library_common import events
 from library_common.search_text import fold
 from library_common.transactions import transaction
 
-from . import throttle
-from .models import User, db
+from . import cards, categories, throttle
+from .models import DEFAULT_CATEGORY, User, db
 
 INVALID_LOGIN = "Invalid username or password"
+# What only librarians change in an account besides its role and active flag: its category, its card's expiry,
+# and the contact details the desk keeps (the holder sees the phone and address, never the note).
+STAFF_FIELDS = ("category", "card_expires_on", "phone", "postal_address", "staff_note")
 TAKEN = "That username is taken"
 EMAIL_TAKEN = "Another account already uses this e-mail address"
 DEACTIVATED = "This account is deactivated; ask a librarian"
@@ -56,6 +61,23 @@ def find_user(username, lock=False):
     return db.session.scalars(statement.with_for_update() if lock else statement).first()
 
 
+def find_for_login(identifier):
+    """The live account a login names, or None: by its verified e-mail address (text with an '@': an unverified
+    address proves nothing, and several accounts may have typed it), by its card number, or by its username. A
+    card number wins over a username that happens to be the same text (only accounts from before cards can have
+    one: registration refuses usernames shaped like card numbers); a retired card names nobody."""
+    if "@" in identifier:
+        return verified_owner(identifier)
+    card = cards.normalised(identifier)
+    if card is not None:
+        holder = cards.live_holder(card)
+        if holder is not None:
+            return holder
+        if cards.retired(card) is not None:
+            return None
+    return find_user(identifier)
+
+
 def find_by_username_or_email(text):
     """The live account with that username, or that e-mail address (a username has no '@'); any letter case."""
     if "@" not in text:
@@ -87,13 +109,19 @@ def account_for(actor, username):
     return get_user(username)
 
 
-def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON, provisional=False):
-    """A new account. A name is never given twice, not even a deleted account's: loans refer to it; an
-    e-mail address is the account's once verified (see _set_email). `password` None: registered at the desk,
-    the holder chooses one through the welcome link mailed to `email` (without one, only the desk can lend to
-    them until a librarian adds an address). `provisional`: registered online, may not borrow yet (see approval.py)."""
+def register(deps, *, username, password, first_name, last_name, now, email=None, role=PATRON, provisional=False,
+             category=DEFAULT_CATEGORY, **contact):
+    """A new account, with its library card (valid CARD_VALIDITY_DAYS). A name is never given twice, not even a
+    deleted account's: loans refer to it; an e-mail address is the account's once verified (see _set_email).
+    `password` None: registered at the desk, the holder chooses one through the welcome link mailed to `email`
+    (without one, a librarian may give them a first password: give_desk_password). `provisional`: registered
+    online, may not borrow yet (see approval.py). `category` and `contact` (phone, postal_address, staff_note):
+    given at the desk."""
+    if cards.looks_generated(username):
+        raise BadRequest("Invalid input", errors={"username": cards.LOOKS_LIKE_A_CARD})
     if db.session.scalars(_named(username)).first() is not None:
         raise Conflict(TAKEN, errors={"username": TAKEN})
+    categories.check_exists(category)
     may_mail = email is not None and one_more_mail_to(deps, email, now)
     user = User(
         username=username,
@@ -102,23 +130,75 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
         last_name=last_name,
         role=role,
         provisional=provisional,
+        category=category,
+        **{field: _blank_is_none(value) for field, value in contact.items()},
     )
     try:
         with transaction():
+            cards.issue_card(user, now, deps.card_validity_days)
             db.session.add(user)
             events.record("account.registered", username, role=role)
             if email is not None:
                 _set_email(user, email, may_mail)
-    except IntegrityError as exc:  # registered by a concurrent request since our check
+    except IntegrityError as exc:  # registered by a concurrent request since our check, or its category deleted
+        if _violated(exc) == "users_category_fkey":
+            raise categories.unknown_category(category) from exc
         raise Conflict(TAKEN, errors={"username": TAKEN}) from exc
     return user
 
 
-def register_at_desk(deps, *, username, first_name, last_name, now, email=None):
+def _violated(error):
+    """The name of the constraint an IntegrityError broke (PostgreSQL says), or None."""
+    return getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+
+
+def _blank_is_none(text):
+    return text or None
+
+
+def register_at_desk(deps, *, username, first_name, last_name, now, email=None, **details):
     """A patron registered by a librarian: no password from anyone; the welcome link (to `email`) sets the
-    first one and, being proof that the mail arrived, verifies the address."""
+    first one and, being proof that the mail arrived, verifies the address. `details`: category, phone,
+    postal_address, staff_note."""
     return register(deps, username=username, password=None, first_name=first_name, last_name=last_name,
-                    now=now, email=email)
+                    now=now, email=email, **details)
+
+
+# A password given at the desk is read out or written down: no letters that look alike (0/O, 1/l/I), in groups.
+DESK_PASSWORD_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+DESK_PASSWORD_GROUPS, DESK_PASSWORD_GROUP_LENGTH = 3, 4  # 12 random characters of 31: about 59 bits
+
+
+def desk_password():
+    return "-".join("".join(secrets.choice(DESK_PASSWORD_ALPHABET) for _ in range(DESK_PASSWORD_GROUP_LENGTH))
+                    for _ in range(DESK_PASSWORD_GROUPS))
+
+
+def give_desk_password(deps, username):
+    """A first password for a patron registered at the desk without an e-mail address (so no welcome link can
+    reach them), made here and shown once to the librarian to hand over: {username, password}. Only while the
+    account has no password yet: once it has one (this, or a welcome link's), 409. Only its hash is kept, and it
+    goes into no event: notification-service has nobody to tell."""
+    user = get_user(username)
+    _refuse_desk_password(user)
+    password = desk_password()
+    password_hash = deps.hasher.hash(password)  # slow by design: before the row is locked
+    with transaction():
+        user = find_user(username, lock=True)  # two librarians at once: the second is refused, not the first undone
+        if user is None:
+            raise NotFound(f"No user named {username!r}")
+        _refuse_desk_password(user)
+        user.password_hash = password_hash
+    return {"username": user.username, "password": password}
+
+
+def _refuse_desk_password(user):
+    if user.password_hash != NO_PASSWORD_YET:
+        raise Conflict(f"{user.username} has a password already: only they can change it, or send them a reset "
+                       "link")
+    if user.email is not None:
+        raise Conflict(f"{user.username} has an e-mail address: we have e-mailed them a link to choose their "
+                       "password (remove the address first to give one here)")
 
 
 def _set_email(user, email, may_mail):
@@ -178,9 +258,10 @@ def record_password_changed(user, via):
     events.record("account.password_changed", user.username, via=via)
 
 
-def authenticate(hasher, username, password):
-    """The user these credentials belong to; Unauthorized otherwise, the same way whatever was wrong."""
-    user = find_user(username)
+def authenticate(hasher, identifier, password):
+    """The user these credentials belong to (a username, card number or verified e-mail address: find_for_login);
+    Unauthorized otherwise, the same way whatever was wrong, after one password hash either way."""
+    user = find_for_login(identifier)
     if not hasher.matches(user.password_hash if user else None, password) or user is None:
         raise Unauthorized(INVALID_LOGIN)
     if not user.active:
@@ -211,8 +292,9 @@ def delete_user(actor, username, circulation, now):
 
     Only deactivated accounts, so nobody is deleted by one slip, and only without active loans:
     borrow-service, asked with the librarian's token, refuses while there are any and otherwise cancels the
-    account's holds (when it cannot answer, nothing is deleted). The name, first and last name and password
-    go; the loans, which refer to the name, keep their history.
+    account's holds (when it cannot answer, nothing is deleted). The first and last name, password, address,
+    contact details, staff note and card go (a retired card's record keeps only the username, which stays
+    anyway), the category becomes the default one; the loans, which refer to the name, keep their history.
     """
     user = get_user(username)
     if user.username.lower() == actor.username.lower():
@@ -225,6 +307,9 @@ def delete_user(actor, username, circulation, now):
         user.deleted_at = now
         user.first_name = user.last_name = ""
         user.email = user.email_verified_at = None
+        user.phone = user.postal_address = user.staff_note = None
+        user.card_number = user.card_expires_on = None
+        user.category = DEFAULT_CATEGORY  # a category says something of the person (a child); and it may go
         user.password_hash = NO_PASSWORD
         end_sessions(user, now)
         # What the log said of the account goes with it; the deletion itself is told, so readers forget it too.
@@ -234,15 +319,19 @@ def delete_user(actor, username, circulation, now):
 
 def list_users(offset, limit, search=None, provisional=None):
     """A page of users by username; `search` keeps those whose username or name starts with it (accents and
-    letter case do not matter: "zoe" finds Zoë); `provisional` those that are (or are not) waiting for approval."""
+    letter case do not matter: "zoe" finds Zoë), or whose card number it is (the desk scans a card into the
+    search); `provisional` those that are (or are not) waiting for approval."""
     statement = select(User).where(User.deleted_at.is_(None))
     if provisional is not None:
         statement = statement.where(User.provisional.is_(provisional))
     if search:
         prefix = fold(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        statement = statement.where(or_(func.lower(User.username).like(prefix),
-                                        User.first_name_folded.like(prefix),
-                                        User.last_name_folded.like(prefix)))
+        matches = [func.lower(User.username).like(prefix), User.first_name_folded.like(prefix),
+                   User.last_name_folded.like(prefix)]
+        card = cards.normalised(search)
+        if card is not None:
+            matches.append(User.card_number == card)
+        statement = statement.where(or_(*matches))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
     users = db.session.scalars(statement.order_by(User.username).offset(offset).limit(limit)).all()
     return users, total
@@ -261,11 +350,11 @@ def _would_leave_no_librarian(user, changes):
 def update_user(deps, actor, username, changes, *, client, now):
     """Apply `changes` to a user, as `actor` (a Principal) may.
 
-    Librarians change anyone's names, e-mail address, role and active flag. Everyone changes their own
-    names and, given the current password, their own password and e-mail address (a stolen session must not
-    be enough to take the account over through a reset link): a guess at it is counted like a failed login
-    (throttle). A password change ends every session issued before it, as deactivation does. A new address
-    is unverified until its link is used.
+    Librarians change anyone's names, e-mail address, role, active flag, category, card expiry and contact
+    details (STAFF_FIELDS). Everyone changes their own names and, given the current password, their own password
+    and e-mail address (a stolen session must not be enough to take the account over through a reset link): a
+    guess at it is counted like a failed login (throttle). A password change ends every session issued before
+    it, as deactivation does. A new address is unverified until its link is used.
     """
     if not actor.may_act_for(username):  # before looking: whether an account exists is not theirs to know
         raise Forbidden("You may only change your own account")
@@ -273,6 +362,10 @@ def update_user(deps, actor, username, changes, *, client, now):
     is_self = actor.username.lower() == user.username.lower()
     if not actor.is_librarian and ({"role", "active"} & changes.keys()):
         raise Forbidden("Only librarians change roles and deactivate accounts")
+    if not actor.is_librarian and (set(STAFF_FIELDS) & changes.keys()):
+        raise Forbidden("Only librarians change categories, library cards and contact details: ask at the desk")
+    if "category" in changes:
+        categories.check_exists(changes["category"])
     if "password" in changes and not is_self:
         raise Forbidden("Only the account holder changes a password")
     email_changes = _email_changes(user, changes)
@@ -284,8 +377,13 @@ def update_user(deps, actor, username, changes, *, client, now):
     if email_changes:
         _count_address_change(deps, user, client, now)
         may_mail = changes["email"] is not None and one_more_mail_to(deps, changes["email"], now)
-    with transaction():
-        return _apply_changes(deps, actor, get_user(username), changes, email_changes, may_mail, now)
+    try:
+        with transaction():
+            return _apply_changes(deps, actor, get_user(username), changes, email_changes, may_mail, now)
+    except IntegrityError as exc:
+        if _violated(exc) == "users_category_fkey":  # deleted by a librarian since we looked
+            raise categories.unknown_category(changes["category"]) from exc
+        raise
 
 
 def _count_address_change(deps, user, client, now):
@@ -325,9 +423,12 @@ def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
         _set_email(user, changes["email"], may_mail)
     elif "email" in changes:  # the same address in another letter case: still the same, still verified
         user.email = changes["email"]
-    for field in ("role", "active"):
+    for field in ("role", "active", "category", "card_expires_on"):
         if field in changes:
             setattr(user, field, changes[field])
+    for field in ("phone", "postal_address", "staff_note"):  # an empty one, or null, removes it
+        if field in changes:
+            setattr(user, field, _blank_is_none(changes[field]))
     return user
 
 

@@ -23,6 +23,7 @@ class Deps(AppDeps):
     circulation: Circulation
     links: LinkTokens  # the signed tokens of mailed links (verify an address, choose a password)
     self_registration: str  # SELF_REGISTRATION: approval.OPEN, VERIFIED or APPROVAL
+    card_validity_days: int  # CARD_VALIDITY_DAYS: how long a new library card is valid
 
 
 deps = Deps.current

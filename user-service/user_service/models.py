@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -15,6 +15,27 @@ Event = event_model(db)
 
 def utcnow():
     return sa.func.now()
+
+
+# Every library card number comes from this sequence (cards.new_card_number): never twice, not even after a card
+# is retired, with no retry loop.
+card_numbers = sa.Sequence("library_card_numbers", metadata=db.metadata)
+DEFAULT_CATEGORY = "adult"  # what every account gets unless a librarian says otherwise (and it cannot be deleted)
+
+
+class PatronCategory(db.Model):
+    """A kind of patron (adult, child, staff...), named by the library: what borrow-service's rules are told about
+    each account (`category` in GET /users/<username>)."""
+
+    __tablename__ = "patron_categories"
+    __table_args__ = (
+        sa.CheckConstraint("code ~ '^[a-z0-9_-]{1,32}$'", name="patron_categories_code_format"),
+        # two categories named alike would be one choice twice in the librarians' menu
+        sa.Index("patron_categories_name_lower_key", sa.func.lower(sa.column("name")), unique=True),
+    )
+
+    code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
 
 
 class User(db.Model):
@@ -37,6 +58,8 @@ class User(db.Model):
         # nothing (anyone may type anyone's address); tombstones keep none (see accounts.delete_user).
         sa.Index("users_verified_email_lower_key", sa.func.lower(sa.column("email")), unique=True,
                  postgresql_where=sa.text("email_verified_at IS NOT NULL")),
+        # what a barcode font and a scanner both take (cards.CARD_FORMAT), stored upper-case so lookups are exact
+        sa.CheckConstraint("card_number ~ '^[0-9A-Z]{6,20}$'", name="users_card_number_format"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +83,19 @@ class User(db.Model):
     # Registered online and not approved yet: may log in and place holds, not borrow (approval.py). False by
     # default, so every other way to make an account (the desk, the CLI, bulk loads) needs no approval.
     provisional: Mapped[bool] = mapped_column(server_default=sa.false())
+    # The patron category (categories.py); borrow-service reads it from the account's answer.
+    category: Mapped[str] = mapped_column(sa.String(32),
+                                          sa.ForeignKey("patron_categories.code", name="users_category_fkey"),
+                                          server_default=DEFAULT_CATEGORY)
+    # The library card (cards.py): a number the desk scans, and until when it is valid (None: no expiry, as for
+    # the accounts from before cards). A tombstone has none.
+    card_number: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    card_expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Contact details the library keeps for the desk: the holder sees the phone and address, only librarians
+    # the note; all three go when the account is deleted.
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    postal_address: Mapped[str | None] = mapped_column(sa.String(300))
+    staff_note: Mapped[str | None] = mapped_column(sa.String(1000))
 
     @validates("first_name", "last_name")
     def _keep_folded(self, field, name):
@@ -69,6 +105,17 @@ class User(db.Model):
     @property
     def email_verified(self):
         return self.email is not None and self.email_verified_at is not None
+
+
+class RetiredCard(db.Model):
+    """A card number that no longer identifies anyone: reported lost and replaced. Kept for good, so a found or
+    stolen card is refused with a reason at the desk and at login, instead of being an unknown number."""
+
+    __tablename__ = "retired_cards"
+
+    number: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(32))
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class SigningKey(db.Model):

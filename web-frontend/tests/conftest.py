@@ -88,7 +88,16 @@ def account(username="alice", **fields):
     """user-service's account: GET /users/<username>, /me, and what a change answers."""
     return {"username": username, "first_name": username.title(), "last_name": "Liddell", "role": "patron",
             "active": True, "created_at": "2026-01-01T10:00:00+00:00", "email": None, "email_verified": False,
-            "provisional": False, "awaiting": None, **fields}
+            "provisional": False, "awaiting": None, "has_password": True, "category": "adult",
+            "card_number": "P000000018", "card_expires_on": "2029-01-01", "card_expired": False, "phone": None,
+            "postal_address": None, **fields}
+
+
+def categories():
+    """user-service's GET /patron-categories, as migration 0014 seeds them, alice an adult."""
+    return [{"code": "adult", "name": "Adult", "patrons": 1, "default": True},
+            {"code": "child", "name": "Child", "patrons": 0, "default": False},
+            {"code": "staff", "name": "Staff", "patrons": 0, "default": False}]
 
 
 def listing(items):

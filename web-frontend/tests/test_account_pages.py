@@ -410,7 +410,8 @@ def test_the_users_page_and_the_desk_link_to_registering_a_patron(client, log_in
 
 @pytest.mark.parametrize("email, news", [
     ("rosa@example.org", "We have e-mailed rosa a link to choose a password."),
-    ("", "rosa is registered, and the desk can lend to them now. To use the website they need an e-mail address"),
+    ("", "rosa is registered, and the desk can lend to them now. To use the website they need a password: give "
+         "them one below"),
 ])
 def test_registering_a_patron_at_the_desk(client, log_in_as, services, email, news):
     log_in_as("boss", "librarian")

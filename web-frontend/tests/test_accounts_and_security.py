@@ -204,7 +204,7 @@ def concrete_urls(app, prefix="", methods=("GET", "POST")):
     """Every route of the app (under `prefix`) with sample values for its variables, per method."""
     samples = {"book_id": 1, "loan_id": 1, "hold_id": 1, "notice_id": 1, "message_id": "1-ab", "username": "alice",
                "barcode": "1000000001", "genre_id": 1, "filename": "style.css", "action": "deactivate", "import_id": 1,
-               "closure_id": 1, "code": "dvd"}
+               "closure_id": 1, "code": "child"}
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if rule.rule.startswith(prefix):

@@ -173,7 +173,7 @@ def test_a_patron_at_a_glance(client, log_in_as, services):
     html = client.get("/manage/users/alice").get_data(as_text=True)
 
     assert "Alice Liddell" in html and "<strong>1</strong> overdue" in html
-    assert "Renew" not in html  # an overdue loan is not renewed
+    assert "Renew Dune for alice" not in html  # an overdue loan is not renewed
     assert "2nd in line" in html
 
 

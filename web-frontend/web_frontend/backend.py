@@ -282,6 +282,35 @@ class Backend:
     def send_password_reset(self, token, username):
         return self._call(self.user_service, "POST", f"/users/{username}/password-reset", token=token).json()
 
+    def give_desk_password(self, token, username):
+        """A first password for a patron without an e-mail address: {username, password, message}, shown once."""
+        return self._call(self.user_service, "POST", f"/users/{username}/desk-password", token=token).json()
+
+    # Library cards and patron categories (user-service)
+    def card_holder(self, token, number):
+        """The account whose card this is; BackendError 404 for none, 409 for a card reported lost."""
+        return self._call(self.user_service, "GET", f"/cards/{quote(number, safe='')}", token=token).json()
+
+    def replace_card(self, token, username):
+        return self._call(self.user_service, "POST", f"/users/{username}/card", token=token).json()
+
+    def renew_card(self, token, username):
+        return self._call(self.user_service, "POST", f"/users/{username}/card/renewal", token=token).json()
+
+    def patron_categories(self, token):
+        return self._call(self.user_service, "GET", "/patron-categories", token=token).json()
+
+    def add_patron_category(self, token, code, name):
+        return self._call(self.user_service, "POST", "/patron-categories", token=token,
+                          json={"code": code, "name": name}).json()
+
+    def rename_patron_category(self, token, code, name):
+        return self._call(self.user_service, "PATCH", f"/patron-categories/{quote(code, safe='')}", token=token,
+                          json={"name": name}).json()
+
+    def delete_patron_category(self, token, code):
+        self._call(self.user_service, "DELETE", f"/patron-categories/{quote(code, safe='')}", token=token)
+
     # Loans
     def borrow(self, token, book_id, username=None):
         body = {"book_id": book_id} | ({"username": username} if username else {})
@@ -410,6 +439,3 @@ class Backend:
 
     def reopen_library(self, token, closure_id):
         self._call(self.borrow_service, "DELETE", f"/calendar/closures/{closure_id}", token=token)
-
-    def patron_categories(self, token):
-        return self._call(self.user_service, "GET", "/patron-categories", token=token).json()

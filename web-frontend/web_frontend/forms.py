@@ -79,16 +79,24 @@ class VerifyEmailForm(FlaskForm):
 
 class RegisterPatronForm(NamesForm):
     username = username_field("3 to 32 letters, digits, '.', '_' or '-': the patron logs in with it")
-    email = email_field(description="We e-mail the patron a link to choose a password. Without an address, "
-                                    "only the desk can lend to them until one is added.")
+    email = email_field(description="We e-mail the patron a link to choose a password. Without an address, you "
+                                    "give them a password on their page.")
+    # The choices are user-service's list; the view leaves the field out when it cannot have them.
+    category = SelectField("Category", validate_choice=False, validators=[Optional()])
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=30)])
+    postal_address = TextAreaField("Postal address (optional)", validators=[Optional(), Length(max=300)])
 
     def patron_fields(self):
+        optional = {name: self[name].data.strip() for name in ("email", "category", "phone", "postal_address")
+                    if name in self and (self[name].data or "").strip()}
         return {"username": self.username.data, "first_name": self.first_name.data,
-                "last_name": self.last_name.data} | ({"email": self.email.data} if self.email.data else {})
+                "last_name": self.last_name.data} | optional
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=128)])
+    # user-service takes any of the three (POST /login); the field keeps its name, which browsers' password
+    # managers have learnt
+    username = StringField("Username, card number or e-mail", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=128)])
     next = HiddenField()
 
@@ -139,7 +147,7 @@ class CheckinForm(FlaskForm):
 
 class CheckoutForm(FlaskForm):
     patron = StringField("Patron", validators=[InputRequired(), Length(max=100)],
-                         description="Username, or the start of a name")
+                         description="Scan their card, or type a username or the start of a name")
     barcode = StringField("Barcode", validators=[InputRequired(), BARCODE], filters=[trimmed],
                           description="Scan the item")
     override_reason = StringField("Reason to lend past the rule", filters=[trimmed],
@@ -232,6 +240,40 @@ class GenreMergeForm(FlaskForm):
 class PatronEmailForm(FlaskForm):
     email = email_field("E-mail address", description="Leave it empty to remove the address. A new address gets a "
                                                       "link to confirm it.")
+
+
+class PatronCategoryForm(FlaskForm):
+    # The choices are user-service's list (GET /patron-categories), which also refuses an unknown code.
+    category = SelectField("Category", validate_choice=False, validators=[InputRequired()])
+
+
+class CardExpiryForm(FlaskForm):
+    card_expires_on = DateField("Valid until", validators=[Optional()],
+                                description="The card's last day. Leave it empty and the card never expires.")
+
+
+class PatronContactForm(FlaskForm):
+    phone = StringField("Phone", validators=[Optional(), Length(max=30)])
+    postal_address = TextAreaField("Postal address", validators=[Optional(), Length(max=300)])
+    staff_note = TextAreaField("Note for the staff", validators=[Optional(), Length(max=1000)],
+                               description="Only librarians see it; the patron never does.")
+
+    def contact_fields(self):
+        """Empty fields remove what the account had."""
+        return {name: (self[name].data or "").strip() or None for name in ("phone", "postal_address", "staff_note")}
+
+
+CATEGORY_CODE = Regexp(r"^[a-z0-9_-]{1,32}\Z", message="1 to 32 lower-case letters, digits, '_' or '-'")
+
+
+class PatronCategoryAddForm(FlaskForm):
+    code = StringField("Code", validators=[InputRequired(), CATEGORY_CODE],
+                       description="Short and for good: the other services keep it (such as senior)")
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)], description="What the pages show")
+
+
+class PatronCategoryRenameForm(FlaskForm):
+    name = StringField("New name", validators=[InputRequired(), Length(max=100)])
 
 
 class RoleForm(FlaskForm):

@@ -11,6 +11,7 @@ from library_common.errors import DependencyUnavailable
 from ..backend import BackendError
 from ..forms import (EmailForm, ForgotPasswordForm, LoginForm, NamesForm, PasswordChangeForm, ResetPasswordForm,
                      SignupForm, VerifyEmailForm)
+from ..labels import code128_data_uri
 from ..session import end_session, log_out, renew_session, safe_next, start_session
 from .common import apply_service_errors, attempt, backend, status_of
 from .notifications import preferences_context
@@ -95,7 +96,9 @@ def account_page(names_form=None, email_form=None, password_form=None):
         "email_form": email_form or EmailForm(prefix="email", formdata=None, data={"email": account["email"]}),
         "password_form": password_form or PasswordChangeForm(prefix="password", formdata=None),
     }
+    card = account.get("card_number")
     return render_template("account/account.html", account=account, history_problem=history_problem,
+                           card_barcode=code128_data_uri(card) if card else None,
                            keep_history=bool(circulation and circulation["keep_history"]),
                            **preferences_context(), **forms), status_of(*forms.values())
 

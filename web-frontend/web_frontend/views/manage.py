@@ -1,17 +1,24 @@
 """Librarians' pages: add, edit and delete books and their copies; genres and item types; the loans desk, worked by
-scanner;
-the hold shelf; users, each patron at a glance (their address, a reset link, deactivation), their roles, and
-registering a patron at the desk; barcode labels to print."""
+scanner, and a title's hold queue; the hold shelf; users, each patron at a glance (their address, a reset link,
+deactivation, their category, library card and contact details, a first password given at the desk), their roles,
+and registering a patron at the desk; patron categories; barcode labels and library cards to print."""
+
+import re
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from stdnum import isbn
+from wtforms.fields.choices import SelectChoice
+
+from library_common.errors import DependencyUnavailable
 
 from ..backend import BackendError
 from ..errors import inline_message, is_htmx
-from ..forms import (BookForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm, HoldMoveForm,
-                     ItemDetailsForm, ItemForm, ItemStatusForm, ItemTypeForm, ItemTypeRenameForm, PatronEmailForm,
-                     RegisterPatronForm, RoleForm)
+from ..forms import (BookForm, CardExpiryForm, CheckinForm, CheckoutForm, GenreMergeForm, GenreRenameForm,
+                     HoldMoveForm, ItemDetailsForm, ItemForm, ItemStatusForm, ItemTypeForm, ItemTypeRenameForm,
+                     PatronCategoryAddForm, PatronCategoryForm, PatronCategoryRenameForm, PatronContactForm,
+                     PatronEmailForm, RegisterPatronForm, RoleForm)
 from ..formatting import nice_date, ordinal
 from ..labels import code128_data_uri
 from ..session import for_librarians_only
@@ -108,6 +115,54 @@ def _change_genre(form, incomplete, change, done):
 
 def _books(count):
     return f"{count:,} book{'' if count == 1 else 's'}"
+
+
+# ---- patron categories ------------------------------------------------------------------------------------------
+
+
+@bp.get("/patron-categories")
+def patron_categories(add_form=None):
+    """The categories with how many patrons each has: add, rename, and delete one nobody is in."""
+    categories = backend().patron_categories(current_user.token)
+    add_form = add_form or PatronCategoryAddForm(formdata=None)
+    return render_template("manage/patron_categories.html", categories=categories, add_form=add_form), \
+        status_of(add_form)
+
+
+@bp.post("/patron-categories")
+def add_patron_category():
+    form = PatronCategoryAddForm()
+    if form.validate_on_submit():
+        try:
+            added = backend().add_patron_category(current_user.token, form.code.data, form.name.data)
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"Added the category “{added['name']}”.", "success")
+            return redirect(url_for("manage.patron_categories"))
+    return patron_categories(add_form=form)
+
+
+@bp.post("/patron-categories/<code>/rename")
+def rename_patron_category(code):
+    form = PatronCategoryRenameForm()
+    if not form.validate_on_submit():
+        flash("Give the category a new name.", "error")
+    else:
+        renamed, problem = attempt(lambda: backend().rename_patron_category(current_user.token, code, form.name.data),
+                                   "The account service")
+        flash(f"Renamed to “{renamed['name']}”." if renamed else f"Not renamed: {problem}",
+              "success" if renamed else "error")
+    return redirect(url_for("manage.patron_categories"))
+
+
+@bp.post("/patron-categories/<code>/delete")
+def delete_patron_category(code):
+    _nothing, problem = attempt(lambda: backend().delete_patron_category(current_user.token, code),
+                                "The account service")
+    flash(f"Not deleted: {problem}" if problem else f"Deleted the category “{code}”.",
+          "error" if problem else "success")
+    return redirect(url_for("manage.patron_categories"))
 
 
 @bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
@@ -368,8 +423,18 @@ def desk_patron():
     return render_template("manage/_patron_standing.html", standing=standing, problem=problem)
 
 
+# What a scanned library card can be (user-service's card numbers, which have digits; names rarely do): tried as
+# a card before anything else.
+CARD_NUMBER = re.compile(r"(?=.*[0-9])[0-9A-Za-z]{6,20}")
+
+
 def find_patron(typed):
-    """(username, None) for a username, or a name that matches one person; (None, why) otherwise."""
+    """(username, None) for a scanned card, a username, or a name that matches one person; (None, why) otherwise.
+    A card reported lost is refused with user-service's reason, not looked for as a name."""
+    if CARD_NUMBER.fullmatch(typed.strip()):
+        holder, problem = card_holder(typed.strip())
+        if holder is not None or problem is not None:
+            return holder, problem
     found, problem = attempt(lambda: backend().users(current_user.token, search=typed.strip()), "The account service")
     if found is None:
         return None, problem
@@ -381,6 +446,17 @@ def find_patron(typed):
         return None, f"Nobody matches “{typed}”: check the spelling, or find them on the Users page."
     listed = ", ".join(f"{user['username']} ({user['first_name']} {user['last_name']})" for user in matches[:5])
     return None, f"{found.total} people match “{typed}”: {listed}{'…' if found.total > 5 else ''}. Type the username."
+
+
+def card_holder(number):
+    """(username, None) for a card's holder; (None, why) for a card reported lost; (None, None) when no card has
+    this number (it may still be a username) or user-service cannot say (the search after it will say so)."""
+    try:
+        return backend().card_holder(current_user.token, number)["username"], None
+    except BackendError as error:
+        return (None, None) if error.status == 404 else (None, error.message)
+    except DependencyUnavailable:
+        return None, None
 
 
 @bp.get("/patrons/suggestions")
@@ -504,9 +580,17 @@ def users():
 
 @bp.route("/patrons/new", methods=["GET", "POST"])
 def register_patron():
-    """A patron registered at the desk: no password from the librarian; the patron chooses one through the
-    link we e-mail them."""
+    """A patron registered at the desk, in a category, with the contact details the desk keeps: no password from
+    the librarian; the patron chooses one through the link we e-mail them (without an address, the librarian gives
+    them one on their page)."""
     form = RegisterPatronForm()
+    categories, _problem = attempt(lambda: backend().patron_categories(current_user.token), "The account service")
+    # Without the list (user-service could not say) the field is left out: the account gets the default one.
+    form.category.choices = [SelectChoice(category["code"], category["name"]) for category in categories or []]
+    if not categories:
+        del form.category
+    elif not form.is_submitted():
+        form.category.data = next((category["code"] for category in categories if category["default"]), None)
     if form.validate_on_submit():
         try:
             registered = backend().register_patron(current_user.token, form.patron_fields())
@@ -522,8 +606,8 @@ def welcome_news(registered):
     username = registered["username"]
     if registered["email"]:
         return f"We have e-mailed {username} a link to choose a password."
-    return (f"{username} is registered, and the desk can lend to them now. To use the website they need an e-mail "
-            "address: add one below, and we will e-mail them a link to choose a password.")
+    return (f"{username} is registered, and the desk can lend to them now. To use the website they need a "
+            "password: give them one below, or add an e-mail address and we will e-mail them a link to choose one.")
 
 
 def account_or_404(username):
@@ -535,20 +619,33 @@ def patron(username):
     return patron_page(username)
 
 
-def patron_page(username, email_form=None):
-    """A patron at a glance: their account, what they have (overdue first), what they wait for."""
+def patron_page(username, email_form=None, contact_form=None, expiry_form=None):
+    """A patron at a glance: their account, category, card and contact details, what they have (overdue first),
+    what they wait for; with the form just sent (and its errors) or each form fresh. Each form but the address's
+    has a prefix, so their fields' names and ids (their CSRF tokens' too) never clash."""
     token = current_user.token
     account = account_or_404(username)
     summary, problem = attempt(lambda: backend().patron(token, account["username"]), "The loans service")
     loans = backend().loans(token, username=account["username"], active="true", per_page=100) if summary else None
     holds = backend().holds(token, username=account["username"], status=["waiting", "ready"], per_page=100) \
         if summary else None
-    email_form = email_form or PatronEmailForm(formdata=None, data={"email": account["email"]})
-    status = status_of(email_form)
+    categories, categories_problem = attempt(lambda: backend().patron_categories(token), "The account service")
+    forms = {
+        "email_form": email_form or PatronEmailForm(formdata=None, data={"email": account["email"]}),
+        "contact_form": contact_form or PatronContactForm(prefix="contact", formdata=None, data=account),
+        "expiry_form": expiry_form or CardExpiryForm(prefix="card", formdata=None, data={
+            "card_expires_on": date.fromisoformat(account["card_expires_on"]) if account.get("card_expires_on")
+            else None}),
+        "category_form": PatronCategoryForm(prefix="category", formdata=None,
+                                            data={"category": account.get("category")}),
+    }
+    forms["category_form"].category.choices = [SelectChoice(category["code"], category["name"])
+                                               for category in categories or []]
     return render_template("manage/patron.html", account=account, summary=summary, problem=problem, loans=loans,
-                           holds=holds, email_form=email_form,
+                           holds=holds, categories=categories, categories_problem=categories_problem,
                            titles=backend().titles([loan["book_id"] for loan in (loans.items if loans else [])
-                                                    if not loan.get("title")])), status
+                                                    if not loan.get("title")]),
+                           **forms), status_of(*forms.values())
 
 
 @bp.post("/users/<username>/email")
@@ -565,6 +662,100 @@ def change_patron_email(username):
                   "opening it." if address and not changed["email_verified"] else "Saved.", "success")
             return redirect(url_for("manage.patron", username=username))
     return patron_page(username, email_form=form)
+
+
+@bp.post("/users/<username>/category")
+def change_patron_category(username):
+    form = PatronCategoryForm(prefix="category")
+    if not form.validate_on_submit():
+        flash("Choose a category.", "error")
+    else:
+        changed, problem = attempt(lambda: backend().change_account(current_user.token, username,
+                                                                    {"category": form.category.data}),
+                                   "The account service")
+        flash(f"{changed['username']} is now in the category “{form.category.data}”." if changed
+              else f"Not changed: {problem}", "success" if changed else "error")
+    return redirect(url_for("manage.patron", username=username, _anchor="card"))
+
+
+@bp.post("/users/<username>/contact")
+def change_patron_contact(username):
+    """Phone, postal address and the staff's note: only librarians change them (and only they see the note)."""
+    form = PatronContactForm(prefix="contact")
+    if form.validate_on_submit():
+        try:
+            backend().change_account(current_user.token, username, form.contact_fields())
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash("Saved the contact details.", "success")
+            return redirect(url_for("manage.patron", username=username, _anchor="contact"))
+    return patron_page(username, contact_form=form)
+
+
+@bp.post("/users/<username>/card/renewal")
+def renew_card(username):
+    """Valid for the library's card period again, from today (user-service's CARD_VALIDITY_DAYS)."""
+    renewed, problem = attempt(lambda: backend().renew_card(current_user.token, username), "The account service")
+    flash(f"Renewed: {renewed['username']}'s card is valid until {nice_date(renewed['card_expires_on'])}." if renewed
+          else f"Not renewed: {problem}", "success" if renewed else "error")
+    return redirect(url_for("manage.patron", username=username, _anchor="card"))
+
+
+@bp.post("/users/<username>/card/expiry")
+def change_card_expiry(username):
+    form = CardExpiryForm(prefix="card")
+    if form.validate_on_submit():
+        last_day = form.card_expires_on.data
+        try:
+            backend().change_account(current_user.token, username,
+                                     {"card_expires_on": last_day.isoformat() if last_day else None})
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(f"The card is valid until {last_day.day} {last_day:%b %Y}." if last_day
+                  else "The card never expires now.", "success")
+            return redirect(url_for("manage.patron", username=username, _anchor="card"))
+    return patron_page(username, expiry_form=form)
+
+
+@bp.route("/users/<username>/card/replacement", methods=["GET", "POST"])
+def replace_card(username):
+    """Asks first (GET), then gives the patron a new card number (POST): the lost card stops working at once."""
+    account = account_or_404(username)
+    if request.method == "GET":
+        return render_template("manage/confirm_replace_card.html", account=account)
+    replaced, problem = attempt(lambda: backend().replace_card(current_user.token, account["username"]),
+                                "The account service")
+    if replaced is None:
+        flash(f"No new card: {problem}", "error")
+        return redirect(url_for("manage.patron", username=account["username"], _anchor="card"))
+    flash(f"New card {replaced['card_number']}: the old one no longer works. Print the new card below.", "success")
+    return redirect(url_for("manage.library_card", username=account["username"]))
+
+
+@bp.get("/users/<username>/card")
+def library_card(username):
+    """The patron's card to print: name, number as a Code 128 barcode (what the desk's scanner reads), expiry."""
+    account = account_or_404(username)
+    if not account.get("card_number"):
+        flash(f"{account['username']} has no card yet: give them one first.", "error")
+        return redirect(url_for("manage.patron", username=account["username"], _anchor="card"))
+    return render_template("manage/library_card.html", account=account,
+                           barcode=code128_data_uri(account["card_number"]))
+
+
+@bp.post("/users/<username>/desk-password")
+def give_desk_password(username):
+    """A first password for a patron no mailed link can reach, shown on this page alone: it is rendered in the
+    answer to the POST, never put in a flash message (those travel in the session cookie, which the browser
+    keeps), and like every page a librarian sees it is sent with Cache-Control: no-store (session.py)."""
+    given, problem = attempt(lambda: backend().give_desk_password(current_user.token, username),
+                             "The account service")
+    if given is None:
+        flash(f"No password given: {problem}", "error")
+        return redirect(url_for("manage.patron", username=username))
+    return render_template("manage/desk_password.html", given=given)
 
 
 @bp.post("/users/<username>/password-reset")
