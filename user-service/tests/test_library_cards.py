@@ -470,3 +470,17 @@ def test_only_librarians_give_desk_passwords(client, boss, make_user, login):
     assert client.post("/users/walkin/desk-password", headers=login("alice")).status_code == 403
     assert client.post("/users/walkin/desk-password").status_code == 401
     assert client.post("/users/nobody/desk-password", headers=boss).status_code == 404
+
+
+def test_a_card_s_last_day_is_the_library_s_own_day(app):
+    noon_utc = datetime(2026, 12, 4, 12, tzinfo=timezone.utc)  # already the 5th in Auckland
+    with app.app_context():
+        before = app.config["LIBRARY_TIMEZONE"]
+        try:
+            app.config["LIBRARY_TIMEZONE"] = "Pacific/Auckland"
+            in_auckland = cards.library_today(noon_utc)
+        finally:
+            app.config["LIBRARY_TIMEZONE"] = before
+        in_utc = cards.library_today(noon_utc)
+
+    assert (in_utc, in_auckland) == (date(2026, 12, 4), date(2026, 12, 5))

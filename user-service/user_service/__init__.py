@@ -29,6 +29,7 @@ from . import views
 
 DEFAULTS = {
     "SECRET_KEY": DEV_SECRET,
+    "LIBRARY_TIMEZONE": "UTC",  # the library's own days: a card is valid through its last day there
     # Signs the mailed links (verify an address, choose a password): a key of its own, made per data directory
     # by `make run`, since anyone who knows it can forge a link into any account.
     "LINK_SECRET_KEY": DEV_SECRET,

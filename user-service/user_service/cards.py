@@ -15,9 +15,11 @@ on with that reason (looking it up at the desk says so; logging in with it fails
 """
 
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from library_common.errors import Conflict, NotFound
 from library_common.transactions import transaction
@@ -71,9 +73,10 @@ def looks_generated(username):
 
 
 def library_today(now):
-    """The library's date at `now`: the day a card's expiry is compared with. The library has no time zone
-    setting yet, so its day is UTC's; this is the one place to change when it has one."""
-    return now.date()
+    """The library's date at `now` (in LIBRARY_TIMEZONE, as borrow-service's due dates are): the day a card's
+    expiry is compared with. Outside an app (a plain function's test), UTC's."""
+    zone = ZoneInfo(current_app.config["LIBRARY_TIMEZONE"]) if has_app_context() else timezone.utc
+    return now.astimezone(zone).date()
 
 
 def expiry_from(now, validity_days):
