@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+RUN_INSTALLED := $(VENV)/.run-installed
 PACKAGES := library-common user-service books-service borrow-service notification-service web-frontend
 HTMX := web-frontend/web_frontend/static/vendor/htmx.min.js
 SWAGGER_UI := library-common/library_common/static/vendor/swagger-ui/swagger-ui-bundle.js
@@ -25,23 +26,30 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CHROMIUM_PATH ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install chromium run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
+.PHONY: install install-run chromium run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
 
-$(INSTALLED): requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# What running needs (the services and requirements-run.txt); the test tools come on top, for `make test` alone.
+$(RUN_INSTALLED): requirements-run.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-run.txt $(foreach p,$(PACKAGES),-e $(p))
+	touch $@
+
+$(INSTALLED): $(RUN_INSTALLED) requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements-dev.txt
 	touch $@
 
 # htmx, pinned and checked against its integrity hash (see web_frontend/assets.py)
-$(HTMX): web-frontend/web_frontend/assets.py | $(INSTALLED)
+$(HTMX): web-frontend/web_frontend/assets.py | $(RUN_INSTALLED)
 	@if command -v npm >/dev/null; then $(PY) -c 'from web_frontend.assets import vendor_htmx; vendor_htmx()'; \
 	else echo "npm not found: pages will load htmx from its CDN instead"; fi
 
 # Swagger UI for each service's /docs, pinned and checked against its integrity hashes (library_common/swagger_ui.py)
-$(SWAGGER_UI): library-common/library_common/swagger_ui.py | $(INSTALLED)
+$(SWAGGER_UI): library-common/library_common/swagger_ui.py | $(RUN_INSTALLED)
 	$(PY) -m library_common.swagger_ui || echo "Could not fetch Swagger UI: /docs will link to /openapi.json instead"
 
-install: $(INSTALLED) $(HTMX) $(SWAGGER_UI)
+install-run: $(RUN_INSTALLED) $(HTMX) $(SWAGGER_UI)
+
+install: install-run $(INSTALLED)
 
 # The deployment toolchain lives in its own virtualenv: aws-cdk-lib alone is ~600 MB.
 $(DEPLOY_INSTALLED): infra/requirements.txt
@@ -76,13 +84,13 @@ chromium:  ## the browser the e2e tests drive (Debian's package; Playwright cann
 	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || { echo "Install Chromium (or Chrome) and set CHROMIUM_PATH to run the browser tests"; exit 1; }
 
-run: install  ## run the whole system in the foreground (Ctrl-C stops it)
+run: install-run  ## run the whole system in the foreground (Ctrl-C stops it)
 	$(PY) scripts/stack.py run
 
-demo: install  ## like run, with a real catalogue the first time: 10,000 books (goodbooks-10k), 1-4 copies each
+demo: install-run  ## like run, with a real catalogue the first time: 10,000 books (goodbooks-10k), 1-4 copies each
 	$(PY) scripts/stack.py run --demo
 
-dev: install  ## like run, with Flask's reloader
+dev: install-run  ## like run, with Flask's reloader
 	$(PY) scripts/stack.py run --dev
 
 lint: install  ## static checks (ruff)
@@ -126,10 +134,10 @@ profile: install $(BENCH_INSTALLED)  ## py-spy flame graphs of each scenario at 
 bench-workers: install $(BENCH_INSTALLED)  ## gunicorn worker models compared at 8 clients: bench/results/workers.md
 	$(BENCH_VENV)/bin/python bench/run.py --workers --users 8
 
-backup: install  ## dump every service's database into backups/library-<time>.tar
+backup: install-run  ## dump every service's database into backups/library-<time>.tar
 	$(PY) scripts/stack.py backup
 
-restore: install  ## replace the data with a backup: make restore FILE=backups/library-....tar (stop make run first)
+restore: install-run  ## replace the data with a backup: make restore FILE=backups/library-....tar (stop make run first)
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/library-....tar"; exit 2; }
 	$(PY) scripts/stack.py restore "$(FILE)"
 
