@@ -42,6 +42,10 @@ class DeskCheckinSchema(Strict):
     barcode = fields.String(required=True, validate=BARCODE, metadata={"description": "The item scanned"})
 
 
+def _iso(moment):
+    return moment.isoformat() if moment is not None else None
+
+
 class LoanSchema(ma.Schema):
     id = fields.Integer()
     username = fields.String(allow_none=True, metadata={"description": "null once an old loan is anonymised"})
@@ -55,7 +59,7 @@ class LoanSchema(ma.Schema):
     renewals = fields.Integer()
     renewals_left = fields.Function(lambda loan: max(0, loan.max_renewals - loan.renewals),
                                     dump_only=True, metadata={"type": "integer"})
-    renewable_from = fields.Function(renewable_from, dump_only=True, metadata={
+    renewable_from = fields.Function(lambda loan: _iso(renewable_from(loan)), dump_only=True, metadata={
         "type": "string", "format": "date-time", "nullable": True,
         "description": "When renewals open (the rule's \"no renewal before\" days before the due date); "
                        "null: any time"})

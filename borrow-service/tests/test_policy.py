@@ -138,7 +138,8 @@ def test_no_renewal_before_the_rule_s_days(rule, borrow, neighbours, client, as_
     assert too_soon.status_code == 409
     assert too_soon.json["message"].startswith("Too soon to renew: renewals open on ")
     assert too_soon.json["message"].endswith(", 3 days before it is due")
-    assert loan["renewable_from"] is not None
+    opens = datetime.fromisoformat(loan["renewable_from"])  # ISO 8601, as every other date in the API
+    assert opens == datetime.fromisoformat(loan["due_date"]) - timedelta(days=3)
     due_in(app, loan["id"], days=2)
     assert client.post(url, headers=as_user()).status_code == 200
 
