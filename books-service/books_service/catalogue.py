@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
-from library_common.errors import Conflict, DependencyUnavailable, found
+from library_common.errors import Conflict, DependencyUnavailable, PreconditionFailed, found
 from library_common.search_text import author_sort_key, book_search_columns, prefix_tsquery, words
 from library_common.transactions import transaction
 
@@ -292,20 +292,37 @@ REPLACED_DEFAULTS = {"isbn": None, "published_year": None, "description": None, 
                      "subjects": [], "cover_url": None}
 
 
-def replace_book(book_id, fields, circulation, token):
-    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation, token)
+def replace_book(book_id, fields, circulation, token, if_match=None):
+    return update_book(book_id, REPLACED_DEFAULTS | fields, circulation, token, if_match)
 
 
-def update_book(book_id, changes, circulation, token):
+def version_of(book):
+    """A book's version, as its ETag: it changes with every save (`updated_at`), so an edit made from an older
+    read can be refused (If-Match) instead of silently undoing the save in between."""
+    return f'"{book.id}.{book.updated_at.timestamp():.6f}"'
+
+
+def _unchanged_since(book, if_match):
+    if if_match is not None and if_match != version_of(book):
+        raise PreconditionFailed(f"“{book.title}” was changed by someone else since you opened it: reload it to see "
+                                 "their changes, then make yours again")
+
+
+def update_book(book_id, changes, circulation, token, if_match=None):
     """Apply changes. More copies: new items with generated barcodes; fewer: free items are withdrawn,
-    and never below the copies that are out (asked of borrow-service only then)."""
+    and never below the copies that are out (asked of borrow-service only then). `if_match`: the version the
+    caller read (PreconditionFailed when the book has been saved since)."""
     changes = dict(changes)
     book = get_book(book_id)
+    _unchanged_since(book, if_match)
     new_copies = changes.pop("copies", book.copies)
     if new_copies < book.copies:
         inventory.withdraw_free_items(book, book.copies - new_copies, circulation, token)
 
     def apply():
+        if if_match is not None:  # again under the row's lock: two saves from one version, one wins
+            db.session.refresh(book, with_for_update=True)
+            _unchanged_since(book, if_match)
         for field, value in changes.items():
             setattr(book, field, value)
         _file(book)

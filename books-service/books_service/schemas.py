@@ -8,7 +8,7 @@ from library_common.api import PG_INT_MAX
 from library_common.pagination import MAX_PER_PAGE, PageArgs
 from library_common.schema import FullMatch, NotEmpty, OneLine, Strict, StrictBoolean, Text
 
-from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language
+from .catalogue import RELEVANCE, SORTS, language_name, normalise_isbn, normalise_language, version_of
 from .covers import COVER_URL
 from .imports import FORMATS, ON_MATCH
 from .models import DEFAULT_ITEM_TYPE, IMPORT_STATUSES, ITEM_FORMATS, ITEM_STATUSES, ITEM_TYPE_CODE, RECORD_OUTCOMES
@@ -76,6 +76,9 @@ class BookChangesSchema(NotEmpty, BookInputSchema):
 
 class BookSchema(ma.Schema):
     id = fields.Integer()
+    version = fields.Function(version_of, dump_only=True, metadata={
+        "type": "string", "description": "Changes with every save; send it as If-Match to change the book only if "
+                                         "nobody saved it since (412 otherwise)"})
     title = fields.String()
     author = fields.String()
     genre = fields.String()

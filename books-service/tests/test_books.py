@@ -336,3 +336,23 @@ def test_defects_found_by_hostile_input_stay_fixed(client, librarian):
     wrong_type = client.post("/books", data="title=x", headers={**librarian, "Content-Type": "text/plain"})
     assert wrong_type.status_code == 415
     assert client.post("/books", data=deep, content_type="application/json").status_code == 401
+
+
+def test_an_edit_from_an_old_read_is_refused_not_lost(client, librarian):
+    """Two librarians open a book; the first saves; the second's save, made from what they read before, must not
+    silently undo it (If-Match with the version they read: 412)."""
+    book = client.post("/books", json={"title": "Two Tabs", "author": "A. Uthor", "genre": "Testing"},
+                       headers=librarian).json
+    read = client.get(f"/books/{book['id']}?availability=false")
+    assert read.headers["ETag"] == read.json["version"] == book["version"]
+
+    first = client.patch(f"/books/{book['id']}", json={"title": "Two Tabs, first"},
+                         headers=librarian | {"If-Match": read.json["version"]})
+    second = client.patch(f"/books/{book['id']}", json={"description": "From the second tab"},
+                          headers=librarian | {"If-Match": read.json["version"]})
+    without = client.patch(f"/books/{book['id']}", json={"description": "No If-Match: as before"},
+                           headers=librarian)
+
+    assert first.status_code == 200 and first.json["version"] != read.json["version"]
+    assert second.status_code == 412 and "was changed by someone else since you opened it" in second.json["message"]
+    assert without.status_code == 200 and without.json["title"] == "Two Tabs, first"

@@ -48,6 +48,12 @@ class Conflict(ServiceError):
     status_code, message = 409, "Conflict"
 
 
+class PreconditionFailed(ServiceError):
+    """An If-Match that no longer matches: someone else changed the thing since the caller read it."""
+
+    status_code, message = 412, "Changed since you read it"
+
+
 class TooManyRequests(ServiceError):
     status_code, message = 429, "Too many requests"
 

@@ -77,3 +77,21 @@ def test_a_refused_rename_says_why(client, services, log_in_as):
 def test_the_genre_page_is_for_librarians(client, log_in_as):
     log_in_as("alice")
     assert client.get("/manage/genres").status_code == 403
+
+
+def test_an_edit_from_an_old_read_says_so_and_keeps_what_was_typed(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{BOOKS}/books/1", json=book(1, version='"1.200"'))
+    refused = services.patch(f"{BOOKS}/books/1", status=412, json={
+        "message": "“Dune” was changed by someone else since you opened it: reload it to see their changes, then "
+                   "make yours again"})
+
+    form = client.get("/manage/books/1/edit").get_data(as_text=True)
+    response = client.post("/manage/books/1/edit", data={"title": "Mine", "author": "Frank Herbert", "genre": "SF",
+                                                         "copies": "1", "version": '"1.100"'})
+
+    assert 'name="version" type="hidden" value="&#34;1.200&#34;"' in form
+    assert refused.calls[0].request.headers["If-Match"] == '"1.100"'
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "was changed by someone else since you opened it" in html
+    assert 'value="Mine"' in html and 'value="&#34;1.200&#34;"' in html  # saving again now overwrites, knowingly

@@ -214,8 +214,10 @@ class Backend:
         self._forget_genres()
         return book
 
-    def update_book(self, token, book_id, fields):
-        book = self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields).json()
+    def update_book(self, token, book_id, fields, version=None):
+        """`version`: the book's version the change was made from (If-Match: 412 when saved since)."""
+        book = self._call(self.books_service, "PATCH", f"/books/{book_id}", token=token, json=fields,
+                          headers={"If-Match": version} if version else {}).json()
         self._forget_title(book_id)
         self._forget_genres()
         return book

@@ -122,6 +122,9 @@ class BookForm(FlaskForm):
             data = {**data, "subjects": "; ".join(data["subjects"])}
         super().__init__(*args, data=data, **kwargs)
 
+    # The book's version when the form was opened (edits only): a save made meanwhile elsewhere is not undone.
+    version = HiddenField()
+
     def book_fields(self):
         return {
             "title": self.title.data, "author": self.author.data, "genre": self.genre.data,

@@ -107,18 +107,21 @@ def add_book(fields):
 @blp.response(200, BookSchema)
 @blp.errors(404)
 def get_book(args, book_id):
-    """One book, with its availability"""
-    return catalogue.describe(book_id, deps().circulation, availability=args["availability"])
+    """One book, with its availability; its `version` is also its ETag (send it back as If-Match to change it)"""
+    book = catalogue.describe(book_id, deps().circulation, availability=args["availability"])
+    return book, 200, {"ETag": catalogue.version_of(book)}
 
 
 @blp.route("/books/<id:book_id>", methods=["PUT"])
 @blp.librarian_required
 @blp.arguments(BookInputSchema)
 @blp.response(200, BookSchema)
-@blp.errors(404, 409, 503)
+@blp.errors(404, 409, 412, 503)
 def replace_book(fields, book_id):
-    """Replace a book's details (librarians); omitted optional fields are cleared"""
-    book = catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token)
+    """Replace a book's details (librarians); omitted optional fields are cleared. With If-Match (its ETag or
+    `version`), 412 when it was saved by someone else since"""
+    book = catalogue.replace_book(book_id, fields, deps().circulation, current_principal().token,
+                                  request.headers.get("If-Match"))
     if book.cover_url:
         jobs.fetch_covers_soon()
     return book
@@ -128,10 +131,12 @@ def replace_book(fields, book_id):
 @blp.librarian_required
 @blp.arguments(BookChangesSchema(partial=True))
 @blp.response(200, BookSchema)
-@blp.errors(404, 409, 503)
+@blp.errors(404, 409, 412, 503)
 def patch_book(changes, book_id):
-    """Change some of a book's details (librarians); copies cannot go below those on loan"""
-    book = catalogue.update_book(book_id, changes, deps().circulation, current_principal().token)
+    """Change some of a book's details (librarians); copies cannot go below those on loan. With If-Match (its
+    ETag or `version`), 412 when it was saved by someone else since"""
+    book = catalogue.update_book(book_id, changes, deps().circulation, current_principal().token,
+                                 request.headers.get("If-Match"))
     if changes.get("cover_url"):
         jobs.fetch_covers_soon()
     return book

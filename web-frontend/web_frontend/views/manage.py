@@ -71,10 +71,12 @@ def edit_book(book_id):
     existing = None
     if form.validate_on_submit():
         try:
-            saved = backend().update_book(current_user.token, book_id, form.book_fields())
+            saved = backend().update_book(current_user.token, book_id, form.book_fields(), form.version.data)
         except BackendError as error:
             apply_service_errors(form, error)
             existing = clashing_isbn(form, error)
+            if error.status == 412:  # their values stay in the form; the newer version lets them save again
+                form.version.data = book["version"]
         else:
             filed = "" if saved["genre"] == form.genre.data else f" Filed under the existing genre “{saved['genre']}”."
             flash(f"Saved.{filed}", "success")
