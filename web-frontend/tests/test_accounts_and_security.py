@@ -3,7 +3,7 @@ from flask import url_for
 
 from web_frontend import create_app
 
-from .conftest import BOOKS, BORROWS, USERS, csrf_token, json_body, listing
+from .conftest import BOOKS, BORROWS, USERS, account, csrf_token, json_body, listing
 
 
 def test_login_starts_a_session_and_follows_a_safe_next(csrf_client, services, tokens):
@@ -233,3 +233,24 @@ def test_every_form_post_needs_a_csrf_token(csrf_client, tokens):
     for url in posts:
         response = csrf_client.post(url, data={"anything": "x"})
         assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True), url
+
+
+def test_making_a_librarian_asks_first(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    promoted = services.patch(f"{USERS}/users/alice", json=account("alice", role="librarian"))
+
+    asked = client.post("/manage/users/alice/role", data={"role": "librarian"})
+    confirmed = client.post("/manage/users/alice/role", data={"role": "librarian", "confirmed": "yes"})
+
+    assert asked.status_code == 200 and "Make alice a librarian?" in asked.get_data(as_text=True)
+    assert len(promoted.calls) == 1 and json_body(promoted.calls[0]) == {"role": "librarian"}
+    assert confirmed.status_code == 302
+
+
+def test_making_a_patron_of_a_librarian_needs_no_question(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    demoted = services.patch(f"{USERS}/users/carol", json=account("carol", role="patron"))
+
+    response = client.post("/manage/users/carol/role", data={"role": "patron"})
+
+    assert response.status_code == 302 and len(demoted.calls) == 1

@@ -809,6 +809,9 @@ def change_role(username):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
+    if form.role.data == "librarian" and request.form.get("confirmed") != "yes":
+        # a librarian sees every patron's details and loans and changes the catalogue: asked first
+        return render_template("manage/confirm_role.html", username=username, form=form)
     try:
         user = backend().set_role(current_user.token, username, form.role.data)
     except BackendError as error:
