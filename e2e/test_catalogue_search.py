@@ -130,3 +130,27 @@ def test_a_book_without_a_cover_shows_its_placeholder_and_no_image(page, add_boo
     cover = page.locator(".cover")
     expect(cover).to_contain_text("AO")  # the title's initials
     expect(cover.locator("img")).to_have_count(0)  # no image, so never a broken one
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_on_a_phone_the_filters_open_from_a_button_above_the_results(browser, base_url, shelf, word, javascript):
+    context = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 844},
+                                  java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        page.goto(f"/?q={word}")
+        facets = page.get_by_role("complementary", name="Refine the results")
+        expect(page.get_by_text("3 books")).to_be_visible()
+        expect(facets).to_be_hidden()
+
+        page.get_by_role("link", name="Filters").click()
+        expect(facets).to_be_visible()
+        assert facets.bounding_box()["y"] < page.locator(".book-card").first.bounding_box()["y"]  # above them
+        if javascript:
+            screenshot(page, "search-filters-phone")
+        facets.get_by_role("link", name=re.compile(f"^Maps {word}")).click()
+
+        expect(page.get_by_text("2 books")).to_be_visible()
+        expect(page.get_by_role("link", name="Filters (1 in use)")).to_be_visible()
+    finally:
+        context.close()
