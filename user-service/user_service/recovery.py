@@ -98,6 +98,22 @@ def send_password_reset(username):
     return {"message": f"We have e-mailed {user.username} a link to choose a new password"}
 
 
+def check_password_link(deps, token, now):
+    """Whether a password link would still set a password: the page it opens asks before showing its form, so
+    a reader whose link was used or expired is told so rather than typing a password twice to hear it. The
+    same checks as reset_password, and the same refusals (400, or 403 deactivated), in the same words; the
+    answer names nothing of the account (the token is only signed, and whoever holds it can read it anyway,
+    but a check is no reason to say more)."""
+    claim = deps.links.read_password(token, now)
+    user = find_user(claim.username)
+    if user is None or (user.email or "").lower() != claim.email or not hmac.compare_digest(
+            deps.links.fingerprint(user.password_hash), claim.password_fingerprint):
+        raise BadRequest(EXPIRED_OR_USED)
+    if not user.active:
+        raise Forbidden(DEACTIVATED)
+    return {"message": "This link can still set a password"}
+
+
 def reset_password(deps, token, password, now):
     """Set the password a link was sent for: once (the password hash it was issued against changes), while
     the account still has the address it went to; every earlier session ends. The link proves the mail

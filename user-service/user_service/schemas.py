@@ -213,6 +213,10 @@ class PasswordResetRequestSchema(Strict):
     username_or_email = Text(required=True, validate=validate.Length(min=1, max=254))
 
 
+class PasswordLinkSchema(Strict):
+    token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
+
+
 class PasswordResetSchema(Strict):
     token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
     password = StorableString(required=True, load_only=True, validate=PASSWORD_RULES)

@@ -363,6 +363,34 @@ def test_the_reset_link_opens_a_form_that_sets_the_password(client, services):
     assert ("success", "Your new password is set: log in with it.") in flashes(client)
 
 
+def test_a_used_or_expired_reset_link_says_so_instead_of_showing_the_form(client, services):
+    checked = services.post(f"{USERS}/password-resets/check", status=400, json={"message": EXPIRED})
+
+    response = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and EXPIRED in html and 'href="/forgot-password"' in html
+    assert 'name="password"' not in html and "Save my new password" not in html
+    assert json_body(checked.calls[0]) == {"token": "abc.def.ghi"}
+
+
+def test_a_good_reset_link_shows_the_form(client, services):
+    services.post(f"{USERS}/password-resets/check", json={"message": "This link can still set a password"})
+
+    html = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True).get_data(as_text=True)
+
+    assert 'name="password"' in html and EXPIRED not in html
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_when_the_link_cannot_be_checked_the_form_is_shown_all_the_same(client, services, status):
+    services.post(f"{USERS}/password-resets/check", status=status, json={"message": "Busy"})
+
+    response = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True)
+
+    assert response.status_code == 200 and 'name="password"' in response.get_data(as_text=True)
+
+
 def test_a_refused_reset_link_offers_a_new_one(client, services):
     services.post(f"{USERS}/password-resets/confirm", status=400, json={"message": EXPIRED})
 
