@@ -103,6 +103,9 @@ class UserSchema(ma.Schema):
     email = fields.String(allow_none=True)
     email_verified = fields.Boolean(metadata={"description": "Whether the verification link was used; only a "
                                                              "verified address gets mail other than that link"})
+    pending_email = fields.String(allow_none=True, metadata={"description": "A new address waiting for its link "
+                                                                            "to be used; until then `email` (verified) "
+                                                                            "stays the account's"})
     provisional = fields.Boolean(metadata={"description": "Registered online and not approved yet: may log in and "
                                                           "place holds, not borrow"})
     awaiting = fields.Method("_awaiting", allow_none=True, metadata={

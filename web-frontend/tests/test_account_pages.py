@@ -591,3 +591,25 @@ def test_sign_up_is_not_offered_while_logged_in(client, log_in_as):
     assert posted.status_code == 302  # nothing registered: no call to user-service was faked, none was made
     with client.session_transaction() as session:
         assert ("info", "You are signed in as alice. To make another account, log out first.") in session["_flashes"]
+
+
+def test_the_account_page_shows_the_confirmed_address_and_the_one_waiting(client, alice_at_home):
+    alice_at_home(email="a@x.org", email_verified=True, pending_email="b@y.org")
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert "Confirmed: a@x.org; waiting for confirmation: b@y.org" in html
+    assert 'action="/account/email/verification"' in html
+
+
+def test_changing_a_confirmed_address_says_the_old_one_stays_until_the_new_is_confirmed(client, alice_at_home,
+                                                                                        services):
+    alice_at_home(email="a@x.org", email_verified=True)
+    services.patch(f"{USERS}/users/alice", json=account(email="a@x.org", email_verified=True,
+                                                        pending_email="b@y.org"))
+
+    client.post("/account/email", data={"email-email": "b@y.org", "email-current_password": "pw-123456"})
+
+    assert ("success", "We have sent a link to b@y.org: open it to make it your address. Until then we keep "
+                       "writing to a@x.org.") in flashes(client)
+

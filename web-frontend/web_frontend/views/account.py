@@ -148,6 +148,9 @@ def change_email():
 def email_news(account):
     if account["email"] is None:
         return "Your e-mail address is removed."
+    if account.get("pending_email"):
+        return (f"We have sent a link to {account['pending_email']}: open it to make it your address. Until then "
+                f"we keep writing to {account['email']}.")
     if account["email_verified"]:
         return "Your e-mail address is saved."
     return f"We have sent a link to {account['email']}: open it to confirm your address."
