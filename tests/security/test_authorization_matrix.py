@@ -239,6 +239,7 @@ MATRIX = [
     ("users", "POST", "/email-verifications", {"token": "not.a.link"}, (400,) * 6),
     ("users", "POST", "/users/{victim}/email-verifications", None, (401, 409, 403, 403, 401, 401)),
     ("users", "POST", "/password-resets", {"username_or_email": "{victim}"}, (202,) * 6),
+    ("users", "POST", "/password-resets/check", {"token": "not.a.link"}, (400,) * 6),
     ("users", "POST", "/password-resets/confirm", {"token": "not.a.link", "password": PASSWORD}, (400,) * 6),
     ("users", "POST", "/users/{victim}/password-reset", None, (401, 403, 403, 409, 401, 401)),
     ("users", "POST", "/users/{victim}/approval", None, (401, 403, 403, 200, 401, 401)),

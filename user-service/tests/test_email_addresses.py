@@ -114,17 +114,75 @@ def test_a_link_for_an_old_address_does_not_verify_the_new_one(client, link_for,
     assert verify(client, verification_token(link_for)).json["email"] == "new@example.org"
 
 
-def test_changing_a_verified_address_unverifies_it_and_names_the_old_one_for_a_warning(client, recorded, login,
-                                                                                       link_for):
+def test_a_verified_address_stays_until_the_new_one_is_confirmed(client, recorded, login, link_for, notifier):
     client.post("/register", json=registration(email="old@example.org"))
     verify(client, verification_token(link_for))
 
     changed = client.patch("/users/alice", json={"email": "new@example.org", "current_password": "correct horse"},
                            headers=login("alice"))
 
-    assert (changed.json["email"], changed.json["email_verified"]) == ("new@example.org", False)
-    assert recorded("account.email_changed") == [{"previous_email": "old@example.org"}]
+    assert (changed.json["email"], changed.json["email_verified"], changed.json["pending_email"]) == (
+        "old@example.org", True, "new@example.org")
+    assert recorded("account.email_changed") == []  # nothing changed yet
     assert link_for().json["email"] == "new@example.org"
+    assert client.post("/login", json={"username": "old@example.org", "password": "correct horse"}).status_code == 200
+    assert client.post("/login", json={"username": "new@example.org", "password": "correct horse"}).status_code == 401
+    assert client.get("/contacts/alice", headers=notifier).json["email"] == "old@example.org"
+
+    confirmed = verify(client, verification_token(link_for))
+
+    assert confirmed.status_code == 200
+    assert (confirmed.json["email"], confirmed.json["email_verified"], confirmed.json["pending_email"]) == (
+        "new@example.org", True, None)
+    assert recorded("account.email_changed") == [{"previous_email": "old@example.org"}]  # the old one hears
+    assert client.post("/login", json={"username": "new@example.org", "password": "correct horse"}).status_code == 200
+    assert client.post("/login", json={"username": "old@example.org", "password": "correct horse"}).status_code == 401
+
+
+def test_a_pending_address_is_called_off_by_giving_the_current_one_or_replaced_by_another(client, login, link_for):
+    client.post("/register", json=registration(email="old@example.org"))
+    verify(client, verification_token(link_for))
+    me = login("alice")
+    change = {"current_password": "correct horse"}
+    client.patch("/users/alice", json={"email": "typo@example.org", **change}, headers=me)
+    typo_link = verification_token(link_for)
+
+    called_off = client.patch("/users/alice", json={"email": "OLD@example.org", **change}, headers=me)
+    client.patch("/users/alice", json={"email": "right@example.org", **change}, headers=me)
+
+    assert (called_off.json["email_verified"], called_off.json["pending_email"]) == (True, None)
+    assert verify(client, typo_link).status_code == 400  # a link for an address no longer asked for
+    assert client.get("/me", headers=me).json["pending_email"] == "right@example.org"
+    assert verify(client, verification_token(link_for)).json["email"] == "right@example.org"
+
+
+def test_a_pending_address_reserves_nothing(client, login, link_for, recorded):
+    client.post("/register", json=registration(email="old@example.org"))
+    verify(client, verification_token(link_for))
+    client.patch("/users/alice", json={"email": "wanted@example.org", "current_password": "correct horse"},
+                 headers=login("alice"))
+    alices_link = verification_token(link_for)
+    client.post("/register", json=registration("bob", email="wanted@example.org"))
+
+    assert verify(client, verification_token(link_for)).json["username"] == "bob"  # bob confirms first
+    late = verify(client, alices_link)
+
+    assert late.status_code == 409
+    me = client.get("/me", headers=login("alice")).json
+    assert (me["email"], me["email_verified"], me["pending_email"]) == ("old@example.org", True, "wanted@example.org")
+    assert recorded("account.email_changed") == []
+
+
+def test_removing_a_verified_address_with_one_pending_removes_both(client, login, link_for, recorded):
+    client.post("/register", json=registration(email="old@example.org"))
+    verify(client, verification_token(link_for))
+    me, change = login("alice"), {"current_password": "correct horse"}
+    client.patch("/users/alice", json={"email": "new@example.org", **change}, headers=me)
+
+    removed = client.patch("/users/alice", json={"email": None, **change}, headers=me)
+
+    assert (removed.json["email"], removed.json["pending_email"]) == (None, None)
+    assert recorded("account.email_changed") == [{"previous_email": "old@example.org"}]
 
 
 @pytest.mark.parametrize("current, problem", [(None, "Incorrect password"), ("wrong guess", "Incorrect password")])

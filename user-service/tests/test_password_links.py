@@ -151,6 +151,8 @@ def test_the_link_dies_when_the_password_or_the_address_changes_another_way(clie
     forgot(client, "alice")
     link = reset_link(link_for)
     client.patch("/users/alice", json={**change, "current_password": "correct horse"}, headers=login("alice"))
+    if "email" in change:  # a new address is the account's once confirmed
+        assert client.post("/email-verifications", json={"token": link_for().json["token"]}).status_code == 200
 
     assert reset(client, link).status_code == 400
     assert logs_in(client, "alice", change.get("password", "correct horse"))
@@ -332,3 +334,71 @@ def test_deactivation_reactivation_and_password_changes_are_recorded(client, mak
     assert recorded("account.password_changed") == [{"via": "current_password"}]
     assert recorded("account.deactivated") == [{"by": "boss"}]
     assert recorded("account.reactivated") == [{"by": "boss"}]
+
+
+# ---- is the link still good? (the page it opens asks before showing its form) -------------------------------
+
+
+def check(client, token):
+    return client.post("/password-resets/check", json={"token": token})
+
+
+def test_a_link_is_good_until_used_and_the_check_uses_nothing(client, verified_user, link_for):
+    verified_user("alice")
+    forgot(client, "alice")
+    link = reset_link(link_for)
+
+    first, again = check(client, link), check(client, link)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json == {"message": "This link can still set a password"}  # nothing about the account
+    assert reset(client, link).status_code == 200
+    used = check(client, link)
+    assert used.status_code == 400 and used.json["message"] == EXPIRED_OR_USED and "alice" not in used.text
+
+
+@pytest.mark.parametrize("spoil", ["expire", "change the address", "tamper"])
+def test_a_dead_link_is_said_to_be_dead(client, verified_user, login, link_for, clock, spoil):
+    verified_user("alice")
+    forgot(client, "alice")
+    link = reset_link(link_for)
+    if spoil == "expire":
+        clock["now"] += timedelta(minutes=61)
+    elif spoil == "change the address":
+        client.patch("/users/alice", json={"email": "elsewhere@example.org", "current_password": "correct horse"},
+                     headers=login("alice"))
+        assert client.post("/email-verifications", json={"token": link_for().json["token"]}).status_code == 200
+    else:
+        link = link[:-2] + ("AA" if not link.endswith("AA") else "BB")
+
+    response = check(client, link)
+
+    assert response.status_code == 400 and response.json["message"] == EXPIRED_OR_USED
+
+
+def test_a_deactivated_accounts_link_is_refused_as_the_reset_would_be(client, verified_user, make_user, login,
+                                                                    link_for):
+    verified_user("alice")
+    make_user("boss", role="librarian")
+    forgot(client, "alice")
+    link = reset_link(link_for)
+    client.patch("/users/alice", json={"active": False}, headers=login("boss"))
+
+    assert check(client, link).status_code == 403
+
+
+def test_malformed_tokens_get_a_clear_400(client):
+    for body in ({}, {"token": ""}, {"token": "<script>"}, {"token": "a" * 2000}, {"token": 7}):
+        response = client.post("/password-resets/check", json=body)
+        assert response.status_code == 400 and response.json["message"], body
+
+
+def test_checking_links_is_limited_per_client(app):
+    site = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "PASSWORD_HASH_METHOD": FAST_HASH,
+                       "TESTING": True, "RATE_LIMIT_PASSWORD_LINK_CHECK": "2/hour"}).test_client()
+    site.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+
+    outcomes = [check(site, f"not.a.link{number}").status_code for number in range(3)]
+
+    assert outcomes == [400, 400, 429]
+    assert "Retry-After" in check(site, "x").headers

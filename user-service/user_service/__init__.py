@@ -42,6 +42,8 @@ DEFAULTS = {
     "RATE_LIMIT_REGISTER": "20/hour",
     "RATE_LIMIT_PASSWORD_CHANGE": "10/hour",
     "RATE_LIMIT_PASSWORD_RESET": "10/hour",
+    # The choose-a-password page asks once per opening; more is someone trying tokens.
+    "RATE_LIMIT_PASSWORD_LINK_CHECK": "30/hour",
     "RATE_LIMIT_VERIFICATION_MAIL": "5/hour",
     "RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT": "3/hour",
     "RATE_LIMIT_SERVICE_TOKENS": "30/minute",
@@ -107,6 +109,8 @@ def build_deps(settings):
                                            "password changes"),
             "password_reset": Limit.parse("RATE_LIMIT_PASSWORD_RESET", settings["RATE_LIMIT_PASSWORD_RESET"],
                                           "password reset requests"),
+            "password_link_check": Limit.parse("RATE_LIMIT_PASSWORD_LINK_CHECK",
+                                               settings["RATE_LIMIT_PASSWORD_LINK_CHECK"], "password link checks"),
             "verification_mail": Limit.parse("RATE_LIMIT_VERIFICATION_MAIL", settings["RATE_LIMIT_VERIFICATION_MAIL"],
                                              "requests for a verification link"),
             # Counted per account, not per client (recovery.request_password_reset); never answered with a 429.

@@ -204,6 +204,9 @@ def _refuse_desk_password(user):
 def _set_email(user, email, may_mail):
     """Give `user` this address, unverified (None: no address), inside the caller's transaction, and record
     what must be mailed: the verification link, or, to an account without a password yet, the welcome link.
+    An account with a verified address keeps it, for mail and login, and the new one waits as `pending_email`
+    until its link is used (recovery.verify_email): a typing slip, or an address its owner never confirms,
+    must not leave the account with no address that works. Removing the address (None) removes both.
 
     An unverified address reserves nothing, and the answer is the same whether or not another account has
     verified the address (nobody learns from the library whose addresses it knows): then its owner, not this
@@ -211,9 +214,12 @@ def _set_email(user, email, may_mail):
     `may_mail`: whether the new address may get one more mail (one_more_mail_to, asked before the
     transaction)."""
     previous = user.email if user.email_verified else None
-    user.email, user.email_verified_at = email, None
-    if previous is not None:
-        events.record("account.email_changed", user.username, previous_email=previous)
+    if email is not None and previous is not None:
+        user.pending_email = email  # the verified address hears of the change once it happens: when confirmed
+    else:
+        user.email, user.email_verified_at, user.pending_email = email, None, None
+        if previous is not None:
+            events.record("account.email_changed", user.username, previous_email=previous)
     if email is None or not may_mail:
         return
     owner = verified_owner(email, but_not=user)
@@ -306,7 +312,7 @@ def delete_user(actor, username, circulation, now):
         user = get_user(username)
         user.deleted_at = now
         user.first_name = user.last_name = ""
-        user.email = user.email_verified_at = None
+        user.email = user.email_verified_at = user.pending_email = None
         user.phone = user.postal_address = user.staff_note = None
         user.card_number = user.card_expires_on = None
         user.category = DEFAULT_CATEGORY  # a category says something of the person (a child); and it may go
@@ -400,7 +406,8 @@ def refuse_username_as_password(password, username):
 
 
 def _email_changes(user, changes):
-    """Whether `changes` gives another address than the account's (letter case aside), or takes it away."""
+    """Whether `changes` gives another address than the account's (letter case aside), or takes it away. Giving
+    the pending address again is a change (its link is mailed again); giving the current one is not."""
     return "email" in changes and (changes["email"] or "").lower() != (user.email or "").lower()
 
 
@@ -423,6 +430,7 @@ def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
         _set_email(user, changes["email"], may_mail)
     elif "email" in changes:  # the same address in another letter case: still the same, still verified
         user.email = changes["email"]
+        user.pending_email = None  # and a change asked for earlier is called off
     for field in ("role", "active", "category", "card_expires_on"):
         if field in changes:
             setattr(user, field, changes[field])

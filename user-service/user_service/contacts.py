@@ -35,11 +35,13 @@ def mailed_link(links, event_id, now):
     user = find_user(event["subject"] or "")
     if user is None or user.email is None or events.superseded(event):
         raise Conflict(NO_LONGER_NEEDED)
+    address = user.email
     if event["type"] == "account.email_verification_requested":
         purpose, lifetime = "verify", links.verification_lifetime
-        if user.email_verified or verified_owner(user.email, but_not=user) is not None:
+        address = user.address_to_confirm  # a pending address, while the verified one stays
+        if address is None or verified_owner(address, but_not=user) is not None:
             raise Conflict(NO_LONGER_NEEDED)
-        token = links.email_verification(user.username, user.email)
+        token = links.email_verification(user.username, address)
     else:
         welcome = user.password_hash == NO_PASSWORD_YET
         purpose, lifetime = ("welcome" if welcome else "reset"), links.password_lifetime(welcome)
@@ -48,5 +50,5 @@ def mailed_link(links, event_id, now):
         token = links.password(user.username, user.email, user.password_hash, welcome)
     if now - event["occurred_at"] > lifetime + timedelta(minutes=5):  # the mail would carry a dead link
         raise Conflict(NO_LONGER_NEEDED)
-    return {"username": user.username, "first_name": user.first_name, "email": user.email, "purpose": purpose,
+    return {"username": user.username, "first_name": user.first_name, "email": address, "purpose": purpose,
             "token": token, "expires_at": now + lifetime}

@@ -76,6 +76,9 @@ class User(db.Model):
     # Optional; nothing but its verification link is mailed to it until `email_verified_at` is set.
     email: Mapped[str | None] = mapped_column(sa.String(254))
     email_verified_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # A new address asked for while `email` is verified: it waits here, unverified and reserving nothing, until
+    # its link is used, and `email` stays the one mail goes to and login takes until then (accounts._set_email).
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     # The names folded (library_common.search_text.fold: lower-case, no accents), kept in step with them,
     # so that a search for "zoe" finds Zoë (PostgreSQL's unaccent is not available everywhere).
     first_name_folded: Mapped[str] = mapped_column(sa.String(100))
@@ -105,6 +108,13 @@ class User(db.Model):
     @property
     def email_verified(self):
         return self.email is not None and self.email_verified_at is not None
+
+    @property
+    def address_to_confirm(self):
+        """The address a verification link is for: the pending one, or an unverified `email`; else None."""
+        if self.pending_email is not None:
+            return self.pending_email
+        return None if self.email is None or self.email_verified else self.email
 
 
 class RetiredCard(db.Model):

@@ -29,9 +29,12 @@ def verify_email(links, token, now, self_registration):
             user = find_user(claim.username, lock=True)
             if user is None:
                 raise BadRequest(EXPIRED_OR_USED)
-            if (user.email or "").lower() != claim.email:
+            if (user.pending_email or "").lower() == claim.email:
+                if not _confirm_pending(user, now):
+                    raise Conflict(EMAIL_TAKEN)
+            elif (user.email or "").lower() != claim.email:
                 raise BadRequest(FOR_ANOTHER_ADDRESS)
-            if not _mark_verified(user, now):
+            elif not _mark_verified(user, now):
                 raise Conflict(EMAIL_TAKEN)
             approve_by_email(self_registration, user)
             return user
@@ -50,6 +53,18 @@ def _mark_verified(user, now):
     return True
 
 
+def _confirm_pending(user, now):
+    """The pending address replaces the verified one, verified (False, nothing changed, when another account
+    verified it first); the address verified until now hears of the change, as it would have at once before."""
+    if verified_owner(user.pending_email, but_not=user) is not None:
+        return False
+    previous = user.email
+    user.email, user.email_verified_at, user.pending_email = user.pending_email, now, None
+    events.record("account.email_changed", user.username, previous_email=previous)
+    events.record("account.email_verified", user.username)
+    return True
+
+
 def resend_verification(deps, actor, username, now):
     """Mail the verification link again, to the account holder's own unverified address (within the
     address's RATE_LIMIT_MAILS_PER_ADDRESS, silently beyond it)."""
@@ -58,12 +73,13 @@ def resend_verification(deps, actor, username, now):
     user = get_user(username)
     if user.email is None:
         raise Conflict("Your account has no e-mail address: add one first")
-    if user.email_verified:
+    address = user.address_to_confirm
+    if address is None:
         raise Conflict("Your e-mail address is already verified")
-    if one_more_mail_to(deps, user.email, now):
+    if one_more_mail_to(deps, address, now):
         with transaction():
             record_verification_link(user)
-    return {"message": f"We have sent a new link to {user.email}"}
+    return {"message": f"We have sent a new link to {address}"}
 
 
 def request_password_reset(deps, username_or_email, now):
@@ -96,6 +112,22 @@ def send_password_reset(username):
     with transaction():
         record_password_link(user)
     return {"message": f"We have e-mailed {user.username} a link to choose a new password"}
+
+
+def check_password_link(deps, token, now):
+    """Whether a password link would still set a password: the page it opens asks before showing its form, so
+    a reader whose link was used or expired is told so rather than typing a password twice to hear it. The
+    same checks as reset_password, and the same refusals (400, or 403 deactivated), in the same words; the
+    answer names nothing of the account (the token is only signed, and whoever holds it can read it anyway,
+    but a check is no reason to say more)."""
+    claim = deps.links.read_password(token, now)
+    user = find_user(claim.username)
+    if user is None or (user.email or "").lower() != claim.email or not hmac.compare_digest(
+            deps.links.fingerprint(user.password_hash), claim.password_fingerprint):
+        raise BadRequest(EXPIRED_OR_USED)
+    if not user.active:
+        raise Forbidden(DEACTIVATED)
+    return {"message": "This link can still set a password"}
 
 
 def reset_password(deps, token, password, now):

@@ -15,8 +15,8 @@ from .accounts import NO_PASSWORD, NO_PASSWORD_YET
 from .approval import EMAIL_CONFIRMATION, LIBRARIAN_APPROVAL, awaiting
 from .categories import CODE_RULE
 from .deps import deps
+from .passwords import PASSWORD_RULES
 
-PASSWORD = validate.Length(min=8, max=128, error="Between 8 and 128 characters")
 NAME = validate.Length(min=1, max=100, error="Between 1 and 100 characters")
 NOT_AN_EMAIL = "Not a valid e-mail address"
 # What an address may look like, published in the OpenAPI document (the fuzzer's invalid examples must all be
@@ -76,7 +76,7 @@ def category_field(**kwargs):
 
 class RegistrationSchema(Strict):
     username = fields.String(required=True, validate=USERNAME)
-    password = StorableString(required=True, load_only=True, validate=PASSWORD)
+    password = StorableString(required=True, load_only=True, validate=PASSWORD_RULES)
     first_name = OneLine(required=True, validate=NAME)
     last_name = OneLine(required=True, validate=NAME)
     email = email_field(metadata={"description": "Optional; a link to verify it is mailed to it"})
@@ -103,6 +103,9 @@ class UserSchema(ma.Schema):
     email = fields.String(allow_none=True)
     email_verified = fields.Boolean(metadata={"description": "Whether the verification link was used; only a "
                                                              "verified address gets mail other than that link"})
+    pending_email = fields.String(allow_none=True, metadata={"description": "A new address waiting for its link "
+                                                                            "to be used; until then `email` (verified) "
+                                                                            "stays the account's"})
     provisional = fields.Boolean(metadata={"description": "Registered online and not approved yet: may log in and "
                                                           "place holds, not borrow"})
     awaiting = fields.Method("_awaiting", allow_none=True, metadata={
@@ -162,7 +165,7 @@ class UserUpdateSchema(NotEmpty, ContactDetails):
     role = fields.String(validate=validate.OneOf(ROLES), metadata={"description": "Librarians only"})
     active = StrictBoolean(metadata={"description": "Librarians only"})
     password = StorableString(
-        load_only=True, validate=PASSWORD, metadata={"description": "Your own, with current_password"}
+        load_only=True, validate=PASSWORD_RULES, metadata={"description": "Your own, with current_password"}
     )
     current_password = StorableString(load_only=True, validate=validate.Length(max=128),
                                       metadata={"description": "Needed to change your own password or e-mail"})
@@ -213,9 +216,13 @@ class PasswordResetRequestSchema(Strict):
     username_or_email = Text(required=True, validate=validate.Length(min=1, max=254))
 
 
+class PasswordLinkSchema(Strict):
+    token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
+
+
 class PasswordResetSchema(Strict):
     token = fields.String(required=True, validate=LINK_TOKEN, metadata={"description": "From the mailed link"})
-    password = StorableString(required=True, load_only=True, validate=PASSWORD)
+    password = StorableString(required=True, load_only=True, validate=PASSWORD_RULES)
 
 
 class MessageSchema(ma.Schema):

@@ -363,6 +363,34 @@ def test_the_reset_link_opens_a_form_that_sets_the_password(client, services):
     assert ("success", "Your new password is set: log in with it.") in flashes(client)
 
 
+def test_a_used_or_expired_reset_link_says_so_instead_of_showing_the_form(client, services):
+    checked = services.post(f"{USERS}/password-resets/check", status=400, json={"message": EXPIRED})
+
+    response = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and EXPIRED in html and 'href="/forgot-password"' in html
+    assert 'name="password"' not in html and "Save my new password" not in html
+    assert json_body(checked.calls[0]) == {"token": "abc.def.ghi"}
+
+
+def test_a_good_reset_link_shows_the_form(client, services):
+    services.post(f"{USERS}/password-resets/check", json={"message": "This link can still set a password"})
+
+    html = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True).get_data(as_text=True)
+
+    assert 'name="password"' in html and EXPIRED not in html
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_when_the_link_cannot_be_checked_the_form_is_shown_all_the_same(client, services, status):
+    services.post(f"{USERS}/password-resets/check", status=status, json={"message": "Busy"})
+
+    response = client.get("/reset-password?token=abc.def.ghi", follow_redirects=True)
+
+    assert response.status_code == 200 and 'name="password"' in response.get_data(as_text=True)
+
+
 def test_a_refused_reset_link_offers_a_new_one(client, services):
     services.post(f"{USERS}/password-resets/confirm", status=400, json={"message": EXPIRED})
 
@@ -563,3 +591,25 @@ def test_sign_up_is_not_offered_while_logged_in(client, log_in_as):
     assert posted.status_code == 302  # nothing registered: no call to user-service was faked, none was made
     with client.session_transaction() as session:
         assert ("info", "You are signed in as alice. To make another account, log out first.") in session["_flashes"]
+
+
+def test_the_account_page_shows_the_confirmed_address_and_the_one_waiting(client, alice_at_home):
+    alice_at_home(email="a@x.org", email_verified=True, pending_email="b@y.org")
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert "Confirmed: a@x.org; waiting for confirmation: b@y.org" in html
+    assert 'action="/account/email/verification"' in html
+
+
+def test_changing_a_confirmed_address_says_the_old_one_stays_until_the_new_is_confirmed(client, alice_at_home,
+                                                                                        services):
+    alice_at_home(email="a@x.org", email_verified=True)
+    services.patch(f"{USERS}/users/alice", json=account(email="a@x.org", email_verified=True,
+                                                        pending_email="b@y.org"))
+
+    client.post("/account/email", data={"email-email": "b@y.org", "email-current_password": "pw-123456"})
+
+    assert ("success", "We have sent a link to b@y.org: open it to make it your address. Until then we keep "
+                       "writing to a@x.org.") in flashes(client)
+

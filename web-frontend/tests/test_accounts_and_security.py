@@ -1,7 +1,13 @@
+import re
+from html import unescape
+from types import SimpleNamespace
+
 import pytest
 from flask import url_for
 
 from web_frontend import create_app
+from web_frontend.forms import SignupForm
+from web_frontend.views.common import apply_service_errors
 
 from .conftest import BOOKS, BORROWS, USERS, account, csrf_token, json_body, listing
 
@@ -254,3 +260,64 @@ def test_making_a_patron_of_a_librarian_needs_no_question(client, services, log_
     response = client.post("/manage/users/carol/role", data={"role": "patron"})
 
     assert response.status_code == 302 and len(demoted.calls) == 1
+
+
+def signup_errors(html):
+    """Each error shown on the sign-up page, by the field it belongs to (`form` for the form's own)."""
+    shown = re.findall(r'<small id="([a-z_]+)-error" class="error">([^<]*)</small>', html)
+    alerts = re.findall(r'<div class="message message-error" role="alert">([^<]*)</div>', html)
+    return [(name, unescape(text)) for name, text in shown], [unescape(text) for text in alerts]
+
+
+def test_signup_shows_every_mistake_at_once_and_focuses_the_first(csrf_client, services):
+    response = csrf_client.post("/signup", data={"username": "al", "first_name": "", "last_name": "L",
+                                                 "password": "short", "confirm": "other",
+                                                 "csrf_token": csrf_token(csrf_client, "/signup")})
+
+    html = response.get_data(as_text=True)
+    shown, alerts = signup_errors(html)
+    assert response.status_code == 400 and not alerts
+    assert dict(shown) == {"username": "3 to 32 characters: letters, digits, '.', '_' or '-'",
+                           "first_name": "This field is required.",
+                           "password": "Between 8 and 128 characters", "confirm": "Passwords differ"}
+    assert len(shown) == 4
+    assert html.count("autofocus") == 1 and re.search(r'<input[^>]*autofocus[^>]*id="username"', html)
+    assert not [call for call in services.calls if call.request.url.endswith("/register")]
+
+
+@pytest.mark.parametrize("password, message", [("          ", "A password must have something other than spaces "
+                                                               "in it"),
+                                               ("Alice-x1", "Password must not be the username")])
+def test_signup_knows_the_services_password_rules_before_asking(csrf_client, services, password, message):
+    response = csrf_client.post("/signup", data={"username": "alice-x1", "first_name": "Alice", "last_name": "L",
+                                                 "password": password, "confirm": password,
+                                                 "csrf_token": csrf_token(csrf_client, "/signup")})
+
+    shown, _ = signup_errors(response.get_data(as_text=True))
+    assert shown == [("password", message)]
+
+
+def test_signup_shows_each_of_the_services_errors_once(csrf_client, services):
+    common = "This password is among the most common ones: choose another"
+    services.post(f"{USERS}/register", status=400, json={"message": "Invalid input", "errors": {
+        "email": "Not a valid e-mail address", "password": common}})
+
+    response = csrf_client.post("/signup", data={"username": "alice", "first_name": "Alice", "last_name": "L",
+                                                 "email": "a@b.c", "password": "Password1", "confirm": "Password1",
+                                                 "csrf_token": csrf_token(csrf_client, "/signup")})
+
+    html = response.get_data(as_text=True)
+    shown, alerts = signup_errors(html)
+    assert sorted(shown) == [("email", "Not a valid e-mail address"), ("password", common)]
+    assert not alerts and html.count(common) == 1 and "Invalid input" not in html
+    assert html.count("autofocus") == 1 and re.search(r'<input[^>]*autofocus[^>]*id="email"', html)
+
+
+def test_a_service_error_already_on_the_form_is_not_repeated(client):
+    with client.application.test_request_context("/signup", method="POST"):
+        form = SignupForm(data={"username": "alice"})
+        form.username.errors = ["That username is taken"]
+        form.form_errors.append("Try again later")
+        apply_service_errors(form, SimpleNamespace(message="Try again later", errors={
+            "username": "That username is taken", "role": "Try again later"}))
+        assert form.username.errors == ["That username is taken"] and form.form_errors == ["Try again later"]

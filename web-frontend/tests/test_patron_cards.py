@@ -361,3 +361,11 @@ def test_the_account_page_shows_the_card_and_contact_details(client, log_in_as, 
     assert 'alt="Barcode P000000018"' in html
     assert "0123" in html and '<dd class="lines">1 Rabbit Hole\nWonderland</dd>' in html
     assert "ask at the desk" in html
+
+
+def test_the_patron_page_shows_an_address_waiting_beside_the_confirmed_one(client, patron_page):
+    patron_page(email="a@x.org", email_verified=True, pending_email="b@y.org")
+
+    html = client.get("/manage/users/alice").get_data(as_text=True)
+
+    assert "a@x.org" in html and "confirmed</span>" in html and "waiting for confirmation: b@y.org" in html

@@ -273,6 +273,10 @@ class Backend:
         return self._call(self.user_service, "POST", "/password-resets",
                           json={"username_or_email": username_or_email}).json()
 
+    def check_password_link(self, link_token):
+        """Nothing when the link would still set a password; BackendError (400, 403) saying why not."""
+        self._call(self.user_service, "POST", "/password-resets/check", json={"token": link_token})
+
     def reset_password(self, link_token, password):
         return self._call(self.user_service, "POST", "/password-resets/confirm",
                           json={"token": link_token, "password": password}).json()

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms.fields.choices import SelectChoice
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField,
                      RadioField, SelectField, StringField, TextAreaField)
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 # The default lists a search by best match (title matches first) and the whole catalogue by title.
 SORTS = [SelectChoice("", "Best match"), SelectChoice("title", "Title"), SelectChoice("author", "Author"),
@@ -34,6 +34,9 @@ def new_password_fields():
                           validators=[InputRequired(), EqualTo("password", "The passwords differ")]))
 
 
+USERNAME_RULE = "3 to 32 characters: letters, digits, '.', '_' or '-'"  # user-service's words for its rule
+
+
 def username_field(description):
     return StringField("Username", validators=[InputRequired(), Length(max=32)], description=description)
 
@@ -44,12 +47,29 @@ class NamesForm(FlaskForm):
     last_name = StringField("Last name", validators=[InputRequired(), Length(max=100)])
 
 
+def not_only_spaces(form, field):
+    if field.data and not field.data.strip():
+        raise ValidationError("A password must have something other than spaces in it")
+
+
+def not_the_username(form, field):
+    if field.data and field.data.lower() == (form.username.data or "").lower():
+        raise ValidationError("Password must not be the username")
+
+
 class SignupForm(NamesForm):
-    username = username_field("3 to 32 letters, digits, '.', '_' or '-'")
+    """Sign-up checks here, with user-service's own words, every rule of user-service's that needs only what was
+    typed (the shape of a username, a password's length): a form refused here is never sent, so a rule left to
+    the service would show its mistake only after the others were fixed. What needs the service's data (a
+    username taken, a password on its list of common ones) it still says, after."""
+
+    username = StringField("Username", description="3 to 32 letters, digits, '.', '_' or '-'", validators=[
+        InputRequired(), Regexp(r"^[A-Za-z0-9._-]{3,32}\Z", message=USERNAME_RULE)])
     email = email_field(description="So that we can send you a link if you forget your password. We will e-mail "
                                     "you a link to confirm it.")
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=128)],
-                             description="At least 8 characters")
+    password = PasswordField("Password", description="At least 8 characters", validators=[
+        InputRequired(), Length(min=8, max=128, message="Between 8 and 128 characters"), not_only_spaces,
+        not_the_username])
     confirm = PasswordField("Repeat password", validators=[InputRequired(), EqualTo("password", "Passwords differ")])
 
 

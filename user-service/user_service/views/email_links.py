@@ -7,8 +7,8 @@ from library_common.clock import now
 
 from .. import recovery
 from ..deps import deps
-from ..schemas import (EmailVerificationSchema, MessageSchema, PasswordResetRequestSchema, PasswordResetSchema,
-                       UserSchema)
+from ..schemas import (EmailVerificationSchema, MessageSchema, PasswordLinkSchema, PasswordResetRequestSchema,
+                       PasswordResetSchema, UserSchema)
 
 blp = Blueprint("email_links", __name__, description="E-mail verification and password resets, by mailed link")
 
@@ -42,6 +42,18 @@ def request_password_reset(body):
     mailed when a live, active account with a verified address does (RATE_LIMIT_PASSWORD_RESET per client
     address, RATE_LIMIT_PASSWORD_LINKS_PER_ACCOUNT links per account)"""
     return recovery.request_password_reset(deps(), body["username_or_email"], now())
+
+
+@blp.route("/password-resets/check", methods=["POST"])
+@blp.arguments(PasswordLinkSchema)
+@blp.response(200, MessageSchema)
+@blp.errors(403)
+@blp.rate_limited("password_link_check")
+def check_password_link(body):
+    """Whether the token of a mailed password link would still set a password, without using it: 200, or 400
+    for a link expired, used or for another address (403 if the account is deactivated); nothing about the
+    account in either answer. RATE_LIMIT_PASSWORD_LINK_CHECK per client address"""
+    return recovery.check_password_link(deps(), body["token"], now())
 
 
 @blp.route("/password-resets/confirm", methods=["POST"])

@@ -148,6 +148,9 @@ def change_email():
 def email_news(account):
     if account["email"] is None:
         return "Your e-mail address is removed."
+    if account.get("pending_email"):
+        return (f"We have sent a link to {account['pending_email']}: open it to make it your address. Until then "
+                f"we keep writing to {account['email']}.")
     if account["email_verified"]:
         return "Your e-mail address is saved."
     return f"We have sent a link to {account['email']}: open it to confirm your address."
@@ -252,11 +255,30 @@ def forgot_password():
     return render_template("account/forgot_password.html", form=form), status_of(form)
 
 
+def password_link_problem(token):
+    """Why a password link can no longer set a password (used, expired, the account deactivated), or None. Asked
+    before the form is shown, so nobody types a new password twice to hear the link was dead. When
+    user-service cannot say (busy, unreachable), the form is shown: choosing the password checks again."""
+    try:
+        backend().check_password_link(token)
+    except BackendError as error:
+        if error.status in (400, 403):
+            return error.errors.get("token", error.message)
+    except DependencyUnavailable:
+        pass
+    return None
+
+
 @bp.route("/reset-password", methods=["GET", "POST"])
 @opened_by_a_mailed_link
 def reset_password():
     """The password link opens this page (a forgotten password, a librarian's reset, or a new patron's first)."""
     form = ResetPasswordForm(token=link_token())
+    if request.method == "GET" and form.token.data:
+        dead_link = password_link_problem(form.token.data)
+        if dead_link:
+            form.token.errors = [dead_link]
+            return render_template("account/reset_password.html", form=form, dead_link=True), 400
     if form.validate_on_submit():
         try:
             backend().reset_password(form.token.data, form.password.data)

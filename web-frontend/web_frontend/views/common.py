@@ -41,13 +41,16 @@ def page_or_fragment(page_template, fragment_template, target, **context):
 
 
 def apply_service_errors(form, error):
-    """Show a service's per-field validation errors next to the form's fields."""
+    """Show a service's per-field validation errors next to the form's fields; a message the form shows already
+    (the form's own check said the same) is not shown twice."""
     for name, message in error.errors.items():
-        if name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            form.form_errors.append(message)
-    if not error.errors:
+        shown = form[name].errors if name in form else form.form_errors
+        if message not in shown:
+            if name in form:
+                form[name].errors = [*form[name].errors, message]  # a tuple until validation ran
+            else:
+                form.form_errors.append(message)
+    if not error.errors and error.message not in form.form_errors:
         form.form_errors.append(error.message)
 
 
