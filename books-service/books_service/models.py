@@ -209,11 +209,21 @@ class Import(db.Model):
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     # on_match ("skip" or "add_copies"), copies and genre for records without them, and the CSV column mapping
     options: Mapped[dict] = mapped_column(JSONB, server_default="{}")
-    columns: Mapped[list | None] = mapped_column(JSONB)  # a CSV's header
+    columns: Mapped[list | None] = mapped_column(JSONB)  # a CSV's header (or "Column 1"... when it has none)
+    sample: Mapped[list | None] = mapped_column(JSONB)  # a CSV's first record's cells: what each column holds
     total: Mapped[int | None] = mapped_column()  # records in the file (None until counted)
     done: Mapped[int] = mapped_column(server_default="0")  # records through the current step
     counts: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # outcomes, then results
     problem: Mapped[str | None] = mapped_column(sa.Text)  # why it failed, or what staging needs from the librarian
+
+    @property
+    def first_row_looks_like_data(self):
+        """A CSV whose first row, read as column names, looks like a record (import_formats.looks_like_a_record):
+        the page offers to read it as one."""
+        from .import_formats import looks_like_a_record  # the formats' module reads files, not the database
+
+        return (self.format == "csv" and self.options.get("header", True) and self.columns is not None
+                and looks_like_a_record(self.columns))
 
 
 class ImportRecord(db.Model):
