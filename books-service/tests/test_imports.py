@@ -274,6 +274,7 @@ def test_marc_8_records_are_read_as_unicode(app, client, librarian):
 @pytest.mark.parametrize("content, filename, form, message", [
     ("", "empty.csv", {}, "The file is empty"),
     ("\n\n", "blank.csv", {}, "The file is empty"),
+    ("\ufeff\n", "bom.csv", {}, "The file is empty: there is nothing to add"),
     ("not a marc record at all", "books.mrc", {}, "The file is not MARC 21"),
     ("<notmarc>", "books.xml", {}, "The file is not MARCXML"),
 ])

@@ -109,7 +109,7 @@ def world(stack):
 
     notice = notice_of_a()
     imports = {"import": an_import("staged"), "stage_me": an_import("staged"), "commit_me": an_import("staged"),
-               "revert_me": an_import("committed")}
+               "revert_me": an_import("committed"), "discard_me": an_import("staged")}
     places = {}
     for role in ROLES:
         loan, loan_book = lend(f"On loan to A, to return, for {role}")
@@ -153,8 +153,8 @@ def world(stack):
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
-# a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} staged imports
-# and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to delete. Rows run in
+# a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} / {discard_me}
+# staged imports and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to delete. Rows run in
 # order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
@@ -190,6 +190,7 @@ MATRIX = [
     ("books", "POST", "/imports/{stage_me}/staging", {"copies": 2}, (401, 403, 403, 202, 401, 401)),
     ("books", "POST", "/imports/{commit_me}/commit", {}, (401, 403, 403, 202, 401, 401)),
     ("books", "POST", "/imports/{revert_me}/revert", None, (401, 403, 403, 202, 401, 401)),
+    ("books", "DELETE", "/imports/{discard_me}", None, (401, 403, 403, 204, 401, 401)),
     ("borrows", "GET", "/circulation/books?book_id={shelf}", None, (401, 403, 403, 200, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),

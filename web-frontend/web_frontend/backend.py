@@ -364,9 +364,13 @@ class Backend:
                           files={"file": (upload.filename or "upload", upload.stream,
                                           upload.mimetype or "application/octet-stream")}).json()
 
-    def restage_import(self, token, import_id, mapping):
-        return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token,
-                          json={"mapping": mapping}).json()
+    def restage_import(self, token, import_id, mapping=None, header=None):
+        """Stage again with a column mapping, or with the first row read as a record (`header` False) or as names."""
+        body = ({"mapping": mapping} if mapping is not None else {}) | ({"header": header} if header is not None else {})
+        return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token, json=body).json()
+
+    def discard_import(self, token, import_id):
+        self._call(self.books_service, "DELETE", f"/imports/{import_id}", token=token)
 
     def commit_import(self, token, import_id, on_match):
         return self._call(self.books_service, "POST", f"/imports/{import_id}/commit", token=token,
