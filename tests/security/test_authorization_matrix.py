@@ -154,8 +154,8 @@ def world(stack):
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
 # a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} / {discard_me}
-# staged imports and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to delete. Rows run in
-# order; the role change comes last because it rightly invalidates patron A's token.
+# staged imports and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to
+# delete. Rows run in order; the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/books/{shelf}", None, (200, 200, 200, 200, 200, 200)),

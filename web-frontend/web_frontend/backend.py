@@ -366,7 +366,7 @@ class Backend:
 
     def restage_import(self, token, import_id, mapping=None, header=None):
         """Stage again with a column mapping, or with the first row read as a record (`header` False) or as names."""
-        body = ({"mapping": mapping} if mapping is not None else {}) | ({"header": header} if header is not None else {})
+        body = {name: value for name, value in (("mapping", mapping), ("header", header)) if value is not None}
         return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token, json=body).json()
 
     def discard_import(self, token, import_id):
