@@ -1,6 +1,7 @@
 """Reading records out of an uploaded file: CSV (a header row naming the columns, or none) and MARC 21 (binary, MARC-8
 or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
-genre, language, copies, description, subjects, cover_url) with the raw text as the file had it; imports.py checks
+genre, language, copies, description, subjects, cover_url, original_title, popularity) with the raw text as the
+file had it; imports.py checks
 and files them like any book a librarian types in.
 """
 
@@ -17,7 +18,7 @@ from stdnum import isbn as stdnum_isbn
 from library_common.search_text import first_author, writes_surname_first
 
 FIELDS = ("title", "author", "isbn", "isbn13", "year", "genre", "language", "copies", "description", "subjects",
-          "cover_url")
+          "cover_url", "original_title", "popularity")
 REQUIRED = ("title", "author")
 
 # Column names as spreadsheets and other systems write them (folded: lower case, words joined by "_").
@@ -34,6 +35,9 @@ COLUMN_NAMES = {
     "description": ("description", "summary", "abstract", "blurb", "synopsis"),
     "subjects": ("subjects", "subject", "subject_headings", "keywords", "tags"),
     "cover_url": ("cover_url", "cover", "cover_image", "cover_image_url", "image_url"),
+    "original_title": ("original_title", "uniform_title", "title_original"),
+    # how many readers wanted the book: goodbooks' ratings_count, a library system's loans or checkouts
+    "popularity": ("popularity", "ratings_count", "number_of_ratings", "loans", "checkouts", "circulation_count"),
 }
 RECOGNISED = {name: field for field, names in COLUMN_NAMES.items() for name in names}
 
@@ -215,6 +219,9 @@ def marc_fields(record):
     title = record.get("245")
     if title:
         fields["title"] = ": ".join(_clean(part) for part in title.get_subfields("a", "b") if _clean(part))
+    uniform = record.get("240")  # a translation's uniform title: the work's original title ("Étranger")
+    if uniform and uniform.get_subfields("a"):
+        fields["original_title"] = _clean(uniform.get_subfields("a")[0])
     for tag in ("100", "110", "700", "710"):
         author = record.get(tag)
         if author and author.get_subfields("a"):

@@ -342,7 +342,8 @@ def _stage_chunk(import_id, chunk, options, seen, spellings, counts):
 
 
 # Lengths the catalogue keeps (BookInputSchema): longer text from a file is cut, with a note.
-GENRE_LENGTH, SUBJECT_LENGTH, MOST_SUBJECTS, DESCRIPTION_LENGTH = 100, 100, 20, 5000
+GENRE_LENGTH, SUBJECT_LENGTH, MOST_SUBJECTS, DESCRIPTION_LENGTH, TITLE_LENGTH = 100, 100, 20, 5000, 300
+MOST_POPULAR = 2**63 - 1  # books.popularity is a bigint
 
 
 def _file_genres(checked, spellings):
@@ -387,6 +388,10 @@ def check(raw, options):
     if raw.get("description"):
         book["description"] = cut("Description", raw["description"], DESCRIPTION_LENGTH, notes)
     book["cover_url"] = plausible_cover_url(raw.get("cover_url"), notes)
+    if raw.get("original_title"):
+        book["original_title"] = cut("Original title", on_one_line("Original title", raw["original_title"], notes),
+                                     TITLE_LENGTH, notes)
+    popularity = plausible_popularity(raw.get("popularity"), notes)
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
@@ -403,7 +408,20 @@ def check(raw, options):
                      for field, messages in sorted(error.messages.items())]
     if problems:
         return {**given, "_notes": notes}, problems
-    return {**loaded, "_notes": notes}, []
+    # popularity is the import's to give (no typed-in book has one): kept beside the book's checked fields
+    return {**loaded, **({"popularity": popularity} if popularity else {}), "_notes": notes}, []
+
+
+def plausible_popularity(text, notes):
+    """How many readers wanted the book, from a count ("4780653", "4.78e6"); None (with a note) for anything
+    but a whole number from 0 (a book's popularity only ranks searches: a bad cell never fails its record)."""
+    if not text:
+        return None
+    count = whole_number(text)
+    if count is None or not 0 <= count <= MOST_POPULAR:
+        notes.append(f"Popularity {text!r} is not a count of readers: left out")
+        return None
+    return count
 
 
 def cut(label, text, length, notes):
@@ -427,8 +445,9 @@ def plausible_language(text, notes):
     return code
 
 
-_FIELD_NAMES = {"title": "Title", "author": "Author", "genre": "Genre", "copies": "Copies", "isbn": "ISBN",
-                "published_year": "Year", "description": "Description", "subjects": "Subjects"}
+_FIELD_NAMES = {"title": "Title", "original_title": "Original title", "author": "Author", "genre": "Genre",
+                "copies": "Copies", "isbn": "ISBN", "published_year": "Year", "description": "Description",
+                "subjects": "Subjects"}
 
 
 def _flat(messages):
@@ -561,7 +580,7 @@ def commit(import_id):
 
 
 BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects",
-                "cover_url")
+                "cover_url", "original_title", "popularity")
 
 
 def _file_new_books(chunk):
@@ -571,12 +590,13 @@ def _file_new_books(chunk):
     for record in chunk:
         fields = {column: record.fields.get(column) for column in BOOK_COLUMNS}
         fields["subjects"] = fields["subjects"] or []
+        fields["popularity"] = fields["popularity"] or 0
         if fields["genre"] not in genres:
             genres[fields["genre"]] = genre_for_filing(fields["genre"])
         fields["genre"] = genres[fields["genre"]]
         rows.append((record, record.fields.get("copies", 1), {**fields, **book_search_columns(
             fields["title"], fields["author"], fields["isbn"], fields["subjects"], fields["description"],
-            fields["language"])}))
+            fields["language"], fields["original_title"])}))
     with_isbn = [row for row in rows if row[2].get("isbn")]
     without = [row for row in rows if not row[2].get("isbn")]
     created = {}

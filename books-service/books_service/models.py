@@ -34,6 +34,9 @@ class Book(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    # The title the work first had, when this is a translation or a retitled edition ("L’Étranger" for "The
+    # Stranger"): searched as the title is (search_text.search_document).
+    original_title: Mapped[str | None] = mapped_column(sa.String(300))
     author: Mapped[str] = mapped_column(sa.String(200))
     # A name from the controlled list (genres); renaming a genre renames it here too.
     genre: Mapped[str] = mapped_column(sa.String(100), sa.ForeignKey("genres.name", onupdate="CASCADE"))
@@ -47,6 +50,10 @@ class Book(db.Model):
     cover_url: Mapped[str | None] = mapped_column(sa.String(2000))
     # The items that can circulate (status 'available'), kept by triggers on `items` (migration 0020).
     copies: Mapped[int] = mapped_column(server_default="0")
+    # How many readers wanted the book, as the data the library has says it: ratings from an imported file
+    # (goodbooks' ratings_count). Relevance ranks the work readers mean above its box sets and companions with
+    # it (catalogue.relevance). 0: nothing known.
+    popularity: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()

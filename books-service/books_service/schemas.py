@@ -40,6 +40,9 @@ def _year_not_in_future(year):
 
 class BookInputSchema(Strict):
     title = OneLine(required=True, validate=validate.Length(min=1, max=300))
+    original_title = OneLine(allow_none=True, validate=validate.Length(max=300), metadata={
+        "description": "The title the work first had (of a translation: L’Étranger for The Stranger); searched as the "
+                       "title is"})
     author = OneLine(required=True, validate=validate.Length(min=1, max=200))
     genre = OneLine(required=True, validate=validate.Length(min=1, max=100))
     isbn = NormalisedText(normalise_isbn, allow_none=True,
@@ -77,6 +80,7 @@ class BookChangesSchema(NotEmpty, BookInputSchema):
 class BookSchema(ma.Schema):
     id = fields.Integer()
     title = fields.String()
+    original_title = fields.String(allow_none=True)
     author = fields.String()
     genre = fields.String()
     isbn = fields.String(allow_none=True)
@@ -93,6 +97,9 @@ class BookSchema(ma.Schema):
     holds_waiting = fields.Integer(allow_none=True, metadata={"description": "Patrons waiting for a copy; null when "
                                                                              "unknown"})
     cover_url = fields.String(allow_none=True)
+    popularity = fields.Integer(metadata={
+        "description": "How many readers wanted it, as the library's data says (an import's ratings count); ranks "
+                       "searches (sort=relevance). 0: unknown"})
     has_cover = fields.Boolean(metadata={"description": "The library has fetched the cover: GET /books/<id>/cover "
                                                         "serves it"})
     created_at = fields.DateTime()

@@ -53,7 +53,7 @@ def test_a_csv_is_staged_matched_and_explained_before_anything_changes(app, clie
     assert batch["total"] == 6 and batch["done"] == 6
     assert batch["options"]["mapping"] == {"isbn": "isbn", "isbn13": "isbn13", "authors": "author",
                                            "original_publication_year": "year", "title": "title",
-                                           "language_code": "language"}
+                                           "language_code": "language", "ratings_count": "popularity"}
     new = {record["number"]: record for record in records(client, librarian, batch["id"], "new")}
     assert new[1]["fields"]["isbn"] == "9780439023481"  # the lost leading zero, restored (checksum agrees)
     assert new[1]["fields"]["published_year"] == 2008 and new[1]["fields"]["language"] == "en"
@@ -506,3 +506,33 @@ def test_every_value_staging_mends_has_its_note(app, client, librarian):
     assert persuasion["notes"] == [
         "ISBN '9.78014143968e+12' is a spreadsheet's exponent form (its digits lost): left out"]
     assert persuasion["fields"].get("isbn") is None and persuasion["outcome"] == "new"
+
+
+def test_popularity_and_original_titles_are_imported_and_popularity_ranks_the_work_first(app, client, librarian):
+    content = ("title,original_title,authors,ratings_count\n"
+               '"The Lord of the Rings (The Lord of the Rings, #1-3)",,J.R.R. Tolkien,5000\n'
+               '"The Lord of the Rings Sketchbook",,Alan Lee,900\n'
+               '"The Fellowship of the Ring (The Lord of the Rings, #1)",,J.R.R. Tolkien,1766803\n'
+               "The Stranger,L’Étranger,Albert Camus,420600\n"
+               "George,,Somebody Less Read,20000\n"
+               "Nineteen Eighty-Four,,George Orwell,2000000\n"
+               "Broken Count,,Nobody,lots\n")
+    batch = staged(app, client, librarian, content)
+    client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian)
+    work(app)
+
+    def best(query):
+        return titles(client.get("/books", query_string={"q": query, "sort": "relevance", "availability": "false"}))
+
+    assert best("lord of the rings")[0] == "The Fellowship of the Ring (The Lord of the Rings, #1)"
+    assert best("l'etranger") == ["The Stranger"]
+    assert best("george")[0] == "George"  # the whole title typed: that book, before a far more read one
+    stranger = client.get("/books", query_string={"q": "stranger"}).json[0]
+    assert (stranger["original_title"], stranger["popularity"]) == ("L’Étranger", 420600)
+    broken = [record for record in records(client, librarian, batch["id"]) if record["number"] == 7][0]
+    assert broken["notes"] == ["Popularity 'lots' is not a count of readers: left out"]
+    assert client.get(f"/books/{broken['book_id']}").json["popularity"] == 0
+
+
+def titles(response):
+    return [book["title"] for book in response.json]

@@ -198,17 +198,40 @@ def _stored_bytes(word, places):
     return 4 + len(word.encode()) + 1 + 2 + 2 * places
 
 
-def search_document(title, author, isbn=None, subjects=(), description=None):
+def _initials_joined(text_words):
+    """Each run of two or more one-letter words, joined: ["j", "k", "rowling"] -> ["jk"]. Initials are written
+    "J.K.", "J. K." or "JK"; with the joined form in the document, a search for any of them finds the name."""
+    joined, run = [], []
+    for word in [*text_words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) > 1:
+            joined.append("".join(run))
+        run = []
+    return joined
+
+
+def search_document(title, author, isbn=None, subjects=(), description=None, original_title=None):
     """A book's search document as tsvector text ("'hobbit':2A 'the':1A 'tolkien':3B ..."): folded words
     with their positions and weights (ISBN with the title), within DOCUMENT_BYTES. Built here rather than
-    by PostgreSQL's to_tsvector so that it is folded, and split into words exactly as searches are."""
+    by PostgreSQL's to_tsvector so that it is folded, and split into words exactly as searches are.
+
+    Initials in the title and author are also there joined ("J.K. Rowling": "j", "k" and "jk"), and the
+    original title (of a translation: "L’Étranger" for "The Stranger") weighs as the title, after the
+    author, while there is room; not when it has the title's words."""
     positions = {}
     size = 8  # the tsvector's own header
+    if original_title and words(original_title) == words(title):
+        original_title = None
     parts = [(title, TITLE, True), (isbn or "", TITLE, True), (author, AUTHOR, True),
-             (" ".join(subjects or ()), SUBJECTS, False), (description or "", DESCRIPTION, False)]
+             (original_title or "", TITLE, False), (" ".join(subjects or ()), SUBJECTS, False),
+             (description or "", DESCRIPTION, False)]
     position = 0
     for text, weight, whole in parts:
-        for word in words(text):
+        text_words = words(text)
+        extra = _initials_joined(text_words) if whole else []
+        for word in text_words + extra:
             position += 1
             places = positions.get(word, [])
             if len(places) >= POSITIONS_PER_WORD:
@@ -232,11 +255,11 @@ def prefix_tsquery(query_words, weights=""):
     return " & ".join(f"'{_quoted(word)}':*{weights}" for word in query_words) or None
 
 
-def book_search_columns(title, author, isbn=None, subjects=(), description=None, language=None):
+def book_search_columns(title, author, isbn=None, subjects=(), description=None, language=None, original_title=None):
     """A book's columns derived for searching and sorting (title_sort, author_sort, search_vector): what
     books-service stores with every book it writes, and what a bulk loader must write with each row."""
     return {
         "title_sort": title_sort_key(title, language),
         "author_sort": author_sort_key(author),
-        "search_vector": search_document(title, author, isbn, subjects, description),
+        "search_vector": search_document(title, author, isbn, subjects, description, original_title),
     }

@@ -80,3 +80,11 @@ def test_the_search_document_weighs_title_author_subjects_description():
 def test_quotes_in_words_cannot_break_out_of_a_query():
     assert prefix_tsquery(["it's", "x"], "AB") == "'it''s':*AB & 'x':*AB"
     assert prefix_tsquery([]) is None
+
+
+def test_initials_are_also_indexed_joined_and_an_original_title_weighs_as_the_title():
+    assert search_document("Harry Potter", "J. K. Rowling") == (
+        "'harry':1A 'potter':2A 'j':3B 'k':4B 'rowling':5B 'jk':6B")
+    assert search_document("The Stranger", "Albert Camus", original_title="L’Étranger") == (
+        "'the':1A 'stranger':2A 'albert':3B 'camus':4B 'l':5A 'etranger':6A")
+    assert search_document("Dune", "Frank Herbert", original_title="DUNE") == "'dune':1A 'frank':2B 'herbert':3B"

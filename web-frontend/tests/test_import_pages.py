@@ -283,3 +283,14 @@ def test_a_committed_import_offers_revert_not_discard_and_a_refusal_is_shown(cli
 
     assert "Discard this import" not in page and "Revert this import…" in page
     assert refusal in response.get_data(as_text=True)
+
+
+def test_the_mapping_offers_every_field_an_import_reads(client, librarian_in, services):
+    mapping = {"image_url": "cover_url", "original_title": "original_title", "ratings_count": "popularity"}
+    services.get(f"{BOOKS}/imports/3", json=batch(columns=list(mapping), options={"mapping": mapping}))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+
+    for field in mapping.values():  # each column shows what it is read as: a new mapping keeps it
+        assert f'<option value="{field}" selected>' in html

@@ -19,9 +19,11 @@ RUNNING = ("staging", "committing", "reverting")
 DISCARDABLE = ("staged", "failed")
 OUTCOMES = {"new": "New books", "match": "Already in the catalogue", "invalid": "Cannot be imported"}
 # What a CSV column may be mapped to (books-service's import fields), for the mapping step.
-FIELDS = [("", "Leave out"), ("title", "Title"), ("author", "Author"), ("isbn", "ISBN"), ("isbn13", "ISBN-13"),
-          ("year", "Publication year"), ("genre", "Genre"), ("language", "Language"), ("copies", "Copies"),
-          ("description", "Description"), ("subjects", "Subjects (separated by ; or |)")]
+FIELDS = [("", "Leave out"), ("title", "Title"), ("original_title", "Original title"), ("author", "Author"),
+          ("isbn", "ISBN"), ("isbn13", "ISBN-13"), ("year", "Publication year"), ("genre", "Genre"),
+          ("language", "Language"), ("copies", "Copies"), ("description", "Description"),
+          ("subjects", "Subjects (separated by ; or |)"), ("cover_url", "Cover image address"),
+          ("popularity", "Popularity (ratings or loans: ranks searches)")]
 
 
 @bp.context_processor
