@@ -135,9 +135,9 @@ def world(stack):
     requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
     stack.wait_for_account_changes()
     genres = [requests.post(f"{stack.books}/genres", headers=librarian, timeout=10, json={"name": name}).json()["id"]
-              for name in ("Matrix To Merge", "Matrix Kept")]
+              for name in ("Matrix To Merge", "Matrix Kept", "Matrix Empty")]
     for role in ROLES:
-        places[role] |= {"genre": genres[0], "genre_into": genres[1]}
+        places[role] |= {"genre": genres[0], "genre_into": genres[1], "empty_genre": genres[2]}
     for code in ("matrix-renamed", "matrix-spare"):
         requests.post(f"{stack.books}/item-types", headers=librarian, timeout=10,
                       json={"code": code, "name": code.title()}).raise_for_status()
@@ -155,7 +155,8 @@ def world(stack):
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
 # a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} / {discard_me}
 # staged imports and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to
-# delete. Rows run in order; the role change comes last because it rightly invalidates patron A's token.
+# delete, {genre} / {genre_into} genres to merge and {empty_genre} one without books to delete. Rows run in order;
+# the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/books/{shelf}", None, (200, 200, 200, 200, 200, 200)),
@@ -179,6 +180,7 @@ MATRIX = [
     ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
     ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "DELETE", "/genres/{empty_genre}", None, (401, 403, 403, 204, 401, 401)),
     ("books", "GET", "/item-types", None, (200, 200, 200, 200, 200, 200)),
     ("books", "POST", "/item-types", {"code": "matrix-kit", "name": "Matrix kit"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/item-types/{item_type}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),

@@ -203,6 +203,10 @@ class Backend:
         self._forget_genres()
         return genre
 
+    def delete_genre(self, token, genre_id):
+        self._call(self.books_service, "DELETE", f"/genres/{genre_id}", token=token)
+        self._forget_genres()
+
     def merge_genre(self, token, genre_id, into_id):
         genre = self._call(self.books_service, "POST", f"/genres/{genre_id}/merge", token=token,
                            json={"into": into_id}).json()
