@@ -80,3 +80,28 @@ def test_a_marc_file_through_the_page(page, stack, unique, tmp_path):
     page.goto(f"/?q=nils+holgersson+{unique}")
     page.get_by_role("link", name=f"Nils Holgerssons underbara resa {unique}").click()
     expect(page.get_by_role("link", name="Geese")).to_be_visible()  # its genre, from the subject heading
+
+
+def test_a_csv_without_a_header_read_by_place_then_discarded(page, stack, unique, tmp_path):
+    headerless = tmp_path / f"no-header-{unique}.csv"
+    headerless.write_text(f"Headless Volume {unique},Ina Porter,1971\nAnother Volume {unique},Ina Porter,1972\n")
+    log_in(page, *stack.librarian)
+
+    page.goto("/manage/imports")
+    page.get_by_label("File of records").set_input_files(str(headerless))
+    page.get_by_role("button", name="Upload and look at it").click()
+    expect(page.get_by_role("heading", name="Is the first row a record?")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Columns to choose")).to_be_visible()
+    page.get_by_role("button", name="Read the first row as a record").click()
+
+    expect(page.get_by_text(f"Headless Volume {unique}", exact=True)).to_be_visible(timeout=60_000)  # its example
+    page.get_by_label("Column 1").select_option("title")
+    page.get_by_label("Column 2").select_option("author")
+    page.get_by_role("button", name="Read the file again with these columns").click()
+    expect(page.get_by_text("Ready to add")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("2 new · 0 in the catalogue · 0 cannot be imported")).to_be_visible()
+
+    page.get_by_role("link", name="Discard this import…").click()
+    page.get_by_role("button", name="Discard the import").click()
+    expect(page.get_by_text(f"The import of no-header-{unique}.csv was discarded")).to_be_visible()
+    expect(page.get_by_role("link", name=f"no-header-{unique}.csv")).to_have_count(0)

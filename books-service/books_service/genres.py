@@ -1,4 +1,5 @@
-"""The controlled list of genres: found or added as books are filed, renamed and merged by librarians."""
+"""The controlled list of genres: found or added as books are filed, renamed, merged and (when empty) deleted by
+librarians."""
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -25,7 +26,9 @@ def genre_for_filing(name):
     punctuation, or `name` itself, added to the list. Call inside the book's transaction."""
     key = genre_key(name)
     filed = sa.select(Genre.name).where(Genre.key == key)
-    existing = db.session.scalar(filed)
+    # FOR KEY SHARE: a librarian deleting this genre now (delete_genre, FOR UPDATE) waits for this book and then
+    # counts it, or has deleted it and this finds no genre and adds it again; never a book without its genre
+    existing = db.session.scalar(filed.with_for_update(read=True, key_share=True))
     if existing is not None:
         return existing
     # ON CONFLICT: a concurrent request may add the same new genre a moment before us
@@ -88,3 +91,16 @@ def merge_genres(genre_id, into_id):
         db.session.execute(sa.update(Book).where(Book.genre == genre.name).values(genre=into.name))
         db.session.delete(genre)
     return _with_count(into)
+
+
+def delete_genre(genre_id):
+    """Remove a genre no book is filed under; 409 while books are (merge it into another genre instead). The
+    genre's row is locked first: a book being filed under it at that moment (genre_for_filing) is counted, or
+    adds the genre again once it is gone."""
+    with transaction():
+        genre = found(db.session.get(Genre, genre_id, with_for_update=True), f"No genre with id {genre_id}")
+        books = db.session.scalar(sa.select(sa.func.count()).select_from(Book).where(Book.genre == genre.name))
+        if books:
+            raise Conflict(f"{books:,} book{'s are' if books != 1 else ' is'} filed under “{genre.name}”: merge it "
+                           "into another genre to remove it from the list")
+        db.session.delete(genre)

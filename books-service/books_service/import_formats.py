@@ -1,21 +1,24 @@
-"""Reading records out of an uploaded file: CSV (a header row naming the columns) and MARC 21 (binary, MARC-8
+"""Reading records out of an uploaded file: CSV (a header row naming the columns, or none) and MARC 21 (binary, MARC-8
 or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
-genre, language, copies, description, subjects, cover_url) with the raw text as the file had it; imports.py checks
+genre, language, copies, description, subjects, cover_url, original_title, popularity) with the raw text as the
+file had it; imports.py checks
 and files them like any book a librarian types in.
 """
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 
 import pymarc
 import pymarc.exceptions
+from stdnum import isbn as stdnum_isbn
 
-from library_common.search_text import first_author
+from library_common.search_text import first_author, writes_surname_first
 
 FIELDS = ("title", "author", "isbn", "isbn13", "year", "genre", "language", "copies", "description", "subjects",
-          "cover_url")
+          "cover_url", "original_title", "popularity")
 REQUIRED = ("title", "author")
 
 # Column names as spreadsheets and other systems write them (folded: lower case, words joined by "_").
@@ -32,6 +35,9 @@ COLUMN_NAMES = {
     "description": ("description", "summary", "abstract", "blurb", "synopsis"),
     "subjects": ("subjects", "subject", "subject_headings", "keywords", "tags"),
     "cover_url": ("cover_url", "cover", "cover_image", "cover_image_url", "image_url"),
+    "original_title": ("original_title", "uniform_title", "title_original"),
+    # how many readers wanted the book: goodbooks' ratings_count, a library system's loans or checkouts
+    "popularity": ("popularity", "ratings_count", "number_of_ratings", "loans", "checkouts", "circulation_count"),
 }
 RECOGNISED = {name: field for field, names in COLUMN_NAMES.items() for name in names}
 
@@ -66,34 +72,95 @@ def decode_text(content):
     raise UnreadableFile("The file is neither UTF-8 nor Windows-1252 text")
 
 
-def csv_columns(content):
-    """The header of a CSV file, and the reader's dialect (comma, semicolon or tab separated)."""
+def _csv_reader(content):
+    """A reader of the CSV file's rows, in the dialect sniffed from its start (comma, semicolon or tab)."""
     text = decode_text(content)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    return csv.reader(io.StringIO(text), dialect), dialect
+
+
+def csv_columns(content, header=True):
+    """The columns of a CSV file and the reader's dialect: the names its header row gives them or, when its first
+    row is a record (`header` false), "Column 1", "Column 2"... as many as the widest of its first rows."""
+    reader, dialect = _csv_reader(content)
     try:
-        header = next(csv.reader(io.StringIO(text), dialect), None)
+        first = next(reader, None)
+        if not header:
+            widest = max((len(row) for row in itertools.islice(_rows(reader), 100)), default=0)
+            return [f"Column {number}" for number in range(1, max(widest, len(first or ())) + 1)], dialect
     except csv.Error as error:
         raise UnreadableFile(f"The file is not CSV: {error}") from error
-    if not header or not any(name.strip() for name in header):
+    if not first or not any(name.strip() for name in first):
         raise UnreadableFile("The file has no header row naming its columns")
-    return [name.strip() for name in header], dialect
+    return [name.strip() for name in first], dialect
 
 
-def csv_records(content, mapping):
-    """(record number, {field: text}) for each data row, through `mapping` {column: field}."""
-    columns, dialect = csv_columns(content)
-    reader = csv.reader(io.StringIO(decode_text(content)), dialect)
-    next(reader)
+def first_row(content):
+    """The cells of the file's first row, as written."""
+    reader, _dialect = _csv_reader(content)
+    return [cell.strip() for cell in next(_rows(reader), [])]
+
+
+def looks_like_a_record(cells):
+    """Whether a first row read as column names is more likely a record: none of its cells is a column name we
+    know, and one holds what names never are: an ISBN, a year, a number."""
+    if any(column_key(cell) in RECOGNISED for cell in cells):
+        return False
+    return any(_is_a_value(cell) for cell in cells)
+
+
+def _is_a_value(cell):
+    compact = re.sub(r"[\s-]", "", cell)
+    return bool(re.fullmatch(r"\d+(?:[.,]\d+)?", compact)) or stdnum_isbn.is_valid(compact)
+
+
+def guess_mapping_by_content(rows, columns):
+    """{column: field} for the columns of a file without a header that can be told by what they hold: every
+    filled cell of the first rows an ISBN, or a publication year. The title and author cannot be told apart."""
+    mapping = {}
+    for index, column in enumerate(columns):
+        cells = [row[index].strip() for row in rows if index < len(row) and row[index].strip()]
+        if not cells:
+            continue
+        if "isbn" not in mapping.values() and all(stdnum_isbn.is_valid(cell) for cell in cells):
+            mapping[column] = "isbn"
+        elif "year" not in mapping.values() and all(re.fullmatch(r"1[4-9]\d\d|20\d\d", cell) for cell in cells):
+            mapping[column] = "year"
+    return mapping
+
+
+def csv_rows(content, header=True):
+    """The data rows of a CSV file, each a list of cells: after the header row, or from the first when `header`
+    is false."""
+    reader, _dialect = _csv_reader(content)
+    rows = _rows(reader)
+    if header:
+        next(rows, None)
+    return rows
+
+
+def csv_records(content, mapping, header=True):
+    """(record number, {field: text}) for each data row, through `mapping` {column: field}; the rows start after
+    the header row, or at the first when `header` is false."""
+    columns, _dialect = csv_columns(content, header)
     positions = [(index, mapping[name]) for index, name in enumerate(columns) if mapping.get(name)]
-    for number, row in enumerate(_rows(reader), start=1):
+    author_at = next((index for index, field in positions if field == "author"), None)
+    # A file either writes its authors "Surname, Given" or as lists of names: a first pass over the author column
+    # says which, since one cell alone often cannot ("García Márquez, Gabriel").
+    surname_first = author_at is not None and writes_surname_first(
+        row[author_at] for row in csv_rows(content, header) if author_at < len(row))
+    for number, row in enumerate(csv_rows(content, header), start=1):
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         fields = {field: row[index].strip() for index, field in positions if index < len(row) and row[index].strip()}
         if "author" in fields:
-            fields["author"] = first_author(fields["author"])  # "J.K. Rowling, Mary GrandPré": the author
+            written = fields["author"]
+            fields["author"] = first_author(written, surname_first)  # "J.K. Rowling, Mary GrandPré": the author
+            if fields["author"] != written:
+                fields["_notes"] = [f"Author {fields['author']!r}: the first of {written!r}"]
         yield number, fields
 
 
@@ -152,6 +219,9 @@ def marc_fields(record):
     title = record.get("245")
     if title:
         fields["title"] = ": ".join(_clean(part) for part in title.get_subfields("a", "b") if _clean(part))
+    uniform = record.get("240")  # a translation's uniform title: the work's original title ("Étranger")
+    if uniform and uniform.get_subfields("a"):
+        fields["original_title"] = _clean(uniform.get_subfields("a")[0])
     for tag in ("100", "110", "700", "710"):
         author = record.get(tag)
         if author and author.get_subfields("a"):

@@ -16,6 +16,7 @@ page shows a progress bar, and a worker that dies leaves an import that the next
 stopped (each batch marks its records in the transaction that files them).
 """
 
+import itertools
 import logging
 import re
 from contextlib import contextmanager
@@ -34,8 +35,8 @@ from library_common.transactions import transaction
 from . import import_formats, inventory
 from .catalogue import normalise_isbn, normalise_language
 from .covers import COVER_URL
-from .genres import genre_for_filing
-from .models import Book, Import, ImportRecord, Item, db
+from .genres import genre_for_filing, genre_key
+from .models import Book, Genre, Import, ImportRecord, Item, db
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ _IMPORT_LOCKS = 0x1A7  # advisory lock space: one worker at a time on an import
 
 class ImportOptions(ma.Schema):
     on_match = ma.fields.String(load_default="skip", validate=ma.validate.OneOf(ON_MATCH))
+    # A CSV's first row names its columns (true), or is a record like the others (false: columns by position)
+    header = ma.fields.Boolean(load_default=True)
     copies = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100))
     genre = ma.fields.String(load_default=DEFAULT_GENRE, validate=ma.validate.Length(min=1, max=100))
 
@@ -67,12 +70,13 @@ def guess_format(filename, content):
 def create(filename, content, file_format, options, librarian):
     """A new import of `content`, staging (the worker reads it). The file is checked enough to refuse at once
     what is not what it says: a CSV without a header, a MARC file that does not start like one."""
-    if not content.strip():
-        raise BadRequest("The file is empty", errors={"file": "The file is empty"})
+    if not content.removeprefix(b"\xef\xbb\xbf").strip():  # nothing but blanks, or a UTF-8 byte-order mark
+        empty = "The file is empty: there is nothing to add"
+        raise BadRequest(empty, errors={"file": empty})
     file_format = file_format or guess_format(filename, content)
     try:
         if file_format == "csv":
-            import_formats.csv_columns(content)
+            import_formats.csv_columns(content, options.get("header", True))
         else:
             next(iter(import_formats.marc_records(content[:100000] if content.lstrip()[:1] != b"<" else content)),
                  None)
@@ -121,18 +125,28 @@ def _verb(status):
 
 
 def restage(import_id, mapping, options):
-    """Stage again with another column mapping (CSV) or other options, before committing."""
+    """Stage again with another column mapping (CSV), the first row read as a record or as column names (`header`,
+    CSV) or other options, before committing."""
     batch = get(import_id)
+    if ("header" in options or mapping is not None) and batch.format != "csv":
+        raise BadRequest("Only a CSV file has columns", errors={"mapping" if mapping is not None else "header":
+                                                                "Only for CSV files"})
+    header_changes = "header" in options and options["header"] != batch.options.get("header", True)
     if mapping is not None:
-        if batch.format != "csv":
-            raise BadRequest("Only a CSV file has columns to map", errors={"mapping": "Only for CSV files"})
-        unknown = set(mapping) - set(batch.columns or [])
+        columns = batch.columns or []
+        if header_changes and batch.content is not None:  # the mapping names the columns the new choice makes
+            columns, _dialect = import_formats.csv_columns(batch.content, options["header"])
+        unknown = set(mapping) - set(columns)
         if unknown:
             raise BadRequest("The file has no such column", errors={"mapping": f"No column {sorted(unknown)[0]!r}"})
         wrong = {field for field in mapping.values() if field and field not in import_formats.FIELDS}
         if wrong:
             raise BadRequest("Not a field of a book", errors={"mapping": f"No field {sorted(wrong)[0]!r}"})
-    new_options = {**batch.options, **options} | ({"mapping": mapping} if mapping is not None else {})
+    new_options = {**batch.options, **options}
+    if mapping is not None:
+        new_options["mapping"] = mapping
+    elif header_changes:  # the old mapping names columns that are no more: staging guesses again
+        new_options.pop("mapping", None)
     return _move_to(import_id, "staging", ("staged", "failed"), options=new_options)
 
 
@@ -146,6 +160,23 @@ def start_commit(import_id, on_match=None):
 
 def start_revert(import_id):
     return _move_to(import_id, "reverting", ("committed",))
+
+
+# An import is discarded (forgotten, with its file and staged records) only before anything of it reached the
+# catalogue: once committed it is reverted instead, and stays as the record of what it did and undid.
+DISCARDABLE = ("staged", "failed")
+
+
+def discard(import_id):
+    """Forget an import that was never committed. 409 while the worker reads it (staging: discard it once it
+    is staged) and once it was committed."""
+    with transaction():
+        batch = found(db.session.get(Import, import_id, with_for_update=True), f"No import with id {import_id}")
+        if batch.status not in DISCARDABLE:
+            advice = {"staging": "wait until it is staged", "committed": "revert it instead"}.get(
+                batch.status, "only an import that was never committed can be")
+            raise Conflict(f"This import is {batch.status}: it cannot be discarded; {advice}")
+        db.session.delete(batch)  # its records go with it (ON DELETE CASCADE)
 
 
 # ---- the worker's part ------------------------------------------------------------------------------------
@@ -213,43 +244,67 @@ def _progress(import_id, **values):
 # ---- staging ----------------------------------------------------------------------------------------------
 
 
+# What staging tells the librarian when the file gives it nothing to stage (Import.problem).
+NOTHING_TO_ADD = "The file holds no records: there is nothing to add"
+FIRST_ROW_IS_A_RECORD = ("The first row looks like a record, not column names: read it as a record (the columns "
+                         "are then taken by their place), or say which columns hold the title and author")
+SAMPLE_ROWS = 50  # rows looked at to tell a header-less file's ISBN and year columns by what they hold
+
+
 def stage(import_id):
     batch = db.session.get(Import, import_id)
     options = ImportOptions().load({key: value for key, value in batch.options.items() if key != "mapping"})
     content, file_format, chosen_mapping = batch.content, batch.format, batch.options.get("mapping")
     with transaction():
         db.session.execute(sa.delete(ImportRecord).where(ImportRecord.import_id == import_id))
+    nothing = {"new": 0, "match": 0, "invalid": 0}
     try:
         if file_format == "csv":
-            columns, _dialect = import_formats.csv_columns(content)
-            mapping = chosen_mapping if chosen_mapping is not None else import_formats.guess_mapping(columns)
+            header = options["header"]
+            columns, _dialect = import_formats.csv_columns(content, header)
+            first_rows = [row for row in itertools.islice(import_formats.csv_rows(content, header), SAMPLE_ROWS)
+                          if any(cell.strip() for cell in row)]
+            if chosen_mapping is not None:
+                mapping = chosen_mapping
+            elif header:
+                mapping = import_formats.guess_mapping(columns)
+            else:
+                mapping = import_formats.guess_mapping_by_content(first_rows, columns)
             missing = [field for field in import_formats.REQUIRED if field not in mapping.values()]
-            _progress(import_id, columns=columns, options=batch.options | {"mapping": mapping},
-                      total=_count_rows(content))
+            sample = [cell.strip()[:100] for cell in first_rows[0]] if first_rows else []
+            _progress(import_id, columns=columns, sample=sample, options=batch.options | {"mapping": mapping},
+                      total=_count_rows(content, header))
+            if header and missing and import_formats.looks_like_a_record(columns):
+                _progress(import_id, status="staged", counts=nothing, problem=FIRST_ROW_IS_A_RECORD)
+                return
+            if not first_rows:
+                _progress(import_id, status="staged", counts=nothing, total=0, problem=NOTHING_TO_ADD)
+                return
             if missing:
-                _progress(import_id, status="staged", counts={"new": 0, "match": 0, "invalid": 0}, problem=(
+                _progress(import_id, status="staged", counts=nothing, problem=(
                     f"No column was recognised as the book's {' and '.join(missing)}: say which columns hold them"))
                 return
-            found = import_formats.csv_records(content, mapping)
+            found = import_formats.csv_records(content, mapping, header)
         else:
             _progress(import_id, total=_count_marc(content))
             found = import_formats.marc_records(content)
         counts = {"new": 0, "match": 0, "invalid": 0}
-        seen, chunk = {}, []
+        seen, spellings, chunk = {}, {}, []
         for number, raw in found:
             chunk.append((number, raw))
             if len(chunk) == BATCH:
-                _stage_chunk(import_id, chunk, options, seen, counts)
+                _stage_chunk(import_id, chunk, options, seen, spellings, counts)
                 chunk = []
-        _stage_chunk(import_id, chunk, options, seen, counts)
+        _stage_chunk(import_id, chunk, options, seen, spellings, counts)
     except import_formats.UnreadableFile as error:
         _progress(import_id, status="failed", problem=str(error))
         return
-    _progress(import_id, status="staged", counts=counts, total=sum(counts.values()))
+    _progress(import_id, status="staged", counts=counts, total=sum(counts.values()),
+              problem=None if sum(counts.values()) else NOTHING_TO_ADD)
 
 
-def _count_rows(content):
-    return max(0, import_formats.decode_text(content).count("\n") - 1) or None
+def _count_rows(content, header=True):
+    return max(0, import_formats.decode_text(content).count("\n") - (1 if header else 0)) or None
 
 
 def _count_marc(content):
@@ -258,11 +313,12 @@ def _count_marc(content):
     return content.count(b"\x1d") or None
 
 
-def _stage_chunk(import_id, chunk, options, seen, counts):
+def _stage_chunk(import_id, chunk, options, seen, spellings, counts):
     checked = [(number, *check(raw, options)) for number, raw in chunk]
     isbns = [fields["isbn"] for _number, fields, problems in checked if not problems and fields.get("isbn")]
     in_catalogue = dict(db.session.execute(sa.select(Book.isbn, Book.id).where(Book.isbn.in_(isbns))).all()) \
         if isbns else {}
+    _file_genres(checked, spellings)
     rows = []
     for number, fields, problems in checked:
         outcome, match, notes = "new", None, fields.pop("_notes", [])
@@ -285,37 +341,64 @@ def _stage_chunk(import_id, chunk, options, seen, counts):
             done=Import.done + len(rows), updated_at=sa.func.now()))
 
 
+# Lengths the catalogue keeps (BookInputSchema): longer text from a file is cut, with a note.
+GENRE_LENGTH, SUBJECT_LENGTH, MOST_SUBJECTS, DESCRIPTION_LENGTH, TITLE_LENGTH = 100, 100, 20, 5000, 300
+MOST_POPULAR = 2**63 - 1  # books.popularity is a bigint
+
+
+def _file_genres(checked, spellings):
+    """Each valid record's genre as the commit will file it (genre_for_filing), with a note when that is another
+    spelling: the one in the list ("science fiction": "Science Fiction"), or else the first this file gave.
+    `spellings` ({genre key: name}) carries what earlier chunks found."""
+    unknown = {genre_key(fields["genre"]) for _number, fields, problems in checked if not problems} - set(spellings)
+    if unknown:
+        spellings.update(db.session.execute(sa.select(Genre.key, Genre.name).where(Genre.key.in_(unknown))).all())
+    for _number, fields, problems in checked:
+        if problems:
+            continue
+        filed = spellings.setdefault(genre_key(fields["genre"]), fields["genre"])
+        if filed != fields["genre"]:
+            fields["_notes"].append(f"Genre {fields['genre']!r} filed under the existing {filed!r}")
+            fields["genre"] = filed
+
+
 def check(raw, options):
     """(the book's fields, the reasons it cannot be imported) for one record, with notes (fields["_notes"])
-    on what was left out or mended. The rules are a typed-in book's (BookInputSchema)."""
+    on what was left out or mended: every value the librarian would find changed has its note. The rules are
+    a typed-in book's (BookInputSchema)."""
     from .schemas import BookInputSchema  # schemas import the catalogue, which this module's callers load first
 
     if "_problem" in raw:
         return {"_notes": []}, [raw["_problem"]]
-    notes = []
+    notes = list(raw.get("_notes", []))  # what the file's reader mended (a list of authors cut to the first)
     book = {"title": on_one_line("Title", raw.get("title", ""), notes),
             "author": on_one_line("Author", raw.get("author", ""), notes),
-            "genre": on_one_line("Genre", raw.get("genre") or options["genre"], notes)[:100],
+            "genre": cut("Genre", on_one_line("Genre", raw.get("genre") or options["genre"], notes), GENRE_LENGTH,
+                         notes),
             "copies": options["copies"]}
     book["isbn"] = recover_isbn(raw.get("isbn"), raw.get("isbn13"), notes)
     book["published_year"] = plausible_year(raw.get("year"), notes)
     if raw.get("language"):
-        try:
-            book["language"] = normalise_language(raw["language"])
-        except ValueError:
-            notes.append(f"Language {raw['language']!r} is not an ISO 639 code: left out")
+        book["language"] = plausible_language(raw["language"], notes)
     problems = []
     if raw.get("copies"):
         book["copies"] = whole_number(raw["copies"])
         if book["copies"] is None:
             problems.append(f"Copies: {raw['copies']!r} is not a whole number")
     if raw.get("description"):
-        book["description"] = raw["description"][:5000]
+        book["description"] = cut("Description", raw["description"], DESCRIPTION_LENGTH, notes)
     book["cover_url"] = plausible_cover_url(raw.get("cover_url"), notes)
+    if raw.get("original_title"):
+        book["original_title"] = cut("Original title", on_one_line("Original title", raw["original_title"], notes),
+                                     TITLE_LENGTH, notes)
+    popularity = plausible_popularity(raw.get("popularity"), notes)
     subjects = raw.get("subjects") or []
     if isinstance(subjects, str):
         subjects = [part.strip() for part in re.split(r"[;|]", subjects) if part.strip()]
-    book["subjects"] = [on_one_line("Subject", subject, notes)[:100] for subject in subjects[:20]]
+    if len(subjects) > MOST_SUBJECTS:
+        notes.append(f"Subjects after the first {MOST_SUBJECTS} left out ({len(subjects) - MOST_SUBJECTS} of them)")
+    book["subjects"] = [cut("Subject", on_one_line("Subject", subject, notes), SUBJECT_LENGTH, notes)
+                        for subject in subjects[:MOST_SUBJECTS]]
     given = {key: value for key, value in book.items() if value is not None}
     try:
         loaded = BookInputSchema().load(given)
@@ -325,11 +408,46 @@ def check(raw, options):
                      for field, messages in sorted(error.messages.items())]
     if problems:
         return {**given, "_notes": notes}, problems
-    return {**loaded, "_notes": notes}, []
+    # popularity is the import's to give (no typed-in book has one): kept beside the book's checked fields
+    return {**loaded, **({"popularity": popularity} if popularity else {}), "_notes": notes}, []
 
 
-_FIELD_NAMES = {"title": "Title", "author": "Author", "genre": "Genre", "copies": "Copies", "isbn": "ISBN",
-                "published_year": "Year", "description": "Description", "subjects": "Subjects"}
+def plausible_popularity(text, notes):
+    """How many readers wanted the book, from a count ("4780653", "4.78e6"); None (with a note) for anything
+    but a whole number from 0 (a book's popularity only ranks searches: a bad cell never fails its record)."""
+    if not text:
+        return None
+    count = whole_number(text)
+    if count is None or not 0 <= count <= MOST_POPULAR:
+        notes.append(f"Popularity {text!r} is not a count of readers: left out")
+        return None
+    return count
+
+
+def cut(label, text, length, notes):
+    """`text` within `length` characters, with a note when it was longer."""
+    if len(text) <= length:
+        return text
+    notes.append(f"{label} {text[:40]!r}… cut to {length:,} characters (it had {len(text):,})")
+    return text[:length]
+
+
+def plausible_language(text, notes):
+    """An ISO 639 code for the record's language ("eng" and "en" are both English: "en"); None (with a note) for
+    anything else. A region the code named ("en-US") is dropped, with a note: the catalogue keeps languages."""
+    try:
+        code = normalise_language(text)
+    except ValueError:
+        notes.append(f"Language {text!r} is not an ISO 639 code: left out")
+        return None
+    if re.search(r"[-_]", text.strip()):
+        notes.append(f"Language {text!r} filed as {code!r} (the catalogue keeps the language, not the region)")
+    return code
+
+
+_FIELD_NAMES = {"title": "Title", "original_title": "Original title", "author": "Author", "genre": "Genre",
+                "copies": "Copies", "isbn": "ISBN", "published_year": "Year", "description": "Description",
+                "subjects": "Subjects"}
 
 
 def _flat(messages):
@@ -347,27 +465,48 @@ def on_one_line(label, text, notes):
     return one_line(text)
 
 
+_EXPONENT_FORM = re.compile(r"\s*\d(\.\d+)?[eE]\+?\d+\s*")  # "9.78043902348e+12"
+
+
 def recover_isbn(isbn_text, isbn13_text, notes):
     """The record's ISBN-13, from what it gives: an ISBN-10 or -13, hyphens and all; an ISBN-10 whose leading
-    zeros a spreadsheet ate ("439023483" is 0439023483: the check digit agrees). A spreadsheet's exponent form
-    ("9.78043902348e+12") has lost digits and is never guessed at. None (with a note) when nothing is valid."""
-    given = []
+    zeros a spreadsheet ate ("439023483" is 0439023483: the check digit agrees), with a note. A spreadsheet's
+    exponent form ("9.78043902348e+12") has lost digits and is never guessed at. The ISBN-13 column wins when
+    both are valid; a column left out while the other is kept says why, unless it was the same ISBN or the
+    exponent form (its digits lost, it can say nothing). None (with a note) when nothing is valid."""
+    readings = []  # (the text as written, the ISBN-13 it is or None, its leading zeros restored, exponent form)
     for text in (isbn13_text, isbn_text):
-        if not text:
+        if not text or not text.strip():
             continue
-        if re.fullmatch(r"\s*\d(\.\d+)?[eE]\+?\d+\s*", text):
-            continue  # digits lost: only the other column can say
-        compact = stdnum_isbn.compact(text)
-        if compact.isdigit() and 7 <= len(compact) < 10:
-            compact = compact.rjust(10, "0")
-        given.append(text.strip())
+        if _EXPONENT_FORM.fullmatch(text):
+            readings.append((text.strip(), None, False, True))
+            continue
+        written = re.sub(r"[\s-]", "", text)  # (stdnum's compact() pads nine digits itself: an SBN)
+        restored = written.isdigit() and 7 <= len(written) < 10
         try:
-            return normalise_isbn(compact)
+            isbn = normalise_isbn(written.rjust(10, "0") if restored else stdnum_isbn.compact(text))
         except ValueError:
+            isbn = None
+        readings.append((text.strip(), isbn, restored, False))
+    kept = next((reading for reading in readings if reading[1]), None)
+    if kept is None:
+        written = next((text for text, _isbn, _restored, exponent in readings if not exponent), None)
+        if written is not None:
+            notes.append(f"ISBN {written!r} is not a valid ISBN: left out")
+        elif readings:
+            notes.append(f"ISBN {readings[0][0]!r} is a spreadsheet's exponent form (its digits lost): left out")
+        return None
+    text, isbn, restored, _exponent = kept
+    if restored:
+        zeros = 10 - len(re.sub(r"[\s-]", "", text))
+        notes.append(f"ISBN {text!r} read as {stdnum_isbn.to_isbn10(isbn)}: a spreadsheet had dropped its leading "
+                     f"{'zero' if zeros == 1 else f'{zeros} zeros'} (the check digit agrees)")
+    for other, other_isbn, _restored, exponent in readings:
+        if other is text or exponent or other_isbn == isbn:
             continue
-    if given:
-        notes.append(f"ISBN {given[0]!r} is not a valid ISBN: left out")
-    return None
+        notes.append(f"ISBN {other!r} is not a valid ISBN: left out (the other, {isbn}, is kept)" if other_isbn is None
+                     else f"ISBN {other!r} left out: the record's other ISBN, {isbn}, is kept")
+    return isbn
 
 
 def plausible_cover_url(text, notes):
@@ -395,8 +534,8 @@ def whole_number(text):
 
 
 def plausible_year(text, notes):
-    """A publication year from "2008", "2008.0" or "c1999."; None (with a note) for none before printing
-    or after next year."""
+    """A publication year from "2008", "2008.0" or "c1999." (a note says what was left of the last); None (with a
+    note) for none before printing or after next year."""
     if not text:
         return None
     found = re.search(r"-?\d{1,4}(?:\.0+)?", str(text))
@@ -407,6 +546,8 @@ def plausible_year(text, notes):
     if not 1450 <= year <= date.today().year + 1:
         notes.append(f"Year {year} left out (a publication year from 1450 to next year)")
         return None
+    if found.group(0) != str(text).strip():  # "c1999." (about 1999), "[1971?]": more than the year was said
+        notes.append(f"Year {text!r} read as {year}")
     return year
 
 
@@ -439,7 +580,7 @@ def commit(import_id):
 
 
 BOOK_COLUMNS = ("title", "author", "genre", "isbn", "published_year", "description", "language", "subjects",
-                "cover_url")
+                "cover_url", "original_title", "popularity")
 
 
 def _file_new_books(chunk):
@@ -449,12 +590,13 @@ def _file_new_books(chunk):
     for record in chunk:
         fields = {column: record.fields.get(column) for column in BOOK_COLUMNS}
         fields["subjects"] = fields["subjects"] or []
+        fields["popularity"] = fields["popularity"] or 0
         if fields["genre"] not in genres:
             genres[fields["genre"]] = genre_for_filing(fields["genre"])
         fields["genre"] = genres[fields["genre"]]
         rows.append((record, record.fields.get("copies", 1), {**fields, **book_search_columns(
             fields["title"], fields["author"], fields["isbn"], fields["subjects"], fields["description"],
-            fields["language"])}))
+            fields["language"], fields["original_title"])}))
     with_isbn = [row for row in rows if row[2].get("isbn")]
     without = [row for row in rows if not row[2].get("isbn")]
     created = {}

@@ -34,6 +34,9 @@ class Book(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(300))
+    # The title the work first had, when this is a translation or a retitled edition ("L’Étranger" for "The
+    # Stranger"): searched as the title is (search_text.search_document).
+    original_title: Mapped[str | None] = mapped_column(sa.String(300))
     author: Mapped[str] = mapped_column(sa.String(200))
     # A name from the controlled list (genres); renaming a genre renames it here too.
     genre: Mapped[str] = mapped_column(sa.String(100), sa.ForeignKey("genres.name", onupdate="CASCADE"))
@@ -47,6 +50,10 @@ class Book(db.Model):
     cover_url: Mapped[str | None] = mapped_column(sa.String(2000))
     # The items that can circulate (status 'available'), kept by triggers on `items` (migration 0020).
     copies: Mapped[int] = mapped_column(server_default="0")
+    # How many readers wanted the book, as the data the library has says it: ratings from an imported file
+    # (goodbooks' ratings_count). Relevance ranks the work readers mean above its box sets and companions with
+    # it (catalogue.relevance). 0: nothing known.
+    popularity: Mapped[int] = mapped_column(sa.BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now())
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), onupdate=sa.func.now()
@@ -209,11 +216,21 @@ class Import(db.Model):
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     # on_match ("skip" or "add_copies"), copies and genre for records without them, and the CSV column mapping
     options: Mapped[dict] = mapped_column(JSONB, server_default="{}")
-    columns: Mapped[list | None] = mapped_column(JSONB)  # a CSV's header
+    columns: Mapped[list | None] = mapped_column(JSONB)  # a CSV's header (or "Column 1"... when it has none)
+    sample: Mapped[list | None] = mapped_column(JSONB)  # a CSV's first record's cells: what each column holds
     total: Mapped[int | None] = mapped_column()  # records in the file (None until counted)
     done: Mapped[int] = mapped_column(server_default="0")  # records through the current step
     counts: Mapped[dict] = mapped_column(JSONB, server_default="{}")  # outcomes, then results
     problem: Mapped[str | None] = mapped_column(sa.Text)  # why it failed, or what staging needs from the librarian
+
+    @property
+    def first_row_looks_like_data(self):
+        """A CSV whose first row, read as column names, looks like a record (import_formats.looks_like_a_record):
+        the page offers to read it as one."""
+        from .import_formats import looks_like_a_record  # the formats' module reads files, not the database
+
+        return (self.format == "csv" and self.options.get("header", True) and self.columns is not None
+                and looks_like_a_record(self.columns))
 
 
 class ImportRecord(db.Model):

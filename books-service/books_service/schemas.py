@@ -40,6 +40,9 @@ def _year_not_in_future(year):
 
 class BookInputSchema(Strict):
     title = OneLine(required=True, validate=validate.Length(min=1, max=300))
+    original_title = OneLine(allow_none=True, validate=validate.Length(max=300), metadata={
+        "description": "The title the work first had (of a translation: L’Étranger for The Stranger); searched as the "
+                       "title is"})
     author = OneLine(required=True, validate=validate.Length(min=1, max=200))
     genre = OneLine(required=True, validate=validate.Length(min=1, max=100))
     isbn = NormalisedText(normalise_isbn, allow_none=True,
@@ -80,6 +83,7 @@ class BookSchema(ma.Schema):
         "type": "string", "description": "Changes with every save; send it as If-Match to change the book only if "
                                          "nobody saved it since (412 otherwise)"})
     title = fields.String()
+    original_title = fields.String(allow_none=True)
     author = fields.String()
     genre = fields.String()
     isbn = fields.String(allow_none=True)
@@ -96,6 +100,9 @@ class BookSchema(ma.Schema):
     holds_waiting = fields.Integer(allow_none=True, metadata={"description": "Patrons waiting for a copy; null when "
                                                                              "unknown"})
     cover_url = fields.String(allow_none=True)
+    popularity = fields.Integer(metadata={
+        "description": "How many readers wanted it, as the library's data says (an import's ratings count); ranks "
+                       "searches (sort=relevance). 0: unknown"})
     has_cover = fields.Boolean(metadata={"description": "The library has fetched the cover: GET /books/<id>/cover "
                                                         "serves it"})
     created_at = fields.DateTime()
@@ -266,6 +273,9 @@ class ImportUploadSchema(ImportOptionsSchema):
     format = fields.String(validate=validate.OneOf(FORMATS), metadata={
         "description": "csv, or marc (MARC 21 binary, MARC-8 or UTF-8, or MARCXML); guessed from the file when "
                        "left out"})
+    header = fields.Boolean(truthy={"true"}, falsy={"false"}, metadata={
+        "description": "true (the default): a CSV's first row names its columns; false: it is a record like the "
+                       "others, and the columns are taken by their place"})
 
 
 class ImportFileSchema(ma.Schema):
@@ -273,6 +283,9 @@ class ImportFileSchema(ma.Schema):
 
 
 class ImportRestageSchema(ImportOptionsSchema):
+    header = StrictBoolean(metadata={
+        "description": "A CSV's first row names its columns (true, the default) or is a record like the others "
+                       "(false: the columns are \"Column 1\", \"Column 2\"... by their place)"})
     mapping = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
         "description": "CSV column -> field (title, author, isbn, isbn13, year, genre, language, copies, "
                        "description, subjects, cover_url; null: ignore the column)"})
@@ -290,8 +303,15 @@ class ImportSchema(ma.Schema):
     created_by = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    options = fields.Dict(metadata={"description": "on_match, copies, genre, and a CSV's column mapping"})
-    columns = fields.List(fields.String(), allow_none=True, metadata={"description": "A CSV's header"})
+    options = fields.Dict(metadata={"description": "on_match, copies, genre, and a CSV's header and column mapping"})
+    columns = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "A CSV's header, or \"Column 1\", \"Column 2\"... when its first row is a record "
+                       "(options.header false)"})
+    sample = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "A CSV's first record, cell by cell (each at most 100 characters): what each column holds"})
+    first_row_looks_like_data = fields.Boolean(metadata={
+        "description": "A CSV read with a header whose first row looks like a record, not column names (no usual "
+                       "column name, and an ISBN, year or number): stage it again with header false to read it as one"})
     total = fields.Integer(allow_none=True, metadata={"description": "Records in the file, once counted"})
     done = fields.Integer(metadata={"description": "Records through the current step (staging, commit, revert)"})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={

@@ -4,8 +4,10 @@ A searched word that only starts some catalogue words is taken as meant (searche
 so "hobb" is not a typo). Any other word's candidates are the catalogue's words within an edit distance
 of 2 (1 for words of 3 letters; a swap of two letters counts as one edit, so "Tolkein" is one edit
 from "Tolkien"), the closest first and, among equally close ones, the one most books use. A word the
-catalogue has is corrected only to a much commoner one (a title with a typo in it does not make the
-typo right).
+catalogue has, in a search that found books, was most likely meant: it is "corrected" only as a slip of
+the fingers would have made it (two letters swapped, one left out or doubled) and only to a much commoner
+word ("tolkein" in one mistyped title, "tolkien" in dozens), never to another word ("catcher", which
+finds The Catcher in the Rye, is not offered "archer").
 """
 
 import bisect
@@ -60,8 +62,9 @@ class Vocabulary:
 
         Words the catalogue lacks are corrected, each to one of its best candidates, in every combination
         (at most MOST_COMBINATIONS), best candidates first. When the catalogue has every word, one word at a
-        time is replaced, the rarest words first (after a search that `found_some` books, only by a word
-        COMMONER times as common: a title with a typo in it does not make the typo right). The caller tries
+        time is replaced, the rarest words first (after a search that `found_some` books, every word found
+        them: only as a slip of the fingers, by a word COMMONER times as common; a title with a typo in it
+        does not make the typo right, and a word that found books is not another word). The caller tries
         the searches in order and keeps the first that finds more books, as Solr's spellchecker does with
         "collations": at most TRIES_AFTER_NONE of them, or TRIES_AFTER_SOME after a search that found some.
         """
@@ -91,16 +94,26 @@ class Vocabulary:
         return not (at < len(known) and known[at].startswith(word))
 
     @staticmethod
-    def _candidates(word, known, books, more_common_only=False):
-        """Catalogue words within max_edits of `word` (and COMMONER times as common, if asked), likeliest first:
+    def _slip(word, candidate):
+        """One slip of the fingers from `candidate`: two letters swapped, or one left out or doubled ("tolkein",
+        "hobit"); not another letter in its place, which makes another word as often ("catcher" is not
+        "catches")."""
+        one_edit = OSA.distance(word, candidate) == 1
+        return one_edit and (Indel.distance(word, candidate) == 1 or sorted(word) == sorted(candidate))
+
+    @staticmethod
+    def _candidates(word, known, books, word_found_books=False):
+        """Catalogue words within max_edits of `word` (when the `word_found_books`, only a _slip from one COMMONER
+        times as common), likeliest first:
         the fewest edits; the same first letter (typos rarely change it); a letter left out, doubled or two
         swapped rather than a wrong one ("hobit": "hobbit" before "habit"); then the word more books use."""
         if len(word) < SHORTEST_CORRECTED or word.isdigit():
             return []
-        at_least = books.get(word, 0) * COMMONER if more_common_only else 0
+        at_least = books.get(word, 0) * COMMONER if word_found_books else 0
         found = [candidate for candidate, _distance, _index in process.extract(
-            word, known, scorer=OSA.distance, score_cutoff=max_edits(word), limit=None)
-            if candidate != word and books[candidate] >= at_least]
+            word, known, scorer=OSA.distance, score_cutoff=1 if word_found_books else max_edits(word), limit=None)
+            if candidate != word and books[candidate] >= at_least
+            and (not word_found_books or Vocabulary._slip(word, candidate))]
 
         def likelihood(candidate):
             swapped = sorted(candidate) == sorted(word)

@@ -1,6 +1,9 @@
 """Facets beside the results (GET /books/facets) and the controlled list of genres."""
 
+import threading
+
 import pytest
+import sqlalchemy as sa
 
 from books_service import catalogue
 
@@ -138,3 +141,65 @@ def test_genre_changes_refuse_what_makes_no_sense(client, librarian, add_book):
     assert client.patch("/genres/999", json={"name": "X"}, headers=librarian).status_code == 404
     assert client.patch(f"/genres/{genre_id}", json={"name": ""}, headers=librarian).status_code == 400
     assert client.post("/genres", json={"name": "X", "extra": 1}, headers=librarian).status_code == 400
+
+
+def test_an_empty_genre_can_be_deleted_but_not_one_with_books(client, librarian, patron, add_book):
+    empty = client.post("/genres", json={"name": "Empty Shelf"}, headers=librarian).json
+    used = add_book(title="Dune", genre="Science Fiction")
+    science_fiction = next(genre for genre in client.get("/genres").json if genre["genre"] == "Science Fiction")
+
+    assert client.delete(f"/genres/{empty['id']}", headers={}).status_code == 401
+    assert client.delete(f"/genres/{empty['id']}", headers=patron).status_code == 403
+    refused = client.delete(f"/genres/{science_fiction['id']}", headers=librarian)
+    deleted = client.delete(f"/genres/{empty['id']}", headers=librarian)
+
+    assert refused.status_code == 409 and refused.json["message"] == (
+        "1 book is filed under “Science Fiction”: merge it into another genre to remove it from the list")
+    assert deleted.status_code == 204 and deleted.data == b""
+    assert [genre["genre"] for genre in client.get("/genres").json] == ["Science Fiction"]
+    assert client.delete(f"/genres/{empty['id']}", headers=librarian).status_code == 404
+    assert client.get(f"/books/{used['id']}").json["genre"] == "Science Fiction"
+    # a deleted genre comes back with the next book filed under it
+    assert add_book(title="Empty No More", genre="empty shelf")["genre"] == "empty shelf"
+
+
+def test_a_genre_deleted_while_a_book_is_filed_under_it_waits_and_counts_that_book(app, client, librarian):
+    genre = client.post("/genres", json={"name": "Poetry"}, headers=librarian).json
+    answers = []
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        with engine.connect() as filing:  # a book being filed under Poetry, as genre_for_filing locks it
+            filing.execute(sa.text("SELECT name FROM genres WHERE key = 'poetry' FOR KEY SHARE"))
+            filing.execute(sa.text(
+                "INSERT INTO books (title, author, genre, title_sort, author_sort, search_vector) "
+                "VALUES ('Ariel', 'Sylvia Plath', 'Poetry', 'ariel', 'plath sylvia', '')"))
+            deleting = threading.Thread(target=lambda: answers.append(
+                client.delete(f"/genres/{genre['id']}", headers=librarian)))
+            deleting.start()
+            deleting.join(timeout=0.5)
+            assert deleting.is_alive()  # waiting for the book's transaction
+            filing.commit()
+        deleting.join(timeout=10)
+
+    assert answers[0].status_code == 409 and answers[0].json["message"].startswith("1 book is filed under “Poetry”")
+
+
+def test_a_book_filed_under_a_genre_being_deleted_adds_the_genre_again(app, client, librarian, add_book):
+    genre = client.post("/genres", json={"name": "Poetry"}, headers=librarian).json
+    added = []
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        with engine.connect() as deleting:  # delete_genre, between its lock and its commit
+            deleting.execute(sa.text("SELECT id FROM genres WHERE id = :id FOR UPDATE"), {"id": genre["id"]})
+            deleting.execute(sa.text("DELETE FROM genres WHERE id = :id"), {"id": genre["id"]})
+            filing = threading.Thread(target=lambda: added.append(
+                client.post("/books", json={"title": "Ariel", "author": "Sylvia Plath", "genre": "Poetry"},
+                            headers=librarian)))
+            filing.start()
+            filing.join(timeout=0.5)
+            assert filing.is_alive()  # waiting for the deletion
+            deleting.commit()
+        filing.join(timeout=10)
+
+    assert added[0].status_code == 201 and added[0].json["genre"] == "Poetry"
+    assert [listed["genre"] for listed in client.get("/genres").json] == ["Poetry"]

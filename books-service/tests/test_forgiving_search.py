@@ -157,3 +157,54 @@ def test_suggestions_list_authors_and_titles(client, library):
     assert client.get("/books/suggestions?q=bront").json == [{"kind": "author", "text": "Charlotte Brontë"}]
     assert client.get("/books/suggestions?q=j").json == []
     assert client.get("/books/suggestions").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["jk rowling", "j k rowling", "j.k. rowling", "J. K. Rowling", "jk"])
+def test_initials_are_found_written_together_or_apart(client, add_book, query):
+    add_book(title="Harry Potter and the Philosopher's Stone", author="J.K. Rowling")
+    add_book(title="The Casual Vacancy", author="J. K. Rowling")
+    add_book(title="Jk Is Not an Initial Here", author="Someone Else")
+
+    found = titles(client.get("/books", query_string={"q": query, "sort": "title"}))
+
+    assert found[:2] == ["The Casual Vacancy", "Harry Potter and the Philosopher's Stone"] or query == "jk"
+    assert {"The Casual Vacancy", "Harry Potter and the Philosopher's Stone"} <= set(found)
+
+
+@pytest.mark.parametrize("query", ["0-439-65548-X", "0 439 65548 x", "043965548X", "978-0-439-65548-4"])
+def test_an_isbn_10_ending_in_x_is_found_as_written(client, add_book, query):
+    add_book(title="Harry Potter and the Prisoner of Azkaban", author="J.K. Rowling", isbn="043965548X")
+
+    assert titles(client.get("/books", query_string={"q": query})) == ["Harry Potter and the Prisoner of Azkaban"]
+
+
+def test_a_word_that_found_books_is_not_corrected_to_another_word(client, add_book):
+    add_book(title="The Catcher in the Rye", author="J. D. Salinger")
+    for volume in range(12):
+        add_book(title=f"The Archer {volume}", author="Someone Else")
+
+    response = client.get("/books?q=catcher")
+
+    assert titles(response) == ["The Catcher in the Rye"]
+    assert "X-Did-You-Mean" not in response.headers  # "archer" is another word, however common
+
+
+@pytest.mark.parametrize("query", ["l'etranger", "L’Étranger", "etranger camus", "l etranger"])
+def test_an_original_title_is_found_with_apostrophes_and_accents_folded(client, add_book, query):
+    add_book(title="The Stranger", original_title="L’Étranger", author="Albert Camus")
+    add_book(title="L'Étranger", author="Albert Camus", language="fr")
+
+    found = titles(client.get("/books", query_string={"q": query, "sort": "title"}))
+
+    assert found == ["L'Étranger", "The Stranger"]
+
+
+def test_an_original_title_is_shown_and_cleared_by_a_replacement(client, librarian, add_book):
+    book = add_book(title="The Stranger", original_title="L’Étranger", author="Albert Camus")
+
+    replaced = client.put(f"/books/{book['id']}", json={"title": "The Stranger", "author": "Albert Camus",
+                                                       "genre": "Classics"}, headers=librarian)
+
+    assert book["original_title"] == "L’Étranger" and book["popularity"] == 0
+    assert replaced.json["original_title"] is None
+    assert client.get("/books?q=etranger").headers["X-Showing-Results-For"] == "stranger"  # not found as typed

@@ -53,7 +53,7 @@ def test_a_csv_is_staged_matched_and_explained_before_anything_changes(app, clie
     assert batch["total"] == 6 and batch["done"] == 6
     assert batch["options"]["mapping"] == {"isbn": "isbn", "isbn13": "isbn13", "authors": "author",
                                            "original_publication_year": "year", "title": "title",
-                                           "language_code": "language"}
+                                           "language_code": "language", "ratings_count": "popularity"}
     new = {record["number"]: record for record in records(client, librarian, batch["id"], "new")}
     assert new[1]["fields"]["isbn"] == "9780439023481"  # the lost leading zero, restored (checksum agrees)
     assert new[1]["fields"]["published_year"] == 2008 and new[1]["fields"]["language"] == "en"
@@ -64,7 +64,8 @@ def test_a_csv_is_staged_matched_and_explained_before_anything_changes(app, clie
     assert (match["number"], match["match_book_id"]) == (2, existing["id"])
     assert match["fields"]["author"] == "J.K. Rowling"  # the illustrator after her is not the author
     invalid = {record["number"]: record["notes"] for record in records(client, librarian, batch["id"], "invalid")}
-    assert invalid == {5: ["Author: missing"],
+    assert invalid == {5: ["Author: missing",
+                           "Language 'en-US' filed as 'en' (the catalogue keeps the language, not the region)"],
                        6: ["The same ISBN as record 1 of this file"]}
     assert client.get("/books", query_string={"q": "hunger"}).json == []  # nothing filed yet
 
@@ -273,6 +274,7 @@ def test_marc_8_records_are_read_as_unicode(app, client, librarian):
 @pytest.mark.parametrize("content, filename, form, message", [
     ("", "empty.csv", {}, "The file is empty"),
     ("\n\n", "blank.csv", {}, "The file is empty"),
+    ("\ufeff\n", "bom.csv", {}, "The file is empty: there is nothing to add"),
     ("not a marc record at all", "books.mrc", {}, "The file is not MARC 21"),
     ("<notmarc>", "books.xml", {}, "The file is not MARCXML"),
 ])
@@ -332,3 +334,205 @@ def test_the_list_is_newest_first(app, client, librarian):
 
     assert [item["id"] for item in listed.json] == [second["id"], first["id"]]
     assert listed.headers["X-Total-Count"] == "2"
+
+
+def test_an_inverted_name_with_a_compound_surname_stays_whole(app, client, librarian):
+    # goodbooks-style lists of names, among them names written "Surname, Given" that read so on their own
+    content = ("title,authors\n"
+               'The Dispossessed,"Le Guin, Ursula K."\n'
+               'The Listeners,"de la Mare, Walter"\n'
+               'Letters,"van Gogh, Vincent, Ronald de Leeuw"\n'
+               'The Odyssey,"Homer, Robert Fagles, Bernard Knox"\n'
+               'Harry Potter,"J.K. Rowling, Mary GrandPré"\n'
+               'Good Omens,"Terry Pratchett, Neil Gaiman"\n'
+               'Mr. Punch,"Neil Gaiman, Dave McKean"\n'
+               'Talisman,"Stephen King, Peter Straub"\n')
+
+    batch = staged(app, client, librarian, content)
+
+    authors = [(record["fields"]["author"], record["notes"]) for record in records(client, librarian, batch["id"])]
+    assert authors[:5] == [
+        ("Le Guin, Ursula K.", []),
+        ("de la Mare, Walter", []),
+        ("van Gogh, Vincent", ["Author 'van Gogh, Vincent': the first of 'van Gogh, Vincent, Ronald de Leeuw'"]),
+        ("Homer", ["Author 'Homer': the first of 'Homer, Robert Fagles, Bernard Knox'"]),
+        ("J.K. Rowling", ["Author 'J.K. Rowling': the first of 'J.K. Rowling, Mary GrandPré'"]),
+    ]
+    assert [author for author, _notes in authors[5:]] == ["Terry Pratchett", "Neil Gaiman", "Stephen King"]
+
+
+def test_a_file_that_writes_every_name_surname_first_keeps_each_whole(app, client, librarian):
+    # "García Márquez, Gabriel" alone could be two authors; in a file of names written surname first it is one
+    content = ("title,author\n"
+               'Cien años de soledad,"García Márquez, Gabriel"\n'
+               'Emma,"Austen, Jane"\n'
+               'The Hobbit,"Tolkien, J. R. R."\n')
+
+    batch = staged(app, client, librarian, content)
+
+    assert [record["fields"]["author"] for record in records(client, librarian, batch["id"])] == [
+        "García Márquez, Gabriel", "Austen, Jane", "Tolkien, J. R. R."]
+
+
+HEADERLESS = ("The Hobbit,J.R.R. Tolkien,978-0-261-10334-4,1937\n"
+              "Dune,Frank Herbert,9780441172719,1965\n")
+
+
+def test_a_csv_without_a_header_is_offered_to_read_its_first_row_as_a_record(app, client, librarian):
+    first = staged(app, client, librarian, HEADERLESS)
+
+    assert first["status"] == "staged" and first["first_row_looks_like_data"] is True
+    assert first["problem"].startswith("The first row looks like a record, not column names")
+    assert first["counts"] == {"new": 0, "match": 0, "invalid": 0}
+
+    as_record = client.post(f"/imports/{first['id']}/staging", json={"header": False}, headers=librarian)
+    work(app)
+    second = client.get(f"/imports/{first['id']}", headers=librarian).json
+
+    assert as_record.status_code == 202
+    assert second["columns"] == ["Column 1", "Column 2", "Column 3", "Column 4"]
+    assert second["sample"] == ["The Hobbit", "J.R.R. Tolkien", "978-0-261-10334-4", "1937"]
+    assert second["options"]["mapping"] == {"Column 3": "isbn", "Column 4": "year"}  # told by what they hold
+    assert second["first_row_looks_like_data"] is False and "say which columns hold them" in second["problem"]
+
+    client.post(f"/imports/{first['id']}/staging", headers=librarian,
+                json={"mapping": {"Column 1": "title", "Column 2": "author", "Column 3": "isbn", "Column 4": "year"}})
+    work(app)
+    third = client.get(f"/imports/{first['id']}", headers=librarian).json
+
+    assert third["counts"] == {"new": 2, "match": 0, "invalid": 0} and third["problem"] is None
+    hobbit, dune = records(client, librarian, first["id"])
+    assert (hobbit["number"], hobbit["fields"]["title"], hobbit["fields"]["isbn"]) == (1, "The Hobbit",
+                                                                                       "9780261103344")
+    assert (dune["number"], dune["fields"]["author"], dune["fields"]["published_year"]) == (2, "Frank Herbert", 1965)
+
+
+def test_the_first_row_can_be_read_as_column_names_again_and_chosen_at_upload(app, client, librarian):
+    batch = staged(app, client, librarian, HEADERLESS, header="false")
+    assert batch["columns"][0] == "Column 1" and batch["options"]["header"] is False
+
+    client.post(f"/imports/{batch['id']}/staging", json={"header": True}, headers=librarian)
+    work(app)
+    again = client.get(f"/imports/{batch['id']}", headers=librarian).json
+
+    assert again["columns"] == ["The Hobbit", "J.R.R. Tolkien", "978-0-261-10334-4", "1937"]
+    assert again["first_row_looks_like_data"] is True
+    # a mapping names the columns the header choice makes
+    wrong = client.post(f"/imports/{batch['id']}/staging", json={"header": False, "mapping": {"The Hobbit": "title"}},
+                        headers=librarian)
+    assert wrong.status_code == 400 and wrong.json["errors"] == {"mapping": "No column 'The Hobbit'"}
+    marc = staged(app, client, librarian, MARC_BOOKS[0].as_marc(), filename="one.mrc")
+    refused = client.post(f"/imports/{marc['id']}/staging", json={"header": False}, headers=librarian)
+    assert refused.status_code == 400 and refused.json["errors"] == {"header": "Only for CSV files"}
+
+
+def test_a_header_named_like_columns_is_not_taken_for_a_record(app, client, librarian):
+    batch = staged(app, client, librarian, "Nom,Auteur,Code\nLe Petit Prince,Antoine de Saint-Exupéry,1943\n")
+
+    assert batch["first_row_looks_like_data"] is False and "say which columns hold them" in batch["problem"]
+
+
+@pytest.mark.parametrize("content, filename", [
+    ("title,author\n", "header-only.csv"),
+    ("title,author\r\n,\r\n\r\n", "blank-rows.csv"),
+    (b'<collection xmlns="http://www.loc.gov/MARC21/slim"></collection>', "empty.xml"),
+])
+def test_a_file_without_records_says_there_is_nothing_to_add(app, client, librarian, content, filename):
+    batch = staged(app, client, librarian, content, filename=filename)
+
+    assert batch["status"] == "staged" and batch["counts"] == {"new": 0, "match": 0, "invalid": 0}
+    assert batch["problem"] == "The file holds no records: there is nothing to add"
+    assert client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian).status_code == 409
+
+
+def test_a_staged_import_can_be_discarded_but_not_once_committed(app, client, librarian):
+    kept = staged(app, client, librarian, GOODBOOKS_LIKE)
+    discarded = staged(app, client, librarian, GOODBOOKS_LIKE)
+
+    response = client.delete(f"/imports/{discarded['id']}", headers=librarian)
+
+    assert response.status_code == 204
+    assert client.get(f"/imports/{discarded['id']}", headers=librarian).status_code == 404
+    assert client.get(f"/imports/{discarded['id']}/records", headers=librarian).status_code == 404
+    assert client.delete(f"/imports/{discarded['id']}", headers=librarian).status_code == 404
+    client.post(f"/imports/{kept['id']}/commit", json={}, headers=librarian)
+    work(app)
+    refused = client.delete(f"/imports/{kept['id']}", headers=librarian)
+    assert refused.status_code == 409 and refused.json["message"] == (
+        "This import is committed: it cannot be discarded; revert it instead")
+    assert len(records(client, librarian, kept["id"])) == 6
+
+
+def test_an_import_being_read_cannot_be_discarded_and_only_librarians_discard(app, client, librarian, patron):
+    reading = upload(client, librarian, GOODBOOKS_LIKE).json  # the worker has not read it yet
+
+    assert client.delete(f"/imports/{reading['id']}", headers={}).status_code == 401
+    assert client.delete(f"/imports/{reading['id']}", headers=patron).status_code == 403
+    refused = client.delete(f"/imports/{reading['id']}", headers=librarian)
+    assert refused.status_code == 409 and refused.json["message"].endswith("wait until it is staged")
+    work(app)
+    assert client.delete(f"/imports/{reading['id']}", headers=librarian).status_code == 204
+
+
+def test_every_value_staging_mends_has_its_note(app, client, librarian):
+    client.post("/genres", json={"name": "Science Fiction"}, headers=librarian)
+    long_subject, long_description = "S" * 120, "D" * 5100
+    subjects = "; ".join([long_subject] + [f"Subject {number}" for number in range(21)])
+    content = ("title,authors,isbn,isbn13,year,language,genre,subjects,description\n"
+               f'Dune,"Frank Herbert, Someone Else",441172717,9.78044117272e+12,c1965.,en-US,science fiction,'
+               f'"{subjects}",{long_description}\n'
+               f'Emma,Jane Austen,043902348X,9780141439587,1815,eng,{"G" * 105},,\n'
+               f'Persuasion,Jane Austen,,9.78014143968e+12,1817,en,Classics,,\n')
+
+    batch = staged(app, client, librarian, content)
+
+    dune, emma, persuasion = records(client, librarian, batch["id"])
+    assert dune["notes"] == [
+        "Author 'Frank Herbert': the first of 'Frank Herbert, Someone Else'",
+        "ISBN '441172717' read as 0441172717: a spreadsheet had dropped its leading zero (the check digit agrees)",
+        "Year 'c1965.' read as 1965",
+        "Language 'en-US' filed as 'en' (the catalogue keeps the language, not the region)",
+        "Description 'DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD'… cut to 5,000 characters (it had 5,100)",
+        "Subjects after the first 20 left out (2 of them)",
+        "Subject 'SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS'… cut to 100 characters (it had 120)",
+        "Genre 'science fiction' filed under the existing 'Science Fiction'",
+    ]
+    assert (dune["fields"]["genre"], len(dune["fields"]["subjects"][0]), len(dune["fields"]["description"])) == (
+        "Science Fiction", 100, 5000)
+    assert emma["notes"] == [
+        "Genre 'GGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGGG'… cut to 100 characters (it had 105)",
+        "ISBN '043902348X' is not a valid ISBN: left out (the other, 9780141439587, is kept)",
+    ]
+    assert persuasion["notes"] == [
+        "ISBN '9.78014143968e+12' is a spreadsheet's exponent form (its digits lost): left out"]
+    assert persuasion["fields"].get("isbn") is None and persuasion["outcome"] == "new"
+
+
+def test_popularity_and_original_titles_are_imported_and_popularity_ranks_the_work_first(app, client, librarian):
+    content = ("title,original_title,authors,ratings_count\n"
+               '"The Lord of the Rings (The Lord of the Rings, #1-3)",,J.R.R. Tolkien,5000\n'
+               '"The Lord of the Rings Sketchbook",,Alan Lee,900\n'
+               '"The Fellowship of the Ring (The Lord of the Rings, #1)",,J.R.R. Tolkien,1766803\n'
+               "The Stranger,L’Étranger,Albert Camus,420600\n"
+               "George,,Somebody Less Read,20000\n"
+               "Nineteen Eighty-Four,,George Orwell,2000000\n"
+               "Broken Count,,Nobody,lots\n")
+    batch = staged(app, client, librarian, content)
+    client.post(f"/imports/{batch['id']}/commit", json={}, headers=librarian)
+    work(app)
+
+    def best(query):
+        return titles(client.get("/books", query_string={"q": query, "sort": "relevance", "availability": "false"}))
+
+    assert best("lord of the rings")[0] == "The Fellowship of the Ring (The Lord of the Rings, #1)"
+    assert best("l'etranger") == ["The Stranger"]
+    assert best("george")[0] == "George"  # the whole title typed: that book, before a far more read one
+    stranger = client.get("/books", query_string={"q": "stranger"}).json[0]
+    assert (stranger["original_title"], stranger["popularity"]) == ("L’Étranger", 420600)
+    broken = [record for record in records(client, librarian, batch["id"]) if record["number"] == 7][0]
+    assert broken["notes"] == ["Popularity 'lots' is not a count of readers: left out"]
+    assert client.get(f"/books/{broken['book_id']}").json["popularity"] == 0
+
+
+def titles(response):
+    return [book["title"] for book in response.json]

@@ -135,3 +135,27 @@ def test_a_search_stops_counting_at_the_limit(client, add_book, monkeypatch):
     assert 'page=2&per_page=2&q=common>; rel="last"' in common.headers["Link"]
     assert rare.headers["X-Total-Count"] == "0" and "X-Total-Count-Capped" not in rare.headers
     assert whole_catalogue.headers["X-Total-Count"] == "6" and "X-Total-Count-Capped" not in whole_catalogue.headers
+
+
+def test_available_books_are_counted_whole_so_every_page_can_be_reached(client, add_book, borrow_service, librarian,
+                                                                        monkeypatch):
+    monkeypatch.setattr(catalogue, "COUNT_LIMIT", 3)  # searches and other filters stop counting here
+    for number in range(5):
+        add_book(title=f"Free {number}", genre="Fiction")
+    all_out = add_book(title="All Out", genre="Fiction", copies=2)
+    borrow_service.on_loan = {all_out["id"]: 2}
+    no_copy = add_book(title="No Copy Left", genre="Poetry")
+    [item] = client.get(f"/books/{no_copy['id']}/items").json
+    client.delete(f"/items/{item['barcode']}", headers=librarian)
+
+    first = client.get("/books?available=true&per_page=2")
+    last = client.get("/books?available=true&per_page=2&page=3")
+    in_genre = client.get("/books?available=true&genre=fiction")
+
+    assert first.headers["X-Total-Count"] == "5" and "X-Total-Count-Capped" not in first.headers
+    assert 'page=3&per_page=2&available=true>; rel="last"' in first.headers["Link"]
+    assert titles(last) == ["Free 4"]
+    assert in_genre.headers["X-Total-Count"] == "5" and "X-Total-Count-Capped" not in in_genre.headers
+    assert client.get("/books?available=true&genre=poetry").headers["X-Total-Count"] == "0"
+    assert client.get("/books?available=true&q=free").headers["X-Total-Count-Capped"] == "true"  # a search: capped
+    assert 'page=4&per_page=2>; rel="last"' in client.get("/books?per_page=2").headers["Link"]  # 7 books

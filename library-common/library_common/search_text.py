@@ -73,18 +73,68 @@ _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv", "phd", "ph.d."}
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:;|&|\band\b|\bwith\b)\s*")
 
 
-def first_author(authors):
+# Words a compound surname starts with, in any letter case ("Le Guin", "de la Mare", "van Gogh", "Du Maurier",
+# "St. Aubyn"): a name before a comma that starts with one is a surname written first, not a whole name.
+# ("Mac" is left out: "Mac Barnett" is a given name as often as "Mac Low" is a surname.)
+_SURNAME_STARTS = _PARTICLES | {"des", "dos", "das", "do", "st", "st.", "saint", "ibn", "bin"}
+
+
+def _is_initial(word):
+    """"K.", "J.R.R.", "É.", "J": capital letters each standing alone (a one-letter word in another script,
+    such as "橘", is not an initial)."""
+    letters = [letter for letter in word.split(".") if letter]
+    return bool(letters) and all(len(letter) == 1 and letter.isupper() for letter in letters)
+
+
+def _split_names(authors):
+    """The first of the names joined by ";", "&", "and" or "with", and its parts between commas."""
+    name = _AUTHOR_SEPARATORS.split(authors.strip(), maxsplit=1)[0]
+    return [part.strip() for part in name.split(",")]
+
+
+def _reads_surname_first(before, after):
+    """Whether "before, after" is one name written "Surname, Given names" rather than two authors: the part
+    before the comma can only be a surname (one word followed by given names alone, or words starting with a
+    particle), or the part after it ends in an initial, which a name written "Given Surname" never does."""
+    before_words, after_words = before.split(), after.split()
+    if not before_words or not after_words:
+        return False
+    if _is_initial(after_words[-1]):  # "Le Guin, Ursula K.", "Tolkien, J. R. R."
+        return True
+    if len(before_words) == 1:  # "Austen, Jane", but "Homer, Robert Fagles" is Homer and his translator
+        return len(after_words) == 1
+    return before_words[0].lower() in _SURNAME_STARTS  # "de la Mare, Walter", "Van Gogh, Vincent"
+
+
+def writes_surname_first(author_cells):
+    """Whether a file writes its authors "Surname, Given names" (a library's export: "Austen, Jane",
+    "García Márquez, Gabriel") rather than as lists of names ("J.K. Rowling, Mary GrandPré", as goodbooks
+    does): at least half of the cells with a comma read as one name written surname first. Only a file says
+    this; a single "García Márquez, Gabriel" could as well be two authors, as "Dr. Seuss, Various" is."""
+    with_comma = [parts for parts in map(_split_names, author_cells) if len(parts) > 1]
+    surname_first = sum(1 for parts in with_comma if _reads_surname_first(parts[0], parts[1]))
+    return bool(with_comma) and 2 * surname_first >= len(with_comma)
+
+
+def first_author(authors, surname_first=False):
     """The first of a list of authors, as bulk records write them: "J.K. Rowling, Mary GrandPré" -> "J.K. Rowling".
 
-    A comma separates authors unless the name is written "Surname, Given names" (one word before the
-    comma): "Tolkien, J. R. R." stays whole. For records that list several names; a book's own `author`
-    is one name, and author_filing_name reads any comma in it as "Surname, Given".
+    A comma separates authors unless the name is written "Surname, Given names": always when `surname_first`
+    (the whole file writes names that way: writes_surname_first), else when it reads so on its own
+    (_reads_surname_first): "Tolkien, J. R. R.", "Le Guin, Ursula K.", "de la Mare, Walter". Such a name is
+    kept as written, the surname first: that is how the catalogue files a compound surname (author_filing_name;
+    "Ursula K. Le Guin" would be filed under "Guin"). A suffix stays with its name ("Martin Luther King, Jr.",
+    "King, Martin Luther, Jr."). For records that list several names; a book's own `author` is one name, and
+    author_filing_name reads any comma in it as "Surname, Given".
     """
-    name = _AUTHOR_SEPARATORS.split(authors.strip(), maxsplit=1)[0]
-    before, comma, after = name.partition(",")
-    if comma and " " in before.strip() and after.strip().lower() not in _SUFFIXES:
-        return before.strip()
-    return name.strip()
+    parts = _split_names(authors)
+    if len(parts) > 1 and parts[1].lower() in _SUFFIXES:  # "Martin Luther King, Jr."
+        return f"{parts[0]}, {parts[1]}"
+    suffixed = len(parts) > 2 and parts[2].lower() in _SUFFIXES  # "King, Martin Luther, Jr."
+    if len(parts) > 1 and (surname_first or suffixed or _reads_surname_first(parts[0], parts[1])):
+        name = f"{parts[0]}, {parts[1]}"
+        return f"{name}, {parts[2]}" if suffixed else name
+    return parts[0]
 
 
 def author_filing_name(author):
@@ -148,17 +198,40 @@ def _stored_bytes(word, places):
     return 4 + len(word.encode()) + 1 + 2 + 2 * places
 
 
-def search_document(title, author, isbn=None, subjects=(), description=None):
+def _initials_joined(text_words):
+    """Each run of two or more one-letter words, joined: ["j", "k", "rowling"] -> ["jk"]. Initials are written
+    "J.K.", "J. K." or "JK"; with the joined form in the document, a search for any of them finds the name."""
+    joined, run = [], []
+    for word in [*text_words, ""]:
+        if len(word) == 1 and word.isalpha():
+            run.append(word)
+            continue
+        if len(run) > 1:
+            joined.append("".join(run))
+        run = []
+    return joined
+
+
+def search_document(title, author, isbn=None, subjects=(), description=None, original_title=None):
     """A book's search document as tsvector text ("'hobbit':2A 'the':1A 'tolkien':3B ..."): folded words
     with their positions and weights (ISBN with the title), within DOCUMENT_BYTES. Built here rather than
-    by PostgreSQL's to_tsvector so that it is folded, and split into words exactly as searches are."""
+    by PostgreSQL's to_tsvector so that it is folded, and split into words exactly as searches are.
+
+    Initials in the title and author are also there joined ("J.K. Rowling": "j", "k" and "jk"), and the
+    original title (of a translation: "L’Étranger" for "The Stranger") weighs as the title, after the
+    author, while there is room; not when it has the title's words."""
     positions = {}
     size = 8  # the tsvector's own header
+    if original_title and words(original_title) == words(title):
+        original_title = None
     parts = [(title, TITLE, True), (isbn or "", TITLE, True), (author, AUTHOR, True),
-             (" ".join(subjects or ()), SUBJECTS, False), (description or "", DESCRIPTION, False)]
+             (original_title or "", TITLE, False), (" ".join(subjects or ()), SUBJECTS, False),
+             (description or "", DESCRIPTION, False)]
     position = 0
     for text, weight, whole in parts:
-        for word in words(text):
+        text_words = words(text)
+        extra = _initials_joined(text_words) if whole else []
+        for word in text_words + extra:
             position += 1
             places = positions.get(word, [])
             if len(places) >= POSITIONS_PER_WORD:
@@ -182,11 +255,11 @@ def prefix_tsquery(query_words, weights=""):
     return " & ".join(f"'{_quoted(word)}':*{weights}" for word in query_words) or None
 
 
-def book_search_columns(title, author, isbn=None, subjects=(), description=None, language=None):
+def book_search_columns(title, author, isbn=None, subjects=(), description=None, language=None, original_title=None):
     """A book's columns derived for searching and sorting (title_sort, author_sort, search_vector): what
     books-service stores with every book it writes, and what a bulk loader must write with each row."""
     return {
         "title_sort": title_sort_key(title, language),
         "author_sort": author_sort_key(author),
-        "search_vector": search_document(title, author, isbn, subjects, description),
+        "search_vector": search_document(title, author, isbn, subjects, description, original_title),
     }

@@ -121,7 +121,7 @@ def world(stack):
 
     notice = notice_of_a()
     imports = {"import": an_import("staged"), "stage_me": an_import("staged"), "commit_me": an_import("staged"),
-               "revert_me": an_import("committed")}
+               "revert_me": an_import("committed"), "discard_me": an_import("staged")}
     places = {}
     for role in ROLES:
         loan, loan_book = lend(f"On loan to A, to return, for {role}")
@@ -150,7 +150,7 @@ def world(stack):
     requests.delete(f"{stack.users}/users/{deleted}", headers=librarian, timeout=10).raise_for_status()
     stack.wait_for_account_changes()
     genres = [requests.post(f"{stack.books}/genres", headers=librarian, timeout=10, json={"name": name}).json()["id"]
-              for name in ("Matrix To Merge", "Matrix Kept")]
+              for name in ("Matrix To Merge", "Matrix Kept", "Matrix Empty")]
     requests.post(f"{stack.users}/patron-categories", headers=librarian, timeout=10,
                   json={"code": "matrix-spare", "name": "Matrix spare"}).raise_for_status()
     victim_card = requests.get(f"{stack.users}/users/{patron_a}", headers=librarian, timeout=10).json()["card_number"]
@@ -158,8 +158,9 @@ def world(stack):
     requests.post(f"{stack.users}/users", headers=librarian, timeout=10,
                   json={"username": desk_patron, "first_name": "D", "last_name": "Esk"}).raise_for_status()
     for role in ROLES:
-        places[role] |= {"genre": genres[0], "genre_into": genres[1], "victim_card": victim_card,
-                         "desk_patron": desk_patron, "category": "matrix", "spare_category": "matrix-spare"}
+        places[role] |= {"genre": genres[0], "genre_into": genres[1], "empty_genre": genres[2],
+                         "victim_card": victim_card, "desk_patron": desk_patron, "category": "matrix",
+                         "spare_category": "matrix-spare"}
     for code in ("matrix-renamed", "matrix-spare"):
         requests.post(f"{stack.books}/item-types", headers=librarian, timeout=10,
                       json={"code": code, "name": code.title()}).raise_for_status()
@@ -178,9 +179,10 @@ def world(stack):
 # {loan} / {loan_book} / {returnable} / {lent_item} A's loans (and the barcode of one) set aside for it, {spare}
 # a book without loans, {shelf} / {shelf_item} a book everyone reads, {desk_item} a free copy, {spare_item} a
 # copy to remove, {all_out} a book whose copies are all out, {hold} / {cancellable} holds of A's, {stranger}
-# a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} staged imports
-# and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to delete. Rows run in
-# order; the role change comes last because it rightly invalidates patron A's token.
+# a username nobody has, {notice} a notice of A's in the app, {import} / {stage_me} / {commit_me} / {discard_me}
+# staged imports and {revert_me} a committed one, {item_type} an item type to rename and {spare_item_type} one to
+# delete, {genre} / {genre_into} genres to merge and {empty_genre} one without books to delete. Rows run in order;
+# the role change comes last because it rightly invalidates patron A's token.
 MATRIX = [
     ("books", "GET", "/books", None, (200, 200, 200, 200, 200, 200)),
     ("books", "GET", "/books/{shelf}", None, (200, 200, 200, 200, 200, 200)),
@@ -204,6 +206,7 @@ MATRIX = [
     ("books", "POST", "/genres", {"name": "Matrix Poetry"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/genres/{genre}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
     ("books", "POST", "/genres/{genre}/merge", {"into": "{genre_into}"}, (401, 403, 403, 200, 401, 401)),
+    ("books", "DELETE", "/genres/{empty_genre}", None, (401, 403, 403, 204, 401, 401)),
     ("books", "GET", "/item-types", None, (200, 200, 200, 200, 200, 200)),
     ("books", "POST", "/item-types", {"code": "matrix-kit", "name": "Matrix kit"}, (401, 403, 403, 201, 401, 401)),
     ("books", "PATCH", "/item-types/{item_type}", {"name": "Matrix Renamed"}, (401, 403, 403, 200, 401, 401)),
@@ -215,6 +218,7 @@ MATRIX = [
     ("books", "POST", "/imports/{stage_me}/staging", {"copies": 2}, (401, 403, 403, 202, 401, 401)),
     ("books", "POST", "/imports/{commit_me}/commit", {}, (401, 403, 403, 202, 401, 401)),
     ("books", "POST", "/imports/{revert_me}/revert", None, (401, 403, 403, 202, 401, 401)),
+    ("books", "DELETE", "/imports/{discard_me}", None, (401, 403, 403, 204, 401, 401)),
     ("borrows", "GET", "/circulation/books?book_id={shelf}", None, (401, 403, 403, 200, 401, 401)),
     ("users", "POST", "/register", "fresh-registration", (201, 201, 201, 201, 201, 201)),
     ("users", "POST", "/login", {"username": "{stranger}", "password": "no-such-password"}, (401,) * 6),

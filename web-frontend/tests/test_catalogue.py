@@ -266,3 +266,14 @@ def test_the_facets_are_left_out_when_they_cannot_be_counted(client, services):
     html = client.get("/?q=hitch").get_data(as_text=True)
 
     assert "The Hitchhiker" in html and 'class="facets"' not in html
+
+
+def test_a_book_page_shows_the_original_title_of_a_translation(client, services):
+    services.get(f"{BOOKS}/books/1", json=book(title="The Stranger", original_title="L’Étranger"))
+    services.get(f"{BOOKS}/books/2", json=book(2, title="Dune", original_title="Dune"))
+
+    translated = client.get("/books/1").get_data(as_text=True)
+    same = client.get("/books/2").get_data(as_text=True)
+
+    assert "<dt>Original title</dt><dd>L’Étranger</dd>" in translated
+    assert "Original title" not in same  # only when it differs

@@ -183,3 +183,114 @@ def test_a_patrons_large_upload_is_refused_unread(csrf_client, tokens):
     response = csrf_client.post("/manage/imports", **upload)
 
     assert response.status_code == 403 and body.tell() == 0
+
+
+def test_an_empty_upload_says_there_is_nothing_to_add(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports", **listing([]))
+    empty = "The file is empty: there is nothing to add"
+    services.post(f"{BOOKS}/imports", status=400, json={"message": empty, "errors": {"file": empty}})
+
+    response = client.post("/manage/imports", data={"file": (io.BytesIO(b""), "empty.csv"), "format": "",
+                                                    "copies": "1", "genre": "General", "on_match": "skip"},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 400 and empty in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields, badge", [
+    ({"counts": {"new": 0, "match": 0, "invalid": 0}, "total": 0,
+      "problem": "The file holds no records: there is nothing to add"}, "Nothing to add"),
+    ({"counts": {"new": 0, "match": 0, "invalid": 4}, "total": 4}, "Nothing to add"),
+    ({"counts": {"new": 0, "match": 0, "invalid": 0}, "total": 3,
+      "problem": "No column was recognised as the title and author"}, "Columns to choose"),
+    ({}, "Ready to add"),
+])
+def test_a_staged_import_is_ready_to_add_only_with_something_to_add(client, librarian_in, services, fields, badge):
+    services.get(f"{BOOKS}/imports/3", json=batch(**fields))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    services.get(f"{BOOKS}/imports", **listing([batch(**fields)]))
+
+    page = client.get("/manage/imports/3").get_data(as_text=True)
+    listed = client.get("/manage/imports").get_data(as_text=True)
+
+    for html in (page, listed):
+        assert f">{badge}</span>" in html
+        assert (badge == "Ready to add") == (">Ready to add</span>" in html)
+    assert ("Add to the catalogue" in page) == (badge == "Ready to add")
+    if "problem" in fields:
+        assert fields["problem"] in page
+
+
+def test_a_first_row_that_looks_like_a_record_can_be_read_as_one(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(
+        columns=["The Hobbit", "J.R.R. Tolkien", "978-0-261-10334-4", "1937"], options={"mapping": {}},
+        counts={"new": 0, "match": 0, "invalid": 0}, first_row_looks_like_data=True,
+        problem="The first row looks like a record, not column names: read it as a record"))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    sent = services.post(f"{BOOKS}/imports/3/staging", json=batch(status="staging"), status=202)
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+    response = client.post("/manage/imports/3/first-row", data={"header": "false"})
+
+    assert "Is the first row a record?" in html and "“The Hobbit”, “J.R.R. Tolkien”" in html
+    assert 'action="/manage/imports/3/first-row"' in html and 'name="header" value="false"' in html
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/imports/3"
+    assert sent.calls[0].request.body == b'{"header": false}'
+
+
+def test_a_file_read_without_a_header_shows_each_column_s_first_value_and_can_go_back(client, librarian_in,
+                                                                                      services):
+    services.get(f"{BOOKS}/imports/3", json=batch(
+        columns=["Column 1", "Column 2"], sample=["The Hobbit", "J.R.R. Tolkien"],
+        options={"header": False, "mapping": {}}, counts={"new": 0, "match": 0, "invalid": 0},
+        first_row_looks_like_data=False, problem="No column was recognised as the book's title and author"))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    sent = services.post(f"{BOOKS}/imports/3/staging", json=batch(status="staging"), status=202)
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+    client.post("/manage/imports/3/first-row", data={"header": "true"})
+
+    assert '<label for="column-0">Column 1</label>' in html
+    assert '<td data-label="In the first record">The Hobbit' in html
+    assert "Is the first row a record?" not in html and "Read the first row as column names" in html
+    assert sent.calls[0].request.body == b'{"header": true}'
+
+
+def test_a_staged_import_can_be_discarded_after_asking(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch())
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    discarded = services.delete(f"{BOOKS}/imports/3", status=204)
+
+    page = client.get("/manage/imports/3").get_data(as_text=True)
+    question = client.get("/manage/imports/3/discard").get_data(as_text=True)
+    response = client.post("/manage/imports/3/discard")
+
+    assert 'href="/manage/imports/3/discard"' in page and "Discard this import…" in page
+    assert "Discard the import of goodbooks.csv?" in question and "Keep it" in question
+    assert 'action="/manage/imports/3/discard"' in question
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/imports"
+    assert len(discarded.calls) == 1
+
+
+def test_a_committed_import_offers_revert_not_discard_and_a_refusal_is_shown(client, librarian_in, services):
+    services.get(f"{BOOKS}/imports/3", json=batch(status="committed", counts={"new": 2, "created": 2}))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+    refusal = "This import is committed: it cannot be discarded; revert it instead"
+    services.delete(f"{BOOKS}/imports/3", status=409, json={"message": refusal})
+
+    page = client.get("/manage/imports/3").get_data(as_text=True)
+    response = client.post("/manage/imports/3/discard", follow_redirects=True)
+
+    assert "Discard this import" not in page and "Revert this import…" in page
+    assert refusal in response.get_data(as_text=True)
+
+
+def test_the_mapping_offers_every_field_an_import_reads(client, librarian_in, services):
+    mapping = {"image_url": "cover_url", "original_title": "original_title", "ratings_count": "popularity"}
+    services.get(f"{BOOKS}/imports/3", json=batch(columns=list(mapping), options={"mapping": mapping}))
+    services.get(f"{BOOKS}/imports/3/records", **listing([]))
+
+    html = client.get("/manage/imports/3").get_data(as_text=True)
+
+    for field in mapping.values():  # each column shows what it is read as: a new mapping keeps it
+        assert f'<option value="{field}" selected>' in html

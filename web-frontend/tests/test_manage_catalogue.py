@@ -1,5 +1,7 @@
 """The librarians' catalogue pages: the book form's genres, language and subjects, and the genre list."""
 
+import pytest
+
 from .conftest import BOOKS, book, json_body
 
 
@@ -95,3 +97,53 @@ def test_an_edit_from_an_old_read_says_so_and_keeps_what_was_typed(client, servi
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "was changed by someone else since you opened it" in html
     assert 'value="Mine"' in html and 'value="&#34;1.200&#34;"' in html  # saving again now overwrites, knowingly
+
+
+GENRES = [{"id": 1, "genre": "Sci-Fi", "count": 2}, {"id": 2, "genre": "Science Fiction", "count": 5},
+          {"id": 3, "genre": "Empty Shelf", "count": 0}]
+
+
+def test_merging_a_genre_asks_first_without_javascript(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.replace("GET", f"{BOOKS}/genres", json=GENRES)
+    merged = services.post(f"{BOOKS}/genres/1/merge", json={"id": 2, "genre": "Science Fiction", "count": 7})
+
+    page = client.get("/manage/genres").get_data(as_text=True)
+    question = client.get("/manage/genres/1/merge?into=2").get_data(as_text=True)
+
+    assert '<form method="get" action="/manage/genres/1/merge"' in page and "Merge…" in page
+    assert "Merge “Sci-Fi” into “Science Fiction”?" in question
+    assert "2 books filed under “Sci-Fi” will be filed under" in question and "(which then has 7)" in question
+    assert 'action="/manage/genres/1/merge"' in question and '<input type="hidden" name="into" value="2">' in question
+    assert "Keep them apart" in question and not merged.calls  # nothing merged by asking
+    response = client.post("/manage/genres/1/merge", data={"into": "2"})
+    assert response.status_code == 302 and json_body(merged.calls[0]) == {"into": 2}
+
+
+@pytest.mark.parametrize("query", ["", "?into=1", "?into=99", "?into=x"])
+def test_a_merge_into_no_other_genre_is_not_asked(client, services, log_in_as, query):
+    log_in_as("boss", "librarian")
+    services.replace("GET", f"{BOOKS}/genres", json=GENRES)
+
+    response = client.get(f"/manage/genres/1/merge{query}")
+
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/genres"
+    assert client.get("/manage/genres/42/merge?into=2").status_code == 404
+
+
+def test_an_empty_genre_has_a_delete_button_and_a_refusal_is_shown(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.replace("GET", f"{BOOKS}/genres", json=GENRES)
+    deleted = services.delete(f"{BOOKS}/genres/3", status=204)
+    refusal = "2 books are filed under “Sci-Fi”: merge it into another genre to remove it from the list"
+    services.delete(f"{BOOKS}/genres/1", status=409, json={"message": refusal})
+
+    page = client.get("/manage/genres").get_data(as_text=True)
+    client.post("/manage/genres/3/delete")
+    client.post("/manage/genres/1/delete")
+
+    assert page.count('aria-label="Delete ') == 1 and 'aria-label="Delete Empty Shelf"' in page
+    assert 'action="/manage/genres/3/delete"' in page
+    assert len(deleted.calls) == 1
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("success", "Deleted the genre."), ("error", refusal)]

@@ -203,6 +203,10 @@ class Backend:
         self._forget_genres()
         return genre
 
+    def delete_genre(self, token, genre_id):
+        self._call(self.books_service, "DELETE", f"/genres/{genre_id}", token=token)
+        self._forget_genres()
+
     def merge_genre(self, token, genre_id, into_id):
         genre = self._call(self.books_service, "POST", f"/genres/{genre_id}/merge", token=token,
                            json={"into": into_id}).json()
@@ -407,9 +411,13 @@ class Backend:
                           files={"file": (upload.filename or "upload", upload.stream,
                                           upload.mimetype or "application/octet-stream")}).json()
 
-    def restage_import(self, token, import_id, mapping):
-        return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token,
-                          json={"mapping": mapping}).json()
+    def restage_import(self, token, import_id, mapping=None, header=None):
+        """Stage again with a column mapping, or with the first row read as a record (`header` False) or as names."""
+        body = {name: value for name, value in (("mapping", mapping), ("header", header)) if value is not None}
+        return self._call(self.books_service, "POST", f"/imports/{import_id}/staging", token=token, json=body).json()
+
+    def discard_import(self, token, import_id):
+        self._call(self.books_service, "DELETE", f"/imports/{import_id}", token=token)
 
     def commit_import(self, token, import_id, on_match):
         return self._call(self.books_service, "POST", f"/imports/{import_id}/commit", token=token,

@@ -1,4 +1,4 @@
-"""The controlled list of genres: everyone reads it, librarians add, rename and merge."""
+"""The controlled list of genres: everyone reads it, librarians add, rename, merge and delete empty ones."""
 
 from library_common.api import Blueprint
 
@@ -43,3 +43,12 @@ def rename_genre(fields, genre_id):
 def merge_genre(fields, genre_id):
     """File a genre's books under another genre (`into`) and remove it from the list (librarians)"""
     return genres.merge_genres(genre_id, fields["into"])
+
+
+@blp.route("/genres/<id:genre_id>", methods=["DELETE"])
+@blp.librarian_required
+@blp.response(204)
+@blp.errors(404, 409)
+def delete_genre(genre_id):
+    """Remove a genre no book is filed under (librarians); 409 while books are (merge it instead)"""
+    genres.delete_genre(genre_id)

@@ -1,5 +1,5 @@
 """Bulk import for librarians: upload a file (staged by the worker), look at what it holds, map a CSV's
-columns, commit it, revert it."""
+columns, commit it, revert it, or discard it before committing."""
 
 from library_common.api import Blueprint
 from library_common.auth import current_principal
@@ -24,7 +24,7 @@ def upload(form, files):
     """Upload a file of records (multipart: `file`, and `format`, `on_match`, `copies`, `genre`); it is staged
     in the background: follow `status` and `done` of `total` at GET /imports/<id>"""
     upload = files["file"]
-    options = {key: form[key] for key in ("on_match", "copies", "genre") if key in form}
+    options = {key: form[key] for key in ("on_match", "copies", "genre", "header") if key in form}
     created = imports.create(upload.filename or "upload", upload.read(), form.get("format"), options,
                              current_principal().username)
     jobs.start_soon()
@@ -46,6 +46,16 @@ def list_imports(args):
 def get_import(import_id):
     """One import: its status, progress and counts"""
     return imports.get(import_id)
+
+
+@blp.route("/imports/<id:import_id>", methods=["DELETE"])
+@blp.librarian_required
+@blp.response(204)
+@blp.errors(404, 409)
+def discard(import_id):
+    """Discard an import that was never committed, with its file and staged records; 409 while it is being read
+    (staging) and once committed (revert it instead: it stays as the record of what it did)"""
+    imports.discard(import_id)
 
 
 @blp.route("/imports/<id:import_id>/records")

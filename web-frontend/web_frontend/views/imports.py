@@ -1,6 +1,7 @@
 """Librarians import records in bulk: upload a file, watch it being staged (a progress bar that moves by
-itself with htmx, or as the page refreshes without JavaScript), look at what it holds, map a CSV's columns,
-commit, and revert a committed import."""
+itself with htmx, or as the page refreshes without JavaScript), look at what it holds, read a CSV's first row
+as a record or as column names, map its columns, commit, revert a committed import, and discard one that was
+never committed."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -14,17 +15,21 @@ from .common import apply_service_errors, attempt, backend, or_404, page_number,
 bp = Blueprint("imports", __name__, url_prefix="/manage/imports")
 for_librarians_only(bp)
 RUNNING = ("staging", "committing", "reverting")
+# An import can be discarded until it is committed (books-service refuses it after, and while it is being read).
+DISCARDABLE = ("staged", "failed")
 OUTCOMES = {"new": "New books", "match": "Already in the catalogue", "invalid": "Cannot be imported"}
 # What a CSV column may be mapped to (books-service's import fields), for the mapping step.
-FIELDS = [("", "Leave out"), ("title", "Title"), ("author", "Author"), ("isbn", "ISBN"), ("isbn13", "ISBN-13"),
-          ("year", "Publication year"), ("genre", "Genre"), ("language", "Language"), ("copies", "Copies"),
-          ("description", "Description"), ("subjects", "Subjects (separated by ; or |)")]
+FIELDS = [("", "Leave out"), ("title", "Title"), ("original_title", "Original title"), ("author", "Author"),
+          ("isbn", "ISBN"), ("isbn13", "ISBN-13"), ("year", "Publication year"), ("genre", "Genre"),
+          ("language", "Language"), ("copies", "Copies"), ("description", "Description"),
+          ("subjects", "Subjects (separated by ; or |)"), ("cover_url", "Cover image address"),
+          ("popularity", "Popularity (ratings or loans: ranks searches)")]
 
 
 @bp.context_processor
 def import_states():
-    """The pages poll while an import is RUNNING: the same states as the views."""
-    return {"RUNNING": RUNNING}
+    """The pages poll while an import is RUNNING and offer to discard one that is DISCARDABLE."""
+    return {"RUNNING": RUNNING, "DISCARDABLE": DISCARDABLE}
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -81,6 +86,18 @@ def mapping(import_id):
     return redirect(url_for("imports.batch", import_id=import_id))
 
 
+@bp.post("/<int:import_id>/first-row")
+def first_row(import_id):
+    """Stage again with the first row read as a record (header=false: the columns by their place) or as names."""
+    header = request.form.get("header") != "false"
+    _, problem = attempt(lambda: backend().restage_import(current_user.token, import_id, header=header),
+                         "The catalogue")
+    flash(problem or ("Reading the first row as column names." if header else
+                      "Reading the first row as a record: say which column holds what."),
+          "error" if problem else "success")
+    return redirect(url_for("imports.batch", import_id=import_id))
+
+
 @bp.post("/<int:import_id>/commit")
 def commit(import_id):
     form = ImportCommitForm()
@@ -102,3 +119,17 @@ def revert(import_id):
     _, problem = attempt(lambda: backend().revert_import(current_user.token, import_id), "The catalogue")
     flash(problem or "Reverting the import.", "error" if problem else "success")
     return redirect(url_for("imports.batch", import_id=import_id))
+
+
+@bp.route("/<int:import_id>/discard", methods=["GET", "POST"])
+def discard(import_id):
+    """Asks first (a plain page), then discards the import with its staged records."""
+    found = import_or_404(import_id)
+    if request.method == "GET":
+        return render_template("manage/confirm_discard.html", batch=found)
+    _, problem = attempt(lambda: backend().discard_import(current_user.token, import_id), "The catalogue")
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("imports.batch", import_id=import_id))
+    flash(f"The import of {found['filename']} was discarded; nothing of it reached the catalogue.", "success")
+    return redirect(url_for("imports.imports"))

@@ -98,11 +98,29 @@ def rename_genre(genre_id):
                          lambda genre: f"Renamed to “{genre['genre']}” ({_books(genre['count'])}).")
 
 
-@bp.post("/genres/<int:genre_id>/merge")
+@bp.route("/genres/<int:genre_id>/merge", methods=["GET", "POST"])
 def merge_genre(genre_id):
+    """Asks first (a plain page saying where the books go), then merges."""
+    if request.method == "GET":
+        listed = {genre["id"]: genre for genre in backend().genres(fresh=True)}
+        into = request.args.get("into", type=int)
+        if genre_id not in listed:
+            abort(404)
+        if into not in listed or into == genre_id:
+            flash("Choose another genre to merge into.", "error")
+            return redirect(url_for("manage.genres"))
+        return render_template("manage/confirm_merge_genre.html", genre=listed[genre_id], into=listed[into])
     return _change_genre(GenreMergeForm(), "Choose the genre to merge into.",
                          lambda form: backend().merge_genre(current_user.token, genre_id, form.into.data),
                          lambda genre: f"Merged: “{genre['genre']}” now has {_books(genre['count'])}.")
+
+
+@bp.post("/genres/<int:genre_id>/delete")
+def delete_genre(genre_id):
+    """A genre without books leaves the list (books-service refuses while books are filed under it)."""
+    _, problem = attempt(lambda: backend().delete_genre(current_user.token, genre_id), "Genres")
+    flash(problem or "Deleted the genre.", "error" if problem else "success")
+    return redirect(url_for("manage.genres"))
 
 
 def _change_genre(form, incomplete, change, done):
