@@ -1,8 +1,8 @@
-"""Reading records out of an uploaded file: CSV (a header row naming the columns, or none) and MARC 21 (binary, MARC-8
-or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
+"""Reading records out of an uploaded file: CSV (a header row naming the columns, or none) and MARC 21 (binary,
+MARC-8 or UTF-8, or MARCXML, read with pymarc). Each record comes out as plain fields (title, author, isbn, year,
 genre, language, copies, description, subjects, cover_url, original_title, popularity) with the raw text as the
-file had it; imports.py checks
-and files them like any book a librarian types in.
+file had it, and notes on what the reader itself mended (`_notes`); imports.py checks and files them like any book
+a librarian types in.
 """
 
 import csv

@@ -69,7 +69,8 @@ def guess_format(filename, content):
 
 def create(filename, content, file_format, options, librarian):
     """A new import of `content`, staging (the worker reads it). The file is checked enough to refuse at once
-    what is not what it says: a CSV without a header, a MARC file that does not start like one."""
+    what is not what it says: an empty file, a CSV whose first row is blank, a MARC file that does not start like
+    one."""
     if not content.removeprefix(b"\xef\xbb\xbf").strip():  # nothing but blanks, or a UTF-8 byte-order mark
         empty = "The file is empty: there is nothing to add"
         raise BadRequest(empty, errors={"file": empty})

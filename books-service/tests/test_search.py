@@ -1,4 +1,5 @@
 import pytest
+import sqlalchemy as sa
 
 from books_service import catalogue
 
@@ -159,3 +160,27 @@ def test_available_books_are_counted_whole_so_every_page_can_be_reached(client, 
     assert client.get("/books?available=true&genre=poetry").headers["X-Total-Count"] == "0"
     assert client.get("/books?available=true&q=free").headers["X-Total-Count-Capped"] == "true"  # a search: capped
     assert 'page=4&per_page=2>; rel="last"' in client.get("/books?per_page=2").headers["Link"]  # 7 books
+
+
+def test_the_books_on_loan_go_to_the_database_as_two_arrays_however_many(app, client, add_book, borrow_service):
+    """A row of parameters per book on loan cost 650 ms a query once 5,000 were out; two arrays cost 50 ms."""
+    add_book(title="On The Shelf")
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+    statements = []
+
+    def record(_connection, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        sizes = []
+        for books_out in (10, 5000):
+            borrow_service.on_loan = {book_id: 1 for book_id in range(100_000, 100_000 + books_out)}
+            statements.clear()
+            assert titles(client.get("/books?available=true")) == ["On The Shelf"]
+            sizes.append(sorted(len(statement) for statement in statements if "loans" in statement))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+    assert sizes[0] and sizes[0] == sizes[1]
