@@ -151,29 +151,41 @@ def patron_categories(add_form=None):
 
 @bp.post("/patron-categories")
 def add_patron_category():
-    form = PatronCategoryAddForm()
-    if form.validate_on_submit():
-        try:
-            added = backend().add_patron_category(current_user.token, form.code.data, form.name.data)
-        except BackendError as error:
-            apply_service_errors(form, error)
-        else:
-            flash(f"Added the category “{added['name']}”.", "success")
-            return redirect(url_for("manage.patron_categories"))
-    return patron_categories(add_form=form)
+    return _add_to_list(PatronCategoryAddForm(), backend().add_patron_category,
+                        lambda added: f"Added the category “{added['name']}”.", "manage.patron_categories",
+                        lambda form: patron_categories(add_form=form))
 
 
 @bp.post("/patron-categories/<code>/rename")
 def rename_patron_category(code):
-    form = PatronCategoryRenameForm()
+    return _rename_in_list(PatronCategoryRenameForm(), code, backend().rename_patron_category,
+                           "Give the category a new name.", "The account service", "manage.patron_categories",
+                           failed="Not renamed: ")
+
+
+def _add_to_list(form, add, added_message, list_endpoint, list_page):
+    """Add a code and its name to one of the library's lists (patron categories, item types): back to the list
+    with what was added, or the list page again with the service's errors beside the fields."""
+    if form.validate_on_submit():
+        try:
+            added = add(current_user.token, form.code.data.strip(), form.name.data)
+        except BackendError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(added_message(added), "success")
+            return redirect(url_for(list_endpoint))
+    return list_page(form)
+
+
+def _rename_in_list(form, code, rename, missing_name, activity, list_endpoint, failed=""):
+    """Rename an entry of one of the library's lists, and say how it went on the list."""
     if not form.validate_on_submit():
-        flash("Give the category a new name.", "error")
+        flash(missing_name, "error")
     else:
-        renamed, problem = attempt(lambda: backend().rename_patron_category(current_user.token, code, form.name.data),
-                                   "The account service")
-        flash(f"Renamed to “{renamed['name']}”." if renamed else f"Not renamed: {problem}",
+        renamed, problem = attempt(lambda: rename(current_user.token, code, form.name.data), activity)
+        flash(f"Renamed to “{renamed['name']}”." if renamed else f"{failed}{problem}",
               "success" if renamed else "error")
-    return redirect(url_for("manage.patron_categories"))
+    return redirect(url_for(list_endpoint))
 
 
 @bp.post("/patron-categories/<code>/delete")
@@ -283,28 +295,15 @@ def item_types(add_form=None):
 
 @bp.post("/item-types")
 def add_item_type():
-    form = ItemTypeForm()
-    if form.validate_on_submit():
-        try:
-            added = backend().add_item_type(current_user.token, form.code.data.strip(), form.name.data)
-        except BackendError as error:
-            apply_service_errors(form, error)
-        else:
-            flash(f"Added the item type “{added['name']}” ({added['code']}).", "success")
-            return redirect(url_for("manage.item_types"))
-    return item_types(add_form=form)
+    return _add_to_list(ItemTypeForm(), backend().add_item_type,
+                        lambda added: f"Added the item type “{added['name']}” ({added['code']}).",
+                        "manage.item_types", lambda form: item_types(add_form=form))
 
 
 @bp.post("/item-types/<code>/rename")
 def rename_item_type(code):
-    form = ItemTypeRenameForm()
-    if not form.validate_on_submit():
-        flash("Give the item type a new name.", "error")
-    else:
-        renamed, problem = attempt(lambda: backend().rename_item_type(current_user.token, code, form.name.data),
-                                   "Item types")
-        flash(f"Renamed to “{renamed['name']}”." if renamed else problem, "success" if renamed else "error")
-    return redirect(url_for("manage.item_types"))
+    return _rename_in_list(ItemTypeRenameForm(), code, backend().rename_item_type, "Give the item type a new name.",
+                           "Item types", "manage.item_types")
 
 
 @bp.post("/item-types/<code>/delete")
