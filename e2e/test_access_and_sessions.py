@@ -5,7 +5,7 @@ import re
 from flask import Flask
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, log_in
+from .conftest import PASSWORD, log_in, screenshot
 
 
 def test_two_patrons_race_for_the_last_copy(browser, base_url, stack, unique, add_book):
@@ -92,3 +92,27 @@ def test_a_token_the_services_reject_sends_the_user_to_log_in(page, stack, patro
 
     expect(page).to_have_url(re.compile(r"/login\?next="))
     expect(page.get_by_text("Your session has expired. Please log in again.")).to_be_visible()
+
+
+def test_log_out_ends_this_device_and_log_out_everywhere_tells_the_others_why(browser, base_url, patron):
+    laptop, phone, library_computer = (browser.new_context(base_url=base_url).new_page() for _ in range(3))
+    for page in (laptop, phone, library_computer):
+        log_in(page, patron)
+
+    laptop.get_by_role("button", name="Log out", exact=True).click()
+    expect(laptop.get_by_text("You have logged out.")).to_be_visible()
+    phone.goto("/my/borrows")
+    expect(phone.get_by_text(f"Signed in as {patron}")).to_be_visible()  # the other devices go on
+
+    phone.goto("/account")
+    phone.get_by_role("button", name="Log out everywhere").click()
+    expect(phone.get_by_text("You have logged out everywhere")).to_be_visible()
+    screenshot(phone, "logged-out-everywhere")
+
+    library_computer.wait_for_timeout(1100)  # the frontend's SESSION_CHECK_SECONDS
+    library_computer.goto("/my/borrows")
+    expect(library_computer).to_have_url(re.compile(r"/login\?next="))
+    expect(library_computer.get_by_text("Log out everywhere was chosen on another device")).to_be_visible()
+    screenshot(library_computer, "told-why-logged-out")
+    for page in (laptop, phone, library_computer):
+        page.context.close()

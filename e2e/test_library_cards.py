@@ -27,7 +27,7 @@ def test_a_patron_without_an_address_gets_a_password_at_the_desk_and_logs_in_wit
 
     page.get_by_role("button", name=f"Give {username} a password").click()
     password = page.locator(".desk-password code").inner_text()
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     log_in_with(page, card.lower(), password)
 
     page.get_by_text(f"Signed in as {username}").wait_for()

@@ -28,7 +28,7 @@ SERVICE = "service"
 READ_EVENTS = "events:read"  # the event feeds (GET /events)
 READ_CIRCULATION = "circulation:read"  # borrow-service: who has the copies of these books
 MAIL_LINKS = "links:mail"  # user-service: an account's contact details and its mailed links, at sending time
-REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud"]
+REQUIRED_CLAIMS = ["sub", "role", "iat", "exp", "iss", "aud", "jti"]  # jti: the session Log out ends
 # Clocks of the services and their hosts differ a little: `iat`, `nbf` and `exp` are read with this slack.
 CLOCK_LEEWAY_SECONDS = 30
 
@@ -43,6 +43,7 @@ class Principal:
     last_name: str = ""
     token: str = ""
     issued_at: float = 0.0  # the token's `iat`, seconds since the epoch (with a fraction: see TokenIssuer)
+    session_id: str = ""  # the token's `jti`: one login on one device, which Log out ends alone
     scopes: frozenset = frozenset()  # a service token's scopes (people's tokens have none)
 
     @property
@@ -107,25 +108,33 @@ class RemoteAccountCheck:
     def __call__(self, principal):
         key = _cache_key(principal.token)
         with self._lock:
-            current = self._answers.get(key)
-        if (current is None and self._young_tokens_vouch
+            refusal = self._answers.get(key)
+        if (refusal is None and self._young_tokens_vouch
                 and 0 <= time.time() - principal.issued_at < self._answers.ttl):
             return
-        if current is None:
+        if refusal is None:
             response = self._client.get("/me", token=principal.token)
             if response.status_code not in (200, 401, 403, 404):
                 raise DependencyUnavailable("Cannot check the account right now: the user service is unavailable")
-            body = response.json() if response.status_code == 200 else {}
-            current = body.get("active") is True and body.get("role") == principal.role
+            refusal = _refusal(response, principal)
             with self._lock:
-                self._answers[key] = current
-        if not current:
-            raise Unauthorized(ACCOUNT_CHANGED)
+                self._answers[key] = refusal
+        if refusal:
+            raise Unauthorized(refusal)
 
     def forget(self, token):
         """This token was just ended here (logout): refuse it from now on in this process, young or not."""
         with self._lock:
-            self._answers[_cache_key(token)] = False
+            self._answers[_cache_key(token)] = ACCOUNT_CHANGED
+
+
+def _refusal(response, principal):
+    """Why user-service's answer to /me refuses the token ("" when it does not): one of SESSION_ENDED's
+    reasons, which people are told, or ACCOUNT_CHANGED."""
+    body = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+    if response.status_code == 200:
+        return "" if body.get("active") is True and body.get("role") == principal.role else ACCOUNT_CHANGED
+    return body.get("message") if body.get("message") in SESSION_ENDED.values() else ACCOUNT_CHANGED
 
 
 def _cache_key(token):
@@ -133,6 +142,14 @@ def _cache_key(token):
 
 
 ACCOUNT_CHANGED = "This account was deactivated, deleted or changed; log in again"
+# Why a session ended elsewhere, as the person on this device is told it (user-service's /me answers with one).
+SESSION_ENDED = {
+    "logged_out": "You logged out of this session; log in again",
+    "logged_out_everywhere": "You were logged out here because Log out everywhere was chosen on another device; "
+                             "log in again",
+    "password_changed": "You were logged out here because this account's password was changed; "
+                        "log in with the new one",
+}
 
 
 class TokenVerifier:
@@ -174,6 +191,7 @@ class TokenVerifier:
             last_name=claims.get("last_name", ""),
             token=token,
             issued_at=claims["iat"],
+            session_id=str(claims["jti"]),
             scopes=frozenset(claims.get("scope", "").split()) if claims["role"] == SERVICE else frozenset(),
         )
         if self._account_check and not principal.is_service:  # a service token has no account to check

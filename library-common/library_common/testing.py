@@ -95,6 +95,7 @@ class TokenMaker:
             "exp": now + timedelta(minutes=5),
             "iss": TEST_ISSUER,
             "aud": TEST_AUDIENCE,
+            "jti": uuid.uuid4().hex,
         }
         return claims | overrides
 

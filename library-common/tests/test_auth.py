@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from library_common.auth import JwksKeyResolver
+from library_common.auth import ACCOUNT_CHANGED, SESSION_ENDED, JwksKeyResolver
 from library_common.errors import DependencyUnavailable, Unauthorized
 
 
@@ -76,6 +76,8 @@ BAD_TOKENS = {
     "unknown role": lambda t: t.token(role="admin"),
     "no expiry": lambda t: jwt.encode({k: v for k, v in t.claims("alice", "patron").items() if k != "exp"},
                                       t.private_key, algorithm="RS256", headers={"kid": t.kid}),
+    "no session id (jti)": lambda t: jwt.encode({k: v for k, v in t.claims("alice", "patron").items() if k != "jti"},
+                                                t.private_key, algorithm="RS256", headers={"kid": t.kid}),
     "not a jwt": lambda t: "hello",
 }
 
@@ -206,6 +208,24 @@ def test_deactivated_demoted_or_deleted_accounts_are_refused(tokens, account_ser
 
     with pytest.raises(Unauthorized):
         _checked_verifier(tokens).verify(tokens.token("alice", "patron", **issued_a_minute_ago()))
+
+
+@pytest.mark.parametrize("reason", SESSION_ENDED.values())
+def test_a_session_ended_elsewhere_is_refused_with_the_reason_user_service_gave(tokens, account_service, reason):
+    """What the person on this device is told (Log out everywhere elsewhere, a password change)."""
+    account_service.get("http://users.test/me", status=401, json={"message": reason})
+
+    with pytest.raises(Unauthorized) as refused:
+        _checked_verifier(tokens).verify(tokens.token("alice", **issued_a_minute_ago()))
+    assert refused.value.message == reason
+
+
+def test_any_other_refusal_says_the_account_changed(tokens, account_service):
+    account_service.get("http://users.test/me", status=401, json={"message": "Something user-service made up"})
+
+    with pytest.raises(Unauthorized) as refused:
+        _checked_verifier(tokens).verify(tokens.token("alice", **issued_a_minute_ago()))
+    assert refused.value.message == ACCOUNT_CHANGED
 
 
 def test_a_token_issued_within_the_period_is_itself_the_answer(tokens, account_service):

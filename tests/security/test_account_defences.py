@@ -121,7 +121,7 @@ def browser_logged_in(stack, username):
     return session
 
 
-def test_logging_out_on_the_pages_ends_every_session_of_the_account(stack):
+def test_logging_out_on_the_pages_ends_that_session_and_log_out_everywhere_the_rest(stack):
     username = register(stack, "leaving")
     api_token = stack.login(username, PASSWORD)
     browser = browser_logged_in(stack, username)
@@ -131,13 +131,20 @@ def test_logging_out_on_the_pages_ends_every_session_of_the_account(stack):
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{stack.web}/", timeout=10).text).group(1)
     browser.post(f"{stack.web}/logout", data={"csrf_token": csrf}, timeout=10)
 
-    assert requests.get(f"{stack.users}/me", headers=api_token, timeout=10).status_code == 401
     time.sleep(1)  # the frontend's SESSION_CHECK_SECONDS, in whichever of its processes answers
     for headers, refusal, to_login in (({}, 302, "Location"), ({"HX-Request": "true"}, 401, "HX-Redirect")):
         thief = requests.Session()  # a copy of the cookie, on a page and on an htmx fragment
         thief.cookies.set("session", saved_cookie)
         replayed = thief.get(f"{stack.web}/my/borrows", headers=headers, timeout=10, allow_redirects=False)
         assert replayed.status_code == refusal and "/login?next=" in replayed.headers[to_login]
+    assert requests.get(f"{stack.users}/me", headers=api_token, timeout=10).status_code == 200  # another session
+
+    browser = browser_logged_in(stack, username)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{stack.web}/account", timeout=10).text).group(1)
+    browser.post(f"{stack.web}/logout/everywhere", data={"csrf_token": csrf}, timeout=10)
+
+    refused = requests.get(f"{stack.users}/me", headers=api_token, timeout=10)
+    assert refused.status_code == 401 and "Log out everywhere" in refused.json()["message"]
     stack.wait_for_account_changes()
     assert requests.get(f"{stack.borrows}/borrows", headers=api_token, timeout=10).status_code == 401
 

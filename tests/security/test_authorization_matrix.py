@@ -311,9 +311,10 @@ MATRIX = [
     ("users", "PATCH", "/users/{victim}", {"role": "librarian"}, (401, 403, 403, 200, 401, 401)),
 ]
 INTEGER_PLACES = {"book", "loan_book", "all_out", "genre_into"}
-# Logging out ends the caller's own sessions: each role logs out with a token of its own, made for this row
-# (the deactivated and deleted keep their old ones), after every row above.
+# Logging out ends the caller's own session, or all of them: each role logs out with a token of its own, made for
+# this row (the deactivated and deleted keep their old ones), after every row above.
 LOGOUT = ("users", "POST", "/logout", None, (401, 204, 204, 204, 401, 401))
+LOGOUT_EVERYWHERE = ("users", "POST", "/logout/everywhere", None, (401, 204, 204, 204, 401, 401))
 
 
 def fill(template, world, role):
@@ -403,7 +404,7 @@ def test_every_operation_of_every_service_has_a_row(stack):
     here fails (health probes and the documents themselves aside)."""
     unprobed = {"/health", "/ready"}
     rows = {(service, method, re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]))
-            for service, method, path, *_ in [*MATRIX, LOGOUT]}
+            for service, method, path, *_ in [*MATRIX, LOGOUT, LOGOUT_EVERYWHERE]}
     missing = []
     for service in ("books", "users", "borrows", "notifications"):
         document = requests.get(f"{stack.url[service]}/openapi.json", timeout=10).json()
@@ -414,11 +415,14 @@ def test_every_operation_of_every_service_has_a_row(stack):
                     if key not in rows:
                         missing.append(key)
     assert missing == [], f"add rows to MATRIX for {missing}"
-def test_each_role_gets_exactly_the_expected_status_when_logging_out(stack, world):
-    service, method, path, _body, expected = LOGOUT
-    usernames = {"patron_a": world.victim, "patron_b": world.usernames["patron_b"]}
-    fresh = {role: stack.login(username, PASSWORD) for role, username in usernames.items()}
-    tokens = world.tokens | fresh | {"librarian": stack.login(*stack.librarian)}
+@pytest.mark.parametrize("row", [LOGOUT, LOGOUT_EVERYWHERE], ids=["this session", "everywhere"])
+def test_each_role_gets_exactly_the_expected_status_when_logging_out(stack, world, row):
+    service, method, path, _body, expected = row
+    usernames = {"patron_a": world.victim, "patron_b": world.usernames["patron_b"], "librarian": stack.librarian[0]}
+    passwords = {"librarian": stack.librarian[1]}
+    logins = {role: stack.login(username, passwords.get(role, PASSWORD)) for role, username in usernames.items()}
+    other_devices = {role: stack.login(username, passwords.get(role, PASSWORD)) for role, username in usernames.items()}
+    tokens = world.tokens | logins
     outcomes = {}
     for role in ROLES:
         response = requests.request(method, stack.url[service] + path, headers=tokens[role], timeout=10)
@@ -428,6 +432,8 @@ def test_each_role_gets_exactly_the_expected_status_when_logging_out(stack, worl
     assert outcomes == dict(zip(ROLES, expected, strict=True))
     for role in ("patron_a", "patron_b", "librarian"):  # ended at once where the sessions are kept
         assert requests.get(f"{stack.users}/me", headers=tokens[role], timeout=10).status_code == 401
+        elsewhere = requests.get(f"{stack.users}/me", headers=other_devices[role], timeout=10).status_code
+        assert elsewhere == (401 if row is LOGOUT_EVERYWHERE else 200)
 
 
 # ---- forged tokens, against the real services ------------------------------------------------------------
@@ -574,7 +580,7 @@ def test_each_role_gets_exactly_the_expected_page_action(stack, browsers, path, 
 def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
     sessions, _ = browsers
 
-    for path in ("/logout", "/books/1/borrow", "/my/borrows/1/renew", "/account/password", "/account/email",
+    for path in ("/logout", "/logout/everywhere", "/books/1/borrow", "/my/borrows/1/renew", "/account/password", "/account/email",
                  "/forgot-password", "/reset-password", "/account/verify"):
         response = sessions["patron_a"].post(stack.web + path, timeout=10, allow_redirects=False)
         assert response.status_code == 400, path

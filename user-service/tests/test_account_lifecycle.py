@@ -1,7 +1,10 @@
-"""Deleted accounts keep their name (issue 12, finding 1); logout, password changes and deactivation end
-every session (finding 4); registration and password changes are rate limited per client (finding 5)."""
+"""Deleted accounts keep their name (issue 12, finding 1); Log out ends this session and Log out everywhere,
+password changes and deactivation end every session, the others told why (finding 4, issue 20); registration and
+password changes are rate limited per client (finding 5)."""
 
 import sqlalchemy as sa
+
+from library_common.auth import ACCOUNT_CHANGED, SESSION_ENDED
 
 from user_service import create_app
 
@@ -74,16 +77,47 @@ def test_nothing_is_deleted_when_borrow_service_cannot_say(client, make_user, lo
     assert client.get("/users/alice", headers=boss).status_code == 200
 
 
-def test_logout_ends_every_session_of_the_account(client, make_user, login):
+def test_logout_ends_this_session_only(client, make_user, login):
     make_user("alice")
     laptop, phone = login("alice"), login("alice")
 
     assert client.post("/logout", headers=laptop).status_code == 204
 
-    assert client.get("/me", headers=laptop).status_code == 401
-    assert client.get("/me", headers=phone).status_code == 401
-    assert client.get("/me", headers=login("alice")).status_code == 200
+    refused = client.get("/me", headers=laptop)
+    assert refused.status_code == 401 and refused.json["message"] == SESSION_ENDED["logged_out"]
+    assert client.get("/me", headers=phone).status_code == 200
+    assert client.post("/logout", headers=laptop).status_code == 401
     assert client.post("/logout").status_code == 401
+
+
+def test_logout_everywhere_ends_every_session_and_the_others_are_told_why(client, make_user, login):
+    make_user("alice")
+    laptop, phone = login("alice"), login("alice")
+
+    assert client.post("/logout/everywhere", headers=laptop).status_code == 204
+
+    for token in (laptop, phone):
+        refused = client.get("/me", headers=token)
+        assert refused.status_code == 401 and refused.json["message"] == SESSION_ENDED["logged_out_everywhere"]
+    assert client.get("/me", headers=login("alice")).status_code == 200
+    assert client.post("/logout/everywhere").status_code == 401
+
+
+def test_a_logged_out_session_is_forgotten_once_its_token_would_have_expired(app, client, make_user, login):
+    """ended_sessions does not grow forever: each logout clears the rows whose tokens have expired anyway."""
+    make_user("alice")
+    first = login("alice")
+    client.post("/logout", headers=first)
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        db.session.execute(sa.text("UPDATE ended_sessions SET expires_at = now() - interval '1 second'"))
+        db.session.commit()
+
+    client.post("/logout", headers=login("alice"))
+
+    with app.app_context():
+        assert app.extensions["sqlalchemy"].session.execute(
+            sa.text("SELECT count(*) FROM ended_sessions")).scalar() == 1
 
 
 def test_a_password_change_ends_the_sessions_before_it(client, make_user, login):
@@ -94,7 +128,8 @@ def test_a_password_change_ends_the_sessions_before_it(client, make_user, login)
                            headers=stolen)
 
     assert changed.status_code == 200
-    assert client.get("/me", headers=stolen).status_code == 401
+    refused = client.get("/me", headers=stolen)
+    assert refused.status_code == 401 and refused.json["message"] == SESSION_ENDED["password_changed"]
     assert client.get("/me", headers=login("alice", "a new password")).status_code == 200
 
 
@@ -106,7 +141,8 @@ def test_reactivating_an_account_does_not_revive_its_old_tokens(client, make_use
 
     client.patch("/users/alice", json={"active": True}, headers=boss)
 
-    assert client.get("/me", headers=alice).status_code == 401
+    refused = client.get("/me", headers=alice)
+    assert refused.status_code == 401 and refused.json["message"] == ACCOUNT_CHANGED
     assert client.get("/me", headers=login("alice")).status_code == 200
 
 

@@ -6,14 +6,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON
+from library_common.auth import ACCOUNT_CHANGED, LIBRARIAN, PATRON, SESSION_ENDED
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from library_common import events
 from library_common.search_text import fold
 from library_common.transactions import transaction
 
 from . import cards, categories, throttle
-from .models import DEFAULT_CATEGORY, User, db
+from .models import DEFAULT_CATEGORY, EndedSession, User, db
 
 INVALID_LOGIN = "Invalid username or password"
 # What only librarians change in an account besides its role and active flag: its category, its card's expiry,
@@ -277,20 +277,23 @@ def authenticate(hasher, identifier, password):
 
 def check_account(principal):
     """user-service's own check that a valid token's account still exists, is active, has that role, and
-    has not ended the token's session since (logout, password change, deactivation)."""
+    that its session has not ended since: logged out on that device, or everywhere (Log out everywhere, a password
+    change, deactivation). The people whose session ended elsewhere are told why (SESSION_ENDED)."""
     user = find_user(principal.username)
-    if user is None or not user.active or user.role != principal.role or _ended(principal, user):
+    if user is None or not user.active or user.role != principal.role:
         raise Unauthorized(ACCOUNT_CHANGED)
+    if user.tokens_valid_after is not None and principal.issued_at < user.tokens_valid_after.timestamp():
+        raise Unauthorized(SESSION_ENDED.get(user.sessions_ended_because, ACCOUNT_CHANGED))
+    if principal.session_id and db.session.get(EndedSession, principal.session_id) is not None:
+        raise Unauthorized(SESSION_ENDED["logged_out"])
 
 
-def _ended(principal, user):
-    return user.tokens_valid_after is not None and principal.issued_at < user.tokens_valid_after.timestamp()
-
-
-def end_sessions(user, now):
+def end_sessions(user, now, because=None):
     """Every token issued to `user` before `now` stops working: here at once, elsewhere within
-    ACCOUNT_CHECK_SECONDS (the other services ask /me that often)."""
+    ACCOUNT_CHECK_SECONDS (the other services ask /me that often). `because` (a key of SESSION_ENDED) is what the
+    other devices are told; without one (deactivation, deletion) they hear that the account changed."""
     user.tokens_valid_after = now
+    user.sessions_ended_because = because
 
 
 def delete_user(actor, username, circulation, now):
@@ -417,7 +420,7 @@ def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
             setattr(user, field, changes[field])
     if "password" in changes:
         user.password_hash = deps.hasher.hash(changes["password"])
-        end_sessions(user, now)
+        end_sessions(user, now, because="password_changed")
         record_password_changed(user, via="current_password")
     if _would_leave_no_librarian(user, changes):
         raise Conflict("The library must keep at least one active librarian")

@@ -70,8 +70,11 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), server_default="patron")
     active: Mapped[bool] = mapped_column(server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=utcnow())
-    # Tokens issued before this are refused: set by logout, a password change, deactivation and deletion.
+    # Tokens issued before this are refused: set by Log out everywhere, a password change, deactivation and
+    # deletion; `sessions_ended_because` says which of the first two (a key of library_common.auth.SESSION_ENDED),
+    # so the other devices are told why.
     tokens_valid_after: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    sessions_ended_because: Mapped[str | None] = mapped_column(sa.String(32))
     deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Optional; nothing but its verification link is mailed to it until `email_verified_at` is set.
     email: Mapped[str | None] = mapped_column(sa.String(254))
@@ -126,6 +129,16 @@ class RetiredCard(db.Model):
     number: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(32))
     retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class EndedSession(db.Model):
+    """One device's session that logged out (Log out, not Log out everywhere): its token, named by its `jti`, is
+    refused from then on. Kept only until the token would have expired anyway (sessions.log_out prunes)."""
+
+    __tablename__ = "ended_sessions"
+
+    session_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
 
 
 class SigningKey(db.Model):

@@ -145,7 +145,7 @@ def reset_password(deps, token, password, now):
         if not user.active:
             raise Forbidden(DEACTIVATED)
         user.password_hash = password_hash
-        end_sessions(user, now)
+        end_sessions(user, now, because="password_changed")
         _mark_verified(user, now)
         record_password_changed(user, via="reset_link")
         return user

@@ -1,12 +1,14 @@
-"""Logging out ends the session everywhere (issue 12, finding 4); rate limits are said inline (finding 5)."""
+"""Log out ends this session and Log out everywhere every one, the other devices told why (issue 12, finding 4;
+issue 20); rate limits are said inline (finding 5)."""
 
 import time
 
 import pytest
 import responses
+from markupsafe import escape
 
 from library_common import deps
-from library_common.auth import TokenVerifier
+from library_common.auth import SESSION_ENDED, TokenVerifier
 from library_common.testing import TEST_AUDIENCE, TEST_ISSUER, StaticKeyResolver
 
 from .conftest import BOOKS, BORROWS, USERS, account, csrf_token, listing, make_app, patron
@@ -85,9 +87,34 @@ def test_logout_says_so_when_other_sessions_could_not_be_ended(checked_app, toke
 
     html = browser.post("/logout", follow_redirects=True).get_data(as_text=True)
 
-    assert "could not be reached to end your sessions elsewhere" in html
+    assert "could not be reached to end the session" in html
     with browser.session_transaction() as session:
         assert "token" not in session
+
+
+def test_log_out_everywhere_asks_user_service_to_end_every_session(checked_app, tokens, services):
+    services.post(f"{USERS}/logout/everywhere", status=204)
+    services.get(f"{USERS}/me", json=account())
+    services.get(f"{BOOKS}/books", **listing([]))
+    browser, token = logged_in(checked_app, tokens)
+
+    html = browser.post("/logout/everywhere", follow_redirects=True).get_data(as_text=True)
+
+    assert "You have logged out everywhere" in html
+    ended = [call for call in services.calls if call.request.url == f"{USERS}/logout/everywhere"]
+    assert len(ended) == 1 and ended[0].request.headers["Authorization"] == f"Bearer {token}"
+    assert not [call for call in services.calls if call.request.url == f"{USERS}/logout"]
+
+
+@pytest.mark.parametrize("reason", ["logged_out_everywhere", "password_changed"])
+def test_a_device_logged_out_from_elsewhere_is_told_why(checked_app, tokens, services, reason):
+    services.get(f"{USERS}/me", status=401, json={"message": SESSION_ENDED[reason]})
+    other_device, _token = logged_in(checked_app, tokens)
+
+    html = other_device.get("/my/borrows", follow_redirects=True).get_data(as_text=True)
+
+    assert "Log in" in html and escape(SESSION_ENDED[reason]) in html
+    assert "Your session has expired" not in html
 
 
 def test_too_many_sign_ups_is_said_next_to_the_form(csrf_client, services):

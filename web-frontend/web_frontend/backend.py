@@ -245,10 +245,11 @@ class Backend:
     def user(self, token, username):
         return self._call(self.user_service, "GET", f"/users/{username}", token=token).json()
 
-    def logout(self, token):
-        """End every session of the token's account at user-service (a token it already refuses is fine)."""
+    def logout(self, token, everywhere=False):
+        """End the token's session at user-service, or `everywhere` every session of its account (a token it
+        already refuses is fine)."""
         with contextlib.suppress(SessionExpired):
-            self._call(self.user_service, "POST", "/logout", token=token)
+            self._call(self.user_service, "POST", "/logout/everywhere" if everywhere else "/logout", token=token)
 
     def users(self, token, page=1, search="", provisional=False):
         """`provisional`: only the accounts waiting for approval."""

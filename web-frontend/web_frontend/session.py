@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from library_common.auth import Principal
+from library_common.auth import SESSION_ENDED, Principal
 from library_common.errors import DependencyUnavailable, Unauthorized
 
 from .backend import BackendError
@@ -48,9 +48,9 @@ def load_reader(username):
         return None
     try:
         principal = _verify(token)
-    except Unauthorized:
+    except Unauthorized as refusal:
         session.clear()
-        flash(EXPIRED, "info")
+        flash(refusal.message if refusal.message in SESSION_ENDED.values() else EXPIRED, "info")
         return None
     except DependencyUnavailable:
         return None  # cannot check the token right now: browse as a visitor, keep the session
@@ -81,20 +81,21 @@ def end_session():
     session.clear()
 
 
-def log_out():
-    """Log out here and end the account's sessions everywhere: user-service stops accepting the token (and
-    every other one it issued the account before now), and this process stops at once; the frontend's other
-    processes follow within SESSION_CHECK_SECONDS (a second), so a copy of the session cookie then lands on the
-    login page.
+def log_out(everywhere=False):
+    """Log out here, or `everywhere`: user-service stops accepting this session's token (or every token it
+    issued the account before now), and this process stops at once; the frontend's other processes follow within
+    SESSION_CHECK_SECONDS (a second), so a copy of the session cookie then lands on the login page, and the
+    account's other devices, told why, too.
 
-    False when user-service could not be told: this browser is logged out, other sessions are not."""
+    False when user-service could not be told: this browser is logged out, but a copy of its cookie (or the other
+    devices) is not."""
     token = session.get("token")
     end_session()
     if not token:
         return True
     deps().account_check.forget(token)
     try:
-        deps().backend.logout(token)
+        deps().backend.logout(token, everywhere)
     except (DependencyUnavailable, BackendError):
         return False
     return True

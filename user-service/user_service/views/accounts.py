@@ -1,4 +1,5 @@
-"""Registration, login and logout: the seed's `POST /register` and `POST /login`, and `POST /logout`."""
+"""Registration, login and logout: the seed's `POST /register` and `POST /login`, `POST /logout` (this session) and
+`POST /logout/everywhere`."""
 
 from flask import request
 
@@ -42,6 +43,15 @@ def login(credentials):
 @blp.login_required
 @blp.response(204)
 def logout():
-    """End every session of your account: its tokens stop working here at once, everywhere within
-    ACCOUNT_CHECK_SECONDS"""
-    sessions.log_out(current_principal(), now())
+    """End this session (the token sent): it stops working here at once, everywhere within ACCOUNT_CHECK_SECONDS;
+    the account's other sessions go on"""
+    sessions.log_out(deps(), current_principal(), now())
+
+
+@blp.route("/logout/everywhere", methods=["POST"])
+@blp.login_required
+@blp.response(204)
+def logout_everywhere():
+    """End every session of your account, on every device, this one included (they are told why): their tokens
+    stop working here at once, everywhere within ACCOUNT_CHECK_SECONDS"""
+    sessions.log_out_everywhere(current_principal(), now())

@@ -76,10 +76,21 @@ def login():
 @bp.post("/logout")
 def logout():
     if log_out():
-        flash("You have logged out, here and on your other devices.", "info")
+        flash("You have logged out.", "info")
+    else:
+        flash("You have logged out in this browser, but the account service could not be reached to end the "
+              "session. If this is a shared computer, close the browser too.", "error")
+    return redirect(url_for("catalogue.index"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    if log_out(everywhere=True):
+        flash("You have logged out everywhere: on this device and every other one.", "info")
     else:
         flash("You have logged out here, but the account service could not be reached to end your sessions "
-              "elsewhere. Log out again later to be sure.", "error")
+              "elsewhere. Log in and choose Log out everywhere again later to be sure.", "error")
     return redirect(url_for("catalogue.index"))
 
 
