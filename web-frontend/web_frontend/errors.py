@@ -3,7 +3,7 @@
 import logging
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -87,7 +87,8 @@ def register(app):
 def log_in_first():
     """A visitor asked for a page or an action for logged-in readers: to the login page, and back here after.
     htmx hears 401 and takes the whole page there (HX-Redirect), instead of putting the login form in a fragment."""
-    flash(login_manager.login_message, login_manager.login_message_category)
+    if not g.get("told_why_logged_out"):  # "Please log in" says less than why the session ended (load_reader)
+        flash(login_manager.login_message, login_manager.login_message_category)
     if is_htmx():
         return "", 401, {"HX-Redirect": login_url_back_here()}
     return redirect(login_url(login_manager.login_view, request.url))  # as flask-login does without this handler

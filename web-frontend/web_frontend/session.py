@@ -7,7 +7,7 @@ verifies it (RS256 through user-service's JWKS); an expired or tampered one logs
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, request, session
+from flask import abort, flash, g, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from library_common.auth import SESSION_ENDED, Principal
@@ -51,6 +51,7 @@ def load_reader(username):
     except Unauthorized as refusal:
         session.clear()
         flash(refusal.message if refusal.message in SESSION_ENDED.values() else EXPIRED, "info")
+        g.told_why_logged_out = True
         return None
     except DependencyUnavailable:
         return None  # cannot check the token right now: browse as a visitor, keep the session
