@@ -24,9 +24,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 
 CHROMIUM_PATH ?= /usr/bin/chromium
+PROMETHEUS_PATH ?= /usr/bin/prometheus
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install install-run chromium run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
+.PHONY: install install-run chromium prometheus monitor run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
 
 # What running needs (the services and requirements-run.txt); the test tools come on top, for `make test` alone.
 $(RUN_INSTALLED): requirements-run.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
@@ -84,6 +85,15 @@ chromium:  ## the browser the e2e tests drive (Debian's package; Playwright cann
 	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; } \
 	  || { echo "Install Chromium (or Chrome) and set CHROMIUM_PATH to run the browser tests"; exit 1; }
 
+# Without its recommended node exporter, which would take port 9100 (books-service's metrics).
+prometheus:  ## Prometheus and promtool (Debian's package): make monitor, and the rule checks of make lint
+	@test -x "$(PROMETHEUS_PATH)" || { command -v apt-get >/dev/null \
+	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; } \
+	  || { echo "Install Prometheus (with promtool) and set PROMETHEUS_PATH to monitor the library"; exit 1; }
+
+monitor: install-run prometheus  ## Prometheus on http://127.0.0.1:9090 scraping a running `make run` (Ctrl-C stops it)
+	PROMETHEUS_PATH=$(PROMETHEUS_PATH) $(PY) scripts/stack.py monitor
+
 run: install-run  ## run the whole system in the foreground (Ctrl-C stops it)
 	$(PY) scripts/stack.py run
 
@@ -93,8 +103,11 @@ demo: install-run  ## like run, with a real catalogue the first time: 10,000 boo
 dev: install-run  ## like run, with Flask's reloader
 	$(PY) scripts/stack.py run --dev
 
-lint: install  ## static checks (ruff)
+lint: install prometheus  ## static checks (ruff; Prometheus's configuration and rules, with their tests)
 	$(VENV)/bin/ruff check .
+	$(dir $(PROMETHEUS_PATH))promtool check config monitoring/prometheus.yml
+	$(dir $(PROMETHEUS_PATH))promtool check rules monitoring/rules/*.yml
+	$(dir $(PROMETHEUS_PATH))promtool test rules monitoring/tests/*.yml
 
 synth: $(DEPLOY_INSTALLED)  ## write the AWS CloudFormation templates to infra/cdk.out/
 	cd infra && ../$(DEPLOY_VENV)/bin/python app.py
@@ -117,7 +130,7 @@ deploy: $(DEPLOY_INSTALLED)  ## (AWS) deploy the library running images tagged I
 	  --require-approval never
 
 test: install chromium lint lint-deploy $(LOAD_INSTALLED)  ## lint, check deployment files, then every test suite against a throwaway PostgreSQL
-	CHROMIUM_PATH=$(CHROMIUM_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
+	CHROMIUM_PATH=$(CHROMIUM_PATH) PROMETHEUS_PATH=$(PROMETHEUS_PATH) $(PY) scripts/stack.py test $(PYTEST_ARGS)
 
 test-quick: install  ## the service, unit and frontend suites only (no system started), on two processes
 	$(PY) scripts/stack.py test -- -m "not stack" -n 2 -q

@@ -3,6 +3,7 @@
     python scripts/stack.py run [--dev]     # what `make run` / `make dev` do
     python scripts/stack.py test [PYTEST_ARGS...]   # what `make test` does
     python scripts/stack.py backup [DIR] | restore FILE   # `make backup`, `make restore FILE=...`
+    python scripts/stack.py monitor         # what `make monitor` does: Prometheus scraping a running `make run`
 
 With no database settings, an embedded PostgreSQL (pgserver) keeps its data in $DATA_DIR
 (default .data/ at the repository root). DATABASE_URL pointing at any PostgreSQL server
@@ -33,6 +34,7 @@ from sqlalchemy.engine import make_url
 from library_common.config import DEV_LIBRARIAN_PASSWORD, MAIL_CATCHER_SMTP_PORT, shared_secret_problems
 from library_common.databases import ensure_database
 from library_common.observability import configure_logging
+from library_common.processes import METRICS_PORTS, metrics_port_variable
 from web_frontend.assets import LOCAL_HTMX
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +120,10 @@ def service_environment(env, urls):
         "BOOKS_SECRET": books_secret,
         "BOOKS_SERVICE_SECRET": books_secret,
         **mail_ports,
+        # Each process's /metrics port (loopback), and where the gunicorns keep their processes' counts.
+        **{metrics_port_variable(name): env.get(metrics_port_variable(name), str(port))
+           for name, port in METRICS_PORTS.items()},
+        "METRICS_DIR": str(data_dir() / "metrics"),
         # A mail server of the library's own (SMTP_HOST set) is used as given; otherwise the mail catcher.
         "SMTP_PORT": env.get("SMTP_PORT", "25") if env.get("SMTP_HOST") else mail_ports["MAIL_SMTP_PORT"],
         "MAIL_DIR": str(data_dir() / "mail"),
@@ -321,6 +327,20 @@ def restore(args):
     return 0
 
 
+def monitor(args):
+    """Prometheus in the foreground on PROMETHEUS_ADDRESS (127.0.0.1:9090), its data in $DATA_DIR/prometheus,
+    scraping every process of a `make run` with the same environment (its metrics ports)."""
+    from library_common.monitoring import prometheus_command, write_prometheus_config
+
+    directory = data_dir() / "prometheus"
+    ports = {name: os.environ.get(metrics_port_variable(name), str(port)) for name, port in METRICS_PORTS.items()}
+    config = write_prometheus_config(ROOT / "monitoring" / "prometheus.yml", ports, directory)
+    address = os.environ.get("PROMETHEUS_ADDRESS", "127.0.0.1:9090")
+    print(f"stack: Prometheus on http://{address} (alerts: /alerts, rules: /rules, targets: /targets), "
+          f"scraping {', '.join(f'{name} :{port}' for name, port in ports.items())}; Ctrl-C stops it", flush=True)
+    return run_foreground(prometheus_command(config, directory / "data", address), os.environ)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -335,8 +355,9 @@ def main():
     backup_parser.add_argument("directory", nargs="?", default=str(ROOT / "backups"))
     restore_parser = commands.add_parser("restore", help="load an archive made by backup")
     restore_parser.add_argument("file")
+    commands.add_parser("monitor", help="run Prometheus against a running `make run`")
     args = parser.parse_args()
-    sys.exit({"run": run, "test": test, "backup": backup, "restore": restore}[args.command](args))
+    sys.exit({"run": run, "test": test, "backup": backup, "restore": restore, "monitor": monitor}[args.command](args))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ takes up an import whose worker died and covers whose wait before another try is
 import contextlib
 
 import procrastinate
+import sqlalchemy as sa
 from flask import current_app
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -14,6 +15,7 @@ from library_common.worker import defer, one_at_a_time
 
 from . import covers, imports
 from .deps import deps
+from .models import Import, db
 
 jobs = procrastinate.Blueprint()
 
@@ -53,3 +55,9 @@ def fetch_covers_soon():
     """Have the worker fetch the covers that are due now (a book given a cover_url), unless COVERS_FETCH is off."""
     if current_app.config["COVERS_FETCH"]:
         _soon("fetch_covers")
+
+
+def gauges():
+    """For the worker's /metrics (read at each scrape)."""
+    running = db.session.scalar(sa.select(sa.func.count()).where(Import.status.in_(imports.RUNNING)))
+    return {"library_imports_running": running}

@@ -5,12 +5,14 @@ copies added while patrons wait go to them, reminders are due
 SCHEDULE_SECONDS."""
 
 import procrastinate
+import sqlalchemy as sa
 
 from library_common.clock import now
 from library_common.worker import one_at_a_time
 
 from . import history, holds, reminders
 from .deps import deps
+from .models import Hold, Loan, db
 
 jobs = procrastinate.Blueprint()
 
@@ -39,3 +41,13 @@ def anonymise_history(timestamp):
 def schedule(settings):
     return {name: settings["SCHEDULE_SECONDS"]
             for name in ("expire_holds", "allocate_waiting", "send_reminders", "anonymise_history")}
+
+
+def gauges():
+    """The library's circulation now, for the worker's /metrics (read at each scrape: two indexed counts)."""
+    active, overdue = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count().filter(Loan.due_date < now())).where(~Loan.returned)).one()
+    holds = dict(db.session.execute(sa.select(Hold.status, sa.func.count())
+                                    .where(Hold.status.in_(("waiting", "ready"))).group_by(Hold.status)).all())
+    return {"library_loans_active": active, "library_loans_overdue": overdue,
+            "library_holds_waiting": holds.get("waiting", 0), "library_holds_ready": holds.get("ready", 0)}

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_migrate import Migrate
 
-from . import health, swagger_ui
+from . import health, metrics, swagger_ui
 from .api import Api, IdConverter, UsernameConverter, register_error_handlers, require_json_bodies
 from .auth import JwksKeyResolver, RemoteAccountCheck, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
@@ -24,6 +24,8 @@ def create_base_app(import_name, *, service_name, settings, secret_names=(), oth
     app = Flask(import_name)
     app.config.update(settings)
     app.config["SERVICE_NAME"] = service_name
+    if settings["METRICS_ENABLED"]:
+        metrics.instrument_requests(app)  # first: a request another hook answers is counted too
     if not settings.get("TESTING"):  # under pytest, its own capture handles logs
         configure_logging(service_name, settings["LOG_LEVEL"])
     trust_proxies(app, settings["TRUSTED_PROXIES"])
@@ -71,6 +73,9 @@ def create_service_app(package, settings, db, blueprints, *, secret_names=(), ot
     app.url_map.converters["username"] = UsernameConverter
 
     db.init_app(app)
+    if settings["METRICS_ENABLED"]:
+        with app.app_context():
+            metrics.watch_pool(db.engine)
     Migrate(app, db, directory=str(migrations_dir))
     app.extensions["migration_heads"] = health.migration_heads(migrations_dir)
 

@@ -51,6 +51,11 @@ COMMON_DEFAULTS = {
     "DB_POOL_SIZE": 5,
     "DB_POOL_TIMEOUT": 5,
     "DB_STATEMENT_TIMEOUT_MS": 5000,
+    # Prometheus metrics (library_common.metrics), served apart from the app on this port (0: not served), bound
+    # to this address: loopback unless a private network's scraper must reach it.
+    "METRICS_ENABLED": True,
+    "METRICS_PORT": 0,
+    "METRICS_HOST": "127.0.0.1",
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -7,13 +7,14 @@ transaction as the change; a reader keeps its cursor in its own database and ask
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from . import metrics
 from .api import Blueprint
 from .auth import READ_EVENTS, current_principal
 from .clock import now
@@ -83,6 +84,10 @@ class FeedClient:
         if response.status_code != 200:
             raise DependencyUnavailable(f"The {self._feed.name} did not give its events ({response.status_code})")
         body = response.json()
+        read_at = now()
+        for event in body["events"]:
+            lag = (read_at - datetime.fromisoformat(event["occurred_at"])).total_seconds()
+            metrics.EVENT_LAG.labels(self._feed.neighbour).observe(max(lag, 0))
         return body["events"], body["next"]
 
 

@@ -5,6 +5,9 @@ on the database; the request log is written by the app itself (with request ids)
 """
 
 import os
+import tempfile
+
+from library_common.config import load_settings
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -25,3 +28,31 @@ control_socket_disable = True
 # Which proxies may say the client's scheme is the app's to decide (TRUSTED_PROXIES, library_common.proxies):
 # gunicorn's own default would believe X-Forwarded-Proto from any process on this machine.
 forwarded_allow_ips = ""
+
+# Metrics (library_common.metrics): every worker writes its counts to files in one directory per gunicorn, and the
+# master serves their sum on METRICS_PORT. prometheus_client picks its multiprocess mode when it is first imported,
+# so the directory is named here, before the app is: PROMETHEUS_MULTIPROC_DIR if given, else one named after the
+# metrics port under METRICS_DIR (make run: $DATA_DIR/metrics) or the system's temporary directory.
+metrics_settings = load_settings({})
+if metrics_settings["METRICS_ENABLED"] and metrics_settings["METRICS_PORT"]:
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
+        os.environ.get("METRICS_DIR") or tempfile.gettempdir(), f"library-metrics-{metrics_settings['METRICS_PORT']}"))
+
+
+# Imported only now that the directory is named (see above).
+from library_common import metrics  # noqa: E402
+
+
+def on_starting(server):
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        metrics.empty_multiprocess_directory(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def when_ready(server):
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        metrics.serve(metrics_settings, metrics.multiprocess_registry())
+
+
+def child_exit(server, worker):
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        metrics.process_exited(worker.pid)

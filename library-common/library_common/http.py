@@ -8,6 +8,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
+from . import metrics
 from .errors import DependencyUnavailable, OutcomeUnknown
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,9 @@ class _Retry(Retry):
 
 
 class ServiceClient:
-    def __init__(self, name, base_url, *, connect_timeout, read_timeout, retries):
-        self.name = name
+    def __init__(self, name, base_url, *, connect_timeout, read_timeout, retries, neighbour=None):
+        self.name = name  # for people: "The catalogue service is unavailable"
+        self.neighbour = neighbour or name  # for the metrics: "books-service"
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         # Only idempotent reads are retried, and never after a read timeout:
@@ -64,20 +66,24 @@ class ServiceClient:
             headers.setdefault("X-Forwarded-For", request.remote_addr or "")
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        metrics.NEIGHBOUR_CALLS.labels(self.neighbour).inc()
         try:
             response = self.session.request(
                 method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
             )
         except requests.ReadTimeout as exc:
+            metrics.NEIGHBOUR_FAILURES.labels(self.neighbour, "timeout").inc()
             log.warning("%s did not answer in time: %s %s", self.name, method, path)
             if method not in ("GET", "HEAD"):
                 raise OutcomeUnknown(f"The {self.name} did not answer in time; "
                                      "the change may still have been made") from exc
             raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly") from exc
         except requests.RequestException as exc:
+            metrics.NEIGHBOUR_FAILURES.labels(self.neighbour, "unreachable").inc()
             log.warning("%s unreachable: %s %s: %s", self.name, method, path, exc)
             raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly") from exc
         if response.status_code >= 500:
+            metrics.NEIGHBOUR_FAILURES.labels(self.neighbour, "server_error").inc()
             log.warning("%s answered %s to %s %s", self.name, response.status_code, method, path)
             raise DependencyUnavailable(f"The {self.name} is unavailable; try again shortly")
         return response
@@ -87,10 +93,13 @@ class ServiceClient:
 
 
 def client_from_settings(settings, name, url_setting, read_timeout=None):
+    """A client for the neighbour at `settings[url_setting]`, named `name` to people and after its setting in the
+    metrics (USER_SERVICE_URL: user-service, whatever each caller calls it)."""
     return ServiceClient(
         name,
         settings[url_setting],
         connect_timeout=settings["HTTP_CONNECT_TIMEOUT"],
         read_timeout=read_timeout or settings["HTTP_READ_TIMEOUT"],
         retries=settings["HTTP_RETRIES"],
+        neighbour=url_setting.removesuffix("_URL").lower().replace("_", "-"),
     )

@@ -42,10 +42,21 @@ def free_ports(count):
         return [probe.getsockname()[1] for probe in sockets]
 
 
+# Where each process of the Procfile serves its /metrics (library_common.metrics), on loopback: make run's ports,
+# which make monitor's Prometheus scrapes (monitoring/prometheus.yml). Each is set by its variable, e.g.
+# BOOKS_WORKER_METRICS_PORT for books-worker.
+METRICS_PORTS = {"books": 9100, "users": 9101, "borrows": 9102, "notifications": 9103, "web": 9104,
+                 "books-worker": 9110, "borrows-worker": 9111, "notifications-worker": 9112}
+
+
+def metrics_port_variable(process):
+    return f"{process.upper().replace('-', '_')}_METRICS_PORT"
+
+
 # Every port a whole system listens on (scripts/stack.py run): a system started beside another (a test's, the
 # soak's, the benchmark's) takes free ones for all of them.
 STACK_PORTS = ("BOOKS_PORT", "USER_PORT", "BORROW_PORT", "NOTIFICATION_PORT", "WEB_PORT", "MAIL_SMTP_PORT",
-               "MAILBOX_PORT")
+               "MAILBOX_PORT", *map(metrics_port_variable, METRICS_PORTS))
 
 
 def free_stack_ports():

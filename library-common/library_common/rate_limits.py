@@ -18,7 +18,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import request
 
-from . import clock
+from . import clock, metrics
 from .deps import AppDeps
 from .errors import TooManyRequests
 from .transactions import transaction
@@ -94,6 +94,7 @@ class RateLimiter:
             with transaction() as session:
                 session.execute(_FORGET_OLD, {"name": name, "now": now, "period": limit.period})
         if hits > limit.count:
+            metrics.RATE_LIMIT_REFUSALS.labels(name).inc()
             retry_after = max(1, math.ceil((window_started + limit.period - now).total_seconds()))
             raise TooManyRequests(
                 f"Too many {limit.what} from your address; try again in {human_duration(retry_after)}",

@@ -19,9 +19,12 @@ import sys
 import threading
 
 import procrastinate
+import sqlalchemy as sa
 from procrastinate.schema import SchemaManager
 from flask import current_app
 from sqlalchemy.engine import make_url
+
+from . import metrics
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +164,7 @@ async def run_worker(flask_app, *, wait=True):
             await jobs.run_worker_async(
                 name=f"{flask_app.config['SERVICE_NAME']}-worker",
                 wait=wait,
-                task_middleware=[in_app_context(flask_app)],
+                task_middleware=[metrics.count_jobs, in_app_context(flask_app)],
                 delete_jobs="successful",  # finished jobs are history nobody reads; failures stay to be seen
             )
         finally:
@@ -169,11 +172,29 @@ async def run_worker(flask_app, *, wait=True):
                 watchdog.cancel()
 
 
+_JOBS_WAITING = sa.text(
+    "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())")
+
+
+def gauges_reader(flask_app):
+    """What the worker's /metrics reads from the service's database at each scrape: its queue's depth, and the
+    gauges its jobs.py's `gauges()` (if any) returns ({name in metrics.LIBRARY_GAUGES: value}). The worker serves
+    them, not the app: one worker per service, where every app replica would report the same library-wide count."""
+    service_gauges = getattr(importlib.import_module(f"{flask_app.import_name}.jobs"), "gauges", dict)
+
+    def read():
+        waiting = flask_app.extensions["sqlalchemy"].session.scalar(_JOBS_WAITING)
+        return {"library_jobs_waiting": waiting, **service_gauges()}
+
+    return read
+
+
 def main(package):
     flask_app = importlib.import_module(package).create_app()
     # A job every few seconds is the worker's ordinary life: its start and end are not worth a line each.
     logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))
     log.info("%s worker starting", flask_app.config["SERVICE_NAME"])
+    metrics.serve(flask_app.config, collectors=[metrics.ScrapeTimeGauges(flask_app, gauges_reader(flask_app))])
     asyncio.run(run_worker(flask_app))
 
 

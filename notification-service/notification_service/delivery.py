@@ -20,6 +20,7 @@ from email.utils import formatdate
 import sqlalchemy as sa
 from flask import current_app
 
+from library_common import metrics
 from library_common.errors import DependencyUnavailable, NotFound
 from library_common.text import one_line
 from library_common.transactions import transaction
@@ -159,6 +160,7 @@ def deliver(transport, notice_id, mail, now, accounts):
     with transaction():
         db.session.execute(sa.update(Notice).where(Notice.id == notice_id).values(
             email_status="sent", sent_at=now, claimed_at=None, last_error=None, email_to=letter.email_to))
+    metrics.MAIL_SENT.inc()
     return "sent"
 
 
@@ -190,6 +192,7 @@ def _failed(notice_id, error, mail, now, permanent=False, email_to=None):
         notice.email_status = "failed" if gave_up else "pending"
         notice.next_attempt_at = None if gave_up else now + timedelta(seconds=mail.backoff(notice.attempts))
         notice.claimed_at, notice.last_error = None, error[:500]
+    metrics.MAIL_FAILURES.labels(str(gave_up).lower()).inc()
     log.warning("mail send failed for notice %s (attempt %s%s): %s", notice_id, notice.attempts,
                 ", giving up" if gave_up else "", error)
     return "failed" if gave_up else "pending"
