@@ -14,7 +14,14 @@ import pytest
 import requests
 
 from library_common.databases import recreate_database
-from library_common.processes import ONE_MACHINE_LIMITS, free_stack_ports, listening_pids, wait_until_answering
+from library_common.processes import (
+    METRICS_PORTS,
+    ONE_MACHINE_LIMITS,
+    free_stack_ports,
+    listening_pids,
+    metrics_port_variable,
+    wait_until_answering,
+)
 
 ROOT = Path(__file__).resolve().parent
 LIBRARIAN = ("librarian", "stack-librarian-pass")
@@ -49,6 +56,8 @@ class Stack:
         self.url = {name: f"http://127.0.0.1:{ports[variable]}" for variable, name in PORTS.items()}
         self.books, self.users, self.borrows, self.notifications, self.web, self.mailbox = (
             self.url[n] for n in ("books", "users", "borrows", "notifications", "web", "mailbox"))
+        # Where each process of the Procfile serves its /metrics (loopback): {process: port}
+        self.metrics_ports = {name: int(ports[metrics_port_variable(name)]) for name in METRICS_PORTS}
         self.process = process
         self.log_path = log_path
         self.frontend_secret = frontend_secret

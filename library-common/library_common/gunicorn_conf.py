@@ -37,7 +37,7 @@ metrics_settings = load_settings({})
 if metrics_settings["METRICS_ENABLED"] and metrics_settings["METRICS_PORT"]:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(
         os.environ.get("METRICS_DIR") or tempfile.gettempdir(), f"library-metrics-{metrics_settings['METRICS_PORT']}"))
-
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)  # the import below writes there already
 
 # Imported only now that the directory is named (see above).
 from library_common import metrics  # noqa: E402

@@ -156,9 +156,8 @@ def multiprocess_registry():
 
 
 def empty_multiprocess_directory(directory):
-    """Make `directory` exist and hold nothing: files a previous run left would be counted again (a counter
-    restarting from a dead run's total, gauges of processes long gone)."""
-    os.makedirs(directory, exist_ok=True)
+    """Leave `directory` holding nothing: files a previous run left would be counted again (a counter restarting
+    from a dead run's total, gauges of processes long gone)."""
     for name in os.listdir(directory):
         if name.endswith(".db"):
             os.remove(os.path.join(directory, name))
