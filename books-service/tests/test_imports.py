@@ -536,3 +536,13 @@ def test_popularity_and_original_titles_are_imported_and_popularity_ranks_the_wo
 
 def titles(response):
     return [book["title"] for book in response.json]
+
+
+def test_the_worker_s_gauge_counts_imports_being_worked_on_not_those_waiting_or_done(app, client, librarian):
+    from books_service.jobs import gauges
+
+    staged(app, client, librarian, GOODBOOKS_LIKE)  # staged: waiting for a librarian
+    upload(client, librarian, GOODBOOKS_LIKE)  # staging: the worker's to read
+
+    with app.app_context():
+        assert gauges() == {"library_imports_running": 1}

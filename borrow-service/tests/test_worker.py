@@ -6,9 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from croniter import croniter
+from prometheus_client import CollectorRegistry, generate_latest
 
 from borrow_service.models import Hold, db
-from library_common.worker import cron_every, give_back_stalled_jobs, job_app, run_worker
+from library_common.metrics import ScrapeTimeGauges
+from library_common.worker import cron_every, gauges_reader, give_back_stalled_jobs, job_app, run_worker
+
+from .conftest import due_in
 
 
 @pytest.mark.parametrize("seconds, moments", [
@@ -78,3 +82,25 @@ def test_a_job_left_running_by_a_dead_worker_frees_its_lock(app, next_run_queued
 
     assert given_back == 1 and status.value == dead_job_becomes
     assert after == []  # it ran (finished jobs are deleted)
+
+
+
+def test_the_worker_s_metrics_read_the_library_s_circulation_from_its_database(app, client, as_user, borrow, hold,
+                                                                                neighbours):
+    neighbours.copies.update({1: 1, 2: 1, 3: 1})
+    returned = borrow(1, "alice").json
+    hold(1, "bob")
+    client.post("/checkin", json={"barcode": returned["barcode"]}, headers=as_user("boss", "librarian"))  # ready
+    borrow(2, "carol")
+    hold(2, "dave")  # waiting
+    late = borrow(3, "alice").json
+    due_in(app, late["id"], -2)
+    registry = CollectorRegistry()
+    registry.register(ScrapeTimeGauges(app, gauges_reader(app)))
+
+    scraped = generate_latest(registry).decode()
+
+    for line in ("library_loans_active 2.0", "library_loans_overdue 1.0", "library_holds_waiting 1.0",
+                 "library_holds_ready 1.0"):
+        assert line in scraped.splitlines(), scraped
+    assert "library_jobs_waiting " in scraped
