@@ -195,6 +195,7 @@ class LibraryStack(cdk.Stack):
         environment = {
             "APP_ENV": "production",
             "BIND": f"0.0.0.0:{spec.port}",
+            "METRICS_PORT": str(spec.metrics_port),  # bound to loopback (METRICS_HOST's default)
             "WEB_CONCURRENCY": "2",
             # Only the load balancer and the services (the web frontend above all) live in the VPC: their
             # X-Forwarded-For says who the client is; nobody else's is believed.

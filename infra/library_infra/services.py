@@ -13,6 +13,9 @@ class ServiceSpec:
     database: str | None = None
     neighbours: tuple[str, ...] = ()
     worker: str | None = None  # the package whose worker runs beside it (library_common.worker), if any
+    # Prometheus metrics (library_common.metrics), on loopback inside the task (a collector sidecar's to scrape):
+    # never a port the load balancer or the security groups open. The worker's task uses the same number.
+    metrics_port: int = 0
 
     @property
     def internal_url(self):
@@ -25,13 +28,14 @@ class ServiceSpec:
 
 
 SERVICES = (
-    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users"), worker="books_service"),
-    ServiceSpec("users", 5001, "/api/users", database="users"),
+    ServiceSpec("books", 5000, "/api/books", database="books", neighbours=("borrows", "users"), worker="books_service",
+                metrics_port=9100),
+    ServiceSpec("users", 5001, "/api/users", database="users", metrics_port=9101),
     ServiceSpec("borrows", 5002, "/api/borrows", database="borrows", neighbours=("books", "users"),
-                worker="borrow_service"),
+                worker="borrow_service", metrics_port=9102),
     ServiceSpec("notifications", 5003, "/api/notifications", database="notifications", neighbours=("users", "borrows"),
-                worker="notification_service"),
-    ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows", "notifications")),
+                worker="notification_service", metrics_port=9103),
+    ServiceSpec("web", 8000, None, neighbours=("books", "users", "borrows", "notifications"), metrics_port=9104),
 )
 BY_NAME = {spec.name: spec for spec in SERVICES}
 NEIGHBOUR_SETTINGS = {"books": "BOOKS_SERVICE_URL", "users": "USER_SERVICE_URL", "borrows": "BORROW_SERVICE_URL",

@@ -263,3 +263,20 @@ def test_books_service_s_worker_imports_with_the_secret_user_service_checks(temp
         assert secrets["SERVICE_SECRET"] == users["BOOKS_SERVICE_SECRET"] != users["NOTIFICATION_SERVICE_SECRET"]
     assert app_container(template, "books-worker")["Command"] == ["python", "-m", "library_common.worker",
                                                                   "books_service"]
+
+
+def test_metrics_are_served_inside_each_task_never_through_the_load_balancer_or_the_security_groups(template):
+    metrics_ports = {spec.metrics_port for spec in SERVICES}
+    assert len(metrics_ports) == len(SERVICES) and not metrics_ports & set(PORTS.values())
+    for container in containers(template):
+        if container["Name"] == "xray-daemon":
+            continue
+        environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+        assert int(environment["METRICS_PORT"]) in metrics_ports and "METRICS_HOST" not in environment  # loopback
+        assert not {m["ContainerPort"] for m in container.get("PortMappings", [])} & metrics_ports
+    for target_group in resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup").values():
+        assert target_group["Properties"]["Port"] not in metrics_ports
+    for listener in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values():
+        assert listener["Properties"]["Port"] not in metrics_ports
+    for rule in _ingress_rules(template):
+        assert not any(rule["FromPort"] <= port <= rule["ToPort"] for port in metrics_ports), rule

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from prometheus_client import REGISTRY
 
 from library_common import deps as app_deps
 from library_common.api import Api, Blueprint, register_error_handlers
@@ -73,9 +74,12 @@ def test_the_limit_holds_across_workers(workers):
     hit(second)
     hit(first)
 
+    refused = REGISTRY.get_sample_value("library_rate_limit_refusals_total", {"limit": "register"}) or 0
+
     response = second.test_client().post("/register", environ_base={"REMOTE_ADDR": "203.0.113.1"})
 
     assert response.status_code == 429
+    assert REGISTRY.get_sample_value("library_rate_limit_refusals_total", {"limit": "register"}) == refused + 1
     assert response.json["message"].startswith("Too many sign-ups from your address; try again in")
     assert 0 < response.json["retry_after"] <= 3600
     assert response.headers["Retry-After"] == str(response.json["retry_after"])

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from notification_service import delivery, reading
 from notification_service.deps import deps
@@ -290,9 +291,19 @@ def test_a_notice_that_keeps_failing_is_marked_failed_and_blocks_no_other(app, c
         with app.app_context():
             return delivery.deliver_due(RefusesAlice(), deps().mail, NOW.replace(second=seconds_later), deps().accounts)
 
+    def counted(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    sent, retried, given_up = (counted("library_mail_sent_total"),
+                               counted("library_mail_send_failures_total", gave_up="false"),
+                               counted("library_mail_send_failures_total", gave_up="true"))
+
     outcomes = [attempt(0), attempt(10), attempt(20)]
 
     assert outcomes == [(1, 0), (0, 0), (0, 1)]  # bob's went at once; alice's failed 3 times, then for good
+    assert counted("library_mail_sent_total") == sent + 1
+    assert counted("library_mail_send_failures_total", gave_up="false") == retried + 2
+    assert counted("library_mail_send_failures_total", gave_up="true") == given_up + 1
     assert len(mailbox.to("bob@example.org")) == 1
     failed = client.get("/notices/failed", headers=tokens.headers("boss", "librarian")).json
     assert [(n["username"], n["attempts"], n["last_error"]) for n in failed] == [("alice", 3, "mailbox unavailable")]
