@@ -1,6 +1,7 @@
 """What the synthesized CloudFormation must contain (aws_cdk.assertions; no AWS account needed)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Match
@@ -280,3 +281,18 @@ def test_metrics_are_served_inside_each_task_never_through_the_load_balancer_or_
         assert listener["Properties"]["Port"] not in metrics_ports
     for rule in _ingress_rules(template):
         assert not any(rule["FromPort"] <= port <= rule["ToPort"] for port in metrics_ports), rule
+
+
+def test_the_prometheus_alerts_of_make_monitor_watch_what_the_cloudwatch_alarms_watch(template):
+    """monitoring/rules: each alert that names a CloudWatch alarm (annotation aws_alarm) has one of that description,
+    so the thresholds an operator reads are the same here and there."""
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).resolve().parents[2] / "monitoring/rules/library.yml").read_text())
+    named = {rule["alert"]: rule["annotations"]["aws_alarm"] for group in rules["groups"] for rule in group["rules"]
+             if "aws_alarm" in rule.get("annotations", {})}
+    descriptions = [a["Properties"]["AlarmDescription"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+
+    assert set(named) == {"ServiceDown", "ErrorRate", "Latency", "MailFailures"}
+    for alert, alarm in named.items():
+        assert any(description.endswith(alarm) for description in descriptions), alert
