@@ -79,7 +79,8 @@ def rename_genre(genre_id, name):
     genre = _get(genre_id)
     _refuse_near_duplicate(name, except_id=genre_id, advice=": to file these books under it, merge into it instead")
     with transaction():
-        audit.record("genre.renamed", genre.id, summary=name, changes=audit.changes({"name": genre.name}, {"name": name}))
+        audit.record("genre.renamed", genre.id, summary=name,
+                     changes=audit.changes({"name": genre.name}, {"name": name}))
         genre.name, genre.key = name, genre_key(name)  # books follow: ON UPDATE CASCADE
     return _with_count(genre)
 

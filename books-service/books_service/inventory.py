@@ -98,12 +98,13 @@ def change_item(barcode, changes, circulation, token):
     renamed = changes.get("barcode", barcode) != barcode
     # Every field the request changes, so a refusal puts all of them back: the request happens whole or not at all.
     before = {"status": item.status, "barcode": item.barcode} | {field: getattr(item, field) for field in changes}
+    audited = audit.snapshot(item, ITEM_FIELDS)
     try:
         with transaction():
             for field, value in changes.items():
                 setattr(item, field, value)
             found_again = before["status"] in GONE and item.status == CIRCULATING
-            audit_item("item.found" if found_again else "item.updated", item, audit.changes(before, item, ITEM_FIELDS),
+            audit_item("item.found" if found_again else "item.updated", item, audit.changes(audited, item),
                        barcode=before["barcode"])
     except IntegrityError as exc:
         raise _refused_write(exc, changes.get("item_type")) from exc
