@@ -1,6 +1,7 @@
 """The audit trail's machinery: field-level diffs, who is recorded, the cursor that pages without losing or
 doubling an entry, and the database's refusal to change what was recorded."""
 
+import os
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -74,7 +75,8 @@ def test_a_retention_under_the_floor_is_refused_at_start():
 @pytest.fixture(scope="module")
 def app(postgres_server_url):
     app = Flask(__name__)
-    app.config.update(SQLALCHEMY_DATABASE_URI=recreate_database(postgres_server_url, "test_audit_log"),
+    app.config.update(SQLALCHEMY_DATABASE_URI=recreate_database(
+                          postgres_server_url, f"test_audit_log_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"),
                       SERVICE_NAME="test-service", AUDIT_RETENTION_DAYS=730)
     db = SQLAlchemy(app)
     with app.app_context(), db.engine.begin() as connection:
