@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from .api import Blueprint
 from .auth import LIBRARIAN, SERVICE
+from .schema import StorableString
 from .clock import now
 from .transactions import session, transaction
 from .worker import one_at_a_time
@@ -36,7 +37,7 @@ RETENTION_FLOOR_DAYS = 30
 MAX_LIMIT = 500
 PRUNE_SECONDS = 3600  # how often the worker deletes the entries past retention
 
-_OBJECT = r"[a-z_]{1,32}:[^\s]{1,64}"
+_OBJECT = r"[a-z_]{1,32}:[^\s\x00]{1,64}"
 
 
 def _columns():
@@ -217,20 +218,20 @@ class _Moment(fields.AwareDateTime):
 
 
 class AuditQueryArgs(ma.Schema):
-    actor = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "Who acted"})
-    action = fields.String(validate=validate.Regexp(r"^[a-z_]{1,32}(\.([a-z_]{1,31})?)?\Z"), metadata={
+    actor = StorableString(validate=validate.Length(min=1, max=64), metadata={"description": "Who acted"})
+    action = StorableString(validate=validate.Regexp(r"^[a-z_]{1,32}(\.([a-z_]{1,31})?)?\Z"), metadata={
         "description": "An action (book.updated), or every action of an object type (a prefix ending in '.': book.)"})
-    object_type = fields.String(validate=validate.Regexp(r"^[a-z_]{1,32}\Z"))
-    object_id = fields.String(validate=validate.Length(min=1, max=64))
-    object = fields.String(validate=validate.Regexp(_OBJECT + r"\Z"), metadata={
+    object_type = StorableString(validate=validate.Regexp(r"^[a-z_]{1,32}\Z"))
+    object_id = StorableString(validate=validate.Length(min=1, max=64))
+    object = StorableString(validate=validate.Regexp(_OBJECT + r"\Z"), metadata={
         "description": "type:id (book:7): the entries about it, and those of what belongs to it (its items, loans)"})
-    subject = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "The patron concerned"})
+    subject = StorableString(validate=validate.Length(min=1, max=64), metadata={"description": "The patron concerned"})
     since = _Moment(metadata={"description": "From this moment on (inclusive)"})
     until = _Moment(metadata={"description": "Before this moment (exclusive)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_LIMIT))
     before = _Moment(metadata={"description": "The cursor: entries before the `at` of the last one you have "
                                               "(with microseconds)"})
-    before_id = fields.Integer(validate=validate.Range(min=1), metadata={
+    before_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1), metadata={
         "description": "With `before`: also the entries at that very moment with a smaller id (the last one's id)"})
 
     @ma.validates_schema

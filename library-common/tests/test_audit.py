@@ -169,7 +169,8 @@ def test_since_is_inclusive_and_until_exclusive(app):
 
 def test_the_query_is_refused_when_malformed():
     for bad in ({"limit": "501"}, {"before": "yesterday"}, {"before_id": "3"}, {"object": "book"},
-                {"action": "Book.Updated"}):
+                {"action": "Book.Updated"}, {"object_id": "7\x00"}, {"actor": "\ud800"}, {"object": "book:7\x00"},
+                {"before": "2026-12-03T12:00:00", "before_id": str(2**63)}):
         with pytest.raises(Exception) as caught:
             audit.AuditQueryArgs().load(bad)
         assert caught.typename == "ValidationError", bad
