@@ -83,3 +83,13 @@ def test_the_database_refuses_to_truncate_the_trail(app, client, add_book):
 
 def test_the_migration_goes_back_and_forth(postgres_server_url):
     audit_migration_goes_back_and_forth(create_app, postgres_server_url, "books", "0080")
+
+
+def test_item_types_added_renamed_and_deleted_are_recorded(client, librarian):
+    assert client.post("/item-types", json={"code": "zine", "name": "Zine"}, headers=librarian).status_code == 201
+    assert client.patch("/item-types/zine", json={"name": "Fanzine"}, headers=librarian).status_code == 200
+    assert client.delete("/item-types/zine", headers=librarian).status_code == 204
+    deleted, renamed, created = trail(client, librarian, object_type="item_type")
+    assert (created["action"], created["object_id"]) == ("item_type.created", "zine")
+    assert renamed["changes"] == {"name": {"before": "Zine", "after": "Fanzine"}}
+    assert (deleted["action"], deleted["changes"]) == ("item_type.deleted", {"name": {"before": "Fanzine"}})
