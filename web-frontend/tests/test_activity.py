@@ -158,11 +158,20 @@ def test_an_entry_says_what_changed_in_words(app):
         assert str(rules.describe(entry(1, changes=title | {"author": {"before": None, "after": "Frank Herbert"},
                                                             "published_year": {"before": 1964, "after": 1965}}))) \
             == "changed the title, author and published year of <em>Dune</em>"
-        assert str(rules.describe(entry(2, action="loan.checked_out", summary="Dune (1000000001)", subject="alice"),
+        assert str(rules.describe(entry(2, action="loan.checked_out", summary="1000000001 “Dune” for alice"),
                                   "/manage/users/alice/borrows")) == \
-            'checked out <a href="/manage/users/alice/borrows"><em>Dune (1000000001)</em></a> to alice'
+            'checked out <a href="/manage/users/alice/borrows"><em>1000000001 “Dune” for alice</em></a>'
         assert str(rules.describe(entry(3, action="book.archived", summary="<b>x</b>"))) == \
             "recorded “book.archived” on <em>&lt;b&gt;x&lt;/b&gt;</em>"  # an action it does not know; names escaped
+
+
+def test_the_changes_table_leaves_the_side_that_is_not_there_empty():
+    assert rules.change_rows(entry(1, action="book.created", changes={"title": {"after": "Dune"},
+                                                                      "subjects": {"after": ["Arrakis", "Spice"]}})) \
+        == [("title", "", "Dune"), ("subjects", "", "Arrakis; Spice")]
+    assert rules.change_rows(entry(1, changes={"published_year": {"before": None, "after": 1965},
+                                               "available": {"before": True, "after": False}})) \
+        == [("published year", "nothing", "1965"), ("available", "yes", "no")]
 
 
 @pytest.mark.parametrize("fields, link", [

@@ -32,8 +32,9 @@ ALL_AT_THAT_MOMENT = 2**63 - 1
 ACTION_GROUPS = (
     ("book", "Books", ("book.created", "book.updated", "book.deleted")),
     ("item", "Copies", ("item.created", "item.updated", "item.deleted", "item.found")),
-    ("genre", "Genres", ("genre.renamed", "genre.merged", "genre.deleted")),
-    ("import", "Imports", ("import.committed", "import.reverted", "import.discarded")),
+    ("genre", "Genres", ("genre.created", "genre.renamed", "genre.merged", "genre.deleted")),
+    ("import", "Imports", ("import.created", "import.restaged", "import.committed", "import.reverted",
+                           "import.discarded")),
     ("account", "Accounts", ("account.registered", "account.updated", "account.role_changed", "account.deactivated",
                              "account.reactivated", "account.approved", "account.deleted",
                              "account.password_reset_sent", "account.desk_password_set")),
@@ -46,48 +47,51 @@ ACTION_GROUPS = (
 )
 OBJECT_TYPES = {object_type: name for object_type, name, _actions in ACTION_GROUPS}
 
-# What the librarian did, in words: the verb before the object's name, and what follows it ({subject}: the patron
-# the entry concerns).
+# What was done, in words: the verb before the object's summary (which the services write to name it: a book's
+# title; a copy's barcode and title; a loan's or a hold's title and patron, "“Dune” for alice").
 ACTION_WORDS = {
-    "book.created": ("added the book", ""),
-    "book.updated": ("changed the book", ""),
-    "book.deleted": ("deleted the book", ""),
-    "item.created": ("added the copy", ""),
-    "item.updated": ("changed the copy", ""),
-    "item.deleted": ("deleted the copy", ""),
-    "item.found": ("marked found the copy", ""),
-    "genre.renamed": ("renamed the genre", ""),
-    "genre.merged": ("merged the genre", ""),
-    "genre.deleted": ("deleted the genre", ""),
-    "import.committed": ("added to the catalogue the import", ""),
-    "import.reverted": ("reverted the import", ""),
-    "import.discarded": ("discarded the import", ""),
-    "account.registered": ("registered", ""),
-    "account.updated": ("changed the account of", ""),
-    "account.role_changed": ("changed the role of", ""),
-    "account.deactivated": ("deactivated", ""),
-    "account.reactivated": ("reactivated", ""),
-    "account.approved": ("approved", ""),
-    "account.deleted": ("deleted the account of", ""),
-    "account.password_reset_sent": ("sent a password reset link to", ""),
-    "account.desk_password_set": ("gave a password to", ""),
-    "card.replaced": ("replaced the library card of", ""),
-    "card.renewed": ("renewed the library card of", ""),
-    "category.created": ("added the patron category", ""),
-    "category.updated": ("changed the patron category", ""),
-    "category.deleted": ("deleted the patron category", ""),
-    "loan.checked_out": ("checked out", " to {subject}"),
-    "loan.checked_in": ("checked in", " from {subject}"),
-    "loan.renewed": ("renewed", " for {subject}"),
-    "loan.overridden": ("lent past the rule", " to {subject}"),
-    "hold.placed": ("placed a hold on", " for {subject}"),
-    "hold.cancelled": ("cancelled the hold on", " of {subject}"),
-    "hold.moved": ("moved the hold on", " of {subject}"),
-    "hold.updated": ("changed the hold on", " of {subject}"),
-    "rule.set": ("set the circulation rule", ""),
-    "rule.deleted": ("deleted the circulation rule", ""),
-    "closure.added": ("closed the library on", ""),
-    "closure.deleted": ("reopened the library on", ""),
+    "book.created": "added the book",
+    "book.updated": "changed the book",
+    "book.deleted": "deleted the book",
+    "item.created": "added the copy",
+    "item.updated": "changed the copy",
+    "item.deleted": "deleted the copy",
+    "item.found": "marked as found the copy",
+    "genre.created": "added the genre",
+    "genre.renamed": "renamed the genre",
+    "genre.merged": "merged the genre",
+    "genre.deleted": "deleted the genre",
+    "import.created": "uploaded the import",
+    "import.restaged": "read again the import",
+    "import.committed": "committed the import",
+    "import.reverted": "reverted the import",
+    "import.discarded": "discarded the import",
+    "account.registered": "registered",
+    "account.updated": "changed the account of",
+    "account.role_changed": "changed the role of",
+    "account.deactivated": "deactivated",
+    "account.reactivated": "reactivated",
+    "account.approved": "approved",
+    "account.deleted": "deleted the account of",
+    "account.password_reset_sent": "sent a password reset link to",
+    "account.desk_password_set": "gave a password to",
+    "card.replaced": "replaced the library card of",
+    "card.renewed": "renewed the library card of",
+    "category.created": "added the patron category",
+    "category.updated": "changed the patron category",
+    "category.deleted": "deleted the patron category",
+    "loan.checked_out": "checked out",
+    "loan.checked_in": "checked in",
+    "loan.renewed": "renewed",
+    "loan.overridden": "lent past the rule",
+    "hold.placed": "placed a hold on",
+    "hold.cancelled": "cancelled the hold on",
+    "hold.moved": "moved in the queue the hold on",
+    "hold.updated": "changed the hold on",
+    "rule.set": "set",
+    "rule.deleted": "deleted",
+    "closure.added": "added to the calendar",
+    "closure.deleted": "removed from the calendar",
 }
 
 # An action as the filter takes it: exact (book.updated), or every action on a kind of thing (book.).
@@ -186,16 +190,15 @@ class Filters:
 
 
 def describe(entry, link=None):
-    """What happened, after who did it: "changed the title of <em>Dune</em> from Dun to Dune", the object's name a
-    link to `link` when it has a page."""
+    """What happened, after who did it: "changed the title of <em>Dune</em> from Dun to Dune", the object's summary
+    a link to `link` when it has a page."""
     changes = entry.get("changes") or {}
-    verb, after = ACTION_WORDS.get(entry["action"], (f"recorded “{entry['action']}” on", ""))
-    after = after.format(subject=entry["subject"]) if entry.get("subject") else ""
+    verb, after = ACTION_WORDS.get(entry["action"], f"recorded “{entry['action']}” on"), ""
     if entry["action"].endswith(".updated") and changes:
         verb = f"changed the {and_list([field_name(name) for name in changes])} of"
         if len(changes) == 1:
             change = next(iter(changes.values()))
-            after = f" from {shown(change.get('before'))} to {shown(change.get('after'))}{after}"
+            after = f" from {shown(change.get('before'))} to {shown(change.get('after'))}"
     name = entry.get("summary") or f"{entry.get('object_type')} {entry.get('object_id')}"
     if link:
         return Markup('{} <a href="{}"><em>{}</em></a>{}').format(verb, link, name, after)
@@ -224,8 +227,9 @@ def shown(value):
 
 
 def change_rows(entry):
-    """The changed fields as rows of a small table: (field, before, after)."""
-    return [(field_name(name), shown(change.get("before")), shown(change.get("after")))
+    """The changed fields as rows of a small table: (field, before, after); a side left empty where there is none
+    (something created has no before, something deleted no after)."""
+    return [(field_name(name), *(shown(change[side]) if side in change else "" for side in ("before", "after")))
             for name, change in (entry.get("changes") or {}).items()]
 
 
