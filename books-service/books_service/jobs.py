@@ -9,6 +9,7 @@ import procrastinate
 from flask import current_app
 from procrastinate.exceptions import AlreadyEnqueued
 
+from library_common import audit
 from library_common.clock import now
 from library_common.worker import defer, one_at_a_time
 
@@ -16,6 +17,7 @@ from . import covers, imports
 from .deps import deps
 
 jobs = procrastinate.Blueprint()
+audit.add_pruning(jobs)
 
 
 @jobs.task(name="work_on_imports", queueing_lock="work_on_imports")
@@ -33,7 +35,7 @@ def fetch_covers(timestamp):
 
 
 def schedule(settings):
-    every = {"work_on_imports": settings["IMPORT_POLL_SECONDS"]}
+    every = {"work_on_imports": settings["IMPORT_POLL_SECONDS"], "prune_audit_log": audit.PRUNE_SECONDS}
     if settings["COVERS_FETCH"]:
         every["fetch_covers"] = settings["COVER_POLL_SECONDS"]
     return every

@@ -54,9 +54,16 @@ def migrated_app(create_app, server_url, name, **config):
 def empty_tables(db):
     """Leave every table empty for the next test (the schema stays migrated)."""
     db.session.remove()
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    names = [table.name for table in db.metadata.sorted_tables]
+    tables = ", ".join(f'"{name}"' for name in names if name != "audit_log")
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if "audit_log" in names:
+        with db.engine.begin() as connection:
+            # the audit trail's trigger refuses any TRUNCATE, as it must everywhere else: this connection alone,
+            # for this transaction alone, skips triggers (only a superuser may: the tests' server)
+            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            connection.execute(sa.text("TRUNCATE audit_log RESTART IDENTITY"))
 
 
 class StaticKeyResolver:
@@ -229,3 +236,32 @@ def register_patron(users_url, prefix, password, with_email=False):
         fields["email"] = f"{username}@example.org"
     requests.post(f"{users_url}/register", json=fields, timeout=10).raise_for_status()
     return username
+
+
+def audit_migration_goes_back_and_forth(create_app, server_url, name, revision_before, **config):
+    """A service's migration of its audit trail (library_common.audit) goes down to `revision_before` and up again
+    on a database that holds an entry, and the trail refuses changes after it as before."""
+    from flask_migrate import downgrade
+
+    url = recreate_database(server_url, f"test_{name}_audit_migration_{_worker_suffix()}")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    insert = ("INSERT INTO audit_log (actor, actor_role, action, object_type, object_id) "
+              "VALUES ('boss', 'librarian', 'book.updated', 'book', '1')")
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        upgrade()
+        with engine.begin() as connection:
+            connection.execute(sa.text(insert))
+        downgrade(revision=revision_before)
+        assert "audit_log" not in sa.inspect(engine).get_table_names()
+        upgrade()
+        with engine.begin() as connection:
+            connection.execute(sa.text(insert))
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text("UPDATE audit_log SET actor = 'mallory'"))
+        except sa.exc.DBAPIError as error:
+            assert "The audit trail cannot be changed" in str(error)
+        else:
+            raise AssertionError("UPDATE audit_log was allowed after the migration")
+        engine.dispose()

@@ -298,6 +298,10 @@ MATRIX = [
     ("borrows", "POST", "/calendar/closures", {"day": "2099-12-25", "reason": "Matrix Day"},
      (401, 403, 403, 201, 401, 401)),
     ("borrows", "DELETE", "/calendar/closures/{no_closure}", None, (401, 403, 403, 404, 401, 401)),
+    # the audit trail of each service: librarians alone read it (services too are refused), nobody changes it
+    ("books", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
+    ("borrows", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
     ("borrows", "GET", "/holds/pull-list", None, (401, 403, 403, 200, 401, 401)),
     # notification-service: everyone logged in has their own notices and choices; another's are not found
     ("notifications", "GET", "/notifications", None, (401, 200, 200, 200, 401, 401)),
