@@ -165,13 +165,16 @@ def test_an_entry_says_what_changed_in_words(app):
             "recorded “book.archived” on <em>&lt;b&gt;x&lt;/b&gt;</em>"  # an action it does not know; names escaped
 
 
-def test_the_changes_table_leaves_the_side_that_is_not_there_empty():
-    assert rules.change_rows(entry(1, action="book.created", changes={"title": {"after": "Dune"},
-                                                                      "subjects": {"after": ["Arrakis", "Spice"]}})) \
-        == [("title", "", "Dune"), ("subjects", "", "Arrakis; Spice")]
-    assert rules.change_rows(entry(1, changes={"published_year": {"before": None, "after": 1965},
-                                               "available": {"before": True, "after": False}})) \
-        == [("published year", "nothing", "1965"), ("available", "yes", "no")]
+def test_the_changes_table_has_only_the_sides_the_entry_has():
+    assert rules.changes_table(entry(1, action="book.created", changes={
+        "title": {"after": "Dune"}, "subjects": {"after": ["Arrakis", "Spice"]}})) == (
+        ["Field", "After"], [("title", "Dune"), ("subjects", "Arrakis; Spice")])
+    assert rules.changes_table(entry(1, action="book.deleted", changes={"title": {"before": "Dune"}})) == (
+        ["Field", "Before"], [("title", "Dune")])
+    assert rules.changes_table(entry(1, changes={"published_year": {"before": None, "after": 1965},
+                                                 "available": {"before": True, "after": False}})) == (
+        ["Field", "Before", "After"], [("published year", "nothing", "1965"), ("available", "yes", "no")])
+    assert rules.changes_table(entry(1, changes={})) == (["Field"], [])
 
 
 @pytest.mark.parametrize("fields, link", [
@@ -276,7 +279,8 @@ def test_a_service_that_does_not_answer_leaves_the_others_entries_and_says_what_
                                                                                           log_in_as):
     log_in_as("boss", "librarian")
     services.get(f"{BOOKS}/audit", **answer(entry(4)))
-    services.get(f"{USERS}/audit", **answer(entry(9, action="card.renewed", summary="alice's card")))
+    services.get(f"{USERS}/audit", **answer(entry(9, action="card.renewed", summary="alice", actor="user-service",
+                                                  actor_role="service", request_id=None, client_address=None)))
     services.get(f"{BORROWS}/audit", body=requests.ConnectionError("down"))
 
     response = client.get("/manage/activity")
@@ -284,6 +288,8 @@ def test_a_service_that_does_not_answer_leaves_the_others_entries_and_says_what_
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "changed the book" in html and "renewed the library card of" in html
+    assert '<strong>user-service</strong> <span class="badge badge-unknown">service</span>' in html
+    assert "card.renewed · user-service</small>" in html  # no request, no address: nothing said of them
     assert ("Not shown: circulation&#39;s (loans, holds, rules, calendar) entries. The loans service is unavailable "
             "right now.") in html
 

@@ -226,11 +226,14 @@ def shown(value):
     return str(value)
 
 
-def change_rows(entry):
-    """The changed fields as rows of a small table: (field, before, after); a side left empty where there is none
-    (something created has no before, something deleted no after)."""
-    return [(field_name(name), *(shown(change[side]) if side in change else "" for side in ("before", "after")))
-            for name, change in (entry.get("changes") or {}).items()]
+def changes_table(entry):
+    """The changed fields as a small table: (its columns, its rows), only the sides the entry has (something
+    created has no before, something deleted no after), a row per field (field, before, after or either)."""
+    changes = entry.get("changes") or {}
+    sides = [side for side in ("before", "after") if any(side in change for change in changes.values())]
+    rows = [(field_name(name), *(shown(change[side]) if side in change else "" for side in sides))
+            for name, change in changes.items()]
+    return ["Field", *(side.capitalize() for side in sides)], rows
 
 
 # The kinds of things that have no page of their own, only a place on a librarians' page listing them.

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from flask_login import current_user
 
 from ..activity import (ACTION_GROUPS, ACTION_WORDS, CSV_COLUMNS, SERVICE_NAMES, SOURCE_PARTS, SOURCES, Position,
-                        ask_after, change_rows, csv_row, describe, merge, object_link)
+                        ask_after, changes_table, csv_row, describe, merge, object_link)
 from ..errors import error_page
 from ..forms import ActivityForm
 from ..formatting import LIBRARY_ZONE, date_and_time
@@ -46,7 +46,7 @@ def for_the_page(entries):
     """Each entry as a page shows it: when (the library's clock), who, what in words with a link to its object,
     the changed fields, and where the request came from."""
     return [entry | {"when": date_and_time(entry["at"]), "sentence": describe(entry, object_link(entry)),
-                     "change_rows": change_rows(entry), "service_name": SERVICE_NAMES[entry["service"]]}
+                     "changes_table": changes_table(entry), "service_name": SERVICE_NAMES[entry["service"]]}
             for entry in entries]
 
 
