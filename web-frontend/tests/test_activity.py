@@ -314,6 +314,10 @@ def test_filters_that_make_no_sense_are_shown_with_why_and_nothing_is_asked(clie
         response = client.get(f"/manage/activity?{query}")
 
         assert response.status_code == 400 and why in response.get_data(as_text=True)
+    htmx = client.get("/manage/activity?until=2026-12-01&since=2026-12-05",
+                      headers={"HX-Request": "true", "HX-Target": "activity-results"})
+    assert htmx.status_code == 200  # htmx swaps no 4xx answer
+    assert "Nothing shown: check the filters. To: The last day comes before the first" in htmx.get_data(as_text=True)
     assert not [call for call in services.calls if "/audit" in call.request.url]
 
 
@@ -347,6 +351,7 @@ def test_the_csv_holds_every_matching_entry_walking_the_cursor_with_formulas_mad
 
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="activity-')
+    assert "newest" not in response.headers["Content-Disposition"]  # all of them
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["at", "service", "actor", "actor_role", "action", "object_type", "object_id", "related",
                        "subject", "summary", "changes", "request_id", "client_address"]
@@ -358,6 +363,20 @@ def test_the_csv_holds_every_matching_entry_walking_the_cursor_with_formulas_mad
                        "req-5", "203.0.113.5"]
     assert rows[2][2] == "'@admin"
     assert all(asked(call)["actor"] == "boss" for call in services.calls if "/audit" in call.request.url)
+
+
+def test_the_csv_stops_at_its_cap_and_says_so_in_its_name(client, services, log_in_as, monkeypatch):
+    monkeypatch.setattr(activity_view, "CSV_MAX_ENTRIES", 3)
+    monkeypatch.setattr(activity_view, "CSV_BATCH", 2)
+    log_in_as("boss", "librarian")
+    serve(services, {"books": FakeAuditTrail([entry(number, moments(number)[0]) for number in range(1, 6)]),
+                     "users": FakeAuditTrail([]), "borrows": FakeAuditTrail([])})
+
+    response = client.get("/manage/activity.csv")
+
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert [row[11] for row in rows[1:]] == ["req-5", "req-4", "req-3"]
+    assert response.headers["Content-Disposition"].endswith('-newest-3.csv"')
 
 
 def test_the_csv_is_refused_when_a_part_is_missing(client, services, log_in_as):

@@ -121,7 +121,7 @@ class Position:
             position = cls(at, args.get("before_service", ""), int(args.get("before_id", "")))
         except ValueError:
             return None
-        return position if at.tzinfo is not None and position.source in SOURCES and position.id >= 0 else None
+        return position if at.tzinfo is not None and position.source in SOURCES and position.id > 0 else None
 
     def link_args(self):
         return {"before": moment(self.at), "before_service": self.source, "before_id": self.id}

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..activity import (ACTION_GROUPS, ACTION_WORDS, CSV_COLUMNS, SERVICE_NAMES, SOURCE_PARTS, SOURCES, Position,
                         ask_after, changes_table, csv_row, describe, merge, object_link)
-from ..errors import error_page
+from ..errors import error_page, is_htmx
 from ..forms import ActivityForm
 from ..formatting import LIBRARY_ZONE, date_and_time
 from ..session import for_librarians_only
@@ -62,7 +62,8 @@ def activity():
     return page_or_fragment("manage/activity.html", "manage/_activity_results.html", "activity-results",
                             form=form, entries=for_the_page(entries), older=older, position=position,
                             problems=problems, state=form.in_use(), action_groups=ACTION_GROUPS,
-                            action_words=ACTION_WORDS, csv_max=CSV_MAX_ENTRIES), 200 if not form.errors else 400
+                            action_words=ACTION_WORDS, csv_max=CSV_MAX_ENTRIES), \
+        400 if form.errors and not is_htmx() else 200  # htmx swaps no 4xx answer: the results then say what is wrong
 
 
 @bp.get("/activity.csv")
@@ -72,21 +73,20 @@ def activity_csv():
     form = ActivityForm(request.args)
     if not form.validate():
         return redirect(url_for("activity.activity", **form.in_use()))
-    filters, entries, position = form.filters().for_services(LIBRARY_ZONE["zone"]), [], None
-    while len(entries) < CSV_MAX_ENTRIES:
+    filters, entries, position, has_more = form.filters().for_services(LIBRARY_ZONE["zone"]), [], None, True
+    while has_more and len(entries) < CSV_MAX_ENTRIES:
         page, has_more, missing = read_activity(filters, position, min(CSV_BATCH, CSV_MAX_ENTRIES - len(entries)))
         if missing:
             return error_page(503, " ".join(missing_parts(missing)) + " The export needs every part: try again in a "
                                                                        "moment, or narrow the filters.")
         entries += page
-        if not has_more:
-            break
-        position = Position.of(page[-1])
+        position = Position.of(page[-1]) if page else None
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_row(entry) for entry in entries)
-    name = f"activity-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.csv"
+    # An export cut at the cap says so in its name: it holds the newest entries only.
+    name = f"activity-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}{f'-newest-{len(entries)}' if has_more else ''}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
