@@ -294,6 +294,17 @@ def test_a_service_that_does_not_answer_leaves_the_others_entries_and_says_what_
             "right now.") in html
 
 
+def test_a_session_the_services_no_longer_accept_is_sent_to_log_in_again(client, services, log_in_as):
+    log_in_as("boss", "librarian")
+    services.get(f"{BOOKS}/audit", **answer())
+    services.get(f"{USERS}/audit", status=401, json={"message": "Token expired"})
+    services.get(f"{BORROWS}/audit", **answer())
+
+    response = client.get("/manage/activity")
+
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 def test_nothing_found_says_what_to_try(client, services, log_in_as):
     log_in_as("boss", "librarian")
     for base in (BOOKS, USERS, BORROWS):
