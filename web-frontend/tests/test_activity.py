@@ -165,6 +165,11 @@ def test_an_entry_says_what_changed_in_words(app):
             "recorded “book.archived” on <em>&lt;b&gt;x&lt;/b&gt;</em>"  # an action it does not know; names escaped
 
 
+def test_every_action_the_filter_offers_has_words_and_its_group_is_its_object_type():
+    for object_type, _name, actions in rules.ACTION_GROUPS:
+        assert all(action in rules.ACTION_WORDS and action.startswith(f"{object_type}.") for action in actions)
+
+
 def test_the_changes_table_has_only_the_sides_the_entry_has():
     assert rules.changes_table(entry(1, action="book.created", changes={
         "title": {"after": "Dune"}, "subjects": {"after": ["Arrakis", "Spice"]}})) == (
