@@ -1,11 +1,14 @@
 """borrow-service's audit trail: what librarians do at the desk is recorded with the change, a patron's own
 borrowing is not, and GET /audit reads it back."""
 
+import asyncio
+
 import sqlalchemy as sa
 
-from borrow_service import create_app
+from borrow_service import create_app, jobs
 from borrow_service.models import db
 from library_common.testing import audit_migration_goes_back_and_forth
+from library_common.worker import job_app, run_worker
 
 from .conftest import barcode, due_in
 
@@ -145,3 +148,23 @@ def test_pages_of_the_trail_lose_and_double_nothing(client, as_user, neighbours,
 
 def test_the_migration_goes_back_and_forth(postgres_server_url):
     audit_migration_goes_back_and_forth(create_app, postgres_server_url, "borrows", "0008")
+
+
+def test_the_worker_prunes_entries_older_than_the_retention(app, client, as_user, neighbours, desk):
+    neighbours.copies[1] = 1
+    desk.check_out(barcode(1), "alice")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO audit_log (at, actor, actor_role, action, object_type, object_id) VALUES "
+            "(clock_timestamp() - interval '731 days', 'boss', 'librarian', 'loan.checked_out', 'loan', '999')"))
+    assert jobs.schedule(app.config)["prune_audit_log"] == 3600
+
+    async def defer_then_work():
+        worker_jobs = job_app(app)
+        async with worker_jobs.open_async():
+            await worker_jobs.tasks["borrow_service:prune_audit_log"].defer_async(timestamp=0)
+        await run_worker(app, wait=False)
+
+    asyncio.run(defer_then_work())
+    assert [entry["action"] for entry in trail(client, as_user)] == ["loan.checked_out"]
+    assert trail(client, as_user, object_id="999") == []

@@ -587,8 +587,8 @@ def test_each_role_gets_exactly_the_expected_page_action(stack, browsers, path, 
 def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
     sessions, _ = browsers
 
-    for path in ("/logout", "/logout/everywhere", "/books/1/borrow", "/my/borrows/1/renew", "/account/password", "/account/email",
-                 "/forgot-password", "/reset-password", "/account/verify"):
+    for path in ("/logout", "/logout/everywhere", "/books/1/borrow", "/my/borrows/1/renew", "/account/password",
+                 "/account/email", "/forgot-password", "/reset-password", "/account/verify"):
         response = sessions["patron_a"].post(stack.web + path, timeout=10, allow_redirects=False)
         assert response.status_code == 400, path
     assert sessions["patron_a"].get(f"{stack.web}/my/borrows", timeout=10, allow_redirects=False).status_code == 200
