@@ -542,6 +542,9 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/patrons/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/holds", (302, 403, 403, 200, 302, 302)),
     ("/manage/patrons/suggestions?patron=a", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity?subject={victim}", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity.csv", (302, 403, 403, 200, 302, 302)),  # every part must answer: needs each GET /audit
 ]
 
 
