@@ -44,10 +44,26 @@ class FeedSchema(ma.Schema):
     next = fields.String(metadata={"description": "The cursor to ask with next time"})
 
 
-def feed_blueprint():
+HOUSEKEEPING_SECONDS = 3600
+
+
+def feed_blueprint(housekeeping=None):
     """`GET /events?after=<cursor>`: for the library's services that read events (not for people: the log says
-    whose loans and holds they were)."""
+    whose loans and holds they were).
+
+    `housekeeping(now)`, if given, runs after a read at most once every HOUSEKEEPING_SECONDS in each process: a
+    service without a worker (user-service) prunes on the beat its readers keep, every few seconds."""
     blp = Blueprint("events", __name__, description="The service's event log, for the library's other services")
+    last_kept = {"at": None}
+    keeping = threading.Lock()
+
+    def keep_house():
+        with keeping:
+            due = last_kept["at"] is None or time.monotonic() - last_kept["at"] >= HOUSEKEEPING_SECONDS
+            if due:
+                last_kept["at"] = time.monotonic()
+        if due:
+            housekeeping(now())
 
     @blp.route("/events")
     @blp.service_required(READ_EVENTS)
@@ -62,6 +78,8 @@ def feed_blueprint():
             raise BadRequest("Not a cursor", errors={"after": "Not a cursor"}) from exc
         found, cursor = read_for(current_principal().username, args["after"], args["limit"],
                                  timedelta(days=current_app.config["EVENT_RETENTION_DAYS"]), now())
+        if housekeeping:
+            keep_house()
         return {"events": found, "next": cursor}
 
     return blp
