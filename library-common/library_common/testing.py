@@ -233,6 +233,22 @@ def register_patron(users_url, prefix, password, with_email=False):
     return username
 
 
+@pytest.fixture
+def traced_spans(monkeypatch):
+    """Tracing on (library_common.tracing) for one test, every span kept in memory: the SDK's InMemorySpanExporter
+    (`get_finished_spans()`, `clear()`)."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from . import tracing
+
+    monkeypatch.setenv(tracing.ENDPOINT, "http://127.0.0.1:9")  # never reached: the spans stay in memory
+    exporter = InMemorySpanExporter()
+    tracing.start(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.stop()
+
+
 class OtlpReceiver:
     """A trace collector for tests: OTLP over HTTP/protobuf on a loopback port (`url`, what
     OTEL_EXPORTER_OTLP_ENDPOINT names), keeping every span it is sent as a dict: service, name, kind, trace_id,
