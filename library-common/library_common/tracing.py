@@ -92,6 +92,8 @@ def start(span_processor=None):
 
         span_processor = BatchSpanProcessor(OTLPSpanExporter())
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: _process.service_name or "library"}))
+    # before any tracer is made from it: traces begin with requests (OTEL_TRACES_SAMPLER then decides)
+    provider.sampler = _begun_by_requests(provider.sampler)
     provider.add_span_processor(span_processor)
     _process.provider = provider
     RequestsInstrumentor().instrument(tracer_provider=provider)
@@ -202,6 +204,27 @@ def job_middleware(call_next, context, worker):
             return call_next()
     with untraced():
         return call_next()
+
+
+def _begun_by_requests(configured):
+    """A sampler that lets only a request's server span begin a trace, and asks `configured` (the
+    OTEL_TRACES_SAMPLER one) about everything else: SQL or a call with no request around it (a probe's `/ready`,
+    a feed read, an app's start, `make run`'s migrations) is nobody's story, and would otherwise be a trace
+    of its own each time."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+
+    class BegunByRequests(Sampler):
+        def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+                          trace_state=None):
+            if kind != trace.SpanKind.SERVER and not trace.get_current_span(parent_context).get_span_context().is_valid:
+                return SamplingResult(Decision.DROP)
+            return configured.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+        def get_description(self):
+            return f"BegunByRequests{{{configured.get_description()}}}"
+
+    return BegunByRequests()
 
 
 def _tracer():

@@ -116,6 +116,16 @@ def test_an_event_keeps_the_trace_that_recorded_it_and_its_reader_continues_it(s
     assert insert.kind == SpanKind.CLIENT and insert.parent.span_id == check_in.context.span_id
 
 
+def test_sql_and_calls_outside_any_request_begin_no_trace(spans, event_log, fake_neighbour):
+    """A probe's /ready, a feed read, an app's start: their SQL and calls are nobody's story."""
+    fake_neighbour(NEIGHBOUR).route("GET", r"/books/1$", lambda request, match: (200, {}))
+    with event_log.app_context():
+        events.read_feed("", 10)
+        events.session().rollback()
+    ServiceClient("books service", NEIGHBOUR, connect_timeout=1, read_timeout=1, retries=0).get("/books/1")
+    assert spans.get_finished_spans() == ()
+
+
 def test_a_job_continues_the_trace_that_deferred_it_and_its_task_never_sees_the_traceparent(spans, fake_neighbour):
     fake_neighbour(NEIGHBOUR).route("GET", r"/books/1$", lambda request, match: (
         200, {"traceparent": request.headers.get("traceparent")}))
