@@ -98,7 +98,8 @@ def start(span_processor=None):
     _process.provider = provider
     RequestsInstrumentor().instrument(tracer_provider=provider)
     # engines made from now on (each app's, as it is built) trace their statements. The instrumentation declares
-    # SQLAlchemy below 2.1; it uses only the engine events 2.1 keeps (tests/test_tracing.py checks its spans).
+    # SQLAlchemy below 2.1; it uses only the engine events 2.1 keeps (library-common/tests/test_tracing.py checks
+    # its spans).
     SQLAlchemyInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
     for app in _process.apps:
         _instrument_flask(app)
