@@ -14,6 +14,7 @@ from flask import current_app
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from . import tracing
 from .api import Blueprint
 from .auth import READ_EVENTS, current_principal
 from .clock import now
@@ -102,6 +103,13 @@ class FeedClient:
             raise DependencyUnavailable(f"The {self._feed.name} did not give its events ({response.status_code})")
         body = response.json()
         return body["events"], body["next"]
+
+
+def continuing(source, event):
+    """`with continuing(source, event):` what a reader does with an event continues the trace that recorded it
+    (the `traceparent` its payload keeps: library_common.events.record), when tracing is on and it was traced."""
+    return tracing.continued(event["payload"].get(tracing.TRACEPARENT), f"read {source} event {event['type']}",
+                             **{"library.event_id": event["id"]})
 
 
 class ServiceTokens:

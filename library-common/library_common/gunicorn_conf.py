@@ -6,6 +6,8 @@ on the database; the request log is written by the app itself (with request ids)
 
 import os
 
+from library_common import tracing
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
@@ -25,3 +27,11 @@ control_socket_disable = True
 # Which proxies may say the client's scheme is the app's to decide (TRUSTED_PROXIES, library_common.proxies):
 # gunicorn's own default would believe X-Forwarded-Proto from any process on this machine.
 forwarded_allow_ips = ""
+
+# Traces (library_common.tracing): the batch span processor's thread does not survive a fork, so spans start in
+# each worker after it is forked, never in the master (where --preload would load the app).
+tracing.wait_for_fork()
+
+
+def post_fork(server, worker):
+    tracing.forked()

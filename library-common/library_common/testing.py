@@ -7,8 +7,10 @@ embedded server for the whole run) or, when a suite runs alone, an embedded serv
 import json
 import os
 import re
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -265,3 +267,79 @@ def audit_migration_goes_back_and_forth(create_app, server_url, name, revision_b
         else:
             raise AssertionError("UPDATE audit_log was allowed after the migration")
         engine.dispose()
+
+
+@pytest.fixture
+def traced_spans(monkeypatch):
+    """Tracing on (library_common.tracing) for one test, every span kept in memory: the SDK's InMemorySpanExporter
+    (`get_finished_spans()`, `clear()`)."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from . import tracing
+
+    monkeypatch.setenv(tracing.ENDPOINT, "http://127.0.0.1:9")  # never reached: the spans stay in memory
+    exporter = InMemorySpanExporter()
+    tracing.start(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.stop()
+
+
+class OtlpReceiver:
+    """A trace collector for tests: OTLP over HTTP/protobuf on a loopback port (`url`, what
+    OTEL_EXPORTER_OTLP_ENDPOINT names), keeping every span it is sent as a dict: service, name, kind, trace_id,
+    span_id, parent_id (hex; '' for a root), attributes."""
+
+    def __init__(self):
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest, ExportTraceServiceResponse)
+
+        receiver = self
+        self.spans = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                receiver._keep(request)
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _keep(self, request):
+        found = []
+        for resource_spans in request.resource_spans:
+            resource = {item.key: _otlp_value(item.value) for item in resource_spans.resource.attributes}
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    found.append({
+                        "service": resource.get("service.name"), "name": span.name, "kind": span.kind,
+                        "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                        "parent_id": span.parent_span_id.hex(),
+                        "attributes": {item.key: _otlp_value(item.value) for item in span.attributes}})
+        with self._lock:
+            self.spans.extend(found)
+
+    def trace(self, trace_id):
+        with self._lock:
+            return [span for span in self.spans if span["trace_id"] == trace_id]
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _otlp_value(value):
+    return getattr(value, value.WhichOneof("value")) if value.WhichOneof("value") else None
