@@ -140,16 +140,18 @@ class Stack:
                 os.kill(pid, signal.SIGCONT)
 
 
-@pytest.fixture(scope="session")
-def stack(postgres_server_url, tmp_path_factory):
+@contextmanager
+def running_stack(postgres_server_url, data_dir, name="stack", **settings):
+    """The whole system as `make run` starts it, on free ports, its data in `data_dir` and databases named after
+    `name` on the test PostgreSQL server; `settings` are added to its environment (a suite that needs the system
+    run otherwise, tests/integration/test_tracing.py, starts one of its own)."""
     ports = free_stack_ports()
-    data_dir = tmp_path_factory.mktemp("stack-data")
     frontend_secret = "stack-frontend-secret-for-tests"
     env = {
         **os.environ,
         **ports,
-        **{f"{name}_DATABASE_URL": recreate_database(postgres_server_url, f"stack_{name.lower()}")
-           for name in ("BOOKS", "USERS", "BORROWS")},
+        **{f"{database}_DATABASE_URL": recreate_database(postgres_server_url, f"{name}_{database.lower()}")
+           for database in ("BOOKS", "USERS", "BORROWS")},
         "DATA_DIR": str(data_dir),
         "FRONTEND_SECRET_KEY": frontend_secret,
         "BOOTSTRAP_LIBRARIAN": ":".join(LIBRARIAN),
@@ -164,6 +166,7 @@ def stack(postgres_server_url, tmp_path_factory):
         "HOLD_PICKUP_DAYS": str(HOLD_PICKUP_SECONDS / 86400),
         **ONE_MACHINE_LIMITS,
         "SPELLING_REFRESH_SECONDS": "0",  # a book added by a test brings its words to "Did you mean" at once
+        **settings,
     }
     log_path = data_dir / "stack.log"
     with open(log_path, "w") as log:
@@ -180,3 +183,15 @@ def stack(postgres_server_url, tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def start_stack(postgres_server_url):
+    """`with start_stack(data_dir, name, **settings) as system:` a system of the suite's own (running_stack)."""
+    return lambda data_dir, name, **settings: running_stack(postgres_server_url, data_dir, name, **settings)
+
+
+@pytest.fixture(scope="session")
+def stack(postgres_server_url, tmp_path_factory):
+    with running_stack(postgres_server_url, tmp_path_factory.mktemp("stack-data")) as running:
+        yield running

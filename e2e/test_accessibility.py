@@ -29,7 +29,7 @@ VISITOR_PAGES = {"catalogue": "/", "login": "/login", "sign-up": "/signup", "not
 LIBRARIAN_PAGES = {"add-book": "/manage/books/new", "loans-desk-page": "/manage/loans", "users-page": "/manage/users",
                    "genres-page": "/manage/genres", "register-patron": "/manage/patrons/new",
                    "item-types-page": "/manage/item-types", "patron-categories": "/manage/patron-categories",
-                   "policy-page": "/manage/policy"}
+                   "policy-page": "/manage/policy", "activity-page": "/manage/activity"}
 
 
 def test_visitor_pages(page, sample_book):
@@ -82,6 +82,8 @@ def test_librarian_pages(page, stack, sample_book, patron, unique):
                        "copy-page": f"/manage/items/{barcode}/edit",
                        "delete-book": f"/manage/books/{sample_book['id']}/delete",
                        "patron-page": f"/manage/users/{patron}",
+                       "activity-filtered": f"/manage/activity?object_type=book&object_id={sample_book['id']}"
+                                            "&since=2026-01-01&until=2026-01-02x",  # a date that makes no sense
                        "deactivate-patron": f"/manage/users/{patron}/deactivate",
                        "library-card": f"/manage/users/{patron}/card",
                        "replace-card": f"/manage/users/{patron}/card/replacement",

@@ -2,8 +2,8 @@
 
 Two stacks: LibraryRegistry (one ECR repository per image; deploy it first, then push images)
 and Library (network, database, services, load balancer, monitoring). Context (cdk.json or -c):
-imageTag (the images to run), tracing (true: X-Ray daemon sidecars), certificateArn (HTTPS),
-alarmEmail (who hears the alarms).
+imageTag (the images to run), tracing (true: traces to X-Ray through ADOT collector sidecars) and
+traceSampleRatio, certificateArn (HTTPS), alarmEmail (who hears the alarms).
 """
 
 import os

@@ -2,6 +2,7 @@
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
+from library_common.audit import audit_blueprint
 from library_common.config import DEV_SECRET, load_settings
 from library_common.feeds import ServiceTokens
 from library_common.http import client_from_settings
@@ -49,7 +50,7 @@ def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     app = create_service_app(__name__, settings, db,
                              [views.books.blp, views.genres.blp, views.items.blp, views.item_types.blp,
-                              views.imports.blp],
+                              views.imports.blp, audit_blueprint(settings)],
                              secret_names=["SERVICE_SECRET"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.exc import IntegrityError
 from stdnum import isbn as stdnum_isbn
 
+from library_common import audit
 from library_common.errors import Conflict, DependencyUnavailable, PreconditionFailed, found
 from library_common.search_text import author_sort_key, book_search_columns, prefix_tsquery, title_sort_key, words
 from library_common.transactions import transaction
@@ -332,12 +333,22 @@ def add_book(fields):
         db.session.add(book)
         db.session.flush()
         inventory.insert_items(book.id, copies)
+        audit_book("book.created", book, audit.created(book, BOOK_FIELDS) | {"copies": {"after": copies}})
         return book
 
     book = _store(insert)
     db.session.refresh(book)  # copies, counted from its items by the database
     book.available_copies, book.holds_waiting = book.copies, 0  # new: nothing is out, nobody waits
     return book
+
+
+# What the audit trail keeps of a book's changes (library_common.audit): its own fields, not those derived.
+BOOK_FIELDS = ("title", "original_title", "author", "genre", "isbn", "published_year", "description", "language",
+               "subjects", "cover_url", "popularity")
+
+
+def audit_book(action, book, changes):
+    audit.record(action, book.id, summary=book.title, changes=changes)
 
 
 # PUT replaces a book: what the request leaves out goes back to these.
@@ -369,6 +380,7 @@ def update_book(book_id, changes, circulation, token, if_match=None):
     book = get_book(book_id)
     _unchanged_since(book, if_match)
     new_copies = changes.pop("copies", book.copies)
+    copies_before = book.copies
     if new_copies < book.copies:
         inventory.withdraw_free_items(book, book.copies - new_copies, circulation, token)
 
@@ -376,11 +388,14 @@ def update_book(book_id, changes, circulation, token, if_match=None):
         if if_match is not None:  # again under the row's lock: two saves from one version, one wins
             db.session.refresh(book, with_for_update=True)
             _unchanged_since(book, if_match)
+        before = audit.snapshot(book, BOOK_FIELDS)
         for field, value in changes.items():
             setattr(book, field, value)
         _file(book)
         if new_copies > book.copies:
             inventory.insert_items(book.id, new_copies - book.copies)
+        copies = {"copies": {"before": copies_before, "after": new_copies}} if new_copies != copies_before else {}
+        audit_book("book.updated", book, audit.changes(before, book) | copies)
 
     _store(apply)
     db.session.refresh(book)
@@ -409,6 +424,7 @@ def delete_book(book_id, circulation, token):
         raise Conflict(f"{state.holds_waiting} patrons are waiting for this book; cancel their holds before "
                        "deleting it")
     with transaction():
+        audit_book("book.deleted", book, audit.deleted(book, BOOK_FIELDS))
         db.session.delete(book)
 
 

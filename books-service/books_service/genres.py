@@ -4,6 +4,7 @@ librarians."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from library_common import audit
 from library_common.errors import BadRequest, Conflict, found
 from library_common.search_text import name_key
 from library_common.transactions import transaction
@@ -68,6 +69,8 @@ def add_genre(name):
     with transaction():
         genre = Genre(name=name, key=genre_key(name))
         db.session.add(genre)
+        db.session.flush()
+        audit.record("genre.created", genre.id, summary=name, changes={"name": {"after": name}})
     return _with_count(genre)
 
 
@@ -76,6 +79,8 @@ def rename_genre(genre_id, name):
     genre = _get(genre_id)
     _refuse_near_duplicate(name, except_id=genre_id, advice=": to file these books under it, merge into it instead")
     with transaction():
+        audit.record("genre.renamed", genre.id, summary=name,
+                     changes=audit.changes({"name": genre.name}, {"name": name}))
         genre.name, genre.key = name, genre_key(name)  # books follow: ON UPDATE CASCADE
     return _with_count(genre)
 
@@ -88,7 +93,9 @@ def merge_genres(genre_id, into_id):
     if into is None:  # the genre named in the body, not the one in the address: the request is wrong
         raise BadRequest(f"No genre with id {into_id} to merge into", errors={"into": "No such genre"})
     with transaction():
-        db.session.execute(sa.update(Book).where(Book.genre == genre.name).values(genre=into.name))
+        moved = db.session.execute(sa.update(Book).where(Book.genre == genre.name).values(genre=into.name)).rowcount
+        audit.record("genre.merged", genre.id, summary=f"{genre.name} into {into.name}", related=f"genre:{into.id}",
+                     changes={"genre": {"before": genre.name, "after": into.name}, "books": {"after": moved}})
         db.session.delete(genre)
     return _with_count(into)
 
@@ -103,4 +110,5 @@ def delete_genre(genre_id):
         if books:
             raise Conflict(f"{books:,} book{'s are' if books != 1 else ' is'} filed under “{genre.name}”: merge it "
                            "into another genre to remove it from the list")
+        audit.record("genre.deleted", genre.id, summary=genre.name, changes={"name": {"before": genre.name}})
         db.session.delete(genre)

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from stdnum import isbn as stdnum_isbn
 
+from library_common import audit
 from library_common.errors import BadRequest, Conflict, DependencyUnavailable, found
 from library_common.search_text import book_search_columns
 from library_common.text import breaks_the_line, one_line
@@ -87,7 +88,13 @@ def create(filename, content, file_format, options, librarian):
                    created_by=librarian, status="staging")
     with transaction():
         db.session.add(batch)
+        db.session.flush()
+        audit_import("import.created", batch, audit.created(batch, ("filename", "format", "options")))
     return batch
+
+
+def audit_import(action, batch, changes):
+    audit.record(action, batch.id, summary=batch.filename, changes=changes)
 
 
 def get(import_id):
@@ -108,16 +115,19 @@ def records(import_id, outcome, offset, limit):
     return db.session.scalars(statement.order_by(ImportRecord.number).offset(offset).limit(limit)).all(), total
 
 
-def _move_to(import_id, status, allowed, **changes):
-    """Set the import's status (and `changes`) if it is in one of `allowed`; 409 otherwise."""
+def _move_to(import_id, status, allowed, action, **changes):
+    """Set the import's status (and `changes`) if it is in one of `allowed`; 409 otherwise. The librarian's asking
+    is the audit trail's `action` (the worker carries it out)."""
     with transaction():
         batch = found(db.session.get(Import, import_id, with_for_update=True), f"No import with id {import_id}")
         if batch.status not in allowed:
             raise Conflict(f"This import is {batch.status}; it can be {_verb(status)} only when it is "
                            f"{' or '.join(allowed)}")
+        before = audit.snapshot(batch, ("status", *changes))
         batch.status, batch.done, batch.problem = status, 0, None
         for name, value in changes.items():
             setattr(batch, name, value)
+        audit_import(action, batch, audit.changes(before, batch))
     return batch
 
 
@@ -148,7 +158,7 @@ def restage(import_id, mapping, options):
         new_options["mapping"] = mapping
     elif header_changes:  # the old mapping names columns that are no more: staging guesses again
         new_options.pop("mapping", None)
-    return _move_to(import_id, "staging", ("staged", "failed"), options=new_options)
+    return _move_to(import_id, "staging", ("staged", "failed"), "import.restaged", options=new_options)
 
 
 def start_commit(import_id, on_match=None):
@@ -156,11 +166,11 @@ def start_commit(import_id, on_match=None):
     options = batch.options | ({"on_match": on_match} if on_match else {})
     if not batch.counts.get("new") and not (options.get("on_match") == "add_copies" and batch.counts.get("match")):
         raise Conflict("Nothing in this import would change the catalogue")
-    return _move_to(import_id, "committing", ("staged",), options=options)
+    return _move_to(import_id, "committing", ("staged",), "import.committed", options=options)
 
 
 def start_revert(import_id):
-    return _move_to(import_id, "reverting", ("committed",))
+    return _move_to(import_id, "reverting", ("committed",), "import.reverted")
 
 
 # An import is discarded (forgotten, with its file and staged records) only before anything of it reached the
@@ -177,6 +187,7 @@ def discard(import_id):
             advice = {"staging": "wait until it is staged", "committed": "revert it instead"}.get(
                 batch.status, "only an import that was never committed can be")
             raise Conflict(f"This import is {batch.status}: it cannot be discarded; {advice}")
+        audit_import("import.discarded", batch, audit.deleted(batch, ("filename", "status", "counts")))
         db.session.delete(batch)  # its records go with it (ON DELETE CASCADE)
 
 

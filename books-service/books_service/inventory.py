@@ -11,6 +11,7 @@ either picked the item before the change (and the check sees it out) or sees it 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from library_common import audit
 from library_common.errors import Conflict, DependencyUnavailable, found
 from library_common.transactions import transaction
 
@@ -47,6 +48,18 @@ def _refused_write(exc, item_type):
     return exc
 
 
+# What the audit trail keeps of an item's changes (library_common.audit).
+ITEM_FIELDS = ("barcode", "status", "item_type", "call_number", "shelf_location", "format")
+# Statuses of a copy that went missing: one back to circulation from them was found.
+GONE = ("missing", "lost")
+
+
+def audit_item(action, item, changes, barcode=None):
+    """An entry about an item (under the barcode it had, when it changes), part of its book."""
+    audit.record(action, barcode or item.barcode, related=f"book:{item.book_id}", changes=changes,
+                 summary=f"{barcode or item.barcode} “{item.book.title}”")
+
+
 def insert_items(book_id, count):
     """`count` new circulating items with generated barcodes (inside the caller's transaction)."""
     return db.session.scalars(sa.text("INSERT INTO items (book_id) SELECT :book_id FROM generate_series(1, :count) "
@@ -67,6 +80,8 @@ def add_item(book_id, barcode=None, details=None):
             db.session.add(item)
             db.session.flush()
             barcode = item.barcode
+            db.session.refresh(item)  # its defaults, and its book for the audit trail's summary
+            audit_item("item.created", item, audit.created(item, ITEM_FIELDS))
     except IntegrityError as exc:
         raise _refused_write(exc, details.get("item_type")) from exc
     return get_item(barcode)
@@ -83,10 +98,14 @@ def change_item(barcode, changes, circulation, token):
     renamed = changes.get("barcode", barcode) != barcode
     # Every field the request changes, so a refusal puts all of them back: the request happens whole or not at all.
     before = {"status": item.status, "barcode": item.barcode} | {field: getattr(item, field) for field in changes}
+    audited = audit.snapshot(item, ITEM_FIELDS)
     try:
         with transaction():
             for field, value in changes.items():
                 setattr(item, field, value)
+            found_again = before["status"] in GONE and item.status == CIRCULATING
+            audit_item("item.found" if found_again else "item.updated", item, audit.changes(audited, item),
+                       barcode=before["barcode"])
     except IntegrityError as exc:
         raise _refused_write(exc, changes.get("item_type")) from exc
     if leaves_circulation or renamed:
@@ -97,10 +116,12 @@ def change_item(barcode, changes, circulation, token):
 def delete_item(barcode, circulation, token):
     item = get_item(barcode)
     book_id, before = item.book_id, {"status": item.status, "barcode": item.barcode}
+    kept = audit.snapshot(item, ITEM_FIELDS)
     with transaction():
         item.status = "withdrawn"  # out of circulation first, so no borrow picks it while we ask
-    _undo_if_out(item, before, circulation, token)
+    _undo_if_out(item, before, circulation, token, audited=False)
     with transaction():
+        audit_item("item.deleted", item, audit.deleted(kept, ITEM_FIELDS))
         db.session.delete(item)
     return book_id
 
@@ -108,24 +129,29 @@ def delete_item(barcode, circulation, token):
 OUT = ("on_loan", "on_hold_shelf")
 
 
-def _undo_if_out(item, before, circulation, token):
+def _undo_if_out(item, before, circulation, token, audited=True):
     """Ask borrow-service (under its lock on the book) whether the item is out; if it is, or if it cannot
     say, put the item back as it was and refuse."""
     try:
         state = circulation.book_state(item.book_id, token).items.get(before["barcode"], {}).get("state")
     except DependencyUnavailable:
-        _restore(item, before)
+        _restore(item, before, audited)
         raise
     if state in OUT:
-        _restore(item, before)
+        _restore(item, before, audited)
         where = "on loan" if state == "on_loan" else "on the hold shelf"
         raise Conflict(f"Item {before['barcode']} is {where}; check it in first")
 
 
-def _restore(item, before):
+def _restore(item, before, audited):
+    """Put back a change refused because the item is out. The trail has the change when it was `audited`, and then
+    this too, in the request's name: both were made."""
     with transaction():
+        changed = audit.snapshot(item, ITEM_FIELDS)
         for field, value in before.items():
             setattr(item, field, value)
+        if audited:
+            audit_item("item.updated", item, audit.changes(changed, item), barcode=changed["barcode"])
 
 
 def withdraw_free_items(book, count, circulation, token):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from library_common import audit
 from library_common.errors import BadRequest, Conflict, NotFound
 from library_common.transactions import transaction
 
@@ -54,6 +55,8 @@ def add_item_type(code, name):
         # ON CONFLICT: a type added by a concurrent request a moment before is a conflict, not a server error
         added = db.session.scalar(insert(ItemType).values(code=code, name=name).on_conflict_do_nothing()
                                   .returning(ItemType.code))
+        if added is not None:
+            audit.record("item_type.created", code, summary=name, changes={"name": {"after": name}})
     if added is None:
         existing = db.session.get(ItemType, code)
         raise Conflict(f"The item type {code!r} already exists (“{existing.name if existing else code}”)",
@@ -63,9 +66,11 @@ def add_item_type(code, name):
 
 def rename_item_type(code, name):
     """A new name; the code, which copies and loan rules refer to, stays."""
-    get_item_type(code)
+    listed = get_item_type(code)
     with transaction():
         db.session.execute(sa.update(ItemType).where(ItemType.code == code).values(name=name))
+        audit.record("item_type.renamed", code, summary=name,
+                     changes=audit.changes({"name": listed["name"]}, {"name": name}))
     return get_item_type(code)
 
 
@@ -77,6 +82,8 @@ def delete_item_type(code):
     try:
         with transaction():
             db.session.execute(sa.delete(ItemType).where(ItemType.code == code))
+            audit.record("item_type.deleted", code, summary=listed["name"],
+                         changes={"name": {"before": listed["name"]}})
     except IntegrityError as exc:  # the foreign key refuses while a copy has it, even one given it a moment ago
         raise _in_use(code) from exc
 

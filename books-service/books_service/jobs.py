@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from procrastinate.exceptions import AlreadyEnqueued
 
+from library_common import audit
 from library_common.clock import now
 from library_common.worker import defer, one_at_a_time
 
@@ -18,6 +19,7 @@ from .deps import deps
 from .models import Import, db
 
 jobs = procrastinate.Blueprint()
+audit.add_pruning(jobs)
 
 
 @jobs.task(name="work_on_imports", queueing_lock="work_on_imports")
@@ -35,7 +37,7 @@ def fetch_covers(timestamp):
 
 
 def schedule(settings):
-    every = {"work_on_imports": settings["IMPORT_POLL_SECONDS"]}
+    every = {"work_on_imports": settings["IMPORT_POLL_SECONDS"], "prune_audit_log": audit.PRUNE_SECONDS}
     if settings["COVERS_FETCH"]:
         every["fetch_covers"] = settings["COVER_POLL_SECONDS"]
     return every

@@ -5,9 +5,11 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from library_common.audit import audit_model
 from library_common.rate_limits import rate_limit_table
 
 db = SQLAlchemy()
+AuditEntry = audit_model(db)
 
 # Book.search_vector, title_sort and author_sort are built in Python (library_common.search_text: folded,
 # so accents never matter) whenever a book is written; see catalogue._index_for_search.

@@ -4,6 +4,7 @@ jobs.py."""
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
+from library_common.audit import audit_blueprint
 from library_common.config import DEV_SECRET, load_settings
 from library_common.feeds import feed_blueprint
 from library_common.http import client_from_settings
@@ -39,7 +40,7 @@ DEFAULTS = {
 def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     blueprints = [views.borrows.blp, views.holds.blp, views.circulation.blp, views.patrons.blp, views.rules.blp,
-                  feed_blueprint()]
+                  feed_blueprint(), audit_blueprint(settings)]
     app = create_service_app(__name__, settings, db, blueprints, secret_names=["HISTORY_PSEUDONYM_KEY"])
     app_deps.attach(app, Deps(
         token_verifier=token_verifier(settings),

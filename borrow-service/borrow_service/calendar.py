@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from library_common import audit
 from library_common.errors import BadRequest, Conflict, NotFound
 from library_common.transactions import transaction
 
@@ -76,6 +77,9 @@ def close_on(first_day: date, last_day: date | None, reason, today):
         taken = set(db.session.scalars(sa.select(ClosedDay.day).where(ClosedDay.day.in_(days))))
         added = [ClosedDay(day=day, reason=reason) for day in days if day not in taken]
         db.session.add_all(added)
+        db.session.flush()
+        for closure in added:
+            _audit("closure.added", closure, audit.created(closure, CLOSURE_FIELDS))
     return added
 
 
@@ -85,6 +89,8 @@ def close_weekly(weekday, reason):
         with transaction():
             closure = ClosedDay(weekday=weekday, reason=reason)
             db.session.add(closure)
+            db.session.flush()
+            _audit("closure.added", closure, audit.created(closure, CLOSURE_FIELDS))
     except IntegrityError as exc:
         raise Conflict(f"The library is closed on {WEEKDAYS[weekday]}s already") from exc
     return closure
@@ -96,4 +102,13 @@ def reopen(closure_id):
         closure = db.session.get(ClosedDay, closure_id)
         if closure is None:
             raise NotFound(f"No closed day with id {closure_id}")
+        _audit("closure.deleted", closure, audit.deleted(closure, CLOSURE_FIELDS))
         db.session.delete(closure)
+
+
+CLOSURE_FIELDS = ("day", "weekday", "reason")
+
+
+def _audit(action, closure, changes):
+    when = f"every {WEEKDAYS[closure.weekday]}" if closure.weekday is not None else f"{closure.day:%-d %b %Y}"
+    audit.record(action, closure.id, summary=f"Closed {when}: {closure.reason}"[:200], changes=changes)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from library_common import events
+from library_common import audit, events
 from library_common.errors import BadRequest, Conflict, Forbidden, found
 from library_common.transactions import transaction
 
@@ -66,10 +66,17 @@ def place_hold(deps, principal, *, book_id, requested_username, now):
             db.session.add(hold)
             db.session.flush()
             events.record("hold.placed", username, hold_id=hold.id, book_id=book_id, title=hold.title)
+            audit_hold("hold.placed", hold, audit.created(hold, ("book_id", "queue_rank", "patron_category")))
     except IntegrityError as exc:  # behind the check: one open hold per patron and book
         raise Conflict(addressed(principal, username, "You already have a hold on this book",
                                  f"{username} already has a hold on this book")) from exc
     return hold
+
+
+def audit_hold(action, hold, changes):
+    """An entry in the audit trail about a hold (none when the patron acts for themself)."""
+    audit.record(action, hold.id, related=f"book:{hold.book_id}", subject=hold.username, changes=changes,
+                 summary=f"“{hold.title}” for {hold.username}")
 
 
 def _open_hold(username, book_id):
@@ -97,7 +104,7 @@ def cancel_hold(deps, *, hold_id, actor, now):
         db.session.refresh(hold, with_for_update=True)
         if hold.status not in OPEN:
             raise Conflict(f"This hold is {hold.status} already")
-        _close(hold, "cancelled", now, deps.policy, by=actor.username)
+        _cancel(hold, now, deps.policy, by=actor.username)
     return hold
 
 
@@ -116,8 +123,11 @@ def move(deps, *, hold_id, direction, reason, actor, now):
         if not 0 <= other_place < len(line):
             raise Conflict(f"{hold.username} is {'first' if direction == 'up' else 'last'} in line already")
         other = line[other_place]
+        before = audit.snapshot(hold, ("queue_rank", "moved_note"))
         hold.queue_rank, other.queue_rank = other.queue_rank, hold.queue_rank
         hold.moved_note = f"Moved {direction} by {actor.username} on {now:%-d %b %Y}: {reason}"
+        audit_hold("hold.moved", hold, audit.changes(before, hold)
+                   | {"place": {"before": place + 1, "after": other_place + 1}})
     return hold
 
 
@@ -135,11 +145,13 @@ def change_dates(deps, *, hold_id, actor, dates, now):
         db.session.refresh(hold, with_for_update=True)
         if hold.status != "waiting":
             raise Conflict(f"Only a waiting hold can be suspended or given an end date; this one is {hold.status}")
+        before = audit.snapshot(hold, dates)
         for name, day in dates.items():
             setattr(hold, name, day)
         if hold.suspended_until and hold.not_needed_after and hold.not_needed_after < hold.suspended_until:
             raise BadRequest("It would lapse while suspended",
                              errors={"not_needed_after": "Before the suspension ends"})
+        audit_hold("hold.updated", hold, audit.changes(before, hold))
     return hold
 
 
@@ -202,6 +214,12 @@ def allocate_waiting(deps, now):
     return made_ready
 
 
+def _cancel(hold, now, policy, by):
+    before = audit.snapshot(hold, ("status",))
+    _close(hold, "cancelled", now, policy, by=by)
+    audit_hold("hold.cancelled", hold, audit.changes(before, hold))
+
+
 def _close(hold, status, now, policy, by=None):
     was_ready, barcode = hold.status == "ready", hold.barcode
     hold.status, hold.closed_at, hold.closed_by = status, now, by
@@ -252,5 +270,5 @@ def close_patron(deps, username, now, by):
             circulation.lock_book(hold.book_id)
             db.session.refresh(hold, with_for_update=True)
             if hold.status in OPEN:
-                _close(hold, "cancelled", now, deps.policy, by=by)
+                _cancel(hold, now, deps.policy, by=by)
     return len(open_holds)

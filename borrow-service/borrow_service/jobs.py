@@ -2,11 +2,12 @@
 borrow_service`): uncollected holds expire (and waiting ones past the day their patron needed them by),
 copies added while patrons wait go to them, reminders are due
 (loans due soon or overdue, holds about to expire), old reading history is anonymised. Each runs every
-SCHEDULE_SECONDS."""
+SCHEDULE_SECONDS; the audit trail is pruned hourly (AUDIT_RETENTION_DAYS)."""
 
 import procrastinate
 import sqlalchemy as sa
 
+from library_common import audit
 from library_common.clock import now
 from library_common.worker import one_at_a_time
 
@@ -15,6 +16,7 @@ from .deps import deps
 from .models import Hold, Loan, db
 
 jobs = procrastinate.Blueprint()
+audit.add_pruning(jobs)
 
 
 @one_at_a_time(jobs, "expire_holds")
@@ -39,8 +41,9 @@ def anonymise_history(timestamp):
 
 
 def schedule(settings):
-    return {name: settings["SCHEDULE_SECONDS"]
-            for name in ("expire_holds", "allocate_waiting", "send_reminders", "anonymise_history")}
+    return {**{name: settings["SCHEDULE_SECONDS"]
+               for name in ("expire_holds", "allocate_waiting", "send_reminders", "anonymise_history")},
+            "prune_audit_log": audit.PRUNE_SECONDS}
 
 
 def gauges():

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from library_common import events
+from library_common import audit, events
 from library_common.errors import BadRequest, Conflict, Forbidden, NotFound
 from library_common.transactions import transaction
 
@@ -132,7 +132,9 @@ def check_out(deps, principal, *, book_id, requested_username, now):
             barcode = lendable[0]
         rule = rules.rule_for(patron.category, shelf.type_of(barcode), deps.policy)
         _within_rule(principal, username, rule, shelf.type_of(barcode))
-        return _lend(username, shelf, barcode, hold, rule, now, deps.policy)
+        loan = _lend(username, shelf, barcode, hold, rule, now, deps.policy)
+        audit_loan("loan.checked_out", loan, audit.created(loan, LENT_FIELDS))
+        return loan
 
 
 def _none_free(book_id, shelf):
@@ -186,6 +188,8 @@ def check_out_item(deps, principal, *, barcode, requested_username, now, overrid
         loan = _lend(username, shelf, barcode, own_hold, rule, now, deps.policy)
         if override is not None:
             _record_override(loan, override, principal, now, deps.policy.zone)
+        audit_loan("loan.checked_out" if override is None else "loan.overridden", loan,
+                   audit.created(loan, LENT_FIELDS + OVERRIDE_FIELDS))
         if set_aside:
             circulation.pass_on(book_id, set_aside, shelf.type_of(set_aside), now, deps.policy)
         return loan
@@ -236,6 +240,17 @@ def _lend(username, shelf, barcode, hold, rule, now, policy):
     events.record("loan.made", username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                   barcode=barcode, due_date=loan.due_date.isoformat())
     return loan
+
+
+# What the audit trail keeps of a loan made (library_common.audit), and of one made past the rule.
+LENT_FIELDS = ("barcode", "book_id", "due_date", "rule", "loan_days", "max_renewals")
+OVERRIDE_FIELDS = ("override_reason", "overridden_by")
+
+
+def audit_loan(action, loan, changes):
+    """An entry in the audit trail about a loan (none when the patron acts for themself)."""
+    audit.record(action, loan.id, related=f"book:{loan.book_id}", subject=loan.username, changes=changes,
+                 summary=f"{loan.barcode or 'a copy'} “{loan.title}” for {loan.username}")
 
 
 def _record_override(loan, override, principal, now, zone):
@@ -296,6 +311,7 @@ def check_in_item(deps, *, barcode, now):
                                      .with_for_update()).first()
         if claimed is not None:
             claimed.awaiting_check_in = False
+            audit_loan("loan.checked_in", claimed, {"awaiting_check_in": {"before": True, "after": False}})
             return _route(deps, claimed, now, item)
         loan = db.session.scalars(sa.select(Loan).where(Loan.barcode == barcode, ~Loan.returned)).first()
         if loan is None:  # a loan from before barcodes holds "some copy" of the book: this one, then
@@ -342,14 +358,19 @@ def _return(deps, loan, now, item=None, at_desk=True):
     db.session.refresh(loan, with_for_update=True)
     if loan.returned:
         raise Conflict("This book has been returned already")
+    before = audit.snapshot(loan, RETURN_FIELDS)
     loan.returned, loan.returned_date = True, now
     events.record("loan.returned", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                   barcode=loan.barcode)
+    audit_loan("loan.checked_in", loan, audit.changes(before, loan))
     if not at_desk and loan.barcode is not None and circulation.waiting_holds(
             loan.book_id, circulation.library_day(now, deps.policy)):
         loan.awaiting_check_in = True
         return CheckIn(loan, "awaiting_check_in")
     return _route(deps, loan, now, item)
+
+
+RETURN_FIELDS = ("returned", "returned_date", "barcode")
 
 
 def _route(deps, loan, now, item):
@@ -401,8 +422,10 @@ def renew(deps, *, loan_id, actor, now):
         if due.astimezone(zone).date() <= loan.due_date.astimezone(zone).date():
             raise Conflict(f"Renewing today would give no more time: it is due on {local_day(loan.due_date, zone)} "
                            "either way")
+        before = audit.snapshot(loan, ("renewals", "due_date"))
         loan.renewals += 1
         loan.due_date = due
+        audit_loan("loan.renewed", loan, audit.changes(before, loan))
         events.record("loan.renewed", loan.username, loan_id=loan.id, book_id=loan.book_id, title=loan.title,
                       due_date=loan.due_date.isoformat())
     return loan

@@ -4,10 +4,12 @@ import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import Mapped, mapped_column
 
+from library_common.audit import audit_model
 from library_common.events import event_model
 
 db = SQLAlchemy()
 Event = event_model(db)
+AuditEntry = audit_model(db)
 
 
 class Loan(db.Model):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from library_common import audit
 from library_common.errors import NotFound, BadRequest
 from library_common.transactions import transaction
 
@@ -91,16 +92,27 @@ def save(fields, known_categories, known_types, by):
     rule = LoanRule(**fields)
     values = {key: value for key, value in asdict(rule).items() if key != "from_settings"}
     with transaction():
+        saved = db.session.get(CirculationRule, (rule.patron_category, rule.item_type), with_for_update=True)
+        before = audit.snapshot(saved, RULE_FIELDS) if saved is not None else dict.fromkeys(RULE_FIELDS)
+        audit.record("rule.set", rule.key, summary=f"Circulation rule {rule.key}",
+                     changes=audit.changes(before, values, RULE_FIELDS))
         db.session.execute(insert(CirculationRule).values(**values, updated_by=by).on_conflict_do_update(
             index_elements=["patron_category", "item_type"],
             set_={**values, "updated_by": by, "updated_at": sa.func.now()}))
     return rule
 
 
+# What the audit trail keeps of a rule changed (library_common.audit).
+RULE_FIELDS = ("loan_days", "max_renewals", "no_renewal_before_days", "max_loans", "holdable", "hold_pickup_days")
+
+
 def remove(patron_category, item_type):
     """Delete a rule (librarians): its cell goes by the next wider rule; `* x *` by the settings again."""
     with transaction():
-        deleted = db.session.execute(sa.delete(CirculationRule).where(
-            CirculationRule.patron_category == patron_category, CirculationRule.item_type == item_type)).rowcount
-    if not deleted:
-        raise NotFound(f"No rule for {patron_category} × {item_type}")
+        rule = db.session.get(CirculationRule, (patron_category, item_type), with_for_update=True)
+        if rule is None:
+            raise NotFound(f"No rule for {patron_category} × {item_type}")
+        key = f"{patron_category} × {item_type}"
+        audit.record("rule.deleted", key, summary=f"Circulation rule {key}",
+                     changes=audit.deleted(rule, RULE_FIELDS))
+        db.session.delete(rule)

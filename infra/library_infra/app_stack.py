@@ -22,13 +22,17 @@ from constructs import Construct
 from .services import BY_NAME, NAMESPACE, NEIGHBOUR_SETTINGS, SERVICES, ServiceSpec
 from .signing_key import SigningKeySecret
 
-XRAY_DAEMON_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.3.14"
+# AWS Distro for OpenTelemetry's collector: its ECS configuration receives OTLP on localhost:4317/4318 and sends
+# the spans to X-Ray (which takes W3C trace ids as they are).
+TRACE_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+TRACE_COLLECTOR_CONFIG = "/etc/ecs/ecs-default-config.yaml"
 
 
 @dataclass(frozen=True)
 class StackOptions:
     image_tag: str = "latest"
     tracing: bool = False
+    trace_sample_ratio: float = 1.0  # of the traces begun (a request from outside); the hops after follow it
     certificate_arn: str = ""
     alarm_email: str = ""
     desired_count: int = 2
@@ -46,6 +50,7 @@ class StackOptions:
         return cls(
             image_tag=context("imageTag", "latest"),
             tracing=context("tracing", "false").lower() == "true",
+            trace_sample_ratio=float(context("traceSampleRatio", "1")),
             certificate_arn=context("certificateArn"),
             alarm_email=context("alarmEmail"),
             desired_count=int(context("desiredCount", "2")),
@@ -217,8 +222,12 @@ class LibraryStack(cdk.Stack):
                 "SITE_URL": self.options.site_url or self._public_url(),
                 **({"MAIL_FROM": self.options.mail_from} if self.options.mail_from else {}),
             }
-        if self.options.tracing:
-            environment["AWS_XRAY_DAEMON_ADDRESS"] = "127.0.0.1:2000"
+        if self.options.tracing:  # library_common.tracing: spans by OTLP/HTTP to the collector beside the app
+            environment |= {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
+                "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                "OTEL_TRACES_SAMPLER_ARG": str(self.options.trace_sample_ratio),
+            }
         return environment
 
     def _public_url(self):
@@ -248,16 +257,7 @@ class LibraryStack(cdk.Stack):
             port_mappings=[ecs.PortMapping(container_port=spec.port)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix=spec.name, log_group=log_group),
         )
-        if self.options.tracing:
-            task.add_container(
-                "xray-daemon",
-                image=ecs.ContainerImage.from_registry(XRAY_DAEMON_IMAGE),
-                cpu=32,
-                memory_reservation_mib=64,
-                port_mappings=[ecs.PortMapping(container_port=2000, protocol=ecs.Protocol.UDP)],
-                logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{spec.name}-xray", log_group=log_group),
-            )
-            task.task_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
+        self._trace_collector(task, spec.name, log_group)
 
         service = ecs.FargateService(
             self,
@@ -316,6 +316,7 @@ class LibraryStack(cdk.Stack):
             secrets=self._container_secrets(spec),
             logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{spec.name}-worker", log_group=log_group),
         )
+        self._trace_collector(task, f"{spec.name}-worker", log_group)
         self.worker_logs[spec.name] = log_group
         return ecs.FargateService(
             self,
@@ -328,6 +329,22 @@ class LibraryStack(cdk.Stack):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),
         )
+
+    def _trace_collector(self, task, name, log_group):
+        """With tracing on, the task's app sends its spans to an ADOT collector beside it, which sends them to X-Ray
+        with the task's role. Not essential: the app goes on serving should the collector stop."""
+        if not self.options.tracing:
+            return
+        task.add_container(
+            "otel-collector",
+            image=ecs.ContainerImage.from_registry(TRACE_COLLECTOR_IMAGE),
+            command=[f"--config={TRACE_COLLECTOR_CONFIG}"],
+            essential=False,
+            cpu=64,
+            memory_reservation_mib=128,
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=f"{name}-otel", log_group=log_group),
+        )
+        task.task_role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("AWSXRayDaemonWriteAccess"))
 
     def _mail(self):
         """notification-service and its worker send through SES, from the mail identity alone; mail that

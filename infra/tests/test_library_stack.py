@@ -178,10 +178,26 @@ def test_the_public_side_is_only_the_load_balancer(template):
 
 
 @pytest.mark.parametrize("tracing", [False, True])
-def test_tracing_is_behind_a_flag(tracing):
+def test_tracing_is_behind_a_flag_and_sends_every_task_s_spans_through_an_adot_collector_to_x_ray(tracing):
     template, _ = synthesize(tracing=tracing)
-    names = [c["Name"] for c in containers(template)]
-    assert names.count("xray-daemon") == (len(SERVICES) if tracing else 0)
+    tasks = [task["Properties"] for task in resources(template, "AWS::ECS::TaskDefinition").values()]
+    assert len(tasks) == len(SERVICES) + len([spec for spec in SERVICES if spec.worker])
+    for task in tasks:
+        apps = [c for c in task["ContainerDefinitions"] if c["Name"] != "otel-collector"]
+        collectors = [c for c in task["ContainerDefinitions"] if c["Name"] == "otel-collector"]
+        settings = {setting["Name"]: setting["Value"] for app in apps for setting in app["Environment"]}
+        if not tracing:
+            assert not collectors and not [name for name in settings if name.startswith("OTEL_")]
+            continue
+        [collector] = collectors
+        assert "aws-observability/aws-otel-collector:" in collector["Image"] and collector["Essential"] is False
+        assert collector["Command"] == ["--config=/etc/ecs/ecs-default-config.yaml"]
+        assert settings["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://localhost:4318"  # library_common.tracing
+        assert settings["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+        role = task["TaskRoleArn"]["Fn::GetAtt"][0]
+        policies = json.dumps(template.to_json()["Resources"][role]["Properties"]["ManagedPolicyArns"])
+        assert "AWSXRayDaemonWriteAccess" in policies
+    assert "xray-daemon" not in json.dumps(template.to_json())
 
 
 def test_https_when_a_certificate_is_given():

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_migrate import Migrate
 
-from . import health, metrics, swagger_ui
+from . import health, metrics, swagger_ui, tracing
 from .api import Api, IdConverter, UsernameConverter, register_error_handlers, require_json_bodies
 from .auth import JwksKeyResolver, RemoteAccountCheck, TokenVerifier
 from .config import refuse_insecure_production, sqlalchemy_url
@@ -19,7 +19,7 @@ HSTS = "max-age=31536000"  # a year: browsers that once reached us over HTTPS ne
 
 def create_base_app(import_name, *, service_name, settings, secret_names=(), other_secrets=None):
     """What every app is built from, the web frontend included: settings, the production secret guard,
-    logging, the proxies in front, request ids, HSTS over HTTPS."""
+    logging, the proxies in front, request ids, traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), HSTS over HTTPS."""
     refuse_insecure_production(settings, secret_names, other_secrets)
     app = Flask(import_name)
     app.config.update(settings)
@@ -30,6 +30,7 @@ def create_base_app(import_name, *, service_name, settings, secret_names=(), oth
         configure_logging(service_name, settings["LOG_LEVEL"])
     trust_proxies(app, settings["TRUSTED_PROXIES"])
     init_request_ids(app)
+    tracing.instrument_app(app)  # after the request ids: its server spans carry them
 
     @app.after_request
     def strict_transport_security(response):

@@ -41,6 +41,8 @@ COMMON_DEFAULTS = {
     "ACCOUNT_CHECK_SECONDS": 30,
     # A producer's events that every reader has passed are deleted once they are this old (library_common.events).
     "EVENT_RETENTION_DAYS": 7.0,
+    # A service's audit trail (library_common.audit) keeps its entries this long; at least its floor, 30.
+    "AUDIT_RETENTION_DAYS": 730.0,
     "HTTP_CONNECT_TIMEOUT": 1.0,
     "HTTP_READ_TIMEOUT": 3.0,
     "HTTP_RETRIES": 2,

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import tracing
 from .transactions import session, transaction
 
 _CURRENT_TRANSACTION = sa.text("pg_current_xact_id()::text::bigint")
@@ -54,7 +55,9 @@ def event_model(db):
 
 
 def record(event_type, subject=None, **payload):
-    """Add an event to the current transaction: it is kept if, and only if, the transaction commits."""
+    """Add an event to the current transaction: it is kept if, and only if, the transaction commits. Its payload
+    keeps the current trace's `traceparent` (when tracing is on), so its reader continues that trace."""
+    payload |= tracing.carrier()
     session().execute(sa.text("INSERT INTO events (type, subject, payload) VALUES (:type, :subject, :payload)")
                       .bindparams(sa.bindparam("payload", type_=JSONB)),
                       {"type": event_type, "subject": subject, "payload": payload})

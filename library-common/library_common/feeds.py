@@ -14,7 +14,7 @@ from flask import current_app
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from . import metrics
+from . import metrics, tracing
 from .api import Blueprint
 from .auth import READ_EVENTS, current_principal
 from .clock import now
@@ -45,10 +45,26 @@ class FeedSchema(ma.Schema):
     next = fields.String(metadata={"description": "The cursor to ask with next time"})
 
 
-def feed_blueprint():
+HOUSEKEEPING_SECONDS = 3600
+
+
+def feed_blueprint(housekeeping=None):
     """`GET /events?after=<cursor>`: for the library's services that read events (not for people: the log says
-    whose loans and holds they were)."""
+    whose loans and holds they were).
+
+    `housekeeping(now)`, if given, runs after a read at most once every HOUSEKEEPING_SECONDS in each process: a
+    service without a worker (user-service) prunes on the beat its readers keep, every few seconds."""
     blp = Blueprint("events", __name__, description="The service's event log, for the library's other services")
+    last_kept = {"at": None}
+    keeping = threading.Lock()
+
+    def keep_house():
+        with keeping:
+            due = last_kept["at"] is None or time.monotonic() - last_kept["at"] >= HOUSEKEEPING_SECONDS
+            if due:
+                last_kept["at"] = time.monotonic()
+        if due:
+            housekeeping(now())
 
     @blp.route("/events")
     @blp.service_required(READ_EVENTS)
@@ -63,6 +79,8 @@ def feed_blueprint():
             raise BadRequest("Not a cursor", errors={"after": "Not a cursor"}) from exc
         found, cursor = read_for(current_principal().username, args["after"], args["limit"],
                                  timedelta(days=current_app.config["EVENT_RETENTION_DAYS"]), now())
+        if housekeeping:
+            keep_house()
         return {"events": found, "next": cursor}
 
     return blp
@@ -89,6 +107,13 @@ class FeedClient:
             lag = (read_at - datetime.fromisoformat(event["occurred_at"])).total_seconds()
             metrics.EVENT_LAG.labels(self._feed.neighbour).observe(max(lag, 0))
         return body["events"], body["next"]
+
+
+def continuing(source, event):
+    """`with continuing(source, event):` what a reader does with an event continues the trace that recorded it
+    (the `traceparent` its payload keeps: library_common.events.record), when tracing is on and it was traced."""
+    return tracing.continued(event["payload"].get(tracing.TRACEPARENT), f"read {source} event {event['type']}",
+                             **{"library.event_id": event["id"]})
 
 
 class ServiceTokens:

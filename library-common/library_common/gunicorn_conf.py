@@ -7,6 +7,7 @@ on the database; the request log is written by the app itself (with request ids)
 import os
 import tempfile
 
+from library_common import tracing
 from library_common.config import load_settings
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
@@ -28,6 +29,15 @@ control_socket_disable = True
 # Which proxies may say the client's scheme is the app's to decide (TRUSTED_PROXIES, library_common.proxies):
 # gunicorn's own default would believe X-Forwarded-Proto from any process on this machine.
 forwarded_allow_ips = ""
+
+# Traces (library_common.tracing): the batch span processor's thread does not survive a fork, so spans start in
+# each worker after it is forked, never in the master (where --preload would load the app).
+tracing.wait_for_fork()
+
+
+def post_fork(server, worker):
+    tracing.forked()
+
 
 # Metrics (library_common.metrics): every worker writes its counts to files in one directory per gunicorn, and the
 # master serves their sum on METRICS_PORT. prometheus_client picks its multiprocess mode when it is first imported,

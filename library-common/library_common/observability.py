@@ -10,6 +10,7 @@ from urllib.parse import unquote_plus
 
 from flask import g, has_request_context, request
 
+from . import tracing
 from .proxies import TrustedProxies, parse_trusted_proxies
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
@@ -24,6 +25,7 @@ class _RequestContextFilter(logging.Filter):
     def filter(self, record):
         record.service = self.service_name
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        record.trace_id = tracing.current_trace_id()
         return True
 
 
@@ -40,11 +42,13 @@ class _CurrentStderr(logging.StreamHandler):
 
 
 def configure_logging(service_name, level):
-    """Log to stderr as `time level service request_id logger: message`, once per process."""
+    """Log to stderr as `time level service request_id trace_id logger: message`, once per process (the trace id
+    empty outside a trace, and whenever tracing is off)."""
     handler = _CurrentStderr()
     handler.addFilter(_RequestContextFilter(service_name))
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(service)s rid=%(request_id)s %(name)s: %(message)s")
+        logging.Formatter("%(asctime)s %(levelname)s %(service)s rid=%(request_id)s trace_id=%(trace_id)s "
+                          "%(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers = [handler]

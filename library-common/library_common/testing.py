@@ -7,8 +7,10 @@ embedded server for the whole run) or, when a suite runs alone, an embedded serv
 import json
 import os
 import re
+import threading
 import uuid
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
@@ -54,9 +56,16 @@ def migrated_app(create_app, server_url, name, **config):
 def empty_tables(db):
     """Leave every table empty for the next test (the schema stays migrated)."""
     db.session.remove()
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    names = [table.name for table in db.metadata.sorted_tables]
+    tables = ", ".join(f'"{name}"' for name in names if name != "audit_log")
     with db.engine.begin() as connection:
         connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    if "audit_log" in names:
+        with db.engine.begin() as connection:
+            # the audit trail's trigger refuses any TRUNCATE, as it must everywhere else: this connection alone,
+            # for this transaction alone, skips triggers (only a superuser may: the tests' server)
+            connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            connection.execute(sa.text("TRUNCATE audit_log RESTART IDENTITY"))
 
 
 class StaticKeyResolver:
@@ -229,3 +238,108 @@ def register_patron(users_url, prefix, password, with_email=False):
         fields["email"] = f"{username}@example.org"
     requests.post(f"{users_url}/register", json=fields, timeout=10).raise_for_status()
     return username
+
+
+def audit_migration_goes_back_and_forth(create_app, server_url, name, revision_before, **config):
+    """A service's migration of its audit trail (library_common.audit) goes down to `revision_before` and up again
+    on a database that holds an entry, and the trail refuses changes after it as before."""
+    from flask_migrate import downgrade
+
+    url = recreate_database(server_url, f"test_{name}_audit_migration_{_worker_suffix()}")
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    insert = ("INSERT INTO audit_log (actor, actor_role, action, object_type, object_id) "
+              "VALUES ('boss', 'librarian', 'book.updated', 'book', '1')")
+    with app.app_context():
+        engine = app.extensions["sqlalchemy"].engine
+        upgrade()
+        with engine.begin() as connection:
+            connection.execute(sa.text(insert))
+        downgrade(revision=revision_before)
+        assert "audit_log" not in sa.inspect(engine).get_table_names()
+        upgrade()
+        with engine.begin() as connection:
+            connection.execute(sa.text(insert))
+        try:
+            with engine.begin() as connection:
+                connection.execute(sa.text("UPDATE audit_log SET actor = 'mallory'"))
+        except sa.exc.DBAPIError as error:
+            assert "The audit trail cannot be changed" in str(error)
+        else:
+            raise AssertionError("UPDATE audit_log was allowed after the migration")
+        engine.dispose()
+
+
+@pytest.fixture
+def traced_spans(monkeypatch):
+    """Tracing on (library_common.tracing) for one test, every span kept in memory: the SDK's InMemorySpanExporter
+    (`get_finished_spans()`, `clear()`)."""
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from . import tracing
+
+    monkeypatch.setenv(tracing.ENDPOINT, "http://127.0.0.1:9")  # never reached: the spans stay in memory
+    exporter = InMemorySpanExporter()
+    tracing.start(SimpleSpanProcessor(exporter))
+    yield exporter
+    tracing.stop()
+
+
+class OtlpReceiver:
+    """A trace collector for tests: OTLP over HTTP/protobuf on a loopback port (`url`, what
+    OTEL_EXPORTER_OTLP_ENDPOINT names), keeping every span it is sent as a dict: service, name, kind, trace_id,
+    span_id, parent_id (hex; '' for a root), attributes."""
+
+    def __init__(self):
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest, ExportTraceServiceResponse)
+
+        receiver = self
+        self.spans = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                receiver._keep(request)
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _keep(self, request):
+        found = []
+        for resource_spans in request.resource_spans:
+            resource = {item.key: _otlp_value(item.value) for item in resource_spans.resource.attributes}
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    found.append({
+                        "service": resource.get("service.name"), "name": span.name, "kind": span.kind,
+                        "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                        "parent_id": span.parent_span_id.hex(),
+                        "attributes": {item.key: _otlp_value(item.value) for item in span.attributes}})
+        with self._lock:
+            self.spans.extend(found)
+
+    def trace(self, trace_id):
+        with self._lock:
+            return [span for span in self.spans if span["trace_id"] == trace_id]
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _otlp_value(value):
+    return getattr(value, value.WhichOneof("value")) if value.WhichOneof("value") else None

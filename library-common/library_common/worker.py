@@ -24,7 +24,7 @@ from procrastinate.schema import SchemaManager
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from . import metrics
+from . import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +113,16 @@ _opening = threading.Lock()
 def defer(task_name, **arguments):
     """Queue a job from a request (after its change has committed: the job must find it). The process's job
     App is opened for it on first use, in the process that serves (after any fork), with a small pool of its
-    own. Raises procrastinate's AlreadyEnqueued when the task's queueing lock has a job waiting."""
+    own. The job carries the request's trace (a `traceparent` argument, when tracing is on), which it continues
+    (tracing.job_middleware). Raises procrastinate's AlreadyEnqueued when the task's queueing lock has a job
+    waiting."""
     flask_app = current_app._get_current_object()
     jobs = job_app(flask_app)
     with _opening:
         if not flask_app.extensions.get("jobs_open_for_requests"):
             jobs.open()
             flask_app.extensions["jobs_open_for_requests"] = True
-    return jobs.configure_task(f"{flask_app.import_name}:{task_name}").defer(**arguments)
+    return jobs.configure_task(f"{flask_app.import_name}:{task_name}").defer(**arguments, **tracing.carrier())
 
 
 # How often a worker looks for jobs that a dead worker was running (procrastinate counts a worker dead 30 s
@@ -164,7 +166,7 @@ async def run_worker(flask_app, *, wait=True):
             await jobs.run_worker_async(
                 name=f"{flask_app.config['SERVICE_NAME']}-worker",
                 wait=wait,
-                task_middleware=[metrics.count_jobs, in_app_context(flask_app)],
+                task_middleware=[metrics.count_jobs, in_app_context(flask_app), tracing.job_middleware],
                 delete_jobs="successful",  # finished jobs are history nobody reads; failures stay to be seen
             )
         finally:
@@ -190,12 +192,16 @@ def gauges_reader(flask_app):
 
 
 def main(package):
+    tracing.runs_jobs()
     flask_app = importlib.import_module(package).create_app()
     # A job every few seconds is the worker's ordinary life: its start and end are not worth a line each.
     logging.getLogger("procrastinate").setLevel(max(logging.WARNING, logging.getLogger().level))
     log.info("%s worker starting", flask_app.config["SERVICE_NAME"])
     metrics.serve(flask_app.config, collectors=[metrics.ScrapeTimeGauges(flask_app, gauges_reader(flask_app))])
-    asyncio.run(run_worker(flask_app))
+    try:
+        asyncio.run(run_worker(flask_app))
+    finally:
+        tracing.stop()  # the last jobs' spans are sent before the worker goes
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from email.utils import formatdate
 import sqlalchemy as sa
 from flask import current_app
 
-from library_common import metrics
+from library_common import metrics, tracing
 from library_common.errors import DependencyUnavailable, NotFound
 from library_common.text import one_line
 from library_common.transactions import transaction
@@ -106,7 +106,10 @@ def deliver_due(transport, mail, now, accounts):
     """Send every notice whose time has come; (sent, failed for good) counts. `accounts` (neighbours.Accounts)
     makes the account links as they are sent."""
     release_stale_claims(mail, now)
-    outcomes = [deliver(transport, notice_id, mail, now, accounts) for notice_id in claim(mail, now)]
+    outcomes = []
+    for notice_id, traceparent in claim(mail, now):
+        with tracing.continued(traceparent, "mail notice", **{"library.notice_id": notice_id}):
+            outcomes.append(deliver(transport, notice_id, mail, now, accounts))
     return outcomes.count("sent"), outcomes.count("failed")
 
 
@@ -154,7 +157,8 @@ def deliver(transport, notice_id, mail, now, accounts):
     except Exception as error:
         return _failed(notice_id, reason(error), mail, now, permanent=True)
     try:
-        transport.send(message)
+        with tracing.span("send mail", **{"library.mail_transport": type(transport).__name__}):
+            transport.send(message)
     except Exception as error:  # the mail server's refusals, and whatever else its library raises
         return _failed(notice_id, reason(error), mail, now, email_to=letter.email_to)
     with transaction():
@@ -172,13 +176,14 @@ def reason(error):
 
 
 def claim(mail, now):
-    """Take a batch of due notices (skipping any another worker holds) and mark them being sent."""
+    """Take a batch of due notices (skipping any another worker holds) and mark them being sent: [(id,
+    traceparent)]."""
     with transaction():
         due = sa.select(Notice.id).where(Notice.email_status == "pending", Notice.next_attempt_at <= now) \
             .order_by(Notice.next_attempt_at, Notice.id).limit(mail.batch).with_for_update(skip_locked=True)
-        return db.session.scalars(sa.update(Notice).where(Notice.id.in_(due.scalar_subquery()))
+        return db.session.execute(sa.update(Notice).where(Notice.id.in_(due.scalar_subquery()))
                                   .values(email_status="sending", claimed_at=now, attempts=Notice.attempts + 1)
-                                  .returning(Notice.id)).all()
+                                  .returning(Notice.id, Notice.traceparent)).all()
 
 
 def _failed(notice_id, error, mail, now, permanent=False, email_to=None):

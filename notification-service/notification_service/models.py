@@ -47,6 +47,9 @@ class Notice(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # The W3C traceparent of reading the event it was made from (library_common.tracing, when on): its mail
+    # continues the trace that event came from (a check-in's, say).
+    traceparent: Mapped[str | None] = mapped_column(sa.String(55))
 
 
 class FeedCursor(db.Model):

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
 from sqlalchemy.dialects.postgresql import insert
 
+from library_common import tracing
 from library_common.errors import NotFound
+from library_common.feeds import continuing
 from library_common.text import one_line
 from library_common.transactions import transaction
 
@@ -184,11 +186,12 @@ def apply_events(source, events, cursor, settings, now, accounts):
     contacts = Contacts(accounts)
     made = 0
     for event in events:
-        if source == "users" and event["type"] == "account.deleted" and event["subject"]:
-            forget_account(event["subject"])
-        for number, draft in enumerate(drafts_for(source, event, settings)):
-            made += _make(f"{source}:{event['id']}" + (f":{number}" if number else ""), draft, settings, now,
-                          contacts)
+        with continuing(source, event):
+            if source == "users" and event["type"] == "account.deleted" and event["subject"]:
+                forget_account(event["subject"])
+            for number, draft in enumerate(drafts_for(source, event, settings)):
+                made += _make(f"{source}:{event['id']}" + (f":{number}" if number else ""), draft, settings, now,
+                              contacts)
     db.session.execute(insert(FeedCursor).values(source=source, cursor=cursor)
                        .on_conflict_do_update(index_elements=["source"], set_={"cursor": cursor}))
     return made
@@ -224,7 +227,7 @@ def _make(dedupe_key, draft, settings, now, contacts):
         dedupe_key=dedupe_key, username=draft.username, kind=draft.kind, subject=subject[:300], summary=summary,
         body_text=body_text, body_html=body_html, link=draft.link, in_app=in_app, email_to=email_to,
         link_event_id=draft.link_event, email_status="pending" if mailed else "none",
-        next_attempt_at=now if mailed else None,
+        next_attempt_at=now if mailed else None, traceparent=tracing.carrier().get(tracing.TRACEPARENT),
     ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notice.id)).first()
     return 1 if inserted else 0
 

@@ -42,9 +42,9 @@ def link_asked(logs, event_type, email, token, purpose="verify", username="alice
     return event_id
 
 
-def hold_ready(logs, username="alice", hold_id=7):
+def hold_ready(logs, username="alice", hold_id=7, **more):
     logs["borrows"].add("hold.ready", username, hold_id=hold_id, book_id=3, title="Dune", barcode="1000000003",
-                        pickup_by="2026-12-04T12:00:00+00:00")
+                        pickup_by="2026-12-04T12:00:00+00:00", **more)
 
 
 def test_a_ready_hold_is_told_in_the_app_and_by_mail(app, client, logs, mailbox, patron):

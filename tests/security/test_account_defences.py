@@ -140,7 +140,8 @@ def test_logging_out_on_the_pages_ends_that_session_and_log_out_everywhere_the_r
     assert requests.get(f"{stack.users}/me", headers=api_token, timeout=10).status_code == 200  # another session
 
     browser = browser_logged_in(stack, username)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(f"{stack.web}/account", timeout=10).text).group(1)
+    account_page = browser.get(f"{stack.web}/account", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', account_page).group(1)
     browser.post(f"{stack.web}/logout/everywhere", data={"csrf_token": csrf}, timeout=10)
 
     refused = requests.get(f"{stack.users}/me", headers=api_token, timeout=10)

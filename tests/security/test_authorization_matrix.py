@@ -298,6 +298,10 @@ MATRIX = [
     ("borrows", "POST", "/calendar/closures", {"day": "2099-12-25", "reason": "Matrix Day"},
      (401, 403, 403, 201, 401, 401)),
     ("borrows", "DELETE", "/calendar/closures/{no_closure}", None, (401, 403, 403, 404, 401, 401)),
+    # the audit trail of each service: librarians alone read it (services too are refused), nobody changes it
+    ("books", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
+    ("users", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
+    ("borrows", "GET", "/audit", None, (401, 403, 403, 200, 401, 401)),
     ("borrows", "GET", "/holds/pull-list", None, (401, 403, 403, 200, 401, 401)),
     # notification-service: everyone logged in has their own notices and choices; another's are not found
     ("notifications", "GET", "/notifications", None, (401, 200, 200, 200, 401, 401)),
@@ -538,6 +542,9 @@ PAGES = [  # path, expected: visitor, patron A, patron B, librarian, deactivated
     ("/manage/patrons/new", (302, 403, 403, 200, 302, 302)),
     ("/manage/holds", (302, 403, 403, 200, 302, 302)),
     ("/manage/patrons/suggestions?patron=a", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity?subject={victim}", (302, 403, 403, 200, 302, 302)),
+    ("/manage/activity.csv", (302, 403, 403, 200, 302, 302)),  # every part must answer: needs each GET /audit
 ]
 
 
@@ -580,8 +587,8 @@ def test_each_role_gets_exactly_the_expected_page_action(stack, browsers, path, 
 def test_a_post_without_a_csrf_token_is_refused(stack, browsers):
     sessions, _ = browsers
 
-    for path in ("/logout", "/logout/everywhere", "/books/1/borrow", "/my/borrows/1/renew", "/account/password", "/account/email",
-                 "/forgot-password", "/reset-password", "/account/verify"):
+    for path in ("/logout", "/logout/everywhere", "/books/1/borrow", "/my/borrows/1/renew", "/account/password",
+                 "/account/email", "/forgot-password", "/reset-password", "/account/verify"):
         response = sessions["patron_a"].post(stack.web + path, timeout=10, allow_redirects=False)
         assert response.status_code == 400, path
     assert sessions["patron_a"].get(f"{stack.web}/my/borrows", timeout=10, allow_redirects=False).status_code == 200

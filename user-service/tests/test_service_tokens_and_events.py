@@ -6,6 +6,8 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
+from library_common import feeds
+
 from .conftest import NOTIFIER_SECRET, registration
 
 
@@ -187,3 +189,22 @@ def test_deleting_an_account_scrubs_what_the_log_said_of_it(app, client, make_us
     assert about_alice[-1] == ("account.deleted", "alice")  # readers must hear of it, to forget it too
     assert all(subject is None for _type, subject in about_alice[:-1])
     assert ("account.deactivated", None) in about_alice
+
+
+def test_reading_the_feed_prunes_the_audit_trail_past_its_retention(app, client, notifier, monkeypatch):
+    """user-service has no worker: its audit trail is pruned as notification-service reads the feed."""
+    monkeypatch.setattr(feeds, "HOUSEKEEPING_SECONDS", 0)
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        session.execute(sa.text(
+            "INSERT INTO audit_log (at, actor, actor_role, action, object_type, object_id) VALUES "
+            "(clock_timestamp() - interval '800 days', 'boss', 'librarian', 'account.updated', 'account', 'old'), "
+            "(clock_timestamp() - interval '40 days', 'boss', 'librarian', 'account.updated', 'account', 'kept')"))
+        session.commit()
+
+    assert client.get("/events", headers=notifier).status_code == 200
+
+    with app.app_context():
+        session = app.extensions["sqlalchemy"].session
+        assert session.execute(sa.text("SELECT object_id FROM audit_log")).scalars().all() == ["kept"]
+        session.rollback()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from library_common import deps as app_deps
 from library_common.app import create_service_app, token_verifier
+from library_common.audit import audit_blueprint, prune as prune_audit_log
 from library_common.clock import now
 from library_common.config import DEV_SECRET, load_settings
 from library_common.feeds import feed_blueprint
@@ -73,7 +74,9 @@ def create_app(config=None):
     settings = load_settings(DEFAULTS, config)
     librarian, _, librarian_password = settings["BOOTSTRAP_LIBRARIAN"].partition(":")
     blueprints = [views.accounts.blp, views.users.blp, views.cards.blp, views.categories.blp, views.email_links.blp,
-                  views.keys.blp, views.contacts.blp, views.service_tokens.blp, feed_blueprint()]
+                  views.keys.blp, views.contacts.blp, views.service_tokens.blp,
+                  feed_blueprint(housekeeping=prune_audit_log),  # no worker here: pruned as the feed is read
+                  audit_blueprint(settings)]
     app = create_service_app(__name__, settings, db, blueprints,
                              secret_names=["SECRET_KEY", "LINK_SECRET_KEY"],
                              other_secrets={"JWT_PRIVATE_KEY": settings["JWT_PRIVATE_KEY"],

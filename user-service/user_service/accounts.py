@@ -12,7 +12,10 @@ from library_common import events
 from library_common.search_text import fold
 from library_common.transactions import transaction
 
+from library_common import audit
+
 from . import cards, categories, throttle
+from .trail import ACCOUNT_FIELDS, account_action, record_account
 from .models import DEFAULT_CATEGORY, EndedSession, User, db
 
 INVALID_LOGIN = "Invalid username or password"
@@ -140,6 +143,7 @@ def register(deps, *, username, password, first_name, last_name, now, email=None
             events.record("account.registered", username, role=role)
             if email is not None:
                 _set_email(user, email, may_mail)
+            record_account("account.registered", user, audit.created(user, ACCOUNT_FIELDS))
     except IntegrityError as exc:  # registered by a concurrent request since our check, or its category deleted
         if _violated(exc) == "users_category_fkey":
             raise categories.unknown_category(category) from exc
@@ -189,6 +193,7 @@ def give_desk_password(deps, username):
             raise NotFound(f"No user named {username!r}")
         _refuse_desk_password(user)
         user.password_hash = password_hash
+        record_account("account.desk_password_set", user)
     return {"username": user.username, "password": password}
 
 
@@ -324,6 +329,8 @@ def delete_user(actor, username, circulation, now):
         # What the log said of the account goes with it; the deletion itself is told, so readers forget it too.
         events.scrub(user.username)
         events.record("account.deleted", user.username)
+        # what was erased is not kept here either: the trail says only that the account was deleted
+        record_account("account.deleted", user)
 
 
 def list_users(offset, limit, search=None, provisional=None):
@@ -415,6 +422,15 @@ def _email_changes(user, changes):
 
 
 def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
+    before = audit.snapshot(user, ACCOUNT_FIELDS)
+    _change(deps, actor, user, changes, email_changes, may_mail, now)
+    changed = audit.changes(before, user)
+    if changed:
+        record_account(account_action(changed), user, changed)
+    return user
+
+
+def _change(deps, actor, user, changes, email_changes, may_mail, now):
     for field in ("first_name", "last_name"):  # first: the events below greet the holder by the new name
         if field in changes:
             setattr(user, field, changes[field])
@@ -440,7 +456,6 @@ def _apply_changes(deps, actor, user, changes, email_changes, may_mail, now):
     for field in ("phone", "postal_address", "staff_note"):  # an empty one, or null, removes it
         if field in changes:
             setattr(user, field, _blank_is_none(changes[field]))
-    return user
 
 
 def _check_current_password(deps, user, current, client, now):

@@ -11,6 +11,7 @@ from library_common.errors import NotFound
 from library_common.transactions import transaction
 
 from .accounts import find_user, register
+from .trail import record_account
 
 OPEN, VERIFIED, APPROVAL = "open", "verified", "approval"
 MODES = (OPEN, VERIFIED, APPROVAL)
@@ -63,3 +64,4 @@ def _approve(user):
     if user.provisional:
         user.provisional = False
         events.record("account.approved", user.username)
+        record_account("account.approved", user, {"provisional": {"before": True, "after": False}})

@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 
+from library_common import audit
 from library_common.errors import Conflict, NotFound
 from library_common.transactions import transaction
 
 from .models import RetiredCard, User, card_numbers, db
+from .trail import record_account
 
 # What the column holds (models.User): printable in every barcode symbology and typed without ambiguity.
 CARD_FORMAT = re.compile(r"[0-9A-Z]{6,20}")
@@ -140,7 +142,9 @@ def renew(username, now, validity_days):
     old expiry: what a renewal at the desk promises the patron is the same whenever they come)."""
     with transaction():
         user = _live_account(username)
+        before = user.card_expires_on
         user.card_expires_on = expiry_from(now, validity_days)
+        record_account("card.renewed", user, audit.changes({"card_expires_on": before}, user))
     return user
 
 
@@ -152,5 +156,7 @@ def replace_lost_card(username, now):
         user = _live_account(username)
         if user.card_number is not None:
             db.session.add(RetiredCard(number=user.card_number, username=user.username, retired_at=now))
+        before = user.card_number
         user.card_number = new_card_number()
+        record_account("card.replaced", user, audit.changes({"card_number": before}, user))
     return user

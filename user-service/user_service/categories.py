@@ -8,6 +8,7 @@ identity, used by the other services, so it never changes; the name does.
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from library_common import audit
 from library_common.errors import BadRequest, Conflict, NotFound
 from library_common.transactions import transaction
 
@@ -68,6 +69,7 @@ def create(code, name):
         with transaction():
             category = PatronCategory(code=code, name=name)
             db.session.add(category)
+            audit.record("category.created", code, summary=name, changes={"name": {"after": name}})
     except IntegrityError as exc:  # the same code or name added by a concurrent request since our check
         raise Conflict(f"There is a category {code!r} or named “{name}” already") from exc
     return _described(category, 0)
@@ -79,6 +81,8 @@ def rename(code, name):
     try:
         with transaction():
             category = _found(code, lock=True)
+            audit.record("category.updated", code, summary=name,
+                         changes=audit.changes({"name": category.name}, {"name": name}))
             category.name = name
     except IntegrityError as exc:
         raise Conflict(f"Another category is named “{name}”") from exc
@@ -97,6 +101,7 @@ def delete(code):
             if patrons:
                 raise Conflict(f"{patrons} patron{'s are' if patrons != 1 else ' is'} in “{category.name}”: move "
                                "them to another category first")
+            audit.record("category.deleted", code, summary=category.name, changes={"name": {"before": category.name}})
             db.session.delete(category)
     except IntegrityError as exc:  # the foreign key's last word: an account we did not count still names it
         raise Conflict(f"Accounts are still in {code!r}: move them to another category first") from exc

@@ -7,10 +7,12 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from library_common.search_text import fold
 
 from library_common.events import event_model
+from library_common.audit import audit_model
 from library_common.rate_limits import rate_limit_table
 
 db = SQLAlchemy()
 Event = event_model(db)
+AuditEntry = audit_model(db)
 
 
 def utcnow():

@@ -13,6 +13,7 @@ from .accounts import (DEACTIVATED, EMAIL_TAKEN, end_sessions, find_by_username_
                        may_receive_password_link, one_more_mail_to, record_password_changed, record_password_link,
                        record_verification_link, refuse_username_as_password, verified_owner)
 from .approval import approve_by_email
+from .trail import record_account
 from .links import EXPIRED_OR_USED
 
 FOR_ANOTHER_ADDRESS = "This link is for another e-mail address; use the link we sent to your current address"
@@ -111,6 +112,7 @@ def send_password_reset(username):
                        "to it, or correct the address")
     with transaction():
         record_password_link(user)
+        record_account("account.password_reset_sent", user)
     return {"message": f"We have e-mailed {user.username} a link to choose a new password"}
 
 

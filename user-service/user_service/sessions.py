@@ -22,10 +22,10 @@ def log_out(deps, principal, now):
     """End the caller's session on this device only: its token (named by its `jti`) is refused from now on, and
     kept in ended_sessions until it would have expired anyway (a token's lifetime after now at the latest, it
     having been issued before); rows whose tokens have expired since go at the same time."""
+    expires_at = now + token_lifetime_with_leeway(deps.token_issuer.ttl_seconds)
     with transaction() as session:
         session.execute(delete(EndedSession).where(EndedSession.expires_at < now))
-        session.execute(insert(EndedSession)
-                        .values(session_id=principal.session_id, expires_at=now + token_lifetime_with_leeway(deps.token_issuer.ttl_seconds))
+        session.execute(insert(EndedSession).values(session_id=principal.session_id, expires_at=expires_at)
                         .on_conflict_do_nothing())
 
 

@@ -77,7 +77,7 @@ def create_app(config=None):
         account_check=account_check,
     ))
     for blueprint in (views.catalogue.bp, views.account.bp, views.borrows.bp, views.manage.bp, views.imports.bp,
-                      views.notifications.bp, views.mailbox.bp, views.policy.bp):
+                      views.notifications.bp, views.mailbox.bp, views.policy.bp, views.activity.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     _security_headers(app, settings["HTMX_SRC"])

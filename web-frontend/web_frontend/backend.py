@@ -454,3 +454,10 @@ class Backend:
 
     def reopen_library(self, token, closure_id):
         self._call(self.borrow_service, "DELETE", f"/calendar/closures/{closure_id}", token=token)
+
+    # The audit trails (librarians): each service keeps the entries of the data it owns
+
+    def audit(self, token, source, params):
+        """One service's audit entries (`source`: books, users or borrows), newest first: {items, has_more}."""
+        client = {"books": self.books_service, "users": self.user_service, "borrows": self.borrow_service}[source]
+        return self._call(client, "GET", "/audit", token=token, params=params).json()

@@ -34,6 +34,12 @@ def short_date(iso_timestamp):
     return f"{moment.day} {moment:%b}"
 
 
+def date_and_time(iso_timestamp):
+    """ "3 Dec 2026, 18:40:12", the library's clock: when something happened, to the second (the Activity page)."""
+    moment = _local(iso_timestamp)
+    return f"{moment.day} {moment:%b %Y, %H:%M:%S}"
+
+
 def in_future(iso_timestamp):
     """Whether a moment (a service's ISO timestamp) is still to come."""
     return bool(iso_timestamp) and datetime.fromisoformat(iso_timestamp) > datetime.now(timezone.utc)

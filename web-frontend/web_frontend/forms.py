@@ -8,6 +8,8 @@ from wtforms import (BooleanField, DateField, DecimalField, EmailField, HiddenFi
                      RadioField, SelectField, StringField, TextAreaField)
 from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .activity import ACTION_FILTER, OBJECT_TYPES, Filters
+
 # The default lists a search by best match (title matches first) and the whole catalogue by title.
 SORTS = [SelectChoice("", "Best match"), SelectChoice("title", "Title"), SelectChoice("author", "Author"),
          SelectChoice("newest", "Newest"), SelectChoice("oldest", "Oldest"), SelectChoice("added", "Recently added")]
@@ -403,3 +405,40 @@ class HoldDatesForm(FlaskForm):
     def dates(self):
         return {"suspended_until": self.suspended_until.data and self.suspended_until.data.isoformat(),
                 "not_needed_after": self.not_needed_after.data and self.not_needed_after.data.isoformat()}
+
+
+class ActivityForm(FlaskForm):
+    """The Activity page's filters (a GET form: bookmarkable, changes nothing); every one may be left empty."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField("Who did it", validators=[Optional(), Length(max=64)], filters=[trimmed],
+                        description="A librarian's username")
+    action = StringField("What", validators=[Optional(), Regexp(ACTION_FILTER.pattern + "$",
+                                                                message="Choose an action from the list")])
+    object_type = SelectField("About", choices=[SelectChoice("", "Anything"), *(
+        SelectChoice(object_type, name) for object_type, name in OBJECT_TYPES.items())], validate_choice=False,
+                              validators=[Optional(), Regexp(r"^[a-z_]{1,32}$", message="Choose from the list")])
+    object_id = StringField("Which one", validators=[Optional(), Length(max=70)], filters=[trimmed],
+                            description="Its number or name, or paste one such as book:7")
+    subject = StringField("Patron concerned", validators=[Optional(), Length(max=64)], filters=[trimmed],
+                          description="A patron's username")
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.since.data and self.until.data and self.since.data > self.until.data:
+            self.until.errors = [*self.until.errors, "The last day comes before the first"]
+            return False
+        return valid
+
+    def filters(self):
+        return Filters(actor=self.actor.data or "", action=self.action.data or "",
+                       object_type=self.object_type.data or "", object_id=self.object_id.data or "",
+                       subject=self.subject.data or "", since=self.since.data, until=self.until.data)
+
+    def in_use(self):
+        """The filters as the address gave them (for the page's links: Older, Newest, the CSV)."""
+        return {field.name: field.raw_data[0] for field in self if field.raw_data and field.raw_data[0]}

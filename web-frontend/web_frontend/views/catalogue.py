@@ -10,6 +10,7 @@ from ..backend import BackendError
 from ..errors import is_htmx
 from ..forms import FILTERS, ITEM_FORMATS, ItemForm, SearchForm
 from ..formatting import nice_date
+from .activity import book_activity
 from .common import attempt, backend, book_or_404, or_404, page_number, page_or_fragment
 
 bp = Blueprint("catalogue", __name__)
@@ -95,7 +96,7 @@ def book(book_id):
     items, problem = attempt(lambda: backend().items(book_id), "The catalogue")
     context["shelf_places"] = shelf_places(items or [])
     if current_user.is_authenticated and current_user.is_librarian:
-        context |= copies_context(book_id, items, problem)
+        context |= copies_context(book_id, items, problem) | {"recent": book_activity(book_id)}
     return render_template("book.html", **context)
 
 

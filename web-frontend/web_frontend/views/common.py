@@ -1,5 +1,8 @@
 """Small helpers the views share."""
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
+
 from flask import abort, render_template, request
 
 from library_common.errors import DependencyUnavailable, OutcomeUnknown
@@ -31,6 +34,17 @@ def attempt(action, activity):
                       "Please check My borrows before trying again.")
     except DependencyUnavailable:
         return None, f"{activity} is unavailable right now. Please try again in a moment."
+
+
+def attempt_each(actions):
+    """`attempt` for several services at once, each call in a thread of its own: {name: (result, None) or
+    (None, message)} for `actions` {name: (action, activity)}. Each thread runs in a copy of this request's
+    context, so the request id and the reader's address travel on as they do from the request itself; a session
+    the services no longer accept ends the page as it would have anyway."""
+    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
+        running = {name: pool.submit(contextvars.copy_context().run, attempt, action, activity)
+                   for name, (action, activity) in actions.items()}
+    return {name: future.result() for name, future in running.items()}
 
 
 def page_or_fragment(page_template, fragment_template, target, **context):

@@ -22,6 +22,7 @@ from ..forms import (BookForm, CardExpiryForm, CheckinForm, CheckoutForm, GenreM
 from ..formatting import nice_date, ordinal
 from ..labels import code128_data_uri
 from ..session import for_librarians_only
+from .activity import patron_activity
 from .common import apply_service_errors, attempt, backend, book_or_404, or_404, page_number, status_of
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -664,7 +665,7 @@ def patron_page(username, email_form=None, contact_form=None, expiry_form=None):
                            holds=holds, categories=categories, categories_problem=categories_problem,
                            titles=backend().titles([loan["book_id"] for loan in (loans.items if loans else [])
                                                     if not loan.get("title")]),
-                           **forms), status_of(*forms.values())
+                           recent=patron_activity(account["username"]), **forms), status_of(*forms.values())
 
 
 @bp.post("/users/<username>/email")
