@@ -27,7 +27,7 @@ CHROMIUM_PATH ?= /usr/bin/chromium
 PROMETHEUS_PATH ?= /usr/bin/prometheus
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install install-run chromium prometheus monitor run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-workers clean
+.PHONY: install install-run chromium prometheus monitor run demo dev lint test test-quick screenshots compose-cli lint-deploy synth deploy-registry deploy fuzz backup restore soak bench profile bench-observability bench-workers clean
 
 # What running needs (the services and requirements-run.txt); the test tools come on top, for `make test` alone.
 $(RUN_INSTALLED): requirements-run.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
@@ -143,6 +143,12 @@ bench: install $(BENCH_INSTALLED)  ## the benchmark at SCALES (default; also sma
 
 profile: install $(BENCH_INSTALLED)  ## py-spy flame graphs of each scenario at 8 clients: bench/results/profiles/
 	$(BENCH_VENV)/bin/python bench/run.py --profile --users 8
+
+bench-observability: install  ## what metrics and tracing cost a request (wrk): bench/results/observability.md
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null \
+	  && $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; } \
+	  || { echo "Install wrk to measure"; exit 1; }
+	$(PY) bench/observability_cost.py
 
 bench-workers: install $(BENCH_INSTALLED)  ## gunicorn worker models compared at 8 clients: bench/results/workers.md
 	$(BENCH_VENV)/bin/python bench/run.py --workers --users 8
