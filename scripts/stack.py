@@ -336,8 +336,9 @@ def monitor(args):
     ports = {name: os.environ.get(metrics_port_variable(name), str(port)) for name, port in METRICS_PORTS.items()}
     config = write_prometheus_config(ROOT / "monitoring" / "prometheus.yml", ports, directory)
     address = os.environ.get("PROMETHEUS_ADDRESS", "127.0.0.1:9090")
+    scraped = ", ".join(f"{name} :{port}" for name, port in ports.items())
     print(f"stack: Prometheus on http://{address} (alerts: /classic/alerts, rules: /classic/rules, "
-          f"targets: /classic/targets), scraping {', '.join(f'{name} :{port}' for name, port in ports.items())}; Ctrl-C stops it", flush=True)
+          f"targets: /classic/targets), scraping {scraped}; Ctrl-C stops it", flush=True)
     return run_foreground(prometheus_command(config, directory / "data", address), os.environ)
 
 
