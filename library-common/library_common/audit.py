@@ -214,7 +214,12 @@ class _Moment(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             value = value.strip().replace(" ", "+")
-        return super()._deserialize(value, attr, data, **kwargs)
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        # In UTC: PostgreSQL refuses offsets beyond 15:59 that ISO 8601 (and Python) allow, such as -22:54.
+        try:
+            return moment.astimezone(timezone.utc)
+        except OverflowError as exc:
+            raise ma.ValidationError("Not a moment the library can have recorded") from exc
 
 
 class AuditQueryArgs(ma.Schema):

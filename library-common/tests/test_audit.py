@@ -223,3 +223,14 @@ def test_nothing_is_recorded_for_a_patron(app):
         g.principal = principal("patron", "alice")
         audit.record("loan.renewed", "1")
     assert page(app)[0] == []
+
+
+def test_a_moment_with_an_offset_postgresql_refuses_is_read_in_utc(app):
+    """Found by the fuzz suite: ISO 8601 allows offsets such as -22:54, PostgreSQL only up to 15:59 (a 500)."""
+    record(app, "book.updated")
+    loaded = audit.AuditQueryArgs().load({"before": "0274-08-04T09:48:52.478346-22:54", "before_id": "2792"})
+    assert loaded["before"].utcoffset() == timedelta(0)
+    assert page(app, before="0274-08-04T09:48:52.478346-22:54", before_id="2792")[0] == []
+    with pytest.raises(Exception) as caught:
+        audit.AuditQueryArgs().load({"since": "0001-01-01T00:00:00+05:00"})
+    assert caught.typename == "ValidationError"
