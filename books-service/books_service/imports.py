@@ -146,7 +146,10 @@ def restage(import_id, mapping, options):
     if mapping is not None:
         columns = batch.columns or []
         if header_changes and batch.content is not None:  # the mapping names the columns the new choice makes
-            columns, _dialect = import_formats.csv_columns(batch.content, options["header"])
+            try:
+                columns, _dialect = import_formats.csv_columns(batch.content, options["header"])
+            except import_formats.UnreadableFile as error:  # read another way, the file may not be CSV at all
+                raise BadRequest(str(error), errors={"header": str(error)}) from error
         unknown = set(mapping) - set(columns)
         if unknown:
             raise BadRequest("The file has no such column", errors={"mapping": f"No column {sorted(unknown)[0]!r}"})
