@@ -4,6 +4,7 @@ Tests run against a real PostgreSQL: TEST_DATABASE_URL (set by `make test`, whic
 embedded server for the whole run) or, when a suite runs alone, an embedded server of its own.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -238,6 +239,28 @@ def register_patron(users_url, prefix, password, with_email=False):
         fields["email"] = f"{username}@example.org"
     requests.post(f"{users_url}/register", json=fields, timeout=10).raise_for_status()
     return username
+
+
+@contextlib.contextmanager
+def event_log_app(server_url, database, engine_options=None):
+    """A bare Flask app over a database of its own holding an event log (library_common.events), for the tests of
+    the log itself and of what travels with its events."""
+    from flask import Flask
+    from flask_sqlalchemy import SQLAlchemy
+
+    from . import events
+
+    app = Flask(__name__)
+    app.config["SQLALCHEMY_DATABASE_URI"] = recreate_database(server_url, database)
+    if engine_options:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    db = SQLAlchemy(app)
+    events.event_model(db)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def audit_migration_goes_back_and_forth(create_app, server_url, name, revision_before, **config):

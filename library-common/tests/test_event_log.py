@@ -7,26 +7,16 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
-from flask_sqlalchemy import SQLAlchemy
 
+from library_common.testing import event_log_app
 from library_common import events
-from library_common.databases import recreate_database
 from library_common.transactions import transaction
 
 
 @pytest.fixture(scope="module")
 def app(postgres_server_url):
-    app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = recreate_database(postgres_server_url, "test_event_log")
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 20}
-    db = SQLAlchemy(app)
-    events.event_model(db)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with event_log_app(postgres_server_url, "test_event_log", {"pool_size": 20}) as app:
+        yield app
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 at all when OTEL_EXPORTER_OTLP_ENDPOINT is not set."""
 
 import json
+import time
 import logging
 import re
 import subprocess
@@ -10,17 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
-from flask_sqlalchemy import SQLAlchemy
+from flask import g
 from opentelemetry.trace import SpanKind
 
 from library_common import events, feeds, tracing
 from library_common.app import create_base_app
 from library_common.config import load_settings
-from library_common.databases import recreate_database
 from library_common.http import ServiceClient
 from library_common.observability import configure_logging
-from library_common.testing import OtlpReceiver
+from library_common.testing import OtlpReceiver, event_log_app
 from library_common.transactions import transaction
 
 # A trace someone else began (a check-in at the desk, say): its traceparent as an event or a job keeps it.
@@ -83,15 +82,17 @@ def test_routine_requests_make_no_spans(spans):
 
 @pytest.fixture
 def event_log(postgres_server_url):
-    app = Flask(__name__)
-    app.config["SQLALCHEMY_DATABASE_URI"] = recreate_database(postgres_server_url, "test_tracing_events")
-    db = SQLAlchemy(app)
-    events.event_model(db)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with event_log_app(postgres_server_url, "test_tracing_events") as app:
+        yield app
+
+
+def feed_once_readable(count, seconds=10):
+    """The first `count` events of the log: the feed holds events back while an older transaction runs anywhere on
+    the server (other tests' databases on it), so they appear soon rather than at once."""
+    deadline = time.monotonic() + seconds
+    while len(found := events.read_feed("", 10)[0]) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
 
 
 def test_an_event_keeps_the_trace_that_recorded_it_and_its_reader_continues_it(spans, event_log):
@@ -100,7 +101,7 @@ def test_an_event_keeps_the_trace_that_recorded_it_and_its_reader_continues_it(s
             events.record("hold.ready", "rosa", hold_id=7)
         with transaction():
             events.record("hold.ready", "ravi", hold_id=8)  # outside any trace: none kept, none continued
-        traced, untraced = events.read_feed("", 10)[0]
+        traced, untraced = feed_once_readable(2)
 
     assert traced["payload"]["hold_id"] == 7 and traced["payload"]["traceparent"].startswith(f"00-{CHECK_IN_TRACE}-")
     assert "traceparent" not in untraced["payload"]
